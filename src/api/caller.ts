@@ -1,0 +1,23 @@
+/** Who is calling a business route: a configured API key (pooled accounts) or, when allowed, a direct DeepSeek token. */
+import { createHash } from "node:crypto";
+import type { ApiKeyIndex } from "../security/api-key-index.ts";
+import { extractCredential } from "./credentials.ts";
+import { HttpError } from "./http-error.ts";
+
+export type Caller =
+  | { kind: "key"; key: string; id: string }
+  | { kind: "direct"; token: string; id: string };
+
+/** `caller:` + first 8 bytes of SHA-256 of the credential, as hex (stable, reveals nothing). */
+export function callerId(credential: string): string {
+  return `caller:${createHash("sha256").update(credential).digest("hex").slice(0, 16)}`;
+}
+
+export function authenticateCaller(request: Request, url: URL, keys: ApiKeyIndex, allowDirectToken: boolean): Caller {
+  const credential = extractCredential(request, url);
+  if (!credential) throw new HttpError(401, "unauthorized: missing auth token (send Authorization: Bearer <key> or x-api-key)");
+  const key = keys.match(credential);
+  if (key) return { kind: "key", key, id: callerId(key) };
+  if (allowDirectToken) return { kind: "direct", token: credential, id: callerId(credential) };
+  throw new HttpError(401, "unauthorized: invalid API key");
+}

@@ -1,0 +1,48 @@
+/** Builds the Elysia application: body parsing, error shapes, and every route group. */
+import { Elysia, ValidationError } from "elysia";
+import { healthRoutes } from "./api/health-routes.ts";
+import { errorResponse } from "./api/error-response.ts";
+import { HttpError } from "./api/http-error.ts";
+import { BodyError, describeValidation, parseJsonBody } from "./api/request-body.ts";
+import { RouteMethods } from "./api/route-methods.ts";
+import { surfaceForPath } from "./api/surface.ts";
+import type { AppContext } from "./context.ts";
+
+export function createApp(ctx: AppContext) {
+  let methods: RouteMethods | undefined;
+  const app = new Elysia({ name: "ds2api" })
+    .onParse({ as: "global" }, parseJsonBody)
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const url = new URL(request.url);
+      const surface = surfaceForPath(url.pathname);
+      if (error instanceof HttpError) return errorResponse(surface, error.status, error.message, error.code, error.headers);
+      switch (code) {
+        case "NOT_FOUND": {
+          methods ??= new RouteMethods(app.routes);
+          const allowed = methods.allowed(url.pathname);
+          if (allowed.length) {
+            return errorResponse(surface, 405, `method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(", ")}`, undefined, {
+              allow: allowed.join(", "),
+            });
+          }
+          return errorResponse(surface, 404, `no route for ${request.method} ${url.pathname}`);
+        }
+        case "PARSE": {
+          const cause = (error as { cause?: unknown }).cause;
+          return errorResponse(surface, 400, cause instanceof BodyError ? cause.message : "invalid json: the request body could not be parsed");
+        }
+        case "VALIDATION":
+          return errorResponse(surface, 400, describeValidation(error as ValidationError));
+        case "INVALID_COOKIE_SIGNATURE":
+        case "INVALID_FILE_TYPE":
+          return errorResponse(surface, 400, (error as Error).message);
+        default:
+          ctx.logger.error("unhandled error", { path: url.pathname, error: (error as Error)?.stack ?? String(error) });
+          return errorResponse(surface, 500, "internal error; see the server log");
+      }
+    })
+    .use(healthRoutes(ctx));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,30 @@
+import { VERSION } from "../version.ts";
+
+export const HELP = `ds2api ${VERSION} — OpenAI / Anthropic / Gemini compatible gateway to DeepSeek web chat
+
+Usage:
+  ds2api [options]              start the server
+  ds2api --simulate             start with a built-in DeepSeek simulator, a demo account and a demo API key
+  ds2api pow [--repeat N]       solve a PoW challenge JSON read from stdin (debugging)
+  ds2api sim [--port N]         run the DeepSeek upstream simulator alone
+  ds2api healthcheck            exit 0 when the local server answers /healthz (container health check)
+  ds2api --version | --help
+
+Options (flags win over environment variables):
+  --port N          listen port                      env PORT (default 5001)
+  --host ADDR       listen address                   env HOST (default 0.0.0.0)
+  --db PATH         sqlite file                      env DS2API_DB_PATH (default ./data/ds2api.sqlite)
+  --config PATH     ds2api config.json to import     env DS2API_CONFIG_PATH (default ./config.json when present)
+  --log-level L     debug | info | warn | error      env LOG_LEVEL (default info)
+
+Other environment variables:
+  DS2API_ADMIN_KEY            admin secret (a random one is generated and printed once when unset)
+  DS2API_CONFIG_JSON          config JSON inline, or base64 of it
+  DS2API_DEEPSEEK_BASE_URL    upstream origin (default https://chat.deepseek.com)
+  DS2API_ACCOUNT_MAX_INFLIGHT per-account concurrent requests (default 2)
+  DS2API_ACCOUNT_MAX_QUEUE    waiting requests (default accounts × per-account limit)
+  DS2API_GLOBAL_MAX_INFLIGHT  global concurrent cap (default accounts × per-account limit)
+  DS2API_POW_WORKERS          proof-of-work worker threads (default CPU cores)
+  DS2API_ALLOW_DIRECT_TOKEN   true: an unknown credential is used as a DeepSeek token (off by default)
+  DS2API_MAX_BODY_MB          request body limit in MiB (default 100)
+`;

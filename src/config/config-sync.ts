@@ -1,0 +1,99 @@
+/**
+ * Moves a ds2api config document into the store (import) and back out (export).
+ * Import is idempotent: keys are upserted by key, accounts by email / canonical mobile.
+ */
+import type { Store } from "../store/store.ts";
+import type { ConfigProxy, Ds2ApiConfig } from "./ds2api-config.ts";
+
+export type ImportMode = "merge" | "replace";
+
+export interface ImportResult {
+  mode: ImportMode;
+  importedKeys: number;
+  importedAccounts: number;
+  updatedAccounts: number;
+}
+
+export const SETTING_KEYS = {
+  modelAliases: "model_aliases",
+  admin: "admin",
+  runtime: "runtime",
+  proxies: "proxies",
+  extra: "config_extra",
+  section: (name: string) => `section.${name}`,
+} as const;
+
+export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: ImportMode; acceptTokens: boolean }): ImportResult {
+  return store.transaction(() => {
+    const result: ImportResult = { mode: opts.mode, importedKeys: 0, importedAccounts: 0, updatedAccounts: 0 };
+    const replace = opts.mode === "replace";
+    if (replace) {
+      store.apiKeys.deleteAll();
+      store.accounts.deleteAll();
+    }
+    for (const k of doc.apiKeys ?? []) if (store.apiKeys.upsert(k)) result.importedKeys++;
+    for (const a of doc.accounts ?? []) {
+      const isNew = store.accounts.upsert({
+        identifier: a.identifier,
+        email: a.email,
+        mobile: a.mobile,
+        password: a.password,
+        name: a.name,
+        remark: a.remark,
+        proxyId: a.proxy_id,
+        extra: a.extra,
+      });
+      if (opts.acceptTokens && a.token) store.accounts.setToken(a.identifier, a.token);
+      if (isNew) result.importedAccounts++;
+      else result.updatedAccounts++;
+    }
+    const overlay = <T extends object>(key: string, value: T | undefined) => {
+      if (value === undefined) {
+        if (replace) store.settings.delete(key);
+        return;
+      }
+      const base = replace ? {} : store.settings.get<T>(key) ?? {};
+      const defined = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+      store.settings.set(key, { ...base, ...defined });
+    };
+    overlay(SETTING_KEYS.modelAliases, doc.modelAliases);
+    overlay(SETTING_KEYS.admin, doc.admin);
+    overlay(SETTING_KEYS.runtime, doc.runtime);
+    overlay(SETTING_KEYS.extra, doc.extra);
+    for (const [name, value] of Object.entries(doc.sections)) overlay(SETTING_KEYS.section(name), value);
+    if (doc.proxies !== undefined) {
+      const byId = new Map<string, ConfigProxy>(replace ? [] : (store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies) ?? []).map((p) => [p.id, p]));
+      for (const p of doc.proxies) byId.set(p.id, { ...p, password: p.password ?? byId.get(p.id)?.password });
+      store.settings.set(SETTING_KEYS.proxies, [...byId.values()]);
+    } else if (replace) store.settings.delete(SETTING_KEYS.proxies);
+    return result;
+  });
+}
+
+const SECTION_PREFIX = "section.";
+
+/** Read the stored configuration back as a ds2api document (tokens never included). */
+export function readConfig(store: Store): Ds2ApiConfig {
+  const all = store.settings.all();
+  const sections: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(all)) if (k.startsWith(SECTION_PREFIX)) sections[k.slice(SECTION_PREFIX.length)] = v as Record<string, unknown>;
+  return {
+    apiKeys: store.apiKeys.list().map(({ key, name, remark }) => ({ key, name, remark })),
+    accounts: store.accounts.list().map((a) => ({
+      identifier: a.identifier,
+      email: a.email,
+      mobile: a.mobile,
+      password: a.password,
+      name: a.name,
+      remark: a.remark,
+      proxy_id: a.proxyId,
+      extra: a.extra,
+    })),
+    proxies: (all[SETTING_KEYS.proxies] as ConfigProxy[] | undefined) ?? [],
+    modelAliases: (all[SETTING_KEYS.modelAliases] as Record<string, string> | undefined) ?? {},
+    admin: all[SETTING_KEYS.admin] as Ds2ApiConfig["admin"],
+    runtime: all[SETTING_KEYS.runtime] as Ds2ApiConfig["runtime"],
+    sections,
+    extra: (all[SETTING_KEYS.extra] as Record<string, unknown> | undefined) ?? {},
+  };
+}

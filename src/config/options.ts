@@ -1,0 +1,97 @@
+/**
+ * Process options: CLI flags win over environment variables, which win over defaults.
+ * The names are a contract shared with the Go ds2api (see docs/api-surface.md §14).
+ */
+import { type LogLevel, parseLogLevel } from "../observability/logger.ts";
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  dbPath: string;
+  /** ds2api-style config.json path; `configPathExplicit` tells whether the operator named it. */
+  configPath: string;
+  configPathExplicit: boolean;
+  /** Inline config JSON (or base64 of it) from DS2API_CONFIG_JSON. */
+  configJson?: string;
+  adminKey?: string;
+  deepseekBaseUrl: string;
+  accountMaxInflight?: number;
+  accountMaxQueue?: number;
+  globalMaxInflight?: number;
+  powWorkers?: number;
+  allowDirectToken: boolean;
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  simulate: boolean;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class OptionsError extends Error {}
+
+const FLAGS_WITH_VALUE: Record<string, keyof ServerOptions> = {
+  "--port": "port",
+  "--host": "host",
+  "--db": "dbPath",
+  "--config": "configPath",
+  "--log-level": "logLevel",
+};
+
+function intFrom(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const v = Number(raw.trim());
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new OptionsError(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return v;
+}
+
+function boolFrom(raw: string | undefined): boolean {
+  return /^(1|true|yes|on)$/i.test((raw ?? "").trim());
+}
+
+/** Flags given on the command line, as raw strings. Unknown flags are an error so typos are not silently ignored. */
+export function parseFlags(argv: string[]): { values: Partial<Record<keyof ServerOptions, string>>; simulate: boolean } {
+  const values: Partial<Record<keyof ServerOptions, string>> = {};
+  let simulate = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--simulate") {
+      simulate = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = FLAGS_WITH_VALUE[name];
+    if (!key) throw new OptionsError(`unknown option ${JSON.stringify(name)} (see --help)`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new OptionsError(`option ${name} needs a value`);
+    values[key] = value;
+  }
+  return { values, simulate };
+}
+
+export function resolveOptions(argv: string[], env: Env): ServerOptions {
+  const { values, simulate } = parseFlags(argv);
+  const configFromFlag = values.configPath;
+  const configFromEnv = env.DS2API_CONFIG_PATH?.trim() || undefined;
+  const maxBodyMb = intFrom("DS2API_MAX_BODY_MB", env.DS2API_MAX_BODY_MB, 1, 1024) ?? 100;
+  return {
+    port: intFrom(values.port ? "--port" : "PORT", values.port ?? env.PORT, 0, 65535) ?? 5001,
+    host: (values.host ?? env.HOST)?.trim() || "0.0.0.0",
+    dbPath: (values.dbPath ?? env.DS2API_DB_PATH)?.trim() || "./data/ds2api.sqlite",
+    configPath: configFromFlag ?? configFromEnv ?? "./config.json",
+    configPathExplicit: Boolean(configFromFlag ?? configFromEnv),
+    configJson: env.DS2API_CONFIG_JSON?.trim() || undefined,
+    adminKey: env.DS2API_ADMIN_KEY?.trim() || undefined,
+    deepseekBaseUrl: (env.DS2API_DEEPSEEK_BASE_URL?.trim() || "https://chat.deepseek.com").replace(/\/+$/, ""),
+    accountMaxInflight: intFrom("DS2API_ACCOUNT_MAX_INFLIGHT", env.DS2API_ACCOUNT_MAX_INFLIGHT, 1, 256),
+    accountMaxQueue: intFrom("DS2API_ACCOUNT_MAX_QUEUE", env.DS2API_ACCOUNT_MAX_QUEUE, 0, 200000),
+    globalMaxInflight: intFrom("DS2API_GLOBAL_MAX_INFLIGHT", env.DS2API_GLOBAL_MAX_INFLIGHT, 0, 200000),
+    powWorkers: intFrom("DS2API_POW_WORKERS", env.DS2API_POW_WORKERS, 1, 256),
+    allowDirectToken: boolFrom(env.DS2API_ALLOW_DIRECT_TOKEN),
+    logLevel: parseLogLevel(values.logLevel ?? env.LOG_LEVEL),
+    maxBodyBytes: maxBodyMb * 1024 * 1024,
+    simulate,
+  };
+}

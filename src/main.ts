@@ -1,0 +1,64 @@
+/** CLI entry: parse flags and env, then serve (or run a subcommand). */
+import { HELP } from "./cli/help.ts";
+import { runHealthcheck } from "./cli/healthcheck.ts";
+import { ConfigError } from "./config/ds2api-config.ts";
+import { OptionsError, resolveOptions } from "./config/options.ts";
+import { createLogger } from "./observability/logger.ts";
+import { startServer } from "./server.ts";
+import { StoreError } from "./store/database.ts";
+import { VERSION } from "./version.ts";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--version") || argv.includes("-v")) {
+    process.stdout.write(`ds2api ${VERSION}\n`);
+    return 0;
+  }
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const [command, ...rest] = argv;
+  if (command === "healthcheck") {
+    const options = resolveOptions(rest, process.env);
+    return runHealthcheck(options.port, options.host);
+  }
+  if (command && !command.startsWith("-")) {
+    process.stderr.write(`ds2api: unknown command ${JSON.stringify(command)} (see ds2api --help)\n`);
+    return 2;
+  }
+  const options = resolveOptions(argv, process.env);
+  const logger = createLogger(options.logLevel);
+  const running = await startServer(options, logger);
+  logger.info(`ds2api ${VERSION} listening`, { url: running.url, db: options.dbPath });
+  if (running.generatedAdminKey) {
+    process.stdout.write(
+      `\n  No DS2API_ADMIN_KEY was set, so an admin key was generated. It is shown only this once:\n\n` +
+        `    admin key:     ${running.generatedAdminKey}\n    admin console: ${running.url}/admin\n\n` +
+        `  Keep it safe; set DS2API_ADMIN_KEY to choose your own.\n\n`,
+    );
+  }
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      logger.warn(`second ${signal}: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    running.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e) => {
+    const known = e instanceof OptionsError || e instanceof ConfigError || e instanceof StoreError;
+    process.stderr.write(`ds2api: ${known ? e.message : (e as Error)?.stack ?? String(e)}\n`);
+    process.exit(2);
+  },
+);

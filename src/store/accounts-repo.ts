@@ -1,0 +1,225 @@
+/** DeepSeek accounts: credentials, token, health and usage bookkeeping. */
+import type { Database } from "bun:sqlite";
+
+export type AccountStatus = "ok" | "cooling_down" | "login_failed" | "disabled";
+
+export interface AccountRecord {
+  identifier: string;
+  email?: string;
+  mobile?: string;
+  password?: string;
+  name?: string;
+  remark?: string;
+  proxyId?: string;
+  token?: string;
+  tokenAt?: number;
+  enabled: boolean;
+  status: AccountStatus;
+  statusReason?: string;
+  cooldownUntil?: number;
+  lastError?: string;
+  lastErrorAt?: number;
+  lastUsedAt?: number;
+  requestCount: number;
+  extra?: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Fields an import or an admin edit may set. `undefined` leaves a stored value alone. */
+export interface AccountInput {
+  identifier: string;
+  email?: string;
+  mobile?: string;
+  password?: string;
+  name?: string;
+  remark?: string;
+  proxyId?: string;
+  token?: string;
+  extra?: Record<string, unknown>;
+}
+
+interface Row {
+  identifier: string;
+  email: string | null;
+  mobile: string | null;
+  password: string | null;
+  name: string | null;
+  remark: string | null;
+  proxy_id: string | null;
+  token: string | null;
+  token_at: number | null;
+  enabled: number;
+  status: string;
+  status_reason: string | null;
+  cooldown_until: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  last_used_at: number | null;
+  request_count: number;
+  extra: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRecord(r: Row): AccountRecord {
+  return {
+    identifier: r.identifier,
+    email: r.email ?? undefined,
+    mobile: r.mobile ?? undefined,
+    password: r.password ?? undefined,
+    name: r.name ?? undefined,
+    remark: r.remark ?? undefined,
+    proxyId: r.proxy_id ?? undefined,
+    token: r.token ?? undefined,
+    tokenAt: r.token_at ?? undefined,
+    enabled: r.enabled === 1,
+    status: r.status as AccountStatus,
+    statusReason: r.status_reason ?? undefined,
+    cooldownUntil: r.cooldown_until ?? undefined,
+    lastError: r.last_error ?? undefined,
+    lastErrorAt: r.last_error_at ?? undefined,
+    lastUsedAt: r.last_used_at ?? undefined,
+    requestCount: r.request_count,
+    extra: r.extra ? (JSON.parse(r.extra) as Record<string, unknown>) : undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface AccountListQuery {
+  q?: string;
+  offset: number;
+  limit: number;
+}
+
+export class AccountsRepo {
+  constructor(private readonly db: Database) {}
+
+  /** All accounts in insertion order. */
+  list(): AccountRecord[] {
+    return (this.db.query("SELECT * FROM accounts ORDER BY sort_order").all() as Row[]).map(toRecord);
+  }
+
+  /** A page, newest first, filtered by a case-insensitive substring of identifier, name, remark, email or mobile. */
+  page(query: AccountListQuery): { items: AccountRecord[]; total: number } {
+    const like = query.q ? `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const where = like
+      ? "WHERE lower(identifier) LIKE $q ESCAPE '\\' OR lower(COALESCE(name,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(remark,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(email,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(mobile,'')) LIKE $q ESCAPE '\\'"
+      : "";
+    const params = like ? { q: like } : {};
+    const total = (this.db.query(`SELECT COUNT(*) AS n FROM accounts ${where}`).get(params) as { n: number }).n;
+    const items = (
+      this.db.query(`SELECT * FROM accounts ${where} ORDER BY sort_order DESC LIMIT $limit OFFSET $offset`).all({
+        ...params,
+        limit: query.limit,
+        offset: query.offset,
+      }) as Row[]
+    ).map(toRecord);
+    return { items, total };
+  }
+
+  get(identifier: string): AccountRecord | undefined {
+    const row = this.db.query("SELECT * FROM accounts WHERE identifier = ?").get(identifier) as Row | null;
+    return row ? toRecord(row) : undefined;
+  }
+
+  count(): number {
+    return (this.db.query("SELECT COUNT(*) AS n FROM accounts").get() as { n: number }).n;
+  }
+
+  /** Insert a new account or update the given fields of an existing one. Returns true when it is new. */
+  upsert(input: AccountInput): boolean {
+    const now = Date.now();
+    const existing = this.get(input.identifier);
+    if (!existing) {
+      const next = (this.db.query("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM accounts").get() as { n: number }).n;
+      this.db
+        .query(
+          `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, token, token_at, extra, created_at, updated_at, sort_order)
+           VALUES($identifier, $email, $mobile, $password, $name, $remark, $proxy_id, $token, $token_at, $extra, $now, $now, $sort)`,
+        )
+        .run({
+          identifier: input.identifier,
+          email: input.email ?? null,
+          mobile: input.mobile ?? null,
+          password: input.password ?? null,
+          name: input.name ?? null,
+          remark: input.remark ?? null,
+          proxy_id: input.proxyId ?? null,
+          token: input.token ?? null,
+          token_at: input.token ? now : null,
+          extra: input.extra ? JSON.stringify(input.extra) : null,
+          now,
+          sort: next,
+        });
+      return true;
+    }
+    this.db
+      .query(
+        `UPDATE accounts SET
+           email = COALESCE($email, email), mobile = COALESCE($mobile, mobile), password = COALESCE($password, password),
+           name = COALESCE($name, name), remark = COALESCE($remark, remark), proxy_id = COALESCE($proxy_id, proxy_id),
+           extra = COALESCE($extra, extra), updated_at = $now
+         WHERE identifier = $identifier`,
+      )
+      .run({
+        identifier: input.identifier,
+        email: input.email ?? null,
+        mobile: input.mobile ?? null,
+        password: input.password ?? null,
+        name: input.name ?? null,
+        remark: input.remark ?? null,
+        proxy_id: input.proxyId ?? null,
+        extra: input.extra ? JSON.stringify(input.extra) : null,
+        now,
+      });
+    // A changed password invalidates the stored token (it belonged to the old credentials).
+    if (input.password !== undefined && input.password !== existing.password) this.setToken(input.identifier, null);
+    return false;
+  }
+
+  /** Set name/remark/proxy explicitly (null clears). */
+  updateProfile(identifier: string, fields: { name?: string | null; remark?: string | null; proxyId?: string | null }): boolean {
+    const existing = this.get(identifier);
+    if (!existing) return false;
+    this.db.query("UPDATE accounts SET name = ?, remark = ?, proxy_id = ?, updated_at = ? WHERE identifier = ?").run(
+      fields.name === undefined ? existing.name ?? null : fields.name,
+      fields.remark === undefined ? existing.remark ?? null : fields.remark,
+      fields.proxyId === undefined ? existing.proxyId ?? null : fields.proxyId,
+      Date.now(),
+      identifier,
+    );
+    return true;
+  }
+
+  setToken(identifier: string, token: string | null): void {
+    this.db.query("UPDATE accounts SET token = ?, token_at = ?, updated_at = ? WHERE identifier = ?").run(token, token ? Date.now() : null, Date.now(), identifier);
+  }
+
+  setEnabled(identifier: string, enabled: boolean): boolean {
+    return this.db.query("UPDATE accounts SET enabled = ?, updated_at = ? WHERE identifier = ?").run(enabled ? 1 : 0, Date.now(), identifier).changes > 0;
+  }
+
+  setStatus(identifier: string, status: AccountStatus, reason?: string, cooldownUntil?: number): void {
+    this.db
+      .query("UPDATE accounts SET status = ?, status_reason = ?, cooldown_until = ?, updated_at = ? WHERE identifier = ?")
+      .run(status, reason ?? null, cooldownUntil ?? null, Date.now(), identifier);
+  }
+
+  recordError(identifier: string, message: string): void {
+    this.db.query("UPDATE accounts SET last_error = ?, last_error_at = ? WHERE identifier = ?").run(message, Date.now(), identifier);
+  }
+
+  recordUse(identifier: string): void {
+    this.db.query("UPDATE accounts SET last_used_at = ?, request_count = request_count + 1 WHERE identifier = ?").run(Date.now(), identifier);
+  }
+
+  delete(identifier: string): boolean {
+    return this.db.query("DELETE FROM accounts WHERE identifier = ?").run(identifier).changes > 0;
+  }
+
+  deleteAll(): void {
+    this.db.exec("DELETE FROM accounts");
+  }
+}
