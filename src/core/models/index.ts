@@ -1,0 +1,4 @@
+export * from "./native.ts";
+export * from "./aliases.ts";
+export * from "./resolve.ts";
+export * from "./lists.ts";
