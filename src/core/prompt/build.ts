@@ -1,0 +1,139 @@
+/**
+ * Canonical messages → the single DeepSeek `prompt` string (upstream-protocol §6.2).
+ * Tool prompt text and DSML tool-call rendering come from src/core/toolcalls via options.
+ */
+import type { CanonicalMessage, CanonicalToolCall } from "./message.ts";
+import {
+  ASSISTANT_MARKER,
+  BEGIN_OF_SENTENCE,
+  END_OF_INSTRUCTIONS,
+  END_OF_SENTENCE,
+  END_OF_TOOL_RESULTS,
+  OUTPUT_INTEGRITY_GUARD,
+  SYSTEM_MARKER,
+  TOOL_MARKER,
+  USER_MARKER,
+} from "./markers.ts";
+
+export interface ToolResultView {
+  name?: string;
+  callId?: string;
+  content: string;
+}
+
+export interface BuildPromptOptions {
+  /** Already-rendered tool declaration block; appended to the first system message. */
+  toolPrompt?: string;
+  /** Renders an assistant's earlier calls (DSML history). Without it, calls are left out. */
+  renderToolCalls?: (calls: CanonicalToolCall[]) => string;
+  /** Renders a tool result for the live prompt; default: the content alone. */
+  renderToolResult?: (r: ToolResultView) => string;
+  /** Put the output-integrity guard first (default true). */
+  guard?: boolean;
+}
+
+/** `[reasoning_content]\n…\n[/reasoning_content]`, or "" when there is no reasoning. */
+export function reasoningBlock(reasoning: string | undefined): string {
+  if (!reasoning || !reasoning.trim()) return "";
+  return `[reasoning_content]\n${reasoning}\n[/reasoning_content]`;
+}
+
+/** Assistant text: reasoning block, trimmed content, tool-call history, joined by blank lines. */
+export function assistantText(m: CanonicalMessage, renderToolCalls?: (calls: CanonicalToolCall[]) => string): string {
+  const pieces: string[] = [];
+  const r = reasoningBlock(m.reasoning);
+  if (r) pieces.push(r);
+  const t = m.text.trim();
+  if (t) pieces.push(t);
+  if (renderToolCalls && m.toolCalls && m.toolCalls.length) {
+    const calls = renderToolCalls(m.toolCalls).trim();
+    if (calls) pieces.push(calls);
+  }
+  return pieces.join("\n\n");
+}
+
+/** Tool result content; empty content becomes the literal `null` so the turn is not lost. */
+export function toolResultContent(text: string): string {
+  return text.trim() === "" ? "null" : text;
+}
+
+/** Tool prompt merged into the first system message, or a new leading system message. */
+export function withToolPrompt(messages: CanonicalMessage[], toolPrompt: string | undefined): CanonicalMessage[] {
+  const tp = toolPrompt?.trim();
+  if (!tp) return messages;
+  const i = messages.findIndex((m) => m.role === "system");
+  if (i < 0) return [{ role: "system", text: tp }, ...messages];
+  const out = messages.slice();
+  const existing = out[i]!.text.trim();
+  out[i] = { ...out[i]!, text: existing ? `${existing}\n\n${tp}` : tp };
+  return out;
+}
+
+interface Block {
+  role: string;
+  text: string;
+}
+
+const MD_IMAGE = /!\[([^\]\n]*)\]\(([^)\n]*)\)/g;
+
+/** Markdown images `![alt](url)` become links `[alt](url)`. */
+export function rewriteMarkdownImages(s: string): string {
+  return s.includes("![") ? s.replace(MD_IMAGE, "[$1]($2)") : s;
+}
+
+/** Assemble the prompt string from canonical messages. */
+export function buildPrompt(messages: CanonicalMessage[], opts: BuildPromptOptions = {}): string {
+  let list = withToolPrompt(messages, opts.toolPrompt);
+  if (opts.guard !== false && !(list.length > 0 && list[0]!.text.includes(OUTPUT_INTEGRITY_GUARD))) {
+    list = [{ role: "system", text: OUTPUT_INTEGRITY_GUARD }, ...list];
+  }
+
+  // Per-message text, then merge adjacent blocks of the same role.
+  const blocks: Block[] = [];
+  for (const m of list) {
+    let text: string;
+    if (m.role === "assistant") {
+      text = assistantText(m, opts.renderToolCalls);
+      if (!text) continue;
+    } else if (m.role === "tool") {
+      const content = toolResultContent(m.text);
+      text = opts.renderToolResult
+        ? opts.renderToolResult({ name: m.toolName, callId: m.toolCallId, content })
+        : content;
+    } else {
+      text = m.text;
+    }
+    const last = blocks[blocks.length - 1];
+    if (last && last.role === m.role) last.text += "\n\n" + text;
+    else blocks.push({ role: m.role, text });
+  }
+
+  let out = BEGIN_OF_SENTENCE;
+  let lastRole = "";
+  for (const b of blocks) {
+    switch (b.role) {
+      case "system": {
+        const t = b.text.trim();
+        if (!t) continue;
+        out += SYSTEM_MARKER + t + END_OF_INSTRUCTIONS;
+        break;
+      }
+      case "user":
+        out += USER_MARKER + b.text;
+        break;
+      case "assistant":
+        out += ASSISTANT_MARKER + b.text + END_OF_SENTENCE;
+        break;
+      case "tool":
+        if (!b.text.trim()) continue;
+        out += TOOL_MARKER + b.text + END_OF_TOOL_RESULTS;
+        break;
+      default:
+        if (!b.text) continue;
+        out += b.text;
+    }
+    lastRole = b.role;
+  }
+  if (lastRole !== "assistant") out += ASSISTANT_MARKER;
+  return rewriteMarkdownImages(out);
+}

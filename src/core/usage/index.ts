@@ -1,0 +1,3 @@
+export * from "./estimate.ts";
+export * from "./tokenizer.ts";
+export * from "./usage.ts";
