@@ -1,0 +1,290 @@
+/**
+ * Generates the DeepSeekHashV1 WebAssembly kernel (binary bytes, no toolchain).
+ *
+ * DeepSeekHashV1 = SHA3-256 whose Keccak-f[1600] runs rounds 1..23 only. The kernel keeps the 25 lanes in
+ * i64 locals and fully unrolls the rounds, so the round code never touches memory. The nonce search:
+ *   - `absorb(len)` absorbs every full 136-byte block of the prefix once (BASE) and keeps the tail bytes;
+ *   - `solve(t0..t3, start, end)` writes the decimal nonce after the tail once, then increments the ASCII
+ *     digits in place; each nonce costs one permutation (two when tail + digits reach 136 bytes);
+ *   - the last round computes only the 4 output lanes, lane 0 first, and compares them with the target.
+ * `scripts/build-pow-kernel.ts` writes the bytes to `kernel-wasm.ts`; a test checks they match this generator.
+ */
+import { FunctionBuilder, I32, I64, Op, assembleModule } from "./wasm-encoder.ts";
+import {
+  BASE_OFF,
+  INITIAL_PAGES,
+  INPUT_OFF,
+  KernelExport,
+  RATE,
+  STATE_BYTES,
+  TAIL_BYTES,
+  TAIL_OFF,
+  WORK_OFF,
+} from "./kernel-layout.ts";
+
+const RATE_LANES = RATE / 8;
+const FIRST_ROUND = 1; // DeepSeekHashV1 skips round 0
+const LAST_ROUND = 23;
+
+/** Keccak round constants from the degree-8 LFSR of FIPS 202 §3.2.5. */
+function roundConstants(): bigint[] {
+  const rcBit = (t: number): number => {
+    let r = 1;
+    for (let i = 0; i < t % 255; i++) {
+      r <<= 1;
+      if (r & 0x100) r ^= 0x171; // x^8 + x^6 + x^5 + x^4 + 1
+    }
+    return r & 1;
+  };
+  const out: bigint[] = [];
+  for (let round = 0; round < 24; round++) {
+    let rc = 0n;
+    for (let j = 0; j <= 6; j++) if (rcBit(j + 7 * round)) rc |= 1n << BigInt((1 << j) - 1);
+    out.push(rc);
+  }
+  return out;
+}
+
+/** Rho offsets indexed by lane x + 5y (FIPS 202 §3.2.2). */
+function rotationOffsets(): number[] {
+  const rot = new Array<number>(25).fill(0);
+  let x = 1;
+  let y = 0;
+  for (let t = 0; t < 24; t++) {
+    rot[x + 5 * y] = (((t + 1) * (t + 2)) / 2) % 64;
+    [x, y] = [y, (2 * x + 3 * y) % 5];
+  }
+  return rot;
+}
+
+const RC = roundConstants();
+const ROT = rotationOffsets();
+
+/** Local indices of the permutation working set inside one function. */
+interface Lanes {
+  s: number[];
+  b: number[];
+  c: number[];
+  d: number[];
+}
+
+function declareLanes(f: FunctionBuilder): Lanes {
+  const base = f.locals(60, I64);
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  return { s: range(base, 25), b: range(base + 25, 25), c: range(base + 50, 5), d: range(base + 55, 5) };
+}
+
+/** theta: column parities C and the D values mixed into every lane. */
+function emitTheta(f: FunctionBuilder, { s, c, d }: Lanes): void {
+  for (let x = 0; x < 5; x++) {
+    f.get(s[x]!).get(s[x + 5]!).op(Op.i64_xor).get(s[x + 10]!).op(Op.i64_xor);
+    f.get(s[x + 15]!).op(Op.i64_xor).get(s[x + 20]!).op(Op.i64_xor).set(c[x]!);
+  }
+  for (let x = 0; x < 5; x++) {
+    f.get(c[(x + 4) % 5]!).get(c[(x + 1) % 5]!).i64(1n).op(Op.i64_rotl).op(Op.i64_xor).set(d[x]!);
+  }
+}
+
+/** B[pi(x,y)] = rotl(A[x,y] ^ D[x], rho(x,y)). */
+function emitRhoPiLane(f: FunctionBuilder, { s, b, d }: Lanes, x: number, y: number): void {
+  const i = x + 5 * y;
+  f.get(s[i]!).get(d[x]!).op(Op.i64_xor);
+  if (ROT[i] !== 0) f.i64(BigInt(ROT[i]!)).op(Op.i64_rotl);
+  f.set(b[y + 5 * ((2 * x + 3 * y) % 5)]!);
+}
+
+/** Pushes chi for one output lane: B[x] ^ (~B[x+1] & B[x+2]) within row `row`. */
+function emitChi(f: FunctionBuilder, b: number[], row: number, x: number): void {
+  f.get(b[row + x]!).get(b[row + ((x + 1) % 5)]!).i64(-1n).op(Op.i64_xor);
+  f.get(b[row + ((x + 2) % 5)]!).op(Op.i64_and).op(Op.i64_xor);
+}
+
+function emitRound(f: FunctionBuilder, lanes: Lanes, round: number): void {
+  emitTheta(f, lanes);
+  for (let x = 0; x < 5; x++) for (let y = 0; y < 5; y++) emitRhoPiLane(f, lanes, x, y);
+  for (let row = 0; row < 25; row += 5) {
+    for (let x = 0; x < 5; x++) {
+      emitChi(f, lanes.b, row, x);
+      if (row + x === 0) f.i64(RC[round]!).op(Op.i64_xor);
+      f.set(lanes.s[row + x]!);
+    }
+  }
+}
+
+/** Emits `dst = a ^ b` over the first 17 lanes and `dst = a` over the rest, all at constant addresses. */
+function emitXorBlockInto(f: FunctionBuilder, dst: number, a: number, block: number): void {
+  for (let i = 0; i < 25; i++) {
+    f.i32(0).i32(0).load64(a + 8 * i);
+    if (i < RATE_LANES) f.i32(0).load64(block + 8 * i).op(Op.i64_xor);
+    f.store64(dst + 8 * i);
+  }
+}
+
+function emitOrByte(f: FunctionBuilder, addr: number, value: number): void {
+  f.i32(0).i32(0).load8(addr).i32(value).op(Op.i32_or).store8(addr);
+}
+
+// Function and global indices.
+const FN_PERMUTE = 0;
+const FN_SET_NONCE = 1;
+const FN_ABSORB = 2;
+const FN_HASH = 3;
+const FN_SOLVE = 4;
+const G_TAIL = 0; // prefix bytes after the last full block (0..135)
+const G_FIRST = 1; // address of the first nonce digit
+const G_LAST = 2; // address of the last nonce digit
+const G_BLOCKS = 3; // 1 or 2 tail blocks for the current digit count
+
+/** permute(ptr): Keccak-f rounds 1..23 on the 25 lanes at ptr. */
+function buildPermute(): FunctionBuilder {
+  const f = new FunctionBuilder([I32], []);
+  const lanes = declareLanes(f);
+  for (let i = 0; i < 25; i++) f.get(0).load64(8 * i).set(lanes.s[i]!);
+  for (let r = FIRST_ROUND; r <= LAST_ROUND; r++) emitRound(f, lanes, r);
+  for (let i = 0; i < 25; i++) f.get(0).get(lanes.s[i]!).store64(8 * i);
+  return f;
+}
+
+/** set_nonce(n): writes decimal n after the tail, then the 0x06 … 0x80 padding; sets G_FIRST/G_LAST/G_BLOCKS. */
+function buildSetNonce(): FunctionBuilder {
+  const f = new FunctionBuilder([I32], []);
+  const n = 0;
+  const [digits, t, p, m] = [f.locals(1, I32), f.locals(1, I32), f.locals(1, I32), f.locals(1, I32)];
+  // zero TAIL[tail, 272)
+  f.gget(G_TAIL).i32(TAIL_OFF).op(Op.i32_add).i32(0).i32(TAIL_BYTES).gget(G_TAIL).op(Op.i32_sub).memoryFill();
+  // digit count
+  f.i32(1).set(digits).get(n).set(t);
+  f.block().loop();
+  f.get(t).i32(10).op(Op.i32_lt_u).brIf(1);
+  f.get(t).i32(10).op(Op.i32_div_u).set(t).get(digits).i32(1).op(Op.i32_add).set(digits).br(0);
+  f.end().end();
+  // digits, last to first
+  f.i32(TAIL_OFF).gget(G_TAIL).op(Op.i32_add).gset(G_FIRST);
+  f.gget(G_FIRST).get(digits).op(Op.i32_add).i32(1).op(Op.i32_sub).tee(p).gset(G_LAST);
+  f.get(n).set(t);
+  f.loop();
+  f.get(p).get(t).i32(10).op(Op.i32_rem_u).i32(48).op(Op.i32_add).store8();
+  f.get(t).i32(10).op(Op.i32_div_u).set(t);
+  f.get(p).i32(1).op(Op.i32_sub).tee(p).gget(G_FIRST).op(Op.i32_ge_u).brIf(0);
+  f.end();
+  // padding: 0x06 right after the message, 0x80 into the last byte of its block
+  f.gget(G_TAIL).get(digits).op(Op.i32_add).set(m);
+  f.i32(TAIL_OFF).get(m).op(Op.i32_add).i32(0x06).store8();
+  f.get(m).i32(RATE - 1).op(Op.i32_le_u).if();
+  f.i32(1).gset(G_BLOCKS);
+  emitOrByte(f, TAIL_OFF + RATE - 1, 0x80);
+  f.op(Op.else);
+  f.i32(2).gset(G_BLOCKS);
+  emitOrByte(f, TAIL_OFF + 2 * RATE - 1, 0x80);
+  f.end();
+  return f;
+}
+
+/** absorb(len): BASE = state after every full block of INPUT[0, len); TAIL = the remaining bytes, zero-filled. */
+function buildAbsorb(): FunctionBuilder {
+  const f = new FunctionBuilder([I32], []);
+  const len = 0;
+  const [p, end] = [f.locals(1, I32), f.locals(1, I32)];
+  f.i32(BASE_OFF).i32(0).i32(STATE_BYTES).memoryFill();
+  f.i32(INPUT_OFF).set(p).i32(INPUT_OFF).get(len).op(Op.i32_add).set(end);
+  f.block().loop();
+  f.get(end).get(p).op(Op.i32_sub).i32(RATE).op(Op.i32_lt_u).brIf(1);
+  for (let i = 0; i < RATE_LANES; i++) {
+    f.i32(0).i32(0).load64(BASE_OFF + 8 * i).get(p).load64(8 * i).op(Op.i64_xor).store64(BASE_OFF + 8 * i);
+  }
+  f.i32(BASE_OFF).call(FN_PERMUTE);
+  f.get(p).i32(RATE).op(Op.i32_add).set(p).br(0);
+  f.end().end();
+  f.get(end).get(p).op(Op.i32_sub).gset(G_TAIL);
+  f.i32(TAIL_OFF).i32(0).i32(TAIL_BYTES).memoryFill();
+  f.i32(TAIL_OFF).get(p).gget(G_TAIL).memoryCopy();
+  return f;
+}
+
+/** hash(len): full DeepSeekHashV1 of INPUT[0, len); the 32-byte digest is left at WORK. */
+function buildHash(): FunctionBuilder {
+  const f = new FunctionBuilder([I32], []);
+  f.get(0).call(FN_ABSORB);
+  f.i32(TAIL_OFF).gget(G_TAIL).op(Op.i32_add).i32(0x06).store8();
+  emitOrByte(f, TAIL_OFF + RATE - 1, 0x80);
+  emitXorBlockInto(f, WORK_OFF, BASE_OFF, TAIL_OFF);
+  f.i32(WORK_OFF).call(FN_PERMUTE);
+  return f;
+}
+
+/** solve(t0, t1, t2, t3, start, end) -> first nonce in [start, end) whose digest lanes equal t0..t3, else -1. */
+function buildSolve(): FunctionBuilder {
+  const f = new FunctionBuilder([I64, I64, I64, I64, I32, I32], [I32]);
+  const target = [0, 1, 2, 3];
+  const [start, end] = [4, 5];
+  const [n, p, c, src, blk] = [f.locals(1, I32), f.locals(1, I32), f.locals(1, I32), f.locals(1, I32), f.locals(1, I32)];
+  const lanes = declareLanes(f);
+  const { s, b } = lanes;
+
+  f.get(start).get(end).op(Op.i32_ge_u).if().i32(-1).op(Op.return).end();
+  f.get(start).set(n).get(n).call(FN_SET_NONCE);
+
+  f.loop(); // per nonce
+  f.block(); // exit = try the next nonce
+
+  // Choose the state and block to permute last: BASE ^ TAIL, or (two blocks) permute(BASE ^ TAIL) ^ TAIL+136.
+  f.gget(G_BLOCKS).i32(2).op(Op.i32_eq).if();
+  emitXorBlockInto(f, WORK_OFF, BASE_OFF, TAIL_OFF);
+  f.i32(WORK_OFF).call(FN_PERMUTE);
+  f.i32(WORK_OFF).set(src).i32(TAIL_OFF + RATE).set(blk);
+  f.op(Op.else);
+  f.i32(BASE_OFF).set(src).i32(TAIL_OFF).set(blk);
+  f.end();
+  for (let i = 0; i < 25; i++) {
+    f.get(src).load64(8 * i);
+    if (i < RATE_LANES) f.get(blk).load64(8 * i).op(Op.i64_xor);
+    f.set(s[i]!);
+  }
+
+  for (let r = FIRST_ROUND; r < LAST_ROUND; r++) emitRound(f, lanes, r);
+
+  // Last round: only row 0 (output lanes 0..4) matters; B[y] of row 0 comes from lane 6y.
+  emitTheta(f, lanes);
+  for (let y = 0; y < 5; y++) emitRhoPiLane(f, lanes, y, y);
+  for (let x = 0; x < 4; x++) {
+    emitChi(f, b, 0, x);
+    if (x === 0) f.i64(RC[LAST_ROUND]!).op(Op.i64_xor);
+    f.get(target[x]!).op(Op.i64_ne).brIf(0);
+  }
+  f.get(n).op(Op.return);
+  f.end(); // block: next nonce
+
+  f.get(n).i32(1).op(Op.i32_add).tee(n).get(end).op(Op.i32_ge_u).if().i32(-1).op(Op.return).end();
+  // Increment the ASCII digits in place; when all were 9, rewrite with one digit more.
+  f.gget(G_LAST).set(p);
+  f.block().loop();
+  f.get(p).load8().tee(c).i32(57).op(Op.i32_ne).if();
+  f.get(p).get(c).i32(1).op(Op.i32_add).store8().br(2);
+  f.end();
+  f.get(p).i32(48).store8();
+  f.get(p).gget(G_FIRST).op(Op.i32_eq).if();
+  f.get(n).call(FN_SET_NONCE).br(2);
+  f.end();
+  f.get(p).i32(1).op(Op.i32_sub).set(p).br(0);
+  f.end().end();
+  f.br(0);
+  f.end(); // loop
+  f.i32(-1);
+  return f;
+}
+
+/** The kernel module bytes. Deterministic: same generator, same bytes. */
+export function generatePowKernel(): Uint8Array {
+  const functions = [buildPermute(), buildSetNonce(), buildAbsorb(), buildHash(), buildSolve()];
+  return assembleModule({
+    functions,
+    i32Globals: 4,
+    memoryPages: INITIAL_PAGES,
+    exports: [
+      { name: KernelExport.memory, kind: "memory", index: 0 },
+      { name: KernelExport.absorb, kind: "func", index: FN_ABSORB },
+      { name: KernelExport.hash, kind: "func", index: FN_HASH },
+      { name: KernelExport.solve, kind: "func", index: FN_SOLVE },
+    ],
+  });
+}
