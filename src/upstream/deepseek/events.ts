@@ -17,9 +17,14 @@ export type DeepSeekEvent =
   /** `event: ready` (or ids found in the envelope). */
   | { type: "ready"; requestMessageId?: number; responseMessageId?: number; modelType?: string }
   /** Reasoning (THINK fragments, legacy `thinking_content`, text before `</think>`). */
-  | { type: "reasoning"; text: string }
+  | {
+      type: "reasoning";
+      text: string;
+      /** True when the piece came from a message envelope (full-state snapshot), e.g. the replay at the start of a continue round. */
+      snapshot?: boolean;
+    }
   /** Answer text (RESPONSE fragments, legacy `content`). `[reference:N]` / `[citation:N]` markers are kept verbatim. */
-  | { type: "text"; text: string }
+  | { type: "text"; text: string; /** See `reasoning.snapshot`. */ snapshot?: boolean }
   /** Search sources discovered in the stream, in order of first appearance (deduplicated by URL). */
   | { type: "sources"; sources: SearchSource[] }
   /** A citation marker that appeared in the answer text, linked to its source when known. */
@@ -31,6 +36,6 @@ export type DeepSeekEvent =
   /** The upstream moderated the answer; nothing after it may be shown. */
   | { type: "content_filter" }
   /** An in-stream error frame. */
-  | { type: "error"; message: string }
+  | { type: "error"; message: string; /** The envelope `code` when the error came as a JSON envelope (§1.2). */ code?: number | string }
   /** Auto title (first turn only). */
   | { type: "title"; title: string };
