@@ -1,9 +1,13 @@
 /** Builds the Elysia application: body parsing, error shapes, and every route group. */
 import { Elysia, ValidationError } from "elysia";
 import { healthRoutes } from "./api/health-routes.ts";
+import { messagesRoutes } from "./api/anthropic/messages-routes.ts";
+import { generateRoutes } from "./api/gemini/generate-routes.ts";
+import { chatRoutes } from "./api/openai/chat-routes.ts";
+import { modelRoutes } from "./api/openai/models-routes.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { HttpError } from "./api/http-error.ts";
-import { BodyError, describeValidation, parseJsonBody } from "./api/request-body.ts";
+import { BodyError, describeValidation, jsonBodyParser } from "./api/request-body.ts";
 import { RouteMethods } from "./api/route-methods.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import type { AppContext } from "./context.ts";
@@ -11,7 +15,7 @@ import type { AppContext } from "./context.ts";
 export function createApp(ctx: AppContext) {
   let methods: RouteMethods | undefined;
   const app = new Elysia({ name: "ds2api" })
-    .onParse({ as: "global" }, parseJsonBody)
+    .onParse({ as: "global" }, jsonBodyParser(ctx.options.maxBodyBytes))
     .onError({ as: "global" }, ({ code, error, request }) => {
       const url = new URL(request.url);
       const surface = surfaceForPath(url.pathname);
@@ -29,6 +33,7 @@ export function createApp(ctx: AppContext) {
         }
         case "PARSE": {
           const cause = (error as { cause?: unknown }).cause;
+          if (cause instanceof HttpError) return errorResponse(surface, cause.status, cause.message, cause.code);
           return errorResponse(surface, 400, cause instanceof BodyError ? cause.message : "invalid json: the request body could not be parsed");
         }
         case "VALIDATION":
@@ -41,7 +46,11 @@ export function createApp(ctx: AppContext) {
           return errorResponse(surface, 500, "internal error; see the server log");
       }
     })
-    .use(healthRoutes(ctx));
+    .use(healthRoutes(ctx))
+    .use(modelRoutes(ctx))
+    .use(chatRoutes(ctx))
+    .use(messagesRoutes(ctx))
+    .use(generateRoutes(ctx));
   return app;
 }
 

@@ -1,4 +1,5 @@
 /** Everything a request handler may need, built once at start-up. */
+import type { LiveSettings } from "./config/live-settings.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { AdminKey } from "./security/admin-key.ts";
@@ -10,6 +11,7 @@ export interface AppContext {
   store: Store;
   logger: Logger;
   apiKeys: ApiKeyIndex;
+  settings: LiveSettings;
   adminKey: AdminKey;
   /** Flipped by the server: ready once listening, draining during shutdown. */
   state: { ready: boolean; draining: boolean };

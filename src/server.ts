@@ -10,6 +10,7 @@ import { corsHeaders } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import { loadStartupConfig } from "./config/config-loader.ts";
+import { LiveSettings } from "./config/live-settings.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { AppContext } from "./context.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
@@ -44,6 +45,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     store,
     logger,
     apiKeys: new ApiKeyIndex(store),
+    settings: new LiveSettings(store),
     adminKey,
     state: { ready: false, draining: false },
     clientAddress: new WeakMap(),
@@ -86,7 +88,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     server = Bun.serve({
       port: options.port,
       hostname: options.host,
-      maxRequestBodySize: options.maxBodyBytes,
+      // Bun's own cap is only a backstop (it answers an empty 413); the shaped 413 comes from the checks here and in the body parser.
+      maxRequestBodySize: options.maxBodyBytes * 2,
       idleTimeout: 0,
       fetch: handle,
       error(e) {

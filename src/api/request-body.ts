@@ -1,3 +1,5 @@
+import { HttpError } from "./http-error.ts";
+
 /**
  * Body parsing for every JSON route: strict UTF-8, JSON whatever the Content-Type says
  * (curl -d sends form-urlencoded), multipart left to the framework.
@@ -6,9 +8,17 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class BodyError extends Error {}
 
-export async function parseJsonBody({ request, contentType }: { request: Request; contentType: string }): Promise<unknown> {
-  if (contentType.startsWith("multipart/")) return undefined;
-  const buf = await request.arrayBuffer();
+/** Builds the body parser for a given size limit (chunked bodies carry no Content-Length, so size is checked again here). */
+export function jsonBodyParser(maxBytes: number) {
+  return async ({ request, contentType }: { request: Request; contentType: string }): Promise<unknown> => {
+    if (contentType.startsWith("multipart/")) return undefined;
+    const buf = await request.arrayBuffer();
+    if (buf.byteLength > maxBytes) throw new HttpError(413, `request body too large (limit ${maxBytes} bytes; DS2API_MAX_BODY_MB)`);
+    return parseJsonText(buf);
+  };
+}
+
+function parseJsonText(buf: ArrayBuffer): unknown {
   if (buf.byteLength === 0) return undefined;
   let text: string;
   try {

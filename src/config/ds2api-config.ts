@@ -330,8 +330,8 @@ export function parseDs2ApiConfig(input: unknown): ParsedConfig {
     if (LEGACY_IGNORED.includes(k)) warnings.push(`config key "${k}" is a legacy ds2api setting that is not used; it is kept for export`);
     config.extra[k] = v;
   }
-  if (config.proxies && config.accounts) {
-    const ids = new Set(config.proxies.map((p) => p.id));
+  if (config.accounts) {
+    const ids = new Set((config.proxies ?? []).map((p) => p.id));
     for (const a of config.accounts) {
       if (a.proxy_id && !ids.has(a.proxy_id)) problems.push(`account ${a.identifier} refers to unknown proxy_id ${JSON.stringify(a.proxy_id)}`);
     }

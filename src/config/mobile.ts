@@ -7,6 +7,7 @@
 export function canonicalMobile(raw: string): string {
   const digits = raw.replace(/\D/g, "");
   if (!digits) return "";
+  if (raw.trim().startsWith("+")) return `+${digits}`;
   if (/^1[3-9]\d{9}$/.test(digits)) return `+86${digits}`;
   if (/^861[3-9]\d{9}$/.test(digits)) return `+${digits}`;
   return `+${digits}`;

@@ -71,6 +71,18 @@ export function parseFlags(argv: string[]): { values: Partial<Record<keyof Serve
   return { values, simulate };
 }
 
+function baseUrlFrom(raw: string | undefined): string {
+  const value = raw?.trim() || "https://chat.deepseek.com";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OptionsError(`DS2API_DEEPSEEK_BASE_URL must be an http(s) origin such as https://chat.deepseek.com (got ${JSON.stringify(value)})`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new OptionsError(`DS2API_DEEPSEEK_BASE_URL must use http or https (got ${url.protocol})`);
+  return value.replace(/\/+$/, "");
+}
+
 export function resolveOptions(argv: string[], env: Env): ServerOptions {
   const { values, simulate } = parseFlags(argv);
   const configFromFlag = values.configPath;
@@ -84,7 +96,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     configPathExplicit: Boolean(configFromFlag ?? configFromEnv),
     configJson: env.DS2API_CONFIG_JSON?.trim() || undefined,
     adminKey: env.DS2API_ADMIN_KEY?.trim() || undefined,
-    deepseekBaseUrl: (env.DS2API_DEEPSEEK_BASE_URL?.trim() || "https://chat.deepseek.com").replace(/\/+$/, ""),
+    deepseekBaseUrl: baseUrlFrom(env.DS2API_DEEPSEEK_BASE_URL),
     accountMaxInflight: intFrom("DS2API_ACCOUNT_MAX_INFLIGHT", env.DS2API_ACCOUNT_MAX_INFLIGHT, 1, 256),
     accountMaxQueue: intFrom("DS2API_ACCOUNT_MAX_QUEUE", env.DS2API_ACCOUNT_MAX_QUEUE, 0, 200000),
     globalMaxInflight: intFrom("DS2API_GLOBAL_MAX_INFLIGHT", env.DS2API_GLOBAL_MAX_INFLIGHT, 0, 200000),

@@ -1,0 +1,68 @@
+/** Runs ds2api as a child process (source via bun, or a compiled binary) and waits until it listens. */
+import type { Subprocess } from "bun";
+import { repoRoot } from "./test-server.ts";
+
+export interface SpawnedServer {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export function sourceCommand(): string[] {
+  return [process.execPath, `${repoRoot}src/main.ts`];
+}
+
+async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
+}
+
+export async function spawnServer(cmd: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SpawnedServer> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const proc = Bun.spawn(cmd, {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...opts.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  void drain(proc.stdout, out);
+  void drain(proc.stderr, err);
+  const deadline = Date.now() + (opts.timeoutMs ?? 15000);
+  let url: string | undefined;
+  while (!url) {
+    const m = /listening url=(http:\/\/\S+)/.exec(err.join(""));
+    if (m) url = m[1];
+    else if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${err.join("")}${out.join("")}`);
+    else if (Date.now() > deadline) {
+      proc.kill();
+      throw new Error(`server did not start: ${err.join("")}`);
+    } else await Bun.sleep(20);
+  }
+  return {
+    proc,
+    url: url!,
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      return await proc.exited;
+    },
+  };
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export async function runCommand(cmd: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }) {
+  const proc = Bun.spawn(cmd, {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...opts.env },
+    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}

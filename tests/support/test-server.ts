@@ -1,0 +1,50 @@
+/** Starts a real ds2api server on a free port with a fresh sqlite file, and captures its log lines. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveOptions } from "../../src/config/options.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
+
+export interface TestServer {
+  url: string;
+  dir: string;
+  dbPath: string;
+  logs: string[];
+  running: RunningServer;
+  adminKey: string;
+  stop(opts?: { keepDir?: boolean }): Promise<void>;
+}
+
+export function tempDir(prefix = "ds2api-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestServer(opts: { env?: Record<string, string>; args?: string[]; dir?: string } = {}): Promise<TestServer> {
+  const dir = opts.dir ?? tempDir();
+  const dbPath = join(dir, "ds2api.sqlite");
+  const env: Record<string, string> = {
+    DS2API_ADMIN_KEY: "test-admin-key",
+    DS2API_CONFIG_PATH: join(dir, "config.json"),
+    DS2API_DB_PATH: dbPath,
+    ...opts.env,
+  };
+  const options = resolveOptions(["--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], env);
+  const logs: string[] = [];
+  const running = await startServer(options, createLogger("debug", (l) => logs.push(l)));
+  return {
+    url: running.url,
+    dir,
+    dbPath,
+    logs,
+    running,
+    adminKey: env.DS2API_ADMIN_KEY ?? running.generatedAdminKey ?? "",
+    async stop(o) {
+      await running.stop();
+      if (!o?.keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const repoRoot = new URL("../..", import.meta.url).pathname;
+export const bunBin = process.execPath;
