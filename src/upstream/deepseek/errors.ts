@@ -1,0 +1,120 @@
+/** Typed upstream failures and the §1.2 classification rules. Messages never carry tokens or passwords. */
+import { IDENTITY_VERSION_SETTING } from "./identity.ts";
+
+export type DeepSeekErrorKind =
+  | "auth" | "client_version" | "protocol" | "rate_limit" | "business" | "upstream_http" | "network" | "timeout" | "aborted" | "pow";
+
+export class DeepSeekError extends Error {
+  readonly kind: DeepSeekErrorKind;
+  /** Envelope `code`/`biz_code`, or the HTTP status for HTTP-level failures. */
+  readonly code?: number | string;
+  readonly httpStatus?: number;
+  /** The API path that failed (no query, no secrets). */
+  readonly path?: string;
+
+  constructor(kind: DeepSeekErrorKind, message: string, extra: { code?: number | string; httpStatus?: number; path?: string; cause?: unknown } = {}) {
+    super(message, extra.cause !== undefined ? { cause: extra.cause } : undefined);
+    this.name = "DeepSeekError";
+    this.kind = kind;
+    this.code = extra.code;
+    this.httpStatus = extra.httpStatus;
+    this.path = extra.path;
+  }
+
+  /** Worth another attempt on the same account (network blips, 5xx, timeouts). */
+  get retryable(): boolean {
+    return this.kind === "network" || this.kind === "upstream_http" || this.kind === "timeout";
+  }
+}
+
+const AUTH_CODES = new Set([40001, 40002, 40003]);
+const CLIENT_VERSION_CODES = new Set([40005]);
+const AUTH_WORDS = ["token", "unauthorized", "expired", "not login", "login required", "invalid jwt"];
+const AUTH_BIZ_WORDS = [
+  "auth", "authorization", "credential", "expired", "invalid jwt", "jwt", "login", "not login", "session expired", "token",
+  "unauthorized", "登录", "未登录", "认证", "凭证", "会话过期", "令牌",
+];
+const VERSION_WORDS = ["client_version", "client version", "version too low", "upgrade", "版本过低", "请升级", "更新版本"];
+const RATE_WORDS = ["rate limit", "too many", "频繁", "限流"];
+
+function hasAny(text: string, words: string[]): boolean {
+  for (const w of words) if (text.includes(w)) return true;
+  return false;
+}
+
+/** Removes secrets (and anything that looks like a long opaque token) from text that will end up in an error. */
+export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
+  return out.replace(/[A-Za-z0-9_\-+/=.]{40,}/g, "***").slice(0, 500);
+}
+
+function versionHint(version: string): string {
+  return `DeepSeek rejected the client identity (version ${version}); update the setting "${IDENTITY_VERSION_SETTING}" to the current Android app version`;
+}
+
+export interface EnvelopeShape {
+  code?: unknown;
+  msg?: unknown;
+  data?: unknown;
+}
+
+/**
+ * Classifies a JSON body by §1.2. Returns undefined on success (`code 0` and `biz_code 0`).
+ * `version` is the identity version (for the client_version message).
+ */
+export function classifyEnvelope(
+  body: unknown, ctx: { path: string; httpStatus: number; version: string; secrets?: readonly (string | undefined)[] },
+): DeepSeekError | undefined {
+  const { path, httpStatus, version } = ctx;
+  const clean = (s: string) => redact(s, ctx.secrets);
+  if (!body || typeof body !== "object" || Array.isArray(body) || typeof (body as EnvelopeShape).code !== "number") {
+    return new DeepSeekError("protocol", `${path}: unexpected response shape (not a DeepSeek envelope); the web API may have changed — check "${IDENTITY_VERSION_SETTING}"`, { httpStatus, path });
+  }
+  const env = body as EnvelopeShape;
+  const code = env.code as number;
+  const msg = typeof env.msg === "string" ? env.msg : "";
+  const data = env.data && typeof env.data === "object" ? (env.data as Record<string, unknown>) : undefined;
+  const bizCode = typeof data?.biz_code === "number" ? data.biz_code : undefined;
+  let bizMsg = typeof data?.biz_msg === "string" ? data.biz_msg : "";
+  if (!bizMsg && data?.biz_data && typeof data.biz_data === "object") {
+    const m = (data.biz_data as Record<string, unknown>).msg;
+    if (typeof m === "string") bizMsg = m;
+  }
+  const text = `${msg} ${bizMsg}`.toLowerCase();
+
+  if (httpStatus === 401 || httpStatus === 403 || AUTH_CODES.has(code) || (bizCode !== undefined && AUTH_CODES.has(bizCode))) {
+    return new DeepSeekError("auth", `${path}: token rejected (${clean(msg || bizMsg || `HTTP ${httpStatus}`)})`, { code: bizCode && AUTH_CODES.has(bizCode) ? bizCode : code, httpStatus, path });
+  }
+  if (CLIENT_VERSION_CODES.has(code) || (bizCode !== undefined && CLIENT_VERSION_CODES.has(bizCode)) || hasAny(text, VERSION_WORDS)) {
+    return new DeepSeekError("client_version", `${path}: ${versionHint(version)} (${clean(msg || bizMsg)})`, { code: bizCode ?? code, httpStatus, path });
+  }
+  if (code !== 0) {
+    if (hasAny(text, AUTH_WORDS)) return new DeepSeekError("auth", `${path}: token rejected (${clean(msg)})`, { code, httpStatus, path });
+    if (httpStatus === 429 || hasAny(text, RATE_WORDS)) return new DeepSeekError("rate_limit", `${path}: rate limited (${clean(msg)})`, { code, httpStatus, path });
+    return new DeepSeekError("business", `${path}: DeepSeek error ${code}: ${clean(msg || bizMsg)}`, { code, httpStatus, path });
+  }
+  if (httpStatus === 429) return new DeepSeekError("rate_limit", `${path}: rate limited (HTTP 429)`, { code: bizCode ?? code, httpStatus, path });
+  if (!data) return new DeepSeekError("protocol", `${path}: envelope without data; the web API may have changed — check "${IDENTITY_VERSION_SETTING}"`, { code, httpStatus, path });
+  if (bizCode === undefined) return new DeepSeekError("protocol", `${path}: envelope without biz_code; the web API may have changed — check "${IDENTITY_VERSION_SETTING}"`, { code, httpStatus, path });
+  if (bizCode !== 0) {
+    if (hasAny(text, AUTH_BIZ_WORDS)) return new DeepSeekError("auth", `${path}: token rejected (${clean(bizMsg)})`, { code: bizCode, httpStatus, path });
+    if (hasAny(text, RATE_WORDS)) return new DeepSeekError("rate_limit", `${path}: rate limited (${clean(bizMsg)})`, { code: bizCode, httpStatus, path });
+    return new DeepSeekError("business", `${path}: DeepSeek error ${bizCode}: ${clean(bizMsg)}`, { code: bizCode, httpStatus, path });
+  }
+  if (httpStatus !== 200) return new DeepSeekError("upstream_http", `${path}: HTTP ${httpStatus}`, { code: httpStatus, httpStatus, path });
+  return undefined;
+}
+
+/** Classifies a response whose body is not JSON (WAF pages, proxies, gateway errors). */
+export function classifyNonJson(httpStatus: number, ctx: { path: string; version: string }): DeepSeekError {
+  const { path, version } = ctx;
+  if (httpStatus === 401) return new DeepSeekError("auth", `${path}: token rejected (HTTP 401)`, { code: 401, httpStatus, path });
+  if (httpStatus === 429) return new DeepSeekError("rate_limit", `${path}: rate limited (HTTP 429)`, { code: 429, httpStatus, path });
+  if (httpStatus >= 500) return new DeepSeekError("upstream_http", `${path}: HTTP ${httpStatus}`, { code: httpStatus, httpStatus, path });
+  return new DeepSeekError(
+    "protocol",
+    `${path}: non-JSON response with HTTP ${httpStatus} (a WAF or a protocol change); ${versionHint(version)} if this persists`,
+    { code: httpStatus, httpStatus, path },
+  );
+}

@@ -1,0 +1,53 @@
+/** Who the gateway claims to be to chat.deepseek.com (§1.1). One settings object, no scattered literals. */
+
+export interface ClientIdentity {
+  /** App name in the User-Agent. */
+  appName: string;
+  /** App version: User-Agent and `x-client-version`. Must track the Android app (history: 1.6.11 → … → 2.0.4). */
+  version: string;
+  /** `x-client-platform` (and the User-Agent OS label). */
+  platform: string;
+  /** OS API level in the User-Agent. */
+  apiLevel: number;
+  /** `x-client-locale`. */
+  locale: string;
+  /** Fixed `device_id` sent with login. */
+  deviceId: string;
+}
+
+export const DEFAULT_CLIENT_IDENTITY: Readonly<ClientIdentity> = Object.freeze({
+  appName: "DeepSeek",
+  version: "2.0.4",
+  platform: "android",
+  apiLevel: 35,
+  locale: "zh_CN",
+  deviceId: "deepseek_to_api",
+});
+
+/** The setting an operator changes when DeepSeek refuses the identity (named in client_version errors). */
+export const IDENTITY_VERSION_SETTING = "deepseek.client_identity.version";
+
+export const DEFAULT_BASE_URL = "https://chat.deepseek.com";
+
+function platformLabel(platform: string): string {
+  return platform === "android" ? "Android" : platform === "ios" ? "iOS" : platform.charAt(0).toUpperCase() + platform.slice(1);
+}
+
+export function userAgent(id: ClientIdentity): string {
+  return `${id.appName}/${id.version} ${platformLabel(id.platform)}/${id.apiLevel}`;
+}
+
+/** Base headers of every call (§1.1); `authorization` when a token is given. */
+export function baseHeaders(id: ClientIdentity, token?: string): Record<string, string> {
+  const h: Record<string, string> = {
+    "user-agent": userAgent(id),
+    accept: "application/json",
+    "content-type": "application/json",
+    "accept-charset": "UTF-8",
+    "x-client-platform": id.platform,
+    "x-client-version": id.version,
+    "x-client-locale": id.locale,
+  };
+  if (token !== undefined) h.authorization = `Bearer ${token}`;
+  return h;
+}
