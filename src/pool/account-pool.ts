@@ -1,0 +1,329 @@
+/**
+ * The account pool: hands out leases on DeepSeek accounts with a per-account in-flight limit, an optional
+ * global limit, pacing, a FIFO wait queue, and cool-downs for accounts that misbehave. Selection takes the
+ * account with the fewest requests in flight, then the least recently used. A lease is released exactly
+ * once whatever happens; reloading the account list keeps in-flight counts.
+ */
+import type { AccountRecord } from "../store/accounts-repo.ts";
+import type { Store } from "../store/store.ts";
+import { AccountUnavailableError, NoAccountsError, PoolBusyError } from "./pool-errors.ts";
+import type { PoolSettings } from "./pool-settings.ts";
+import type { TokenManager } from "./token-manager.ts";
+
+export type FailureKind = "rate_limited" | "auth" | "upstream" | "login";
+
+export interface Lease {
+  readonly identifier: string;
+  /** The account's token (logging in when there is none or it is older than the refresh interval). */
+  token(): Promise<string>;
+  /** Log in again because `staleToken` was rejected; concurrent callers share one login. */
+  relogin(staleToken: string): Promise<string>;
+  /** Mark the account as failing (cool-down and last error) — the caller usually moves on to another account. */
+  fail(kind: FailureKind, message: string): void;
+  /** Mark the request as served well (clears a previous failing state). */
+  succeed(): void;
+  release(): void;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  /** Only this account (X-Ds2-Target-Account). */
+  pinned?: string;
+  /** Accounts already tried by this request. */
+  exclude?: ReadonlySet<string>;
+}
+
+interface SlotState {
+  inflight: number;
+  lastStartAt: number;
+  lastAcquiredSeq: number;
+  day: string;
+  dayCount: number;
+}
+
+interface Waiter {
+  opts: AcquireOptions;
+  resolve(lease: Lease): void;
+  reject(err: Error): void;
+  onAbort?: () => void;
+}
+
+export interface PoolStatus {
+  total: number;
+  enabled: number;
+  usableNow: number;
+  coolingDown: number;
+  failing: number;
+  disabled: number;
+  inUse: number;
+  available: number;
+  waiting: number;
+  maxQueue: number;
+  maxInflightPerAccount: number;
+  globalMaxInflight: number;
+  recommendedConcurrency: number;
+  accounts: { identifier: string; inflight: number; status: string; cooldownUntil?: number }[];
+}
+
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export class AccountPool {
+  private accounts: AccountRecord[] = [];
+  private readonly slots = new Map<string, SlotState>();
+  private readonly waiters: Waiter[] = [];
+  private seq = 0;
+  private totalInflight = 0;
+  /** Smoothed lease duration, used for Retry-After. */
+  private avgLeaseMs = 5000;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly tokens: TokenManager,
+    private readonly settings: () => PoolSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.reload();
+  }
+
+  /** Re-read accounts from the store (after admin changes). In-flight counts are kept. */
+  reload(): void {
+    this.accounts = this.store.accounts.list();
+    for (const a of this.accounts) if (!this.slots.has(a.identifier)) this.slots.set(a.identifier, { inflight: 0, lastStartAt: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
+    this.pump();
+  }
+
+  get size(): number {
+    return this.accounts.length;
+  }
+
+  private slot(id: string): SlotState {
+    return this.slots.get(id)!;
+  }
+
+  /** Why an account cannot take a request right now, or undefined when it can. `wait` is ms until it might. */
+  private blocker(a: AccountRecord, s: PoolSettings, t: number): { reason: string; wait?: number } | undefined {
+    if (!a.enabled) return { reason: "disabled" };
+    if (a.cooldownUntil && a.cooldownUntil > t) return { reason: a.status, wait: a.cooldownUntil - t };
+    const slot = this.slot(a.identifier);
+    if (slot.inflight >= s.maxInflightPerAccount) return { reason: "busy" };
+    if (s.minIntervalMs > 0 && t - slot.lastStartAt < s.minIntervalMs) return { reason: "paced", wait: s.minIntervalMs - (t - slot.lastStartAt) };
+    if (s.dailyCap > 0 && slot.day === utcDay(t) && slot.dayCount >= s.dailyCap) return { reason: "daily_cap", wait: Date.parse(`${slot.day}T00:00:00Z`) + 86_400_000 - t };
+    return undefined;
+  }
+
+  private select(opts: AcquireOptions): AccountRecord | undefined {
+    const s = this.settings();
+    if (s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight) return undefined;
+    const t = this.now();
+    let best: AccountRecord | undefined;
+    for (const a of this.accounts) {
+      if (opts.pinned && a.identifier !== opts.pinned) continue;
+      if (opts.exclude?.has(a.identifier)) continue;
+      if (this.blocker(a, s, t)) continue;
+      if (!best) {
+        best = a;
+        continue;
+      }
+      const sa = this.slot(a.identifier);
+      const sb = this.slot(best.identifier);
+      if (sa.inflight < sb.inflight || (sa.inflight === sb.inflight && sa.lastAcquiredSeq < sb.lastAcquiredSeq)) best = a;
+    }
+    return best;
+  }
+
+  /** Could this request ever be served (ignoring momentary business)? */
+  private servable(opts: AcquireOptions): boolean {
+    return this.accounts.some((a) => a.enabled && (!opts.pinned || a.identifier === opts.pinned) && !opts.exclude?.has(a.identifier));
+  }
+
+  async acquire(opts: AcquireOptions = {}): Promise<Lease> {
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    if (this.accounts.length === 0) throw new NoAccountsError("no DeepSeek accounts are configured; add one in the admin console or config.json");
+    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(`account ${opts.pinned} does not exist`);
+    if (!this.servable(opts)) throw new AccountUnavailableError(opts.pinned ? `account ${opts.pinned} is disabled` : "every account is disabled or was already tried");
+    if (this.waiters.length === 0) {
+      const a = this.select(opts);
+      if (a) return this.grant(a);
+    }
+    const s = this.settings();
+    if (this.waiters.length >= s.maxQueue) {
+      throw new PoolBusyError(`all ${this.accounts.length} account(s) are busy and the wait queue is full (${s.maxQueue})`, this.retryAfterSeconds());
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      const waiter: Waiter = { opts, resolve, reject };
+      if (opts.signal) {
+        waiter.onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(abortError(opts.signal!));
+        };
+        opts.signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** Serve waiters in FIFO order; a waiter that cannot be served (e.g. pinned to a busy account) does not block later ones. */
+  private pump(): void {
+    for (let i = 0; i < this.waiters.length; ) {
+      const w = this.waiters[i]!;
+      const a = this.select(w.opts);
+      if (!a) {
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      if (w.onAbort) w.opts.signal?.removeEventListener("abort", w.onAbort);
+      w.resolve(this.grant(a));
+    }
+    this.scheduleTimedWake();
+  }
+
+  /** Cool-downs and pacing end by time, not by a release: wake the queue when the earliest of them ends. */
+  private scheduleTimedWake(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    if (this.waiters.length === 0) return;
+    const s = this.settings();
+    const t = this.now();
+    let soonest = Infinity;
+    for (const a of this.accounts) {
+      const b = this.blocker(a, s, t);
+      if (b?.wait !== undefined) soonest = Math.min(soonest, b.wait);
+    }
+    if (soonest < Infinity) {
+      this.wakeTimer = setTimeout(() => this.pump(), Math.max(5, soonest + 1));
+      (this.wakeTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  private retryAfterSeconds(): number {
+    const s = this.settings();
+    const t = this.now();
+    const capacity = Math.max(1, this.accounts.filter((a) => a.enabled).length * s.maxInflightPerAccount);
+    const queueWait = ((this.waiters.length + 1) / capacity) * this.avgLeaseMs;
+    let earliestCooldown = Infinity;
+    if (this.accounts.every((a) => this.blocker(a, s, t))) {
+      for (const a of this.accounts) {
+        const b = this.blocker(a, s, t);
+        if (b?.wait !== undefined) earliestCooldown = Math.min(earliestCooldown, b.wait);
+      }
+    }
+    const ms = Math.max(1000, Math.min(queueWait, earliestCooldown === Infinity ? queueWait : Math.max(queueWait, earliestCooldown)));
+    return Math.ceil(ms / 1000);
+  }
+
+  private grant(account: AccountRecord): Lease {
+    const t = this.now();
+    const slot = this.slot(account.identifier);
+    slot.inflight++;
+    slot.lastStartAt = t;
+    slot.lastAcquiredSeq = ++this.seq;
+    const day = utcDay(t);
+    if (slot.day !== day) {
+      slot.day = day;
+      slot.dayCount = 0;
+    }
+    slot.dayCount++;
+    this.totalInflight++;
+    this.store.accounts.recordUse(account.identifier);
+    let released = false;
+    const id = account.identifier;
+    return {
+      identifier: id,
+      token: () => this.tokens.token(id),
+      relogin: (stale) => this.tokens.relogin(id, stale),
+      fail: (kind, message) => this.markFailing(id, kind, message),
+      succeed: () => this.markHealthy(id),
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.inflight--;
+        this.totalInflight--;
+        this.avgLeaseMs = this.avgLeaseMs * 0.8 + (this.now() - t) * 0.2;
+        this.pump();
+      },
+    };
+  }
+
+  private updateAccount(id: string, patch: Partial<AccountRecord>): void {
+    const i = this.accounts.findIndex((a) => a.identifier === id);
+    if (i >= 0) this.accounts[i] = { ...this.accounts[i]!, ...patch };
+  }
+
+  markFailing(id: string, kind: FailureKind, message: string): void {
+    const s = this.settings();
+    const until = this.now() + (kind === "login" ? s.loginFailureCooldownMs : s.cooldownMs);
+    const status = kind === "login" ? "login_failed" : "cooling_down";
+    this.store.accounts.setStatus(id, status, `${kind}: ${message}`, until);
+    this.store.accounts.recordError(id, message);
+    this.updateAccount(id, { status, statusReason: `${kind}: ${message}`, cooldownUntil: until, lastError: message });
+    this.scheduleTimedWake();
+  }
+
+  markHealthy(id: string): void {
+    const a = this.accounts.find((x) => x.identifier === id);
+    if (!a || (a.status === "ok" && !a.cooldownUntil)) return;
+    this.store.accounts.setStatus(id, "ok");
+    this.updateAccount(id, { status: "ok", statusReason: undefined, cooldownUntil: undefined });
+  }
+
+  status(): PoolStatus {
+    const s = this.settings();
+    const t = this.now();
+    let usableNow = 0;
+    let coolingDown = 0;
+    let failing = 0;
+    let disabled = 0;
+    let available = 0;
+    for (const a of this.accounts) {
+      if (!a.enabled) disabled++;
+      else if (a.cooldownUntil && a.cooldownUntil > t) a.status === "login_failed" ? failing++ : coolingDown++;
+      else {
+        usableNow++;
+        if (this.slot(a.identifier).inflight < s.maxInflightPerAccount) available++;
+      }
+    }
+    return {
+      total: this.accounts.length,
+      enabled: this.accounts.length - disabled,
+      usableNow,
+      coolingDown,
+      failing,
+      disabled,
+      inUse: this.totalInflight,
+      available,
+      waiting: this.waiters.length,
+      maxQueue: s.maxQueue,
+      maxInflightPerAccount: s.maxInflightPerAccount,
+      globalMaxInflight: s.globalMaxInflight,
+      recommendedConcurrency: Math.max(1, this.accounts.length) * s.maxInflightPerAccount,
+      accounts: this.accounts.map((a) => ({
+        identifier: a.identifier,
+        inflight: this.slot(a.identifier).inflight,
+        status: !a.enabled ? "disabled" : a.cooldownUntil && a.cooldownUntil > t ? a.status : "ok",
+        cooldownUntil: a.cooldownUntil && a.cooldownUntil > t ? a.cooldownUntil : undefined,
+      })),
+    };
+  }
+
+  inflightOf(id: string): number {
+    return this.slots.get(id)?.inflight ?? 0;
+  }
+
+  /** Reject every waiter (shutdown). */
+  close(reason = "server is shutting down"): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    for (const w of this.waiters.splice(0)) w.reject(new PoolBusyError(reason, 1));
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error) return reason;
+  const e = new Error("the request was aborted");
+  e.name = "AbortError";
+  return e;
+}

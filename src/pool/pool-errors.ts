@@ -1,0 +1,25 @@
+/** Why the pool could not hand out an account. Surfaces map these to 429 / 503 in their own shapes. */
+export class PoolBusyError extends Error {
+  constructor(
+    message: string,
+    /** Seconds until a slot is likely free (sent as Retry-After). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+export class NoAccountsError extends Error {}
+
+export class AccountUnavailableError extends Error {}
+
+export class LoginError extends Error {
+  constructor(
+    message: string,
+    readonly identifier: string,
+    /** true when the credentials were rejected (as opposed to a network or upstream fault). */
+    readonly rejected: boolean,
+  ) {
+    super(message);
+  }
+}

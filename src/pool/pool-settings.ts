@@ -1,0 +1,40 @@
+/** Effective pool limits from env, stored runtime settings and the number of accounts (api-surface.md §15.1). */
+import type { RuntimeSettings } from "../config/runtime-settings.ts";
+
+export interface PoolSettings {
+  maxInflightPerAccount: number;
+  /** Waiting requests allowed; 0 disables queueing. */
+  maxQueue: number;
+  /** 0 = no global cap beyond the per-account limits. */
+  globalMaxInflight: number;
+  tokenRefreshMs: number;
+  /** Minimum gap between two request starts on one account (pacing), 0 = none. */
+  minIntervalMs: number;
+  /** Requests per account per UTC day, 0 = unlimited. */
+  dailyCap: number;
+  /** How long an account rests after a rate-limit sign or an upstream failure. */
+  cooldownMs: number;
+  /** How long an account rests after its login failed. */
+  loginFailureCooldownMs: number;
+}
+
+export interface PoolSettingInputs {
+  env: { accountMaxInflight?: number; accountMaxQueue?: number; globalMaxInflight?: number };
+  runtime: Partial<RuntimeSettings> & { min_interval_ms?: number; daily_request_cap?: number; cooldown_seconds?: number };
+  accountCount: number;
+}
+
+export function effectivePoolSettings({ env, runtime, accountCount }: PoolSettingInputs): PoolSettings {
+  const perAccount = runtime.account_max_inflight || env.accountMaxInflight || 2;
+  const recommended = Math.max(1, accountCount) * perAccount;
+  return {
+    maxInflightPerAccount: perAccount,
+    maxQueue: runtime.account_max_queue || (env.accountMaxQueue ?? recommended),
+    globalMaxInflight: runtime.global_max_inflight || env.globalMaxInflight || 0,
+    tokenRefreshMs: (runtime.token_refresh_interval_hours || 6) * 3600_000,
+    minIntervalMs: runtime.min_interval_ms ?? 0,
+    dailyCap: runtime.daily_request_cap ?? 0,
+    cooldownMs: (runtime.cooldown_seconds ?? 60) * 1000,
+    loginFailureCooldownMs: 5 * 60_000,
+  };
+}

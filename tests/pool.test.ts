@@ -1,0 +1,178 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { AccountPool } from "../src/pool/account-pool.ts";
+import { AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
+import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
+import { TokenManager } from "../src/pool/token-manager.ts";
+import { openStore } from "../src/store/store.ts";
+import { tempDir } from "./support/test-server.ts";
+
+function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
+  const store = openStore(join(tempDir(), "pool.sqlite"));
+  for (let i = 0; i < n; i++) store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
+  const logins: string[] = [];
+  const tokens = new TokenManager(
+    store,
+    async (a) => {
+      logins.push(a.identifier);
+      await Bun.sleep(loginDelayMs);
+      return `tok-${a.identifier}-${logins.length}`;
+    },
+    () => 3600_000,
+  );
+  const settings: PoolSettings = { ...effectivePoolSettings({ env: {}, runtime: {}, accountCount: n }), ...over };
+  const pool = new AccountPool(store, tokens, () => settings);
+  return { store, pool, tokens, logins, settings };
+}
+
+describe("account pool", () => {
+  test("spreads load, enforces the per-account limit, queues FIFO and hands slots over on release", async () => {
+    const { pool } = setup(2, { maxInflightPerAccount: 2, maxQueue: 4 });
+    const first = await Promise.all([pool.acquire(), pool.acquire()]);
+    expect(new Set(first.map((l) => l.identifier)).size).toBe(2);
+    const more = await Promise.all([pool.acquire(), pool.acquire()]);
+    expect(pool.status().inUse).toBe(4);
+    const order: number[] = [];
+    const waiting = [0, 1, 2].map((i) => pool.acquire().then((l) => (order.push(i), l)));
+    await Bun.sleep(5);
+    expect(pool.status().waiting).toBe(3);
+    first[0]!.release();
+    first[0]!.release(); // idempotent
+    await Bun.sleep(1);
+    expect(order).toEqual([0]);
+    first[1]!.release();
+    more[0]!.release();
+    const served = await Promise.all(waiting);
+    expect(order).toEqual([0, 1, 2]);
+    for (const l of [...served, more[1]!]) l.release();
+    expect(pool.status().inUse).toBe(0);
+    expect(pool.status().waiting).toBe(0);
+  });
+
+  test("a full queue answers PoolBusyError with a Retry-After estimate", async () => {
+    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
+    const l = await pool.acquire();
+    const w = pool.acquire();
+    const err = await pool.acquire().catch((e) => e);
+    expect(err).toBeInstanceOf(PoolBusyError);
+    expect((err as PoolBusyError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    l.release();
+    (await w).release();
+  });
+
+  test("queue size 0 disables waiting", async () => {
+    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 0 });
+    const l = await pool.acquire();
+    expect(await pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
+    l.release();
+  });
+
+  test("an aborted waiter leaves the queue and frees its place", async () => {
+    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
+    const l = await pool.acquire();
+    const ac = new AbortController();
+    const w = pool.acquire({ signal: ac.signal });
+    ac.abort();
+    expect((await w.catch((e) => e)).name).toBe("AbortError");
+    expect(pool.status().waiting).toBe(0);
+    const next = pool.acquire();
+    l.release();
+    (await next).release();
+  });
+
+  test("no accounts, unknown pinned account, disabled accounts", async () => {
+    expect(await setup(0).pool.acquire().catch((e) => e)).toBeInstanceOf(NoAccountsError);
+    const { pool, store } = setup(2);
+    expect(await pool.acquire({ pinned: "nobody@x.io" }).catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
+    const pinned = await pool.acquire({ pinned: "a1@x.io" });
+    expect(pinned.identifier).toBe("a1@x.io");
+    pinned.release();
+    store.accounts.setEnabled("a0@x.io", false);
+    store.accounts.setEnabled("a1@x.io", false);
+    pool.reload();
+    expect(await pool.acquire().catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
+  });
+
+  test("failing accounts cool down, are skipped, and come back after the cool-down", async () => {
+    const { pool, store } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 80 });
+    const a = await pool.acquire();
+    a.fail("rate_limited", "empty output");
+    a.release();
+    expect(store.accounts.get(a.identifier)!.status).toBe("cooling_down");
+    expect(store.accounts.get(a.identifier)!.lastError).toBe("empty output");
+    expect(pool.status().coolingDown).toBe(1);
+    const b = await pool.acquire();
+    expect(b.identifier).not.toBe(a.identifier);
+    // the only usable account is busy and the other cools down: the waiter is served when the cool-down ends
+    const t0 = Date.now();
+    const c = await pool.acquire();
+    expect(c.identifier).toBe(a.identifier);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(50);
+    c.succeed();
+    expect(store.accounts.get(a.identifier)!.status).toBe("ok");
+    b.release();
+    c.release();
+  });
+
+  test("reload keeps in-flight counts (no limit overshoot after admin changes)", async () => {
+    const { pool, store } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5 });
+    const l = await pool.acquire();
+    store.accounts.upsert({ identifier: "a0@x.io", name: "renamed" });
+    pool.reload();
+    expect(pool.inflightOf("a0@x.io")).toBe(1);
+    let got = false;
+    const w = pool.acquire().then((x) => ((got = true), x));
+    await Bun.sleep(5);
+    expect(got).toBe(false);
+    l.release();
+    (await w).release();
+  });
+
+  test("global cap, pacing and the daily cap", async () => {
+    const g = setup(3, { maxInflightPerAccount: 2, globalMaxInflight: 2, maxQueue: 0 });
+    const two = [await g.pool.acquire(), await g.pool.acquire()];
+    expect(await g.pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
+    two.forEach((l) => l.release());
+
+    const p = setup(1, { maxInflightPerAccount: 5, minIntervalMs: 60, maxQueue: 5 });
+    const t0 = Date.now();
+    (await p.pool.acquire()).release();
+    (await p.pool.acquire()).release();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+
+    const d = setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
+    (await d.pool.acquire()).release();
+    (await d.pool.acquire()).release();
+    expect(await d.pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
+  });
+});
+
+describe("token manager", () => {
+  test("one login for many concurrent requests, token persisted, re-login shared", async () => {
+    const { pool, logins, store } = setup(1, { maxInflightPerAccount: 10 }, 20);
+    const leases = await Promise.all(Array.from({ length: 5 }, () => pool.acquire()));
+    const toks = await Promise.all(leases.map((l) => l.token()));
+    expect(new Set(toks).size).toBe(1);
+    expect(logins.length).toBe(1);
+    expect(store.accounts.get("a0@x.io")!.token).toBe(toks[0]);
+    const re = await Promise.all(leases.map((l) => l.relogin(toks[0]!)));
+    expect(new Set(re).size).toBe(1);
+    expect(re[0]).not.toBe(toks[0]);
+    expect(logins.length).toBe(2);
+    // a stale token reported after someone else already re-logged in does not log in again
+    expect(await leases[0]!.relogin(toks[0]!)).toBe(re[0]!);
+    expect(logins.length).toBe(2);
+    leases.forEach((l) => l.release());
+  });
+
+  test("an old token is refreshed by logging in again", async () => {
+    const store = openStore(join(tempDir(), "t.sqlite"));
+    store.accounts.upsert({ identifier: "o@x.io", email: "o@x.io", password: "pw", token: "old" });
+    let clock = Date.now();
+    let n = 0;
+    const tm = new TokenManager(store, async () => `new-${++n}`, () => 1000, () => clock);
+    expect(await tm.token("o@x.io")).toBe("old");
+    clock += 2000;
+    expect(await tm.token("o@x.io")).toBe("new-1");
+  });
+});
