@@ -60,55 +60,193 @@ function rotationOffsets(): number[] {
 const RC = roundConstants();
 const ROT = rotationOffsets();
 
+/**
+ * Lane complementing (Keccak implementation overview §2.2): these lanes are kept bitwise complemented
+ * between rounds. chi then needs only 5 NOTs per round instead of 25; the mask is a fixed point.
+ */
+const COMPLEMENTED = new Set([1, 2, 8, 12, 17, 20]);
+const isComplemented = (lane: number): boolean => COMPLEMENTED.has(lane);
+
 /** Local indices of the permutation working set inside one function. */
 interface Lanes {
-  s: number[];
+  /** Two lane sets: each round reads one and writes the other. */
+  a: number[];
+  e: number[];
+  /** One row of B (after theta, rho, pi) and complemented copies of some of them. */
   b: number[];
+  nb: number[];
+  /** Column parities (accumulated while the previous round writes its output) and theta's D. */
   c: number[];
   d: number[];
 }
 
 function declareLanes(f: FunctionBuilder): Lanes {
-  const base = f.locals(60, I64);
+  const base = f.locals(70, I64);
   const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-  return { s: range(base, 25), b: range(base + 25, 25), c: range(base + 50, 5), d: range(base + 55, 5) };
+  return {
+    a: range(base, 25),
+    e: range(base + 25, 25),
+    b: range(base + 50, 5),
+    nb: range(base + 55, 5),
+    c: range(base + 60, 5),
+    d: range(base + 65, 5),
+  };
 }
 
-/** theta: column parities C and the D values mixed into every lane. */
-function emitTheta(f: FunctionBuilder, { s, c, d }: Lanes): void {
+/** Target B index of lane (x, y) under pi. */
+const piTarget = (x: number, y: number): number => y + 5 * ((2 * x + 3 * y) % 5);
+/** Source lane x (column) feeding B[X + 5Y]; its row is y = X. */
+const piSourceX = (X: number, Y: number): number => (((3 * (Y - 3 * X)) % 5) + 5) % 5;
+
+/** Complement flags of C and D when the state lanes carry the COMPLEMENTED mask. */
+const C_FLAGS = [0, 1, 2, 3, 4].map((x) => [0, 5, 10, 15, 20].filter((y) => isComplemented(x + y)).length % 2 === 1);
+const D_FLAGS = [0, 1, 2, 3, 4].map((x) => C_FLAGS[(x + 4) % 5] !== C_FLAGS[(x + 1) % 5]);
+
+/** Complement flag of every B value (rotation and xor with D keep "is complemented" arithmetic). */
+const B_FLAGS: boolean[] = (() => {
+  const out = new Array<boolean>(25).fill(false);
   for (let x = 0; x < 5; x++) {
-    f.get(s[x]!).get(s[x + 5]!).op(Op.i64_xor).get(s[x + 10]!).op(Op.i64_xor);
-    f.get(s[x + 15]!).op(Op.i64_xor).get(s[x + 20]!).op(Op.i64_xor).set(c[x]!);
+    for (let y = 0; y < 5; y++) out[piTarget(x, y)] = isComplemented(x + 5 * y) !== D_FLAGS[x];
   }
-  for (let x = 0; x < 5; x++) {
-    f.get(c[(x + 4) % 5]!).get(c[(x + 1) % 5]!).i64(1n).op(Op.i64_rotl).op(Op.i64_xor).set(d[x]!);
-  }
+  return out;
+})();
+
+/** How one chi output is formed from stored (possibly complemented) B values of its row. */
+interface ChiForm {
+  /** For B[x], B[x+1], B[x+2]: use the complemented copy? */
+  neg: [boolean, boolean, boolean];
+  /** AND when the middle operand holds ~B1, else OR (which yields the complement of ~B1 & B2). */
+  useAnd: boolean;
 }
 
-/** B[pi(x,y)] = rotl(A[x,y] ^ D[x], rho(x,y)). */
-function emitRhoPiLane(f: FunctionBuilder, { s, b, d }: Lanes, x: number, y: number): void {
-  const i = x + 5 * y;
-  f.get(s[i]!).get(d[x]!).op(Op.i64_xor);
-  if (ROT[i] !== 0) f.i64(BigInt(ROT[i]!)).op(Op.i64_rotl);
-  f.set(b[y + 5 * ((2 * x + 3 * y) % 5)]!);
-}
-
-/** Pushes chi for one output lane: B[x] ^ (~B[x+1] & B[x+2]) within row `row`. */
-function emitChi(f: FunctionBuilder, b: number[], row: number, x: number): void {
-  f.get(b[row + x]!).get(b[row + ((x + 1) % 5)]!).i64(-1n).op(Op.i64_xor);
-  f.get(b[row + ((x + 2) % 5)]!).op(Op.i64_and).op(Op.i64_xor);
-}
-
-function emitRound(f: FunctionBuilder, lanes: Lanes, round: number): void {
-  emitTheta(f, lanes);
-  for (let x = 0; x < 5; x++) for (let y = 0; y < 5; y++) emitRhoPiLane(f, lanes, x, y);
-  for (let row = 0; row < 25; row += 5) {
+/**
+ * Per row: the smallest set of B values to complement so every output lane x gets flag isComplemented(row + x)
+ * with AND/OR/XOR only. ~B1 & B2 equals b1 & b2 when b1 holds ~B1 and b2 holds B2, and equals ~(b1 | b2) when
+ * b1 holds B1 and b2 holds ~B2.
+ */
+function planChiRow(row: number): { negated: boolean[]; forms: ChiForm[] } {
+  const flags = [0, 1, 2, 3, 4].map((x) => B_FLAGS[row + x]!);
+  let best: { negated: boolean[]; forms: ChiForm[] } | undefined;
+  for (let set = 0; set < 32; set++) {
+    const negated = [0, 1, 2, 3, 4].map((x) => ((set >> x) & 1) === 1);
+    const forms: ChiForm[] = [];
     for (let x = 0; x < 5; x++) {
-      emitChi(f, lanes.b, row, x);
-      if (row + x === 0) f.i64(RC[round]!).op(Op.i64_xor);
-      f.set(lanes.s[row + x]!);
+      const want = isComplemented(row + x);
+      const idx = [x, (x + 1) % 5, (x + 2) % 5];
+      let found: ChiForm | undefined;
+      for (let m = 0; m < 8 && !found; m++) {
+        const neg: [boolean, boolean, boolean] = [(m & 1) === 1, (m & 2) === 2, (m & 4) === 4];
+        if (neg.some((n, k) => n && !negated[idx[k]!])) continue;
+        const fl = neg.map((n, k) => flags[idx[k]!] !== n);
+        if (fl[1] === fl[2]) continue;
+        const useAnd = fl[1]!;
+        if ((fl[0] !== !useAnd) === want) found = { neg, useAnd };
+      }
+      if (!found) break;
+      forms.push(found);
+    }
+    if (forms.length < 5) continue;
+    if (!best || negated.filter(Boolean).length < best.negated.filter(Boolean).length) best = { negated, forms };
+  }
+  if (!best) throw new Error(`no chi plan for row ${row}`);
+  return best;
+}
+
+const CHI_PLANS = [0, 5, 10, 15, 20].map((row) => planChiRow(row));
+
+/**
+ * Emits rounds over i64 locals, row by row: for each output row, its 5 B values, then chi; each output lane is
+ * also folded into the next round's column parity while it is still in a register.
+ */
+class PermutationEmitter {
+  private cur: number[];
+  private next: number[];
+
+  constructor(private readonly f: FunctionBuilder, private readonly l: Lanes) {
+    this.cur = l.a;
+    this.next = l.e;
+  }
+
+  /** Locals holding the current state (complemented per the mask). */
+  get state(): number[] {
+    return this.cur;
+  }
+
+  /** C from the current state (needed once, before the first round). */
+  columnParities(): void {
+    const { f, cur } = this;
+    for (let x = 0; x < 5; x++) {
+      f.get(cur[x]!).get(cur[x + 5]!).op(Op.i64_xor).get(cur[x + 10]!).op(Op.i64_xor);
+      f.get(cur[x + 15]!).op(Op.i64_xor).get(cur[x + 20]!).op(Op.i64_xor).set(this.l.c[x]!);
     }
   }
+
+  round(round: number, accumulateParities: boolean): void {
+    this.theta();
+    for (let Y = 0; Y < 5; Y++) {
+      this.rowB(Y);
+      for (let X = 0; X < 5; X++) {
+        this.chi(Y, X);
+        if (Y === 0 && X === 0) this.f.i64(RC[round]!).op(Op.i64_xor);
+        const out = this.next[5 * Y + X]!;
+        if (!accumulateParities) this.f.set(out);
+        else if (Y === 0) this.f.tee(out).set(this.l.c[X]!);
+        else this.f.tee(out).get(this.l.c[X]!).op(Op.i64_xor).set(this.l.c[X]!);
+      }
+    }
+    [this.cur, this.next] = [this.next, this.cur];
+  }
+
+  /** Last round, output lanes 0..3 only: pushes lane X (complemented per the mask) after calling `each`. */
+  lastRoundRow0(round: number, each: (X: number) => void): void {
+    this.theta();
+    this.rowB(0);
+    for (let X = 0; X < 4; X++) {
+      this.chi(0, X);
+      if (X === 0) this.f.i64(RC[round]!).op(Op.i64_xor);
+      each(X);
+    }
+  }
+
+  private theta(): void {
+    const { f } = this;
+    const { c, d } = this.l;
+    for (let x = 0; x < 5; x++) {
+      f.get(c[(x + 4) % 5]!).get(c[(x + 1) % 5]!).i64(1n).op(Op.i64_rotl).op(Op.i64_xor).set(d[x]!);
+    }
+  }
+
+  /** B[X + 5Y] = rotl(A[x, X] ^ D[x], rho), for X = 0..4; then the complemented copies this row's chi uses. */
+  private rowB(Y: number): void {
+    const { f, cur } = this;
+    const { b, nb, d } = this.l;
+    for (let X = 0; X < 5; X++) {
+      const x = piSourceX(X, Y);
+      const i = x + 5 * X;
+      f.get(cur[i]!).get(d[x]!).op(Op.i64_xor);
+      if (ROT[i] !== 0) f.i64(BigInt(ROT[i]!)).op(Op.i64_rotl);
+      f.set(b[X]!);
+    }
+    const plan = CHI_PLANS[Y]!;
+    for (let X = 0; X < 5; X++) if (plan.negated[X]) f.get(b[X]!).i64(-1n).op(Op.i64_xor).set(nb[X]!);
+  }
+
+  /** Pushes chi output lane X of row Y. */
+  private chi(Y: number, X: number): void {
+    const form = CHI_PLANS[Y]!.forms[X]!;
+    const { b, nb } = this.l;
+    const idx = [X, (X + 1) % 5, (X + 2) % 5];
+    const operand = (k: number) => (form.neg[k] ? nb[idx[k]!]! : b[idx[k]!]!);
+    this.f.get(operand(0)).get(operand(1)).get(operand(2));
+    this.f.op(form.useAnd ? Op.i64_and : Op.i64_or).op(Op.i64_xor);
+  }
+}
+
+/** Loads lane i into local `dst`, complementing per the mask; `load` pushes the raw lane. */
+function emitLoadLane(f: FunctionBuilder, dst: number, i: number, load: () => void): void {
+  load();
+  if (isComplemented(i)) f.i64(-1n).op(Op.i64_xor);
+  f.set(dst);
 }
 
 /** Emits `dst = a ^ b` over the first 17 lanes and `dst = a` over the rest, all at constant addresses. */
@@ -139,9 +277,15 @@ const G_BLOCKS = 3; // 1 or 2 tail blocks for the current digit count
 function buildPermute(): FunctionBuilder {
   const f = new FunctionBuilder([I32], []);
   const lanes = declareLanes(f);
-  for (let i = 0; i < 25; i++) f.get(0).load64(8 * i).set(lanes.s[i]!);
-  for (let r = FIRST_ROUND; r <= LAST_ROUND; r++) emitRound(f, lanes, r);
-  for (let i = 0; i < 25; i++) f.get(0).get(lanes.s[i]!).store64(8 * i);
+  const p = new PermutationEmitter(f, lanes);
+  for (let i = 0; i < 25; i++) emitLoadLane(f, lanes.a[i]!, i, () => f.get(0).load64(8 * i));
+  p.columnParities();
+  for (let r = FIRST_ROUND; r <= LAST_ROUND; r++) p.round(r, r < LAST_ROUND);
+  for (let i = 0; i < 25; i++) {
+    f.get(0).get(p.state[i]!);
+    if (isComplemented(i)) f.i64(-1n).op(Op.i64_xor);
+    f.store64(8 * i);
+  }
   return f;
 }
 
@@ -219,9 +363,10 @@ function buildSolve(): FunctionBuilder {
   const [start, end] = [4, 5];
   const [n, p, c, src, blk] = [f.locals(1, I32), f.locals(1, I32), f.locals(1, I32), f.locals(1, I32), f.locals(1, I32)];
   const lanes = declareLanes(f);
-  const { s, b } = lanes;
 
   f.get(start).get(end).op(Op.i32_ge_u).if().i32(-1).op(Op.return).end();
+  // Output lanes come out complemented per the mask: compare against complemented targets.
+  for (const t of target) if (isComplemented(t)) f.get(t).i64(-1n).op(Op.i64_xor).set(t);
   f.get(start).set(n).get(n).call(FN_SET_NONCE);
 
   f.loop(); // per nonce
@@ -235,22 +380,17 @@ function buildSolve(): FunctionBuilder {
   f.op(Op.else);
   f.i32(BASE_OFF).set(src).i32(TAIL_OFF).set(blk);
   f.end();
+  const perm = new PermutationEmitter(f, lanes);
   for (let i = 0; i < 25; i++) {
-    f.get(src).load64(8 * i);
-    if (i < RATE_LANES) f.get(blk).load64(8 * i).op(Op.i64_xor);
-    f.set(s[i]!);
+    emitLoadLane(f, lanes.a[i]!, i, () => {
+      f.get(src).load64(8 * i);
+      if (i < RATE_LANES) f.get(blk).load64(8 * i).op(Op.i64_xor);
+    });
   }
-
-  for (let r = FIRST_ROUND; r < LAST_ROUND; r++) emitRound(f, lanes, r);
-
-  // Last round: only row 0 (output lanes 0..4) matters; B[y] of row 0 comes from lane 6y.
-  emitTheta(f, lanes);
-  for (let y = 0; y < 5; y++) emitRhoPiLane(f, lanes, y, y);
-  for (let x = 0; x < 4; x++) {
-    emitChi(f, b, 0, x);
-    if (x === 0) f.i64(RC[LAST_ROUND]!).op(Op.i64_xor);
-    f.get(target[x]!).op(Op.i64_ne).brIf(0);
-  }
+  perm.columnParities();
+  for (let r = FIRST_ROUND; r < LAST_ROUND; r++) perm.round(r, true);
+  // Last round: only output lanes 0..3, compared one by one (lane 0 decides almost every nonce).
+  perm.lastRoundRow0(LAST_ROUND, (x) => f.get(target[x]!).op(Op.i64_ne).brIf(0));
   f.get(n).op(Op.return);
   f.end(); // block: next nonce
 

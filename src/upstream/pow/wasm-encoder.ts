@@ -41,6 +41,7 @@ export const Op = {
   i32_rem_u: 0x70,
   i32_or: 0x72,
   i64_and: 0x83,
+  i64_or: 0x84,
   i64_xor: 0x85,
   i64_rotl: 0x89,
 } as const;
@@ -93,7 +94,10 @@ export class FunctionBuilder {
   }
 
   op(...bytes: number[]): this {
-    for (const b of bytes) this.code.push(b);
+    for (const b of bytes) {
+      if (!Number.isInteger(b) || b < 0 || b > 255) throw new Error(`bad opcode byte ${b}`);
+      this.code.push(b);
+    }
     return this;
   }
   get(i: number): this {
