@@ -369,7 +369,8 @@ function streamRound(state: SimState, req: Request, acc: SimAccount, session: Si
       flush();
       cancelled = true;
       state.closeStream(rec, "cut");
-      controllerRef?.error(new Error("sim: connection reset"));
+      // Erroring the body makes Bun drop the socket (the client sees ECONNRESET); `undefined` keeps it out of the logs.
+      controllerRef?.error(undefined);
     },
     get cancelled() {
       return cancelled;
