@@ -177,6 +177,12 @@ describe("failures", () => {
     await expectError(runCompletion({ client, token, payload: payload() }).collect(), "auth");
   });
 
+  test("JSON envelope labelled text/event-stream is caught by the parser and classified", async () => {
+    sim.state.script({ http: { status: 200, body: '{"code":40003,"msg":"Authorization Failed (invalid token)","data":null}', contentType: "text/event-stream" } });
+    const e = await expectError(runCompletion({ client, token, payload: payload() }).collect(), "auth");
+    expect(e.code).toBe(40003);
+  });
+
   test("revoked token fails before streaming with auth", async () => {
     const t = (await client.login({ email: "r@example.com", password: "pw" })).token;
     sim.state.revokeToken(t);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PATHS, ReferencePowSolver, SIM_ERRORS, splitReplayRounds, startSimulator, type RunningSimulator } from "../src/sim/index.ts";
+import { PATHS, ReferencePowSolver, runSimCommand, SIM_ERRORS, splitReplayRounds, startSimulator, type RunningSimulator } from "../src/sim/index.ts";
 import { deepSeekHashV1, powMessage } from "../src/upstream/pow/reference-hash.ts";
 import type { PowChallenge } from "../src/upstream/pow/types.ts";
 
@@ -358,5 +358,24 @@ describe("replay", () => {
     const session = await newSession();
     const text = await (await call(PATHS.completion, completionBody(session), { "x-ds-pow-response": await solvedHeader() })).text();
     expect(text).toBe(await Bun.file(file).text());
+  });
+});
+
+describe("standalone command", () => {
+  test("ds2api sim --port 0 --difficulty 8 --account email:password", async () => {
+    const log = console.log;
+    const lines: string[] = [];
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    const cmd = await runSimCommand(["--port", "0", "--difficulty", "8", "--account", "cli@example.com:pw:with:colons"]).finally(() => (console.log = log));
+    try {
+      expect(lines.join("\n")).toContain(cmd.url);
+      const r = await (await fetch(cmd.url + PATHS.login, { method: "POST", body: JSON.stringify({ email: "cli@example.com", password: "pw:with:colons" }) })).json();
+      expect(r.data.biz_code).toBe(0);
+      const t = r.data.biz_data.user.token;
+      const c = await (await fetch(cmd.url + PATHS.pow, { method: "POST", headers: { authorization: `Bearer ${t}` }, body: JSON.stringify({ target_path: PATHS.completion }) })).json();
+      expect(c.data.biz_data.challenge.difficulty).toBe(8);
+    } finally {
+      await cmd.stop();
+    }
   });
 });
