@@ -128,7 +128,8 @@ export async function writeRound(sink: FrameSink, plan: MessagePlan, round: numb
         sink.write(enc.data(act.data));
         return "aborted";
       case "disconnect":
-        await sink.sleep(0);
+        // Let the frames already written reach the socket before the reset.
+        await sink.sleep(30);
         sink.disconnect();
         return "aborted";
       case "stall": {
