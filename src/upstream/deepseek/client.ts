@@ -6,7 +6,7 @@
 import type { PowChallenge, PowSolver } from "../pow/types.ts";
 import { classifyEnvelope, classifyNonJson, DeepSeekError } from "./errors.ts";
 import { baseHeaders, DEFAULT_BASE_URL, DEFAULT_CLIENT_IDENTITY, type ClientIdentity } from "./identity.ts";
-import { powResponseHeader } from "./pow-header.ts";
+import { powResponseHeader } from "../pow/header.ts";
 import { fileFromUploadData, findFileById, isFilePending, isFileReady, safeUploadName, type UploadedFile } from "./upload-file.ts";
 import { loginMobile } from "../../config/mobile.ts";
 
