@@ -1,10 +1,13 @@
 /** Everything a request handler may need, built once at start-up. */
+import type { CoalescerOptions } from "./api/streaming/delta-coalescer.ts";
 import type { LiveSettings } from "./config/live-settings.ts";
+import type { TurnDeps } from "./core/turn/execute-turn.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { AdminKey } from "./security/admin-key.ts";
 import type { ApiKeyIndex } from "./security/api-key-index.ts";
 import type { Store } from "./store/store.ts";
+import type { Engine } from "./upstream/deepseek/engine.ts";
 
 export interface AppContext {
   options: ServerOptions;
@@ -15,6 +18,12 @@ export interface AppContext {
   adminKey: AdminKey;
   /** Flipped by the server: ready once listening, draining during shutdown. */
   state: { ready: boolean; draining: boolean };
+  engine: Engine;
+  /** Backend + tool kit + settings for executing a turn. */
+  turnDeps(): TurnDeps;
+  /** How long a stream waits for the first event before it starts with keep-alives (failures before that are plain HTTP errors). */
+  streamHeadStartMs: number;
+  coalescing: CoalescerOptions;
   /** The client address of each in-flight request (set by the server wrapper). */
   clientAddress: WeakMap<Request, string>;
 }

@@ -17,6 +17,8 @@ import { createLogger, type Logger } from "./observability/logger.ts";
 import { AdminKey } from "./security/admin-key.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { openStore } from "./store/store.ts";
+import { defaultToolKit } from "./core/turn/toolkit.ts";
+import { Engine, type EngineDeps } from "./upstream/deepseek/engine.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -30,7 +32,10 @@ export interface RunningServer {
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
-export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel)): Promise<RunningServer> {
+/** Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries). */
+export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions">;
+
+export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath);
   try {
     loadStartupConfig(store, options, logger);
@@ -40,13 +45,24 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   }
   const adminKey = new AdminKey(store, options.adminKey);
   const { generatedKey } = adminKey.ensure();
+  const settings = new LiveSettings(store);
+  const engine = new Engine({ options, store, settings, logger, ...overrides });
+  engine.warmup();
   const ctx: AppContext = {
     options,
     store,
     logger,
     apiKeys: new ApiKeyIndex(store),
-    settings: new LiveSettings(store),
+    settings,
     adminKey,
+    engine,
+    turnDeps: () => ({
+      backend: engine.backend,
+      toolkit: defaultToolKit,
+      thinkingInstruction: settings.section<{ prompt?: string }>("thinking_injection").prompt || undefined,
+    }),
+    streamHeadStartMs: 1500,
+    coalescing: { minChars: 16, maxWaitMs: 10 },
     state: { ready: false, draining: false },
     clientAddress: new WeakMap(),
   };
@@ -117,6 +133,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       stopped = true;
       ctx.state.draining = true;
       await server.stop(true);
+      await engine.close();
       store.close();
     },
   };

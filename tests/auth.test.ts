@@ -57,7 +57,7 @@ describe("business-route auth matrix", () => {
       expectShape(shape, 401, r.body);
     });
     test(`${path}: wrong key (Bearer, x-api-key, x-goog-api-key, ?key=) → 401`, async () => {
-      for (const h of [{ authorization: "Bearer nope" }, { "x-api-key": "nope" }, { "x-goog-api-key": "nope" }]) {
+      for (const h of [{ authorization: "Bearer nope" }, { "x-api-key": "nope" }, { "x-goog-api-key": "nope" }] as Record<string, string>[]) {
         const r = await post(path, h);
         expect(r.status).toBe(401);
         expectShape(shape, 401, r.body);

@@ -4,7 +4,7 @@
  */
 import type { Store } from "../store/store.ts";
 import { SETTING_KEYS } from "./config-sync.ts";
-import { DEFAULT_CLIENT_IDENTITY, type ClientIdentitySettings, type RuntimeSettings } from "./runtime-settings.ts";
+import type { RuntimeSettings } from "./runtime-settings.ts";
 
 export class LiveSettings {
   private cache = new Map<string, unknown>();
@@ -32,9 +32,5 @@ export class LiveSettings {
 
   section<T extends object>(name: string): Partial<T> {
     return this.read<Partial<T>>(SETTING_KEYS.section(name), {});
-  }
-
-  clientIdentity(): ClientIdentitySettings {
-    return { ...DEFAULT_CLIENT_IDENTITY, ...this.section<ClientIdentitySettings>("client_identity") };
   }
 }

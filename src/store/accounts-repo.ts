@@ -107,7 +107,7 @@ export class AccountsRepo {
     const where = like
       ? "WHERE lower(identifier) LIKE $q ESCAPE '\\' OR lower(COALESCE(name,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(remark,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(email,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(mobile,'')) LIKE $q ESCAPE '\\'"
       : "";
-    const params = like ? { q: like } : {};
+    const params: Record<string, string> = like ? { q: like } : {};
     const total = (this.db.query(`SELECT COUNT(*) AS n FROM accounts ${where}`).get(params) as { n: number }).n;
     const items = (
       this.db.query(`SELECT * FROM accounts ${where} ORDER BY sort_order DESC LIMIT $limit OFFSET $offset`).all({

@@ -1,0 +1,35 @@
+/** OpenAI Chat Completions request → canonical turn. */
+import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
+import { normalizeOpenAiMessages } from "../../core/prompt/normalize-openai.ts";
+import { resolveThinking } from "../../core/thinking.ts";
+import type { TurnRequest } from "../../core/turn/turn.ts";
+import type { AppContext } from "../../context.ts";
+import type { Caller } from "../caller.ts";
+import { HttpError } from "../http-error.ts";
+import { passthroughFields, pinnedAccount } from "../request-meta.ts";
+import { openAiToolChoice, openAiTools } from "./tools-request.ts";
+
+const PASSTHROUGH = ["temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop"] as const;
+
+export function chatTurnRequest(ctx: AppContext, body: Record<string, unknown>, request: Request, caller: Caller): TurnRequest {
+  const model = resolveModel(body.model, ctx.settings.modelAliases());
+  if (!model) throw new HttpError(400, modelNotAvailableMessage(String(body.model)), "model_not_found");
+  const tools = openAiTools(body.tools);
+  const toolChoice = openAiToolChoice(body.tool_choice, tools);
+  const injection = ctx.settings.section<{ enabled?: boolean }>("thinking_injection");
+  return {
+    surface: "openai",
+    model,
+    messages: normalizeOpenAiMessages(body.messages as unknown[]),
+    thinking: resolveThinking(body, model),
+    exposeReasoning: true,
+    injectThinking: injection.enabled !== false,
+    tools,
+    toolChoice,
+    stream: body.stream === true,
+    passthrough: passthroughFields(body, PASSTHROUGH),
+    callerId: caller.id,
+    directToken: caller.kind === "direct" ? caller.token : undefined,
+    pinnedAccount: pinnedAccount(request, caller),
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Runs one canonical turn: builds the prompt, streams the backend's events, holds back possible tool-call
+ * markup (sieve), strips or renders citation markers, and ends with a `done` event carrying the finish
+ * reason, usage and final texts. Failures are TurnErrors; surfaces decide how to render them.
+ */
+import { randomBytes } from "node:crypto";
+import type { SearchSource } from "../../upstream/deepseek/events.ts";
+import { buildCitationList, renderCitations, StreamingCitationStripper, type CitationContext, type CitationSourceInfo } from "../citations.ts";
+import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
+import type { CanonicalToolCall } from "../prompt/message.ts";
+import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
+import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
+import { usageFor } from "../usage/usage.ts";
+import type { FinishReason, ToolCallOut, TurnBackend, TurnEvent, TurnRequest } from "./turn.ts";
+import { EMPTY_OUTPUT_MESSAGE, REASONING_ONLY_MESSAGE, TurnError } from "./turn-error.ts";
+
+/** The tool-calling pieces the executor needs (bound to src/core/toolcalls by the caller). */
+export interface ToolKit {
+  renderToolPrompt(tools: ToolSpec[], choice: ToolChoice): string;
+  renderToolCalls(calls: CanonicalToolCall[]): string;
+  renderToolResult(result: ToolResultView): string;
+  createSieve(tools: ToolSpec[]): { push(delta: string): SieveOutput[]; end(): SieveOutput[] };
+}
+
+export interface TurnDeps {
+  backend: TurnBackend;
+  toolkit: ToolKit;
+  /** The thinking-injection text (setting); undefined = built-in default. */
+  thinkingInstruction?: string;
+}
+
+export function newToolCallId(): string {
+  return `call_${randomBytes(12).toString("hex")}`;
+}
+
+/** Builds the exact prompt string for a turn (also used by count_tokens). */
+export function promptForTurn(req: Pick<TurnRequest, "messages" | "injectThinking" | "thinking" | "tools" | "toolChoice">, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">): string {
+  const messages = req.injectThinking && req.thinking ? injectThinkingInstruction(req.messages, deps.thinkingInstruction) : req.messages;
+  const toolsActive = req.tools.length > 0 && req.toolChoice.mode !== "none";
+  return buildPrompt(messages, {
+    toolPrompt: toolsActive ? deps.toolkit.renderToolPrompt(req.tools, req.toolChoice) : undefined,
+    renderToolCalls: (calls) => deps.toolkit.renderToolCalls(calls),
+    renderToolResult: (r) => deps.toolkit.renderToolResult(r),
+  });
+}
+
+export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  const prompt = promptForTurn(req, deps);
+  const toolsActive = req.tools.length > 0 && req.toolChoice.mode !== "none";
+  const sieve = toolsActive ? deps.toolkit.createSieve(req.tools) : undefined;
+  const stripper = req.stream ? new StreamingCitationStripper() : undefined;
+
+  let reasoning = "";
+  let rawText = "";
+  let visibleText = "";
+  let incompleteCall = false;
+  const calls: ToolCallOut[] = [];
+  const sources: CitationSourceInfo[] = [];
+  const links: { marker: string; source?: CitationSourceInfo }[] = [];
+
+  /** Sieve outputs → events (text through the citation stripper when streaming). */
+  function* emitSieved(outputs: SieveOutput[]): Generator<TurnEvent> {
+    for (const out of outputs) {
+      if (out.type === "tool_calls") {
+        const batch = out.calls.map((c) => ({ ...c, id: newToolCallId(), index: calls.length + out.calls.indexOf(c) }));
+        calls.push(...batch);
+        yield { type: "tool_calls", calls: batch };
+        continue;
+      }
+      if (out.type === "incomplete_call") incompleteCall = true;
+      visibleText += out.text;
+      const text = stripper ? stripper.push(out.text) : out.text;
+      if (text) yield { type: "text", text };
+    }
+  }
+
+  const gen = deps.backend.run(
+    {
+      prompt,
+      modelType: req.model.modelType,
+      thinking: req.thinking,
+      search: req.model.search,
+      passthrough: req.passthrough,
+      callerId: req.callerId,
+      directToken: req.directToken,
+      pinnedAccount: req.pinnedAccount,
+    },
+    signal,
+  );
+
+  let step = await gen.next();
+  while (!step.done) {
+    const ev = step.value;
+    switch (ev.type) {
+      case "reasoning":
+        reasoning += ev.text;
+        if (req.exposeReasoning && req.thinking) yield { type: "reasoning", text: ev.text };
+        break;
+      case "text":
+        rawText += ev.text;
+        if (sieve) yield* emitSieved(sieve.push(ev.text));
+        else yield* emitSieved([{ type: "text", text: ev.text }]);
+        break;
+      case "sources":
+        for (const s of ev.sources) sources.push(toSourceInfo(s));
+        break;
+      case "citation":
+        links.push({ marker: ev.marker, source: ev.source ? toSourceInfo(ev.source) : undefined });
+        break;
+      case "error":
+        throw new TurnError(502, `upstream error: ${ev.message}`, "upstream_error");
+    }
+    step = await gen.next();
+  }
+  const outcome = step.value;
+  if (sieve) yield* emitSieved(sieve.end());
+  if (stripper) {
+    const tail = stripper.flush();
+    if (tail) yield { type: "text", text: tail };
+  }
+
+  if (outcome.empty && calls.length === 0) {
+    throw new TurnError(429, outcome.reasoningOnly ? REASONING_ONLY_MESSAGE : EMPTY_OUTPUT_MESSAGE, "upstream_empty_output", 30);
+  }
+  const ctx: CitationContext = { links, sources };
+  const finishReason: FinishReason = calls.length > 0 ? "tool_calls" : outcome.contentFiltered ? "content_filter" : outcome.truncated || incompleteCall ? "length" : "stop";
+  const shownReasoning = req.exposeReasoning && req.thinking ? reasoning : "";
+  yield {
+    type: "done",
+    finishReason,
+    usage: usageFor({ prompt, reasoning, text: rawText }),
+    citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
+    text: req.stream ? visibleText : renderCitations(visibleText, ctx),
+    reasoning: shownReasoning,
+  };
+}
+
+function toSourceInfo(s: SearchSource): CitationSourceInfo {
+  return { url: s.url, title: s.title, citeIndex: s.citeIndex };
+}

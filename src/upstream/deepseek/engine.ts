@@ -1,0 +1,101 @@
+/**
+ * The DeepSeek engine of a running server: PoW worker pool, web client (rebuilt when the client identity
+ * setting changes), token manager, account pool and the turn backend. One per process.
+ */
+import type { LiveSettings } from "../../config/live-settings.ts";
+import type { ServerOptions } from "../../config/options.ts";
+import type { Logger } from "../../observability/logger.ts";
+import { AccountPool } from "../../pool/account-pool.ts";
+import { LoginError } from "../../pool/pool-errors.ts";
+import { effectivePoolSettings, type PoolSettings } from "../../pool/pool-settings.ts";
+import { TokenManager } from "../../pool/token-manager.ts";
+import type { Store } from "../../store/store.ts";
+import type { PowSolver } from "../pow/types.ts";
+import { PowPool } from "../pow/pool.ts";
+import { DeepSeekBackend } from "./backend.ts";
+import { DeepSeekClient, type DeepSeekClientOptions } from "./client.ts";
+import { DeepSeekError } from "./errors.ts";
+import type { ClientIdentity } from "./identity.ts";
+
+export interface EngineDeps {
+  options: ServerOptions;
+  store: Store;
+  settings: LiveSettings;
+  logger: Logger;
+  /** Test hooks: a solver instead of the worker pool, client retry/poll timings. */
+  pow?: PowSolver;
+  clientOptions?: Partial<DeepSeekClientOptions>;
+}
+
+/** The `client_identity` settings section (snake_case as in config.json) → the client's identity. */
+function identityFrom(section: Record<string, unknown>): Partial<ClientIdentity> {
+  const out: Partial<ClientIdentity> = {};
+  if (typeof section.app_name === "string") out.appName = section.app_name;
+  if (typeof section.version === "string") out.version = section.version;
+  if (typeof section.platform === "string") out.platform = section.platform;
+  if (section.api_level !== undefined && Number.isFinite(Number(section.api_level))) out.apiLevel = Number(section.api_level);
+  if (typeof section.locale === "string") out.locale = section.locale;
+  if (typeof section.device_id === "string") out.deviceId = section.device_id;
+  return out;
+}
+
+export class Engine {
+  readonly pow: PowSolver;
+  private readonly powPool?: PowPool;
+  readonly tokens: TokenManager;
+  readonly pool: AccountPool;
+  readonly backend: DeepSeekBackend;
+  private cachedClient?: { key: string; client: DeepSeekClient };
+
+  constructor(private readonly deps: EngineDeps) {
+    if (deps.pow) this.pow = deps.pow;
+    else {
+      this.powPool = new PowPool({ size: deps.options.powWorkers });
+      this.pow = this.powPool;
+    }
+    this.tokens = new TokenManager(deps.store, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
+    this.pool = new AccountPool(deps.store, this.tokens, () => this.poolSettings());
+    this.backend = new DeepSeekBackend({ client: () => this.client(), pool: this.pool, logger: deps.logger });
+  }
+
+  /** Start the PoW workers warming up in the background (readiness does not wait for it). */
+  warmup(): void {
+    this.powPool?.warmup().catch((e) => this.deps.logger.warn("PoW warm-up failed", { error: String(e) }));
+  }
+
+  poolSettings(): PoolSettings {
+    const o = this.deps.options;
+    return effectivePoolSettings({
+      env: { accountMaxInflight: o.accountMaxInflight, accountMaxQueue: o.accountMaxQueue, globalMaxInflight: o.globalMaxInflight },
+      runtime: this.deps.settings.runtime(),
+      accountCount: this.pool?.size ?? this.deps.store.accounts.count(),
+    });
+  }
+
+  client(): DeepSeekClient {
+    const identity = identityFrom(this.deps.settings.section<Record<string, unknown>>("client_identity"));
+    const key = JSON.stringify(identity);
+    if (this.cachedClient?.key !== key) {
+      this.cachedClient = {
+        key,
+        client: new DeepSeekClient({ baseUrl: this.deps.options.deepseekBaseUrl, identity, pow: this.pow, ...this.deps.clientOptions }),
+      };
+    }
+    return this.cachedClient.client;
+  }
+
+  private async login(account: { identifier: string; email?: string; mobile?: string; password?: string }): Promise<string> {
+    try {
+      const { token } = await this.client().login({ email: account.email, mobile: account.mobile, password: account.password ?? "" });
+      return token;
+    } catch (e) {
+      const rejected = e instanceof DeepSeekError && (e.kind === "auth" || e.kind === "business");
+      throw new LoginError(e instanceof Error ? e.message : String(e), account.identifier, rejected);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.pool.close();
+    await this.powPool?.close();
+  }
+}
