@@ -1,7 +1,8 @@
 /** OpenAI Chat Completions: `POST /v1/chat/completions` (and `/chat/completions`), stream and non-stream. */
 import { Elysia } from "elysia";
 import { executeTurn } from "../../core/turn/execute-turn.ts";
-import type { ToolCallOut, TurnEvent } from "../../core/turn/turn.ts";
+import type { TurnEvent } from "../../core/turn/turn.ts";
+import { clientAbort, collectTurn } from "../collect-turn.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import { DeltaCoalescer } from "../streaming/delta-coalescer.ts";
@@ -18,25 +19,15 @@ export function chatRoutes(ctx: AppContext) {
     const id = newCompletionId();
     const created = Math.floor(Date.now() / 1000);
     const model = turn.model.requested;
-    const abort = new AbortController();
-    const onGone = () => abort.abort(new DOMException("client disconnected", "AbortError"));
-    request.signal.addEventListener("abort", onGone, { once: true });
+    const abort = clientAbort(request);
     const events = executeTurn(turn, ctx.turnDeps(), abort.signal);
 
     if (!turn.stream) {
       try {
-        const calls: ToolCallOut[] = [];
-        for await (const ev of events) {
-          if (ev.type === "tool_calls") calls.push(...ev.calls);
-          if (ev.type === "done") {
-            return chatCompletionBody({ id, created, model, text: ev.text, reasoning: ev.reasoning, toolCalls: calls, finishReason: ev.finishReason, usage: ev.usage });
-          }
-        }
-        throw new Error("turn ended without a result");
-      } catch (e) {
-        throw toHttpError(e);
+        const r = await collectTurn(events);
+        return chatCompletionBody({ id, created, model, text: r.text, reasoning: r.reasoning, toolCalls: r.toolCalls, finishReason: r.finishReason, usage: r.usage });
       } finally {
-        request.signal.removeEventListener("abort", onGone);
+        abort.dispose();
       }
     }
 
@@ -50,7 +41,6 @@ export function chatRoutes(ctx: AppContext) {
     const writer = new ChatChunkWriter(id, created, model, includeUsage);
     return sseResponse(
       async (sink, signal) => {
-        signal.addEventListener("abort", onGone, { once: true });
         signal.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
         sink.send(writer.chunk({ role: "assistant", content: "" }));
         const coalescer = new DeltaCoalescer<"reasoning_content" | "content">((kind, text) => sink.send(writer.chunk({ [kind]: text })), ctx.coalescing);

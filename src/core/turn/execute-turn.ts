@@ -10,6 +10,7 @@ import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
 import type { CanonicalToolCall } from "../prompt/message.ts";
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
+import { countTokens } from "../usage/tokenizer.ts";
 import { usageFor } from "../usage/usage.ts";
 import type { FinishReason, ToolCallOut, TurnBackend, TurnEvent, TurnRequest } from "./turn.ts";
 import { EMPTY_OUTPUT_MESSAGE, REASONING_ONLY_MESSAGE, TurnError } from "./turn-error.ts";
@@ -89,8 +90,13 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
   );
 
   let step = await gen.next();
+  let promptTokens: number | undefined;
   while (!step.done) {
     const ev = step.value;
+    if (promptTokens === undefined) {
+      promptTokens = countTokens(prompt);
+      yield { type: "started", promptTokens };
+    }
     switch (ev.type) {
       case "reasoning":
         reasoning += ev.text;
@@ -128,7 +134,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
   yield {
     type: "done",
     finishReason,
-    usage: usageFor({ prompt, reasoning, text: rawText }),
+    usage: usageFor({ promptTokens: promptTokens ?? countTokens(prompt), reasoning, text: rawText }),
     citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
     text: req.stream ? visibleText : renderCitations(visibleText, ctx),
     reasoning: shownReasoning,

@@ -43,6 +43,8 @@ export interface ToolCallOut extends ParsedToolCall {
 export type FinishReason = "stop" | "tool_calls" | "content_filter" | "length";
 
 export type TurnEvent =
+  /** The upstream answered; carries the prompt's token count (before any delta). */
+  | { type: "started"; promptTokens: number }
   | { type: "reasoning"; text: string }
   | { type: "text"; text: string }
   | { type: "tool_calls"; calls: ToolCallOut[] }

@@ -9,8 +9,9 @@ export interface Usage {
 }
 
 export interface UsageInput {
-  /** The prompt as sent (with the history file: transcript + "\n" + live prompt). */
-  prompt: string;
+  /** The prompt as sent (with the history file: transcript + "\n" + live prompt), or its count when already known. */
+  prompt?: string;
+  promptTokens?: number;
   reasoning?: string;
   text?: string;
   /** Added to the prompt count, e.g. inline-file bytes / 3. */
@@ -18,7 +19,7 @@ export interface UsageInput {
 }
 
 export function usageFor(input: UsageInput): Usage {
-  const promptTokens = countTokens(input.prompt) + Math.max(0, Math.floor(input.extraPromptTokens ?? 0));
+  const promptTokens = (input.promptTokens ?? countTokens(input.prompt ?? "")) + Math.max(0, Math.floor(input.extraPromptTokens ?? 0));
   const reasoningTokens = countTokens(input.reasoning ?? "");
   const completionTokens = reasoningTokens + countTokens(input.text ?? "");
   return { promptTokens, reasoningTokens, completionTokens, totalTokens: promptTokens + completionTokens };

@@ -1,0 +1,180 @@
+/** Anthropic Messages request → canonical turn. */
+import { NATIVE_MODEL_IDS, nativeModel, resolveModel, type ResolvedModel } from "../../core/models/index.ts";
+import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
+import { resolveThinking } from "../../core/thinking.ts";
+import type { ToolChoice, ToolSpec } from "../../core/toolcalls/types.ts";
+import type { TurnRequest } from "../../core/turn/turn.ts";
+import type { AppContext } from "../../context.ts";
+import type { Caller } from "../caller.ts";
+import { HttpError } from "../http-error.ts";
+import { passthroughFields, pinnedAccount } from "../request-meta.ts";
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Claude model ids change often and Claude Code sends new ones (and `haiku` ids for background work), so an
+ * unknown `claude-*` id runs on the closest native model instead of failing; anything else must resolve.
+ */
+export function resolveClaudeModel(name: string, aliases: Readonly<Record<string, string>>): ResolvedModel {
+  const m = resolveModel(name, aliases);
+  if (m) return m;
+  const key = name.trim().toLowerCase();
+  if (key.startsWith("claude")) {
+    const base = /opus/.test(key) ? "deepseek-v4-pro" : "deepseek-v4-flash";
+    const id = key.endsWith("-nothinking") ? `${base}-nothinking` : base;
+    return { ...nativeModel(id)!, requested: name.trim() };
+  }
+  throw new HttpError(400, `model "${name}" is not available; use a claude-* id or one of: ${NATIVE_MODEL_IDS.join(", ")}`, "model_not_found");
+}
+
+/** `system` as a string or an array of text blocks (cache_control and other block fields ignored). */
+export function systemText(system: unknown): string {
+  if (typeof system === "string") return system;
+  if (Array.isArray(system)) {
+    return system
+      .map((b) => (typeof b === "string" ? b : isObj(b) && typeof b.text === "string" ? b.text : ""))
+      .filter((t) => t !== "")
+      .join("\n\n");
+  }
+  return "";
+}
+
+function blockText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return content === undefined || content === null ? "" : JSON.stringify(content);
+  return content
+    .map((b) => {
+      if (!isObj(b)) return typeof b === "string" ? b : "";
+      if (b.type === "text" && typeof b.text === "string") return b.text;
+      if (b.type === "image" || b.type === "document") return `[${b.type} omitted]`;
+      return JSON.stringify(b);
+    })
+    .filter((t) => t !== "")
+    .join("\n");
+}
+
+/** Claude messages → canonical messages: text, thinking (as reasoning), tool_use calls and tool_result messages. */
+export function normalizeClaudeMessages(system: unknown, messages: unknown[]): CanonicalMessage[] {
+  const out: CanonicalMessage[] = [];
+  const sys = systemText(system);
+  if (sys.trim()) out.push({ role: "system", text: sys });
+  const callNames = new Map<string, string>();
+  messages.forEach((raw, i) => {
+    if (!isObj(raw)) throw new HttpError(400, `messages[${i}] must be an object with role and content`);
+    const role = raw.role === "assistant" ? "assistant" : raw.role === "user" ? "user" : raw.role === "system" ? "system" : undefined;
+    if (!role) throw new HttpError(400, `messages[${i}].role must be "user" or "assistant"`);
+    const content = raw.content;
+    if (typeof content === "string") {
+      out.push({ role, text: content });
+      return;
+    }
+    if (!Array.isArray(content)) throw new HttpError(400, `messages[${i}].content must be a string or an array of content blocks`);
+    const texts: string[] = [];
+    const reasoning: string[] = [];
+    const calls: CanonicalToolCall[] = [];
+    const flush = () => {
+      if (texts.length || reasoning.length || calls.length) {
+        out.push({ role, text: texts.join("\n"), reasoning: reasoning.length ? reasoning.join("\n") : undefined, toolCalls: calls.length ? [...calls] : undefined });
+      }
+      texts.length = 0;
+      reasoning.length = 0;
+      calls.length = 0;
+    };
+    content.forEach((b, j) => {
+      if (!isObj(b)) throw new HttpError(400, `messages[${i}].content[${j}] must be a content block object`);
+      switch (b.type) {
+        case "text":
+          texts.push(typeof b.text === "string" ? b.text : "");
+          break;
+        case "thinking":
+          if (typeof b.thinking === "string" && b.thinking) reasoning.push(b.thinking);
+          break;
+        case "redacted_thinking":
+          break;
+        case "tool_use": {
+          const id = typeof b.id === "string" ? b.id : undefined;
+          const name = typeof b.name === "string" ? b.name : "";
+          if (!name) throw new HttpError(400, `messages[${i}].content[${j}] tool_use needs a name`);
+          if (id) callNames.set(id, name);
+          calls.push({ id, name, arguments: b.input ?? {} });
+          break;
+        }
+        case "tool_result": {
+          flush();
+          const id = typeof b.tool_use_id === "string" ? b.tool_use_id : undefined;
+          const text = blockText(b.content);
+          out.push({ role: "tool", text: b.is_error === true ? `[error] ${text}` : text, toolCallId: id, toolName: id ? callNames.get(id) : undefined });
+          break;
+        }
+        default:
+          texts.push(blockText([b]));
+      }
+    });
+    flush();
+  });
+  return out;
+}
+
+export function claudeTools(raw: unknown): ToolSpec[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new HttpError(400, "'tools' must be an array");
+  const out: ToolSpec[] = [];
+  raw.forEach((t, i) => {
+    if (!isObj(t)) throw new HttpError(400, `tools[${i}] must be an object`);
+    const name = typeof t.name === "string" ? t.name.trim() : "";
+    if (!name) throw new HttpError(400, `tools[${i}].name is required`);
+    if (t.type && typeof t.type === "string" && t.type !== "custom" && !isObj(t.input_schema)) return; // server tools (web_search, …)
+    out.push({ name, description: typeof t.description === "string" ? t.description : undefined, parameters: isObj(t.input_schema) ? t.input_schema : undefined });
+  });
+  return out;
+}
+
+export function claudeToolChoice(raw: unknown, tools: ToolSpec[]): ToolChoice {
+  if (raw === undefined || raw === null) return { mode: "auto" };
+  if (!isObj(raw)) throw new HttpError(400, "tool_choice must be an object such as {\"type\":\"auto\"}");
+  switch (raw.type) {
+    case "auto":
+      return { mode: "auto" };
+    case "none":
+      return { mode: "none" };
+    case "any":
+      if (!tools.length) throw new HttpError(400, "tool_choice {type:\"any\"} needs at least one tool");
+      return { mode: "required" };
+    case "tool": {
+      const name = typeof raw.name === "string" ? raw.name : "";
+      if (!tools.some((t) => t.name === name)) throw new HttpError(400, `tool_choice names ${JSON.stringify(name)}, which is not declared in 'tools'`);
+      return { mode: "tool", name };
+    }
+    default:
+      throw new HttpError(400, `unsupported tool_choice type ${JSON.stringify(raw.type)}; use auto, any, tool or none`);
+  }
+}
+
+/** Thinking is shown only when the client asks for it (`thinking: {type:"enabled"}`), as the official API does. */
+function thinkingRequested(body: Record<string, unknown>): boolean {
+  const t = body.thinking;
+  return isObj(t) ? t.type === "enabled" || t.type === "adaptive" : t === true;
+}
+
+export function messagesTurnRequest(ctx: AppContext, body: Record<string, unknown>, request: Request, caller: Caller): TurnRequest {
+  const model = resolveClaudeModel(String(body.model), ctx.settings.modelAliases());
+  const tools = claudeTools(body.tools);
+  const thinking = resolveThinking(body, model);
+  return {
+    surface: "anthropic",
+    model,
+    messages: normalizeClaudeMessages(body.system, body.messages as unknown[]),
+    thinking,
+    exposeReasoning: thinking && thinkingRequested(body),
+    injectThinking: false,
+    tools,
+    toolChoice: claudeToolChoice(body.tool_choice, tools),
+    stream: body.stream === true,
+    passthrough: passthroughFields(body, ["temperature", "top_p"]),
+    callerId: caller.id,
+    directToken: caller.kind === "direct" ? caller.token : undefined,
+    pinnedAccount: pinnedAccount(request, caller),
+  };
+}
