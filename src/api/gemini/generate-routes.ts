@@ -1,8 +1,19 @@
-/** Gemini routes: `POST /v1beta/models/{model}:{action}` (and the `/v1/models/…` twins). */
+/** Gemini routes: `POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}` (and `/v1/models/…`). */
 import { Elysia } from "elysia";
+import { executeTurn, promptForTurn } from "../../core/turn/execute-turn.ts";
+import { countTokens } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
+import type { Caller } from "../caller.ts";
+import { clientAbort, collectTurn } from "../collect-turn.ts";
+import { geminiErrorBody } from "../error-response.ts";
 import { HttpError } from "../http-error.ts";
+import { DeltaCoalescer } from "../streaming/delta-coalescer.ts";
+import { sseResponse } from "../streaming/sse-response.ts";
+import { awaitTurnHead, restOfTurn } from "../streaming/turn-head.ts";
+import { describeFailure, toHttpError } from "../turn-errors.ts";
+import { generateTurnRequest } from "./generate-request.ts";
+import { functionCallPart, generateContentBody, geminiFinishReason, newResponseId, responseChunk } from "./generate-response.ts";
 import { GenerateContentBody } from "./generate-schema.ts";
 
 const ACTIONS = new Set(["generateContent", "streamGenerateContent", "countTokens"]);
@@ -11,19 +22,90 @@ const ACTIONS = new Set(["generateContent", "streamGenerateContent", "countToken
 export function splitModelAction(rest: string): { model: string; action: string } {
   const decoded = decodeURIComponent(rest);
   const i = decoded.lastIndexOf(":");
-  if (i <= 0) throw new HttpError(404, `no route for ${decoded}; expected models/{model}:generateContent`);
+  if (i <= 0) throw new HttpError(404, `no route for models/${decoded}; expected models/{model}:generateContent`);
   const action = decoded.slice(i + 1);
   if (!ACTIONS.has(action)) throw new HttpError(404, `unknown Gemini method ${JSON.stringify(action)}; supported: ${[...ACTIONS].join(", ")}`);
   return { model: decoded.slice(0, i), action };
 }
 
+function requireContents(body: Record<string, unknown>): void {
+  if (!Array.isArray(body.contents) || body.contents.length === 0) throw new HttpError(400, "invalid request: 'contents' must be a non-empty array");
+}
+
+type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller; params: { rest: string } };
+
 export function generateRoutes(ctx: AppContext) {
-  const handler = ({ params }: { params: { rest: string } }) => {
-    splitModelAction(params.rest);
-    throw new HttpError(503, "the upstream engine is not wired yet");
+  const handler = async ({ body, request, caller, params }: Ctx) => {
+    const { model: modelName, action } = splitModelAction(params.rest);
+    if (action === "countTokens") {
+      const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
+      requireContents(inner);
+      const turn = generateTurnRequest(ctx, modelName, inner, false, request, caller);
+      return { totalTokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+    }
+    requireContents(body);
+    const stream = action === "streamGenerateContent";
+    const turn = generateTurnRequest(ctx, modelName, body, stream, request, caller);
+    const responseId = newResponseId();
+    const model = turn.model.requested;
+    const abort = clientAbort(request);
+    const events = executeTurn(turn, ctx.turnDeps(), abort.signal);
+    if (!stream || new URL(request.url).searchParams.get("alt") !== "sse") {
+      try {
+        const r = await collectTurn(events);
+        const full = generateContentBody({ responseId, model, text: r.text, reasoning: r.reasoning, toolCalls: r.toolCalls, finishReason: r.finishReason, usage: r.usage });
+        // Without alt=sse the REST API streams a JSON array of responses; one element carries everything.
+        return stream ? [full] : full;
+      } finally {
+        abort.dispose();
+      }
+    }
+    let head;
+    try {
+      head = await awaitTurnHead(events, ctx.streamHeadStartMs);
+    } catch (e) {
+      abort.dispose();
+      throw toHttpError(e);
+    }
+    return sseResponse(
+      async (sink, signal) => {
+        signal.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
+        const send = (parts: unknown[]) => sink.send(responseChunk({ responseId, model, parts }));
+        const coalescer = new DeltaCoalescer<"thought" | "text">((kind, text) => send([kind === "thought" ? { text, thought: true } : { text }]), ctx.coalescing);
+        try {
+          for await (const ev of restOfTurn(events, head)) {
+            switch (ev.type) {
+              case "reasoning":
+                coalescer.push("thought", ev.text);
+                break;
+              case "text":
+                coalescer.push("text", ev.text);
+                break;
+              case "tool_calls":
+                coalescer.flush();
+                send(ev.calls.map(functionCallPart));
+                break;
+              case "done":
+                coalescer.flush();
+                sink.send(responseChunk({ responseId, model, parts: [{ text: "" }], finishReason: geminiFinishReason(ev.finishReason), usage: ev.usage }));
+            }
+          }
+        } finally {
+          abort.dispose();
+        }
+      },
+      {
+        request,
+        keepAlive: (sink) => sink.comment("keep-alive"),
+        onError: (sink, e) => {
+          const f = describeFailure(e);
+          sink.send(geminiErrorBody(f.status, f.message));
+        },
+      },
+    );
   };
   return new Elysia({ name: "gemini-generate" })
     .use(businessAuth(ctx))
-    .post("/v1beta/models/:rest", handler, { body: GenerateContentBody })
-    .post("/v1/models/:rest", handler, { body: GenerateContentBody });
+    .post("/v1beta/models/:rest", handler as never, { body: GenerateContentBody })
+    .post("/v1/models/:rest", handler as never, { body: GenerateContentBody });
 }

@@ -1,0 +1,149 @@
+/** Gemini generateContent request → canonical turn. */
+import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
+import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
+import { resolveGeminiThinking } from "../../core/thinking.ts";
+import type { ToolChoice, ToolSpec } from "../../core/toolcalls/types.ts";
+import type { TurnRequest } from "../../core/turn/turn.ts";
+import type { AppContext } from "../../context.ts";
+import type { Caller } from "../caller.ts";
+import { HttpError } from "../http-error.ts";
+import { pinnedAccount } from "../request-meta.ts";
+import { toolSpecFrom } from "../openai/tools-request.ts";
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function partsText(parts: unknown): string {
+  if (!Array.isArray(parts)) return "";
+  return parts
+    .map((p) => (isObj(p) && typeof p.text === "string" && p.thought !== true ? p.text : ""))
+    .filter((t) => t !== "")
+    .join("\n");
+}
+
+/** `systemInstruction` (or `system_instruction`): `{parts:[{text}]}`, `{text}` or a string. */
+export function systemInstructionText(raw: unknown): string {
+  if (typeof raw === "string") return raw;
+  if (!isObj(raw)) return "";
+  if (typeof raw.text === "string") return raw.text;
+  return partsText(raw.parts);
+}
+
+/** contents[] → canonical messages; functionCall parts become assistant calls, functionResponse parts tool results. */
+export function normalizeGeminiContents(system: unknown, contents: unknown[]): CanonicalMessage[] {
+  const out: CanonicalMessage[] = [];
+  const sys = systemInstructionText(system);
+  if (sys.trim()) out.push({ role: "system", text: sys });
+  const lastCallIdByName = new Map<string, string>();
+  let generated = 0;
+  contents.forEach((c, i) => {
+    if (!isObj(c)) throw new HttpError(400, `contents[${i}] must be an object with role and parts`);
+    const role = c.role === "model" ? "assistant" : c.role === "system" ? "system" : "user";
+    const parts = Array.isArray(c.parts) ? c.parts : [];
+    const texts: string[] = [];
+    const reasoning: string[] = [];
+    const calls: CanonicalToolCall[] = [];
+    const flush = () => {
+      if (texts.length || calls.length || reasoning.length) {
+        out.push({ role, text: texts.join("\n"), reasoning: reasoning.length ? reasoning.join("\n") : undefined, toolCalls: calls.length ? [...calls] : undefined });
+      }
+      texts.length = 0;
+      reasoning.length = 0;
+      calls.length = 0;
+    };
+    parts.forEach((p, j) => {
+      if (!isObj(p)) throw new HttpError(400, `contents[${i}].parts[${j}] must be an object`);
+      if (typeof p.text === "string") (p.thought === true ? reasoning : texts).push(p.text);
+      else if (isObj(p.functionCall)) {
+        const name = String(p.functionCall.name ?? "");
+        const id = typeof p.functionCall.id === "string" ? p.functionCall.id : `call_gemini_${++generated}`;
+        lastCallIdByName.set(name, id);
+        calls.push({ id, name, arguments: p.functionCall.args ?? {} });
+      } else if (isObj(p.functionResponse)) {
+        flush();
+        const fr = p.functionResponse;
+        const name = typeof fr.name === "string" ? fr.name : undefined;
+        const id = typeof fr.id === "string" ? fr.id : name ? lastCallIdByName.get(name) : undefined;
+        const response = fr.response ?? fr.output ?? null;
+        out.push({ role: "tool", text: typeof response === "string" ? response : JSON.stringify(response), toolCallId: id, toolName: name });
+      } else if (isObj(p.inlineData) || isObj(p.fileData)) {
+        texts.push(`[${isObj(p.inlineData) ? String(p.inlineData.mimeType ?? "file") : String((p.fileData as Record<string, unknown>).mimeType ?? "file")} omitted]`);
+      }
+    });
+    flush();
+  });
+  return out;
+}
+
+export function geminiTools(raw: unknown): ToolSpec[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new HttpError(400, "'tools' must be an array");
+  const out: ToolSpec[] = [];
+  raw.forEach((t, i) => {
+    if (!isObj(t)) throw new HttpError(400, `tools[${i}] must be an object`);
+    const decls = t.functionDeclarations ?? t.function_declarations;
+    if (Array.isArray(decls)) {
+      decls.forEach((d, j) => {
+        const spec = toolSpecFrom(isObj(d) && !d.parameters && isObj(d.parametersJsonSchema) ? { ...d, parameters: d.parametersJsonSchema } : d, `tools[${i}].functionDeclarations[${j}]`);
+        if (spec) out.push(spec);
+      });
+    } else if (isObj(t.function) || typeof t.name === "string") {
+      const spec = toolSpecFrom(t, `tools[${i}]`);
+      if (spec) out.push(spec);
+    }
+    // googleSearch / codeExecution tools are not offered to the model.
+  });
+  return out;
+}
+
+/** `toolConfig.functionCallingConfig` {mode: AUTO|ANY|NONE|VALIDATED, allowedFunctionNames}. */
+export function geminiToolChoice(raw: unknown, tools: ToolSpec[]): ToolChoice {
+  const cfg = isObj(raw) ? (raw.functionCallingConfig ?? raw.function_calling_config) : undefined;
+  if (!isObj(cfg)) return { mode: "auto" };
+  const mode = String(cfg.mode ?? "AUTO").toUpperCase();
+  const allowedRaw = cfg.allowedFunctionNames ?? cfg.allowed_function_names;
+  const allowed = Array.isArray(allowedRaw) ? allowedRaw.filter((n): n is string => typeof n === "string") : undefined;
+  for (const n of allowed ?? []) if (!tools.some((t) => t.name === n)) throw new HttpError(400, `allowedFunctionNames names ${JSON.stringify(n)}, which is not declared`);
+  switch (mode) {
+    case "NONE":
+      return { mode: "none" };
+    case "ANY":
+      if (!tools.length) throw new HttpError(400, "functionCallingConfig mode ANY needs function declarations");
+      return allowed?.length === 1 ? { mode: "tool", name: allowed[0]! } : { mode: "required", allowed };
+    case "AUTO":
+    case "VALIDATED":
+    case "MODE_UNSPECIFIED":
+      return { mode: "auto", allowed };
+    default:
+      throw new HttpError(400, `unsupported functionCallingConfig mode ${JSON.stringify(cfg.mode)}; use AUTO, ANY or NONE`);
+  }
+}
+
+const GENERATION_PASSTHROUGH: Record<string, string> = { temperature: "temperature", topP: "top_p", maxOutputTokens: "max_tokens", stopSequences: "stop" };
+
+export function generateTurnRequest(ctx: AppContext, modelName: string, body: Record<string, unknown>, stream: boolean, request: Request, caller: Caller): TurnRequest {
+  const name = modelName.replace(/^models\//, "");
+  const model = resolveModel(name, ctx.settings.modelAliases());
+  if (!model) throw new HttpError(400, modelNotAvailableMessage(name), "model_not_found");
+  const gc = isObj(body.generationConfig) ? body.generationConfig : {};
+  const thinking = resolveGeminiThinking(gc, model);
+  const tools = geminiTools(body.tools);
+  const passthrough: Record<string, unknown> = {};
+  for (const [from, to] of Object.entries(GENERATION_PASSTHROUGH)) if (gc[from] !== undefined) passthrough[to] = gc[from];
+  return {
+    surface: "gemini",
+    model,
+    messages: normalizeGeminiContents(body.systemInstruction ?? body.system_instruction, body.contents as unknown[]),
+    thinking: thinking.enabled,
+    exposeReasoning: thinking.includeThoughts,
+    injectThinking: false,
+    tools,
+    toolChoice: geminiToolChoice(body.toolConfig ?? body.tool_config, tools),
+    stream,
+    passthrough,
+    callerId: caller.id,
+    directToken: caller.kind === "direct" ? caller.token : undefined,
+    pinnedAccount: pinnedAccount(request, caller),
+  };
+}
