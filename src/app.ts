@@ -11,6 +11,7 @@ import { BodyError, describeValidation, jsonBodyParser } from "./api/request-bod
 import { RouteMethods } from "./api/route-methods.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import type { AppContext } from "./context.ts";
+import { TurnError } from "./core/turn/turn-error.ts";
 
 export function createApp(ctx: AppContext) {
   let methods: RouteMethods | undefined;
@@ -20,6 +21,7 @@ export function createApp(ctx: AppContext) {
       const url = new URL(request.url);
       const surface = surfaceForPath(url.pathname);
       if (error instanceof HttpError) return errorResponse(surface, error.status, error.message, error.code, error.headers);
+      if (error instanceof TurnError) return errorResponse(surface, error.status, error.message, error.code);
       switch (code) {
         case "NOT_FOUND": {
           methods ??= new RouteMethods(app.routes);

@@ -2,7 +2,7 @@
 import { NATIVE_MODEL_IDS, nativeModel, resolveModel, type ResolvedModel } from "../../core/models/index.ts";
 import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
 import { resolveThinking } from "../../core/thinking.ts";
-import type { ToolChoice, ToolSpec } from "../../core/toolcalls/types.ts";
+import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
 import type { TurnRequest } from "../../core/turn/turn.ts";
 import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
@@ -117,41 +117,6 @@ export function normalizeClaudeMessages(system: unknown, messages: unknown[]): C
   return out;
 }
 
-export function claudeTools(raw: unknown): ToolSpec[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new HttpError(400, "'tools' must be an array");
-  const out: ToolSpec[] = [];
-  raw.forEach((t, i) => {
-    if (!isObj(t)) throw new HttpError(400, `tools[${i}] must be an object`);
-    const name = typeof t.name === "string" ? t.name.trim() : "";
-    if (!name) throw new HttpError(400, `tools[${i}].name is required`);
-    if (t.type && typeof t.type === "string" && t.type !== "custom" && !isObj(t.input_schema)) return; // server tools (web_search, …)
-    out.push({ name, description: typeof t.description === "string" ? t.description : undefined, parameters: isObj(t.input_schema) ? t.input_schema : undefined });
-  });
-  return out;
-}
-
-export function claudeToolChoice(raw: unknown, tools: ToolSpec[]): ToolChoice {
-  if (raw === undefined || raw === null) return { mode: "auto" };
-  if (!isObj(raw)) throw new HttpError(400, "tool_choice must be an object such as {\"type\":\"auto\"}");
-  switch (raw.type) {
-    case "auto":
-      return { mode: "auto" };
-    case "none":
-      return { mode: "none" };
-    case "any":
-      if (!tools.length) throw new HttpError(400, "tool_choice {type:\"any\"} needs at least one tool");
-      return { mode: "required" };
-    case "tool": {
-      const name = typeof raw.name === "string" ? raw.name : "";
-      if (!tools.some((t) => t.name === name)) throw new HttpError(400, `tool_choice names ${JSON.stringify(name)}, which is not declared in 'tools'`);
-      return { mode: "tool", name };
-    }
-    default:
-      throw new HttpError(400, `unsupported tool_choice type ${JSON.stringify(raw.type)}; use auto, any, tool or none`);
-  }
-}
-
 /** Thinking is shown only when the client asks for it (`thinking: {type:"enabled"}`), as the official API does. */
 function thinkingRequested(body: Record<string, unknown>): boolean {
   const t = body.thinking;
@@ -160,7 +125,7 @@ function thinkingRequested(body: Record<string, unknown>): boolean {
 
 export function messagesTurnRequest(ctx: AppContext, body: Record<string, unknown>, request: Request, caller: Caller): TurnRequest {
   const model = resolveClaudeModel(String(body.model), ctx.settings.modelAliases());
-  const tools = claudeTools(body.tools);
+  const tools = normalizeTools(body.tools);
   const thinking = resolveThinking(body, model);
   return {
     surface: "anthropic",
@@ -170,7 +135,7 @@ export function messagesTurnRequest(ctx: AppContext, body: Record<string, unknow
     exposeReasoning: thinking && thinkingRequested(body),
     injectThinking: false,
     tools,
-    toolChoice: claudeToolChoice(body.tool_choice, tools),
+    toolChoice: normalizeToolChoice(body.tool_choice),
     stream: body.stream === true,
     passthrough: passthroughFields(body, ["temperature", "top_p"]),
     callerId: caller.id,

@@ -2,13 +2,12 @@
 import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
 import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
 import { resolveGeminiThinking } from "../../core/thinking.ts";
-import type { ToolChoice, ToolSpec } from "../../core/toolcalls/types.ts";
+import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
 import type { TurnRequest } from "../../core/turn/turn.ts";
 import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
 import { pinnedAccount } from "../request-meta.ts";
-import { toolSpecFrom } from "../openai/tools-request.ts";
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -76,50 +75,6 @@ export function normalizeGeminiContents(system: unknown, contents: unknown[]): C
   return out;
 }
 
-export function geminiTools(raw: unknown): ToolSpec[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new HttpError(400, "'tools' must be an array");
-  const out: ToolSpec[] = [];
-  raw.forEach((t, i) => {
-    if (!isObj(t)) throw new HttpError(400, `tools[${i}] must be an object`);
-    const decls = t.functionDeclarations ?? t.function_declarations;
-    if (Array.isArray(decls)) {
-      decls.forEach((d, j) => {
-        const spec = toolSpecFrom(isObj(d) && !d.parameters && isObj(d.parametersJsonSchema) ? { ...d, parameters: d.parametersJsonSchema } : d, `tools[${i}].functionDeclarations[${j}]`);
-        if (spec) out.push(spec);
-      });
-    } else if (isObj(t.function) || typeof t.name === "string") {
-      const spec = toolSpecFrom(t, `tools[${i}]`);
-      if (spec) out.push(spec);
-    }
-    // googleSearch / codeExecution tools are not offered to the model.
-  });
-  return out;
-}
-
-/** `toolConfig.functionCallingConfig` {mode: AUTO|ANY|NONE|VALIDATED, allowedFunctionNames}. */
-export function geminiToolChoice(raw: unknown, tools: ToolSpec[]): ToolChoice {
-  const cfg = isObj(raw) ? (raw.functionCallingConfig ?? raw.function_calling_config) : undefined;
-  if (!isObj(cfg)) return { mode: "auto" };
-  const mode = String(cfg.mode ?? "AUTO").toUpperCase();
-  const allowedRaw = cfg.allowedFunctionNames ?? cfg.allowed_function_names;
-  const allowed = Array.isArray(allowedRaw) ? allowedRaw.filter((n): n is string => typeof n === "string") : undefined;
-  for (const n of allowed ?? []) if (!tools.some((t) => t.name === n)) throw new HttpError(400, `allowedFunctionNames names ${JSON.stringify(n)}, which is not declared`);
-  switch (mode) {
-    case "NONE":
-      return { mode: "none" };
-    case "ANY":
-      if (!tools.length) throw new HttpError(400, "functionCallingConfig mode ANY needs function declarations");
-      return allowed?.length === 1 ? { mode: "tool", name: allowed[0]! } : { mode: "required", allowed };
-    case "AUTO":
-    case "VALIDATED":
-    case "MODE_UNSPECIFIED":
-      return { mode: "auto", allowed };
-    default:
-      throw new HttpError(400, `unsupported functionCallingConfig mode ${JSON.stringify(cfg.mode)}; use AUTO, ANY or NONE`);
-  }
-}
-
 const GENERATION_PASSTHROUGH: Record<string, string> = { temperature: "temperature", topP: "top_p", maxOutputTokens: "max_tokens", stopSequences: "stop" };
 
 export function generateTurnRequest(ctx: AppContext, modelName: string, body: Record<string, unknown>, stream: boolean, request: Request, caller: Caller): TurnRequest {
@@ -128,7 +83,7 @@ export function generateTurnRequest(ctx: AppContext, modelName: string, body: Re
   if (!model) throw new HttpError(400, modelNotAvailableMessage(name), "model_not_found");
   const gc = isObj(body.generationConfig) ? body.generationConfig : {};
   const thinking = resolveGeminiThinking(gc, model);
-  const tools = geminiTools(body.tools);
+  const tools = normalizeTools(body.tools);
   const passthrough: Record<string, unknown> = {};
   for (const [from, to] of Object.entries(GENERATION_PASSTHROUGH)) if (gc[from] !== undefined) passthrough[to] = gc[from];
   return {
@@ -139,7 +94,7 @@ export function generateTurnRequest(ctx: AppContext, modelName: string, body: Re
     exposeReasoning: thinking.includeThoughts,
     injectThinking: false,
     tools,
-    toolChoice: geminiToolChoice(body.toolConfig ?? body.tool_config, tools),
+    toolChoice: normalizeToolChoice(body.toolConfig ?? body.tool_config),
     stream,
     passthrough,
     callerId: caller.id,

@@ -7,15 +7,15 @@ import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
 import { passthroughFields, pinnedAccount } from "../request-meta.ts";
-import { openAiToolChoice, openAiTools } from "./tools-request.ts";
+import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
 
 const PASSTHROUGH = ["temperature", "top_p", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop"] as const;
 
 export function chatTurnRequest(ctx: AppContext, body: Record<string, unknown>, request: Request, caller: Caller): TurnRequest {
   const model = resolveModel(body.model, ctx.settings.modelAliases());
   if (!model) throw new HttpError(400, modelNotAvailableMessage(String(body.model)), "model_not_found");
-  const tools = openAiTools(body.tools);
-  const toolChoice = openAiToolChoice(body.tool_choice, tools);
+  const tools = normalizeTools(body.tools);
+  const toolChoice = normalizeToolChoice(body.tool_choice);
   const injection = ctx.settings.section<{ enabled?: boolean }>("thinking_injection");
   return {
     surface: "openai",

@@ -9,6 +9,7 @@ import { buildCitationList, renderCitations, StreamingCitationStripper, type Cit
 import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
 import type { CanonicalToolCall } from "../prompt/message.ts";
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
+import { selectTools } from "../toolcalls/normalize.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
 import { countTokens } from "../usage/tokenizer.ts";
 import { usageFor } from "../usage/usage.ts";
@@ -34,12 +35,19 @@ export function newToolCallId(): string {
   return `call_${randomBytes(12).toString("hex")}`;
 }
 
+/** The tools a turn offers to the model (tool_choice applied); a choice naming undeclared tools is a 400. */
+export function offeredTools(req: Pick<TurnRequest, "tools" | "toolChoice">): ToolSpec[] {
+  const selection = selectTools(req.tools, req.toolChoice);
+  if (!selection.ok) throw new TurnError(400, selection.error, "invalid_tool_choice");
+  return selection.tools;
+}
+
 /** Builds the exact prompt string for a turn (also used by count_tokens). */
 export function promptForTurn(req: Pick<TurnRequest, "messages" | "injectThinking" | "thinking" | "tools" | "toolChoice">, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">): string {
   const messages = req.injectThinking && req.thinking ? injectThinkingInstruction(req.messages, deps.thinkingInstruction) : req.messages;
-  const toolsActive = req.tools.length > 0 && req.toolChoice.mode !== "none";
+  const tools = offeredTools(req);
   return buildPrompt(messages, {
-    toolPrompt: toolsActive ? deps.toolkit.renderToolPrompt(req.tools, req.toolChoice) : undefined,
+    toolPrompt: tools.length ? deps.toolkit.renderToolPrompt(tools, req.toolChoice) : undefined,
     renderToolCalls: (calls) => deps.toolkit.renderToolCalls(calls),
     renderToolResult: (r) => deps.toolkit.renderToolResult(r),
   });
@@ -47,8 +55,8 @@ export function promptForTurn(req: Pick<TurnRequest, "messages" | "injectThinkin
 
 export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: AbortSignal): AsyncGenerator<TurnEvent> {
   const prompt = promptForTurn(req, deps);
-  const toolsActive = req.tools.length > 0 && req.toolChoice.mode !== "none";
-  const sieve = toolsActive ? deps.toolkit.createSieve(req.tools) : undefined;
+  const tools = offeredTools(req);
+  const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
   const stripper = req.stream ? new StreamingCitationStripper() : undefined;
 
   let reasoning = "";

@@ -1,10 +1,10 @@
 /** Binds the tool-calling implementation (src/core/toolcalls) to the executor's ToolKit interface. */
+import { renderToolCallHistory, renderToolPrompt, renderToolResult, ToolCallSieve } from "../toolcalls/index.ts";
 import type { ToolKit } from "./execute-turn.ts";
 
-// Interim binding until the tool-call module lands: tools are not offered and text passes through.
 export const defaultToolKit: ToolKit = {
-  renderToolPrompt: () => "",
-  renderToolCalls: () => "",
-  renderToolResult: (r) => r.content,
-  createSieve: () => ({ push: (delta) => [{ type: "text", text: delta }], end: () => [] }),
+  renderToolPrompt: (tools, choice) => renderToolPrompt(tools, choice),
+  renderToolCalls: (calls) => renderToolCallHistory(calls),
+  renderToolResult: (r) => renderToolResult({ name: r.name, callId: r.callId, content: r.content }),
+  createSieve: (tools) => new ToolCallSieve(tools),
 };
