@@ -1,6 +1,9 @@
 /** CLI entry: parse flags and env, then serve (or run a subcommand). */
 import { HELP } from "./cli/help.ts";
 import { runHealthcheck } from "./cli/healthcheck.ts";
+import { runPowCommand } from "./cli/pow.ts";
+import { DEMO_API_KEY, prepareSimulation } from "./cli/simulate.ts";
+import { runSimCommand } from "./sim/index.ts";
 import { ConfigError } from "./config/ds2api-config.ts";
 import { OptionsError, resolveOptions } from "./config/options.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -22,12 +25,24 @@ async function main(argv: string[]): Promise<number> {
     const options = resolveOptions(rest, process.env);
     return runHealthcheck(options.port, options.host);
   }
+  if (command === "pow") return runPowCommand(rest, Bun.stdin.stream());
+  if (command === "sim") {
+    await runSimCommand(rest);
+    return -1; // keep running until a signal
+  }
   if (command && !command.startsWith("-")) {
     process.stderr.write(`ds2api: unknown command ${JSON.stringify(command)} (see ds2api --help)\n`);
     return 2;
   }
-  const options = resolveOptions(argv, process.env);
+  let options = resolveOptions(argv, process.env);
   const logger = createLogger(options.logLevel);
+  let stopSimulator: (() => Promise<void>) | undefined;
+  if (options.simulate) {
+    const dbExplicit = argv.some((a) => a === "--db" || a.startsWith("--db=")) || Boolean(process.env.DS2API_DB_PATH);
+    const sim = await prepareSimulation(options, dbExplicit);
+    options = sim.options;
+    stopSimulator = sim.stop;
+  }
   const running = await startServer(options, logger);
   logger.info(`ds2api ${VERSION} listening`, { url: running.url, db: options.dbPath });
   if (running.generatedAdminKey) {
@@ -35,6 +50,14 @@ async function main(argv: string[]): Promise<number> {
       `\n  No DS2API_ADMIN_KEY was set, so an admin key was generated. It is shown only this once:\n\n` +
         `    admin key:     ${running.generatedAdminKey}\n    admin console: ${running.url}/admin\n\n` +
         `  Keep it safe; set DS2API_ADMIN_KEY to choose your own.\n\n`,
+    );
+  }
+  if (options.simulate) {
+    process.stdout.write(
+      `\n  Simulation mode: DeepSeek is simulated in-process (demo account, in-memory data).\n` +
+        `    demo API key:  ${DEMO_API_KEY}\n` +
+        `    try:           curl -N ${running.url}/v1/chat/completions -H "Authorization: Bearer ${DEMO_API_KEY}" \\\n` +
+        `                     -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","stream":true,"messages":[{"role":"user","content":"Hello"}]}'\n\n`,
     );
   }
   let stopping = false;
@@ -45,7 +68,10 @@ async function main(argv: string[]): Promise<number> {
     }
     stopping = true;
     logger.info(`${signal}: shutting down`);
-    running.stop().then(() => process.exit(0));
+    running
+      .stop()
+      .then(() => stopSimulator?.())
+      .then(() => process.exit(0));
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));

@@ -15,12 +15,28 @@ const WELCOME = `<!doctype html><html><head><meta charset="utf-8"><title>ds2api<
 export function healthRoutes(ctx: AppContext) {
   return new Elysia({ name: "health" })
     .get("/healthz", () => ({ status: "ok" }))
-    .get("/readyz", ({ set }) => {
+    .get("/readyz", ({ set, query }) => {
       if (!ctx.state.ready || ctx.state.draining) {
         set.status = 503;
         return { status: ctx.state.draining ? "draining" : "starting" };
       }
-      return { status: "ready" };
+      const pool = ctx.engine.pool.status();
+      const capacity = {
+        accounts: pool.total,
+        usable_now: pool.usableNow,
+        cooling_down: pool.coolingDown,
+        failing: pool.failing,
+        disabled: pool.disabled,
+        in_flight: pool.inUse,
+        waiting: pool.waiting,
+      };
+      // Plain readiness stays 200 so the admin console is reachable; strict mode wants an account that can serve.
+      const strict = query.strict === "1" || query.strict === "true";
+      if (strict && pool.usableNow === 0) {
+        set.status = 503;
+        return { status: "no_usable_accounts", capacity };
+      }
+      return { status: "ready", capacity };
     })
     .get("/", () => new Response(WELCOME, { headers: { "content-type": "text/html; charset=utf-8" } }));
 }

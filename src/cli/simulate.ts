@@ -1,0 +1,29 @@
+/**
+ * `ds2api --simulate`: the server in front of an in-process DeepSeek simulator, with a demo account and a
+ * demo API key, so a newcomer can try every client without a DeepSeek account. Data lives in memory unless
+ * --db / DS2API_DB_PATH names a file.
+ */
+import type { ServerOptions } from "../config/options.ts";
+import { startSimulator } from "../sim/index.ts";
+
+export const DEMO_API_KEY = "sk-ds2api-demo";
+const DEMO_ACCOUNT = { email: "demo@ds2api.local", password: "demo-password" };
+
+export async function prepareSimulation(options: ServerOptions, dbExplicit: boolean): Promise<{ options: ServerOptions; stop(): Promise<void> }> {
+  // A real (but small) proof of work keeps the whole path honest while staying instant.
+  const sim = await startSimulator({ powDifficulty: 20000, accounts: [DEMO_ACCOUNT] });
+  sim.state.setDefaultReply((ctx) => ({
+    thinking: `The user wrote: "${ctx.lastUserText.slice(0, 200)}". This is the ds2api simulator, so I will answer with a demo reply.`,
+    answer: `Hello from the ds2api simulator! You said: ${ctx.lastUserText.slice(0, 500)}\n\nConnect real DeepSeek accounts in the admin console to get real answers.`,
+    tokenDelayMs: 15,
+  }));
+  return {
+    options: {
+      ...options,
+      deepseekBaseUrl: sim.url,
+      dbPath: dbExplicit ? options.dbPath : ":memory:",
+      configJson: JSON.stringify({ keys: [DEMO_API_KEY], accounts: [DEMO_ACCOUNT] }),
+    },
+    stop: () => sim.stop(),
+  };
+}

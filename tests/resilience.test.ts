@@ -1,0 +1,182 @@
+/** Issue-4 failure paths through the real server, the simulator and the official SDKs; the pool must recover each time. */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+
+let stack: Stack;
+let client: OpenAI;
+beforeAll(async () => {
+  stack = await startStack({ accounts: 2 });
+  client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+});
+afterAll(() => stack.stop());
+beforeEach(() => {
+  stack.sim.state.clearScripts();
+  stack.sim.state.setDefaultReply({ thinking: "ok", answer: "fine" });
+});
+
+const pool = () => stack.server.ctx.engine.pool;
+async function expectPoolIdle() {
+  await stack.sim.state.waitFor(() => pool().status().inUse === 0, 3000);
+  expect(pool().status().inUse).toBe(0);
+  expect(pool().status().waiting).toBe(0);
+}
+const ask = (content: string, model = "deepseek-v4-flash") => client.chat.completions.create({ model, messages: [{ role: "user", content }] });
+
+describe("search, content filter, continue", () => {
+  test("search: non-stream renders [N](url); stream strips the markers", async () => {
+    const sources = [
+      { url: "https://one.example/a", title: "One" },
+      { url: "https://two.example/b", title: "Two" },
+      { url: "https://three.example/c", title: "Three" },
+    ];
+    stack.sim.state.script({ search: { sources, citations: 2 }, answer: "Guangzhou is warm today and humid later." });
+    const r = await ask("weather in guangzhou", "deepseek-v4-flash-search");
+    const text = r.choices[0]!.message.content!;
+    expect(text).not.toMatch(/\[reference:\d+\]/);
+    expect(text).toMatch(/\[\d\]\(https:\/\/(one|two|three)\.example\/[abc]\)/);
+    const body = stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as Record<string, unknown>;
+    expect(body.search_enabled).toBe(true);
+
+    stack.sim.state.script({ search: { sources, citations: 2 }, answer: "Guangzhou is warm today and humid later." });
+    const stream = await client.chat.completions.create({ model: "deepseek-v4-flash-search", messages: [{ role: "user", content: "weather" }], stream: true });
+    let streamed = "";
+    for await (const c of stream) streamed += c.choices[0]?.delta.content ?? "";
+    expect(streamed).not.toContain("[reference:");
+    expect(streamed.replace(/\s+/g, " ")).toContain("Guangzhou is warm today");
+    await expectPoolIdle();
+  });
+
+  test("content filter → finish_reason content_filter, refusal text hidden", async () => {
+    stack.sim.state.script({ answer: "Some partial answer", contentFilter: "observed" });
+    const r = await ask("forbidden");
+    expect(r.choices[0]!.finish_reason).toBe("content_filter");
+    expect(r.choices[0]!.message.content).not.toContain("你好，这个问题我暂时无法回答");
+    await expectPoolIdle();
+  });
+
+  test("INCOMPLETE → continue rounds give the whole answer exactly once", async () => {
+    const answer = "This answer is long enough that the simulator cuts it into several rounds, each replayed as a snapshot.";
+    stack.sim.state.script({ thinking: "long thinking here", answer, continueRounds: 2 });
+    const before = stack.sim.state.counters.continues;
+    const r = await ask("long please");
+    expect(r.choices[0]!.message.content).toBe(answer);
+    expect(stack.sim.state.counters.continues - before).toBe(2);
+    await expectPoolIdle();
+  });
+});
+
+describe("tokens, faults, empty output", () => {
+  test("an expired token is renewed transparently (one re-login)", async () => {
+    await ask("warm up both accounts");
+    await ask("warm up both accounts");
+    for (const a of stack.server.ctx.store.accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
+    const logins = stack.sim.state.counters.logins;
+    const r = await ask("after expiry");
+    expect(r.choices[0]!.message.content).toBe("fine");
+    expect(stack.sim.state.counters.logins - logins).toBe(1);
+    await expectPoolIdle();
+  });
+
+  test("upstream 5xx before any output is retried; the client sees a normal answer", async () => {
+    stack.sim.state.failCompletions(2, 502);
+    const r = await ask("flaky upstream");
+    expect(r.choices[0]!.message.content).toBe("fine");
+    await expectPoolIdle();
+  });
+
+  test("mid-stream upstream disconnect ends the stream with an error chunk, never a 5xx status", async () => {
+    stack.sim.state.script({ answer: "one two three four five six seven", disconnectAfterTokens: 4, tokenDelayMs: 5 });
+    const stream = await client.chat.completions.create({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: "cut" }], stream: true });
+    let text = "";
+    const err = await (async () => {
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    })().catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(text.length).toBeGreaterThan(0);
+    await expectPoolIdle();
+  });
+
+  test("empty output: one retry with parent_message_id, then 429 upstream_empty_output; the account cools down", async () => {
+    stack.sim.state.script({ thinking: "only thinking", answer: "" }, { times: 2 });
+    const err = await ask("nothing comes back").catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.status).toBe(429);
+    expect(err.code).toBe("upstream_empty_output");
+    const completions = stack.sim.state.requestsTo("/api/v0/chat/completion").slice(-2).map((r) => r.body as Record<string, unknown>);
+    expect(completions[1]!.parent_message_id).toBe(2);
+    expect(String(completions[1]!.prompt)).toContain("Previous reply had no visible output");
+    expect(pool().status().coolingDown).toBe(1);
+    // the other account still serves
+    expect((await ask("still works")).choices[0]!.message.content).toBe("fine");
+    for (const a of stack.server.ctx.store.accounts.list()) pool().markHealthy(a.identifier);
+    await expectPoolIdle();
+  });
+
+  test("a single empty first attempt is rescued by the retry", async () => {
+    stack.sim.state.script({ answer: "" });
+    stack.sim.state.script({ answer: "second time lucky" });
+    expect((await ask("retry me")).choices[0]!.message.content).toBe("second time lucky");
+    await expectPoolIdle();
+  });
+});
+
+describe("client disconnect and concurrency", () => {
+  test("client abort cancels the upstream stream and frees the slot at once", async () => {
+    stack.sim.state.script({ answer: "slow ".repeat(200), tokenDelayMs: 20 });
+    const ac = new AbortController();
+    const stream = await client.chat.completions.create({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: "slow" }], stream: true }, { signal: ac.signal });
+    let n = 0;
+    const reading = (async () => {
+      for await (const _ of stream) if (++n === 3) ac.abort();
+    })().catch(() => {});
+    await reading;
+    await stack.sim.state.waitFor(() => stack.sim.state.streams.at(-1)!.outcome !== "open", 2000);
+    expect(stack.sim.state.streams.at(-1)!.outcome).toBe("cancelled");
+    await expectPoolIdle();
+  });
+
+  test("3× capacity of parallel slow streams: never more than the limit per account, excess waits or gets 429, no 5xx", async () => {
+    stack.sim.state.setDefaultReply({ answer: "a b c d e f g h", tokenDelayMs: 15 });
+    const limit = pool().status().maxInflightPerAccount;
+    const capacity = pool().status().total * limit;
+    const results = await Promise.all(
+      Array.from({ length: capacity * 3 }, async (_, i) => {
+        const r = await fetch(`${stack.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "deepseek-v4-flash-nothinking", stream: true, messages: [{ role: "user", content: `n${i}` }] }),
+        });
+        const text = await r.text();
+        return { status: r.status, retryAfter: r.headers.get("retry-after"), text };
+      }),
+    );
+    for (const a of stack.server.ctx.store.accounts.list()) expect(stack.sim.state.concurrency(a.identifier).max).toBeLessThanOrEqual(limit);
+    expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(capacity * 2); // in flight + queue
+    expect(ok.every((r) => r.text.includes("[DONE]"))).toBe(true);
+    for (const r of results.filter((x) => x.status === 429)) expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+    await expectPoolIdle();
+  });
+
+  test("Anthropic: a full pool is 429 rate_limit_error with Retry-After (not 401)", async () => {
+    stack.sim.state.setDefaultReply({ answer: "x y z", tokenDelayMs: 60 });
+    const s = pool().status();
+    const hold = Array.from({ length: s.total * s.maxInflightPerAccount + s.maxQueue }, (_, i) =>
+      fetch(`${stack.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: `h${i}` }] }),
+      }),
+    );
+    await stack.sim.state.waitFor(() => pool().status().waiting === s.maxQueue, 2000);
+    const anthropic = new Anthropic({ apiKey: API_KEY, baseURL: stack.url, maxRetries: 0 });
+    const err = await anthropic.messages.create({ model: "claude-sonnet-4-6", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(Number(err.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    await Promise.all(hold);
+    await expectPoolIdle();
+  });
+});
