@@ -1,4 +1,5 @@
 /** Everything a request handler may need, built once at start-up. */
+import type { TurnObserver } from "./api/start-turn.ts";
 import type { CoalescerOptions } from "./api/streaming/delta-coalescer.ts";
 import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";
@@ -24,6 +25,8 @@ export interface AppContext {
   /** How long a stream waits for the first event before it starts with keep-alives (failures before that are plain HTTP errors). */
   streamHeadStartMs: number;
   coalescing: CoalescerOptions;
+  /** Told how every business turn ended (usage counters, metrics). */
+  observers: TurnObserver[];
   /** The client address of each in-flight request (set by the server wrapper). */
   clientAddress: WeakMap<Request, string>;
 }

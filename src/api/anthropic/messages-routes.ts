@@ -1,6 +1,7 @@
 /** Anthropic Messages routes (`/anthropic/v1/messages`, `/v1/messages`, `/messages`, and count_tokens). */
 import { Elysia } from "elysia";
-import { executeTurn, promptForTurn } from "../../core/turn/execute-turn.ts";
+import { promptForTurn } from "../../core/turn/execute-turn.ts";
+import { startTurn } from "../start-turn.ts";
 import { countTokens } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
@@ -25,7 +26,7 @@ export function messagesRoutes(ctx: AppContext) {
     const id = newMessageId();
     const model = turn.model.requested;
     const abort = clientAbort(request);
-    const events = executeTurn(turn, ctx.turnDeps(), abort.signal);
+    const events = startTurn(ctx, turn, caller, abort.signal);
     if (!turn.stream) {
       try {
         const r = await collectTurn(events);

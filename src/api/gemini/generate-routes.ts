@@ -1,6 +1,7 @@
 /** Gemini routes: `POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}` (and `/v1/models/…`). */
 import { Elysia } from "elysia";
-import { executeTurn, promptForTurn } from "../../core/turn/execute-turn.ts";
+import { promptForTurn } from "../../core/turn/execute-turn.ts";
+import { startTurn } from "../start-turn.ts";
 import { countTokens } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
@@ -49,7 +50,7 @@ export function generateRoutes(ctx: AppContext) {
     const responseId = newResponseId();
     const model = turn.model.requested;
     const abort = clientAbort(request);
-    const events = executeTurn(turn, ctx.turnDeps(), abort.signal);
+    const events = startTurn(ctx, turn, caller, abort.signal);
     if (!stream || new URL(request.url).searchParams.get("alt") !== "sse") {
       try {
         const r = await collectTurn(events);

@@ -1,6 +1,6 @@
 /** OpenAI Chat Completions: `POST /v1/chat/completions` (and `/chat/completions`), stream and non-stream. */
 import { Elysia } from "elysia";
-import { executeTurn } from "../../core/turn/execute-turn.ts";
+import { startTurn } from "../start-turn.ts";
 import type { TurnEvent } from "../../core/turn/turn.ts";
 import { clientAbort, collectTurn } from "../collect-turn.ts";
 import type { AppContext } from "../../context.ts";
@@ -20,7 +20,7 @@ export function chatRoutes(ctx: AppContext) {
     const created = Math.floor(Date.now() / 1000);
     const model = turn.model.requested;
     const abort = clientAbort(request);
-    const events = executeTurn(turn, ctx.turnDeps(), abort.signal);
+    const events = startTurn(ctx, turn, caller, abort.signal);
 
     if (!turn.stream) {
       try {
