@@ -289,4 +289,19 @@ describe("long texts", () => {
     expect(callsOf(merged)).toEqual([read("end")]);
     expect(visibleText(merged)).toBe(unit.repeat(2000));
   });
+
+  test("a long CDATA call streamed in small chunks keeps its payload exactly", () => {
+    const body = Array.from({ length: 3000 }, (_, i) => (i % 97 === 0 ? "```\n</tool_calls>\n```\n" : `line ${i} ]] > <x>\n`)).join("");
+    const text = `pre\n<tool_calls><invoke name="Write"><parameter name="content"><![CDATA[${body}]]></parameter></invoke></tool_calls>post`;
+    for (const size of [1, 7, 64]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      const outs = runSieve(chunks, TOOLS);
+      expect(outs).toEqual([
+        { type: "text", text: "pre\n" },
+        { type: "tool_calls", calls: [{ name: "Write", arguments: { content: body } }] },
+        { type: "text", text: "post" },
+      ]);
+    }
+  });
 });

@@ -143,6 +143,18 @@ export class BlockScan {
     return wait(n);
   }
 
+  /** Earliest index the scanner still needs; text before it may be dropped from the window. */
+  get needFrom(): number {
+    return this.cdata ? Math.min(this.cdata.pos, this.pos) : this.pos;
+  }
+
+  /** The caller dropped `shift` characters from the front of the text. */
+  rebase(shift: number): void {
+    this.pos -= shift;
+    this.cdataOpenAt -= shift;
+    if (this.cdata) this.cdata.pos -= shift;
+  }
+
   /** Only tags (and whitespace) may appear here. */
   private strictHere(): boolean {
     if (this.expectBody) return false;

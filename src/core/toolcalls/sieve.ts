@@ -58,6 +58,11 @@ export class ToolCallSieve {
   private capTag: ToolTag | null = null;
   private capKind: BlockKind = "wrapper";
   private scan: BlockScan | null = null;
+  /**
+   * Capture text already scanned and dropped from the front of `buf`, so a long block is not
+   * re-flattened on every push; joined back once the block resolves.
+   */
+  private capHead: string[] = [];
 
   private readonly tools: readonly ToolSpec[];
 
@@ -289,13 +294,23 @@ export class ToolCallSieve {
   /** True to keep looping. */
   private stepCapture(final: boolean): boolean {
     const r = this.scan!.advance(this.buf, final);
-    if (r.status === "more") return false;
+    if (r.status === "more") {
+      const shift = this.scan!.needFrom;
+      if (shift > 4096) {
+        this.capHead.push(this.buf.slice(0, shift));
+        this.buf = this.buf.slice(shift);
+        this.scan!.rebase(shift);
+      }
+      return false;
+    }
+    const headLen = this.restoreCapture();
     if (r.status === "fail") {
       this.backToProse(this.capTag!.end);
       return true;
     }
     if (r.status === "done") {
-      if (!this.acceptBlock(r.end, 0)) this.backToProse(r.end);
+      const end = r.end + headLen;
+      if (!this.acceptBlock(end, 0)) this.backToProse(end);
       return true;
     }
     // The stream ended inside the capture: salvage with looser CDATA rules, else look for a real
@@ -321,6 +336,15 @@ export class ToolCallSieve {
     this.scan = null;
     this.mode = "prose";
     return false;
+  }
+
+  /** Rejoin dropped capture text into `buf`; returns how many characters were rejoined. */
+  private restoreCapture(): number {
+    if (!this.capHead.length) return 0;
+    const head = this.capHead.join("");
+    this.capHead = [];
+    this.buf = head + this.buf;
+    return head.length;
   }
 
   private acceptBlock(end: number, level: BlockLevel): boolean {
