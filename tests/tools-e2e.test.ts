@@ -98,6 +98,40 @@ describe("OpenAI tool calls", () => {
   });
 });
 
+describe("tool_choice enforcement", () => {
+  test("required: a reply without a call gets one corrective retry, and the held text never leaks", async () => {
+    stack.sim.state.script({ answer: "I think it is sunny." });
+    stack.sim.state.script({ answer: toolCallMarkup("get_weather", { city: "Paris" }) });
+    const stream = await openai.chat.completions.create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "Weather?" }], tools: [weatherTool], tool_choice: "required", stream: true });
+    let content = "";
+    let names: string[] = [];
+    for await (const c of stream) {
+      content += c.choices[0]?.delta.content ?? "";
+      names = names.concat((c.choices[0]?.delta.tool_calls ?? []).map((t) => t.function?.name ?? ""));
+    }
+    expect(content).toBe("");
+    expect(names).toEqual(["get_weather"]);
+    expect(lastPrompt()).toContain("You must call at least one of the available tools now");
+  });
+
+  test("forced tool ignored twice → 422 tool_choice_violation", async () => {
+    stack.sim.state.script({ answer: "no tools for you" }, { times: 2 });
+    const err = await openai.chat.completions
+      .create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "x" }], tools: [weatherTool], tool_choice: { type: "function", function: { name: "get_weather" } } })
+      .catch((e) => e);
+    expect(err.status).toBe(422);
+    expect(err.code).toBe("tool_choice_violation");
+  });
+
+  test("a forced tool that is not declared is a 400", async () => {
+    const err = await openai.chat.completions
+      .create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "x" }], tools: [weatherTool], tool_choice: { type: "function", function: { name: "nope" } } })
+      .catch((e) => e);
+    expect(err.status).toBe(400);
+    expect(err.message).toContain("nope");
+  });
+});
+
 describe("Anthropic and Gemini tool calls", () => {
   test("Anthropic: tool_use blocks, stop_reason tool_use, unique toolu ids, streamed input_json_delta", async () => {
     const tools = [{ name: "get_weather", description: "Weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } }];

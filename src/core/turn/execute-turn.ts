@@ -9,7 +9,7 @@ import { buildCitationList, renderCitations, StreamingCitationStripper, type Cit
 import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
 import type { CanonicalToolCall } from "../prompt/message.ts";
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
-import { selectTools } from "../toolcalls/normalize.ts";
+import { selectTools, toolChoiceViolation } from "../toolcalls/normalize.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
 import { countTokens } from "../usage/tokenizer.ts";
 import { usageFor } from "../usage/usage.ts";
@@ -53,100 +53,124 @@ export function promptForTurn(req: Pick<TurnRequest, "messages" | "injectThinkin
   });
 }
 
+/** Sent as an extra user message when the model answered without the call that tool_choice requires. */
+export function correctiveInstruction(choice: ToolChoice): string {
+  return choice.mode === "tool"
+    ? `Your previous reply did not call the tool "${choice.name}". Call it now, using the required tool call format, and nothing else.`
+    : "Your previous reply did not call any tool. You must call at least one of the available tools now, using the required tool call format.";
+}
+
 export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: AbortSignal): AsyncGenerator<TurnEvent> {
-  const prompt = promptForTurn(req, deps);
   const tools = offeredTools(req);
-  const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
-  const stripper = req.stream ? new StreamingCitationStripper() : undefined;
-
-  let reasoning = "";
-  let rawText = "";
-  let visibleText = "";
-  let incompleteCall = false;
-  const calls: ToolCallOut[] = [];
-  const sources: CitationSourceInfo[] = [];
-  const links: { marker: string; source?: CitationSourceInfo }[] = [];
-
-  /** Sieve outputs → events (text through the citation stripper when streaming). */
-  function* emitSieved(outputs: SieveOutput[]): Generator<TurnEvent> {
-    for (const out of outputs) {
-      if (out.type === "tool_calls") {
-        const batch = out.calls.map((c) => ({ ...c, id: newToolCallId(), index: calls.length + out.calls.indexOf(c) }));
-        calls.push(...batch);
-        yield { type: "tool_calls", calls: batch };
-        continue;
-      }
-      if (out.type === "incomplete_call") incompleteCall = true;
-      visibleText += out.text;
-      const text = stripper ? stripper.push(out.text) : out.text;
-      if (text) yield { type: "text", text };
-    }
-  }
-
-  const gen = deps.backend.run(
-    {
-      prompt,
-      modelType: req.model.modelType,
-      thinking: req.thinking,
-      search: req.model.search,
-      passthrough: req.passthrough,
-      callerId: req.callerId,
-      directToken: req.directToken,
-      pinnedAccount: req.pinnedAccount,
-    },
-    signal,
-  );
-
-  let step = await gen.next();
+  // tool_choice required / forced: text is held until a call shows up; without one there is one corrective retry.
+  const mustCall = tools.length > 0 && (req.toolChoice.mode === "required" || req.toolChoice.mode === "tool");
   let promptTokens: number | undefined;
-  while (!step.done) {
-    const ev = step.value;
-    if (promptTokens === undefined) {
-      promptTokens = countTokens(prompt);
-      yield { type: "started", promptTokens };
-    }
-    switch (ev.type) {
-      case "reasoning":
-        reasoning += ev.text;
-        if (req.exposeReasoning && req.thinking) yield { type: "reasoning", text: ev.text };
-        break;
-      case "text":
-        rawText += ev.text;
-        if (sieve) yield* emitSieved(sieve.push(ev.text));
-        else yield* emitSieved([{ type: "text", text: ev.text }]);
-        break;
-      case "sources":
-        for (const s of ev.sources) sources.push(toSourceInfo(s));
-        break;
-      case "citation":
-        links.push({ marker: ev.marker, source: ev.source ? toSourceInfo(ev.source) : undefined });
-        break;
-      case "error":
-        throw new TurnError(502, `upstream error: ${ev.message}`, "upstream_error");
-    }
-    step = await gen.next();
-  }
-  const outcome = step.value;
-  if (sieve) yield* emitSieved(sieve.end());
-  if (stripper) {
-    const tail = stripper.flush();
-    if (tail) yield { type: "text", text: tail };
-  }
+  for (let attempt = 0; ; attempt++) {
+    const messages = attempt === 0 ? req.messages : [...req.messages, { role: "user", text: correctiveInstruction(req.toolChoice) }];
+    const prompt = promptForTurn({ ...req, messages }, deps);
+    const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
+    const stripper = req.stream ? new StreamingCitationStripper() : undefined;
+    let reasoning = "";
+    let rawText = "";
+    let visibleText = "";
+    let incompleteCall = false;
+    const held: TurnEvent[] = [];
+    const calls: ToolCallOut[] = [];
+    const sources: CitationSourceInfo[] = [];
+    const links: { marker: string; source?: CitationSourceInfo }[] = [];
 
-  if (outcome.empty && calls.length === 0) {
-    throw new TurnError(429, outcome.reasoningOnly ? REASONING_ONLY_MESSAGE : EMPTY_OUTPUT_MESSAGE, "upstream_empty_output", 30);
+    /** Sieve outputs → events (text through the citation stripper when streaming; held while a call is still owed). */
+    function* emitSieved(outputs: SieveOutput[]): Generator<TurnEvent> {
+      for (const out of outputs) {
+        if (out.type === "tool_calls") {
+          const batch = out.calls.map((c, i) => ({ ...c, id: newToolCallId(), index: calls.length + i }));
+          calls.push(...batch);
+          yield* held.splice(0);
+          yield { type: "tool_calls", calls: batch };
+          continue;
+        }
+        if (out.type === "incomplete_call") incompleteCall = true;
+        visibleText += out.text;
+        const text = stripper ? stripper.push(out.text) : out.text;
+        if (!text) continue;
+        if (mustCall && calls.length === 0) held.push({ type: "text", text });
+        else yield { type: "text", text };
+      }
+    }
+
+    const gen = deps.backend.run(
+      {
+        prompt,
+        modelType: req.model.modelType,
+        thinking: req.thinking,
+        search: req.model.search,
+        passthrough: req.passthrough,
+        callerId: req.callerId,
+        directToken: req.directToken,
+        pinnedAccount: req.pinnedAccount,
+      },
+      signal,
+    );
+
+    let step = await gen.next();
+    while (!step.done) {
+      const ev = step.value;
+      if (promptTokens === undefined) {
+        promptTokens = countTokens(prompt);
+        yield { type: "started", promptTokens };
+      }
+      switch (ev.type) {
+        case "reasoning":
+          reasoning += ev.text;
+          if (req.exposeReasoning && req.thinking) yield { type: "reasoning", text: ev.text };
+          break;
+        case "text":
+          rawText += ev.text;
+          yield* emitSieved(sieve ? sieve.push(ev.text) : [{ type: "text", text: ev.text }]);
+          break;
+        case "sources":
+          for (const src of ev.sources) sources.push(toSourceInfo(src));
+          break;
+        case "citation":
+          links.push({ marker: ev.marker, source: ev.source ? toSourceInfo(ev.source) : undefined });
+          break;
+        case "error":
+          throw new TurnError(502, `upstream error: ${ev.message}`, "upstream_error");
+      }
+      step = await gen.next();
+    }
+    const outcome = step.value;
+    if (sieve) yield* emitSieved(sieve.end());
+    if (stripper) yield* flushStripper(stripper, mustCall && calls.length === 0 ? held : undefined);
+
+    if (outcome.empty && calls.length === 0) {
+      throw new TurnError(429, outcome.reasoningOnly ? REASONING_ONLY_MESSAGE : EMPTY_OUTPUT_MESSAGE, "upstream_empty_output", 30);
+    }
+    if (mustCall && calls.length === 0 && !outcome.contentFiltered) {
+      if (attempt === 0) continue;
+      throw new TurnError(422, toolChoiceViolation(0, req.toolChoice) ?? "tool_choice requires a tool call", "tool_choice_violation");
+    }
+    yield* held.splice(0);
+    const ctx: CitationContext = { links, sources };
+    const finishReason: FinishReason = calls.length > 0 ? "tool_calls" : outcome.contentFiltered ? "content_filter" : outcome.truncated || incompleteCall ? "length" : "stop";
+    yield {
+      type: "done",
+      finishReason,
+      usage: usageFor({ promptTokens: promptTokens ?? countTokens(prompt), reasoning, text: rawText }),
+      citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
+      text: req.stream ? visibleText : renderCitations(visibleText, ctx),
+      reasoning: req.exposeReasoning && req.thinking ? reasoning : "",
+    };
+    return;
   }
-  const ctx: CitationContext = { links, sources };
-  const finishReason: FinishReason = calls.length > 0 ? "tool_calls" : outcome.contentFiltered ? "content_filter" : outcome.truncated || incompleteCall ? "length" : "stop";
-  const shownReasoning = req.exposeReasoning && req.thinking ? reasoning : "";
-  yield {
-    type: "done",
-    finishReason,
-    usage: usageFor({ promptTokens: promptTokens ?? countTokens(prompt), reasoning, text: rawText }),
-    citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
-    text: req.stream ? visibleText : renderCitations(visibleText, ctx),
-    reasoning: shownReasoning,
-  };
+}
+
+/** The stripper's held-back tail at the end of a stream (into `held` while a call is still owed). */
+function* flushStripper(stripper: StreamingCitationStripper, held: TurnEvent[] | undefined): Generator<TurnEvent> {
+  const tail = stripper.flush();
+  if (!tail) return;
+  if (held) held.push({ type: "text", text: tail });
+  else yield { type: "text", text: tail };
 }
 
 function toSourceInfo(s: SearchSource): CitationSourceInfo {
