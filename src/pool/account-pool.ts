@@ -140,7 +140,7 @@ export class AccountPool {
   async acquire(opts: AcquireOptions = {}): Promise<Lease> {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (this.accounts.length === 0) throw new NoAccountsError("no DeepSeek accounts are configured; add one in the admin console or config.json");
-    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(`account ${opts.pinned} does not exist`);
+    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(`account ${opts.pinned} (X-Ds2-Target-Account) does not exist`, true);
     if (!this.servable(opts)) throw new AccountUnavailableError(opts.pinned ? `account ${opts.pinned} is disabled` : "every account is disabled or was already tried");
     if (this.waiters.length === 0) {
       const a = this.select(opts);

@@ -11,7 +11,15 @@ export class PoolBusyError extends Error {
 
 export class NoAccountsError extends Error {}
 
-export class AccountUnavailableError extends Error {}
+export class AccountUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** The named account does not exist at all (a client mistake, not a capacity problem). */
+    readonly missing = false,
+  ) {
+    super(message);
+  }
+}
 
 export class LoginError extends Error {
   constructor(
