@@ -25,6 +25,8 @@ export interface AppContext {
   /** How long a stream waits for the first event before it starts with keep-alives (failures before that are plain HTTP errors). */
   streamHeadStartMs: number;
   coalescing: CoalescerOptions;
+  /** Interval of SSE keep-alive frames (comments / Anthropic pings). */
+  keepAliveMs: number;
   /** Told how every business turn ended (usage counters, metrics). */
   observers: TurnObserver[];
   /** The client address of each in-flight request (set by the server wrapper). */

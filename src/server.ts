@@ -63,6 +63,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     }),
     streamHeadStartMs: 1500,
     coalescing: { minChars: 16, maxWaitMs: 10 },
+    keepAliveMs: 5000,
     observers: [],
     state: { ready: false, draining: false },
     clientAddress: new WeakMap(),

@@ -41,4 +41,35 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX accounts_sort ON accounts(sort_order);
   `,
+  // 2: per API key usage counters and quotas, daily token tallies, admin audit log
+  `
+  CREATE TABLE api_key_usage (
+    key                TEXT PRIMARY KEY,
+    requests           INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens      INTEGER NOT NULL DEFAULT 0,
+    completion_tokens  INTEGER NOT NULL DEFAULT 0,
+    last_used_at       INTEGER
+  );
+  CREATE TABLE api_key_daily (
+    key     TEXT NOT NULL,
+    day     TEXT NOT NULL,
+    tokens  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (key, day)
+  );
+  CREATE TABLE api_key_quotas (
+    key                  TEXT PRIMARY KEY,
+    requests_per_minute  INTEGER,
+    tokens_per_day       INTEGER
+  );
+  CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    actor    TEXT NOT NULL,
+    address  TEXT,
+    action   TEXT NOT NULL,
+    target   TEXT,
+    detail   TEXT
+  );
+  CREATE INDEX audit_log_action ON audit_log(action, id);
+  `,
 ];

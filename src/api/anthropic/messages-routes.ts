@@ -82,6 +82,7 @@ export function messagesRoutes(ctx: AppContext) {
       },
       {
         request,
+        keepAliveMs: ctx.keepAliveMs,
         keepAlive: (sink) => sink.send({ type: "ping" }, "ping"),
         onError: (sink, e) => {
           const f = describeFailure(e);

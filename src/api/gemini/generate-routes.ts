@@ -97,6 +97,7 @@ export function generateRoutes(ctx: AppContext) {
       },
       {
         request,
+        keepAliveMs: ctx.keepAliveMs,
         keepAlive: (sink) => sink.comment("keep-alive"),
         onError: (sink, e) => {
           const f = describeFailure(e);

@@ -66,6 +66,7 @@ export function chatRoutes(ctx: AppContext) {
       },
       {
         request,
+        keepAliveMs: ctx.keepAliveMs,
         keepAlive: (sink) => sink.comment("keep-alive"),
         onError: (sink, e) => {
           const f = describeFailure(e);

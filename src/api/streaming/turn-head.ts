@@ -1,26 +1,34 @@
 /**
- * Waits briefly for a turn's first event so that failures that happen at once (full queue, no accounts,
- * bad credentials upstream) become proper HTTP errors; a turn that takes longer starts streaming with
- * keep-alives while it waits.
+ * Waits briefly for a turn's first visible event so that failures that happen early (full queue, no accounts,
+ * bad credentials upstream, empty output) become proper HTTP errors; a turn that takes longer starts streaming
+ * with keep-alives while it waits. Bookkeeping events seen meanwhile (`started`) are replayed first.
  */
 import type { TurnEvent } from "../../core/turn/turn.ts";
 
 export interface TurnHead {
-  /** The first result, or undefined when it did not arrive within the head start. */
-  first?: IteratorResult<TurnEvent>;
-  /** The pending first `next()` when `first` is undefined. */
+  /** Events already taken from the turn, to be delivered first. */
+  buffered: TurnEvent[];
+  /** The turn ended (or the first visible event came) within the head start. */
+  settled: boolean;
+  /** A `next()` still pending when the head start ran out. */
   pending?: Promise<IteratorResult<TurnEvent>>;
 }
 
 export async function awaitTurnHead(events: AsyncGenerator<TurnEvent>, headStartMs: number): Promise<TurnHead> {
-  const pending = events.next();
+  const buffered: TurnEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), headStartMs);
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), headStartMs);
   });
   try {
-    const first = await Promise.race([pending, timeout]);
-    return first ? { first } : { pending };
+    for (;;) {
+      const pending = events.next();
+      const r = await Promise.race([pending, timeout]);
+      if (r === "timeout") return { buffered, settled: false, pending };
+      if (r.done) return { buffered, settled: true };
+      buffered.push(r.value);
+      if (r.value.type !== "started") return { buffered, settled: true };
+    }
   } finally {
     clearTimeout(timer);
   }
@@ -28,8 +36,11 @@ export async function awaitTurnHead(events: AsyncGenerator<TurnEvent>, headStart
 
 /** Iterates the rest of a turn after its head. */
 export async function* restOfTurn(events: AsyncGenerator<TurnEvent>, head: TurnHead): AsyncGenerator<TurnEvent> {
-  const first = head.first ?? (await head.pending!);
-  if (first.done) return;
-  yield first.value;
+  yield* head.buffered;
+  if (head.pending) {
+    const first = await head.pending;
+    if (first.done) return;
+    yield first.value;
+  }
   yield* { [Symbol.asyncIterator]: () => events };
 }

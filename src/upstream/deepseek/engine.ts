@@ -11,7 +11,7 @@ import { effectivePoolSettings, type PoolSettings } from "../../pool/pool-settin
 import { TokenManager } from "../../pool/token-manager.ts";
 import type { Store } from "../../store/store.ts";
 import type { PowSolver } from "../pow/types.ts";
-import { PowPool } from "../pow/pool.ts";
+import { PowPool, type PowPoolStats } from "../pow/pool.ts";
 import { DeepSeekBackend } from "./backend.ts";
 import { DeepSeekClient, type DeepSeekClientOptions } from "./client.ts";
 import { DeepSeekError } from "./errors.ts";
@@ -39,8 +39,13 @@ function identityFrom(section: Record<string, unknown>): Partial<ClientIdentity>
   return out;
 }
 
+/** Told about every upstream error the backend meets (metrics, admin "recent errors"). */
+export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
+
 export class Engine {
   readonly pow: PowSolver;
+  /** Subscribers to upstream errors; add to it any time. */
+  readonly upstreamErrorListeners: UpstreamErrorListener[] = [];
   private readonly powPool?: PowPool;
   readonly tokens: TokenManager;
   readonly pool: AccountPool;
@@ -55,12 +60,24 @@ export class Engine {
     }
     this.tokens = new TokenManager(deps.store, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
     this.pool = new AccountPool(deps.store, this.tokens, () => this.poolSettings());
-    this.backend = new DeepSeekBackend({ client: () => this.client(), pool: this.pool, logger: deps.logger });
+    this.backend = new DeepSeekBackend({
+      client: () => this.client(),
+      pool: this.pool,
+      logger: deps.logger,
+      onUpstreamError: (kind, account, message) => {
+        for (const listener of this.upstreamErrorListeners) listener(kind, account, message);
+      },
+    });
   }
 
   /** Start the PoW workers warming up in the background (readiness does not wait for it). */
   warmup(): void {
     this.powPool?.warmup().catch((e) => this.deps.logger.warn("PoW warm-up failed", { error: String(e) }));
+  }
+
+  /** PoW worker pool statistics (undefined when a test solver replaces the pool). */
+  powStats(): PowPoolStats | undefined {
+    return this.powPool?.stats();
   }
 
   poolSettings(): PoolSettings {
