@@ -1,5 +1,5 @@
 /** A full stack for end-to-end tests: the DeepSeek simulator as upstream and a real ds2api server in front of it. */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSimulator, type RunningSimulator, type SimOptions } from "../../src/sim/index.ts";
 import { resolveOptions } from "../../src/config/options.ts";
@@ -52,6 +52,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       await server.stop();
       await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
