@@ -1,9 +1,11 @@
 /** Builds the Elysia application: body parsing, error shapes, and every route group. */
 import { Elysia, ValidationError } from "elysia";
 import { healthRoutes } from "./api/health-routes.ts";
+import { metricsRoutes } from "./api/metrics-route.ts";
 import { messagesRoutes } from "./api/anthropic/messages-routes.ts";
 import { generateRoutes } from "./api/gemini/generate-routes.ts";
 import { chatRoutes } from "./api/openai/chat-routes.ts";
+import { embeddingsRoutes } from "./api/openai/embeddings-routes.ts";
 import { modelRoutes } from "./api/openai/models-routes.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { HttpError } from "./api/http-error.ts";
@@ -49,8 +51,10 @@ export function createApp(ctx: AppContext) {
       }
     })
     .use(healthRoutes(ctx))
+    .use(metricsRoutes(ctx))
     .use(modelRoutes(ctx))
     .use(chatRoutes(ctx))
+    .use(embeddingsRoutes(ctx))
     .use(messagesRoutes(ctx))
     .use(generateRoutes(ctx));
   return app;
