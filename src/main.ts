@@ -11,6 +11,15 @@ import { startServer } from "./server.ts";
 import { StoreError } from "./store/database.ts";
 import { VERSION } from "./version.ts";
 
+/** DS2API_SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may run on after SIGTERM/SIGINT (default 30). */
+function shutdownTimeoutSeconds(env: Record<string, string | undefined>): number {
+  const raw = env.DS2API_SHUTDOWN_TIMEOUT_SECONDS?.trim();
+  if (!raw) return 30;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0 || v > 3600) throw new OptionsError(`DS2API_SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds between 0 and 3600 (got ${JSON.stringify(raw)})`);
+  return v;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--version") || argv.includes("-v")) {
     process.stdout.write(`ds2api ${VERSION}\n`);
@@ -35,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let options = resolveOptions(argv, process.env);
+  const graceSeconds = shutdownTimeoutSeconds(process.env);
   const logger = createLogger(options.logLevel);
   let stopSimulator: (() => Promise<void>) | undefined;
   if (options.simulate) {
@@ -60,18 +70,29 @@ async function main(argv: string[]): Promise<number> {
         `                     -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","stream":true,"messages":[{"role":"user","content":"Hello"}]}'\n\n`,
     );
   }
+  // First signal: drain (in-flight streams finish, up to the timeout), release leases, checkpoint sqlite, exit 0.
+  // Second signal: exit at once.
   let stopping = false;
-  const onSignal = (signal: string) => {
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     if (stopping) {
       logger.warn(`second ${signal}: exiting now`);
-      process.exit(130);
+      process.exit(signal === "SIGINT" ? 130 : 143);
     }
     stopping = true;
-    logger.info(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`, { drain_timeout_s: graceSeconds });
     running
-      .stop()
+      .stop(graceSeconds * 1000)
       .then(() => stopSimulator?.())
-      .then(() => process.exit(0));
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (e) => {
+          logger.error("shutdown failed", { error: (e as Error)?.stack ?? String(e) });
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));

@@ -14,6 +14,7 @@ import { LiveSettings } from "./config/live-settings.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { AppContext } from "./context.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { Metrics } from "./observability/metrics.ts";
 import { AdminKey } from "./security/admin-key.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { openStore } from "./store/store.ts";
@@ -27,10 +28,20 @@ export interface RunningServer {
   port: number;
   /** The admin key generated on this first start, if one was (it is printed once and never stored in clear). */
   generatedAdminKey?: string;
-  stop(): Promise<void>;
+  metrics: Metrics;
+  /**
+   * Graceful stop: refuse new requests (503, readyz "draining"), let in-flight ones finish for up to `graceMs`
+   * (default 0: at once), then cut the rest, wait for their account leases to come back, stop the engine,
+   * checkpoint and close sqlite. Calling it again returns the same promise.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+/** Still answered while draining: probes and scrapes. */
+const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
+/** After cutting the last streams on shutdown, how long their leases may take to come back before sqlite closes. */
+const LEASE_RETURN_MS = 2000;
 
 /** Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries). */
 export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions">;
@@ -46,7 +57,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const adminKey = new AdminKey(store, options.adminKey);
   const { generatedKey } = adminKey.ensure();
   const settings = new LiveSettings(store);
+  const metrics = new Metrics();
   const engine = new Engine({ options, store, settings, logger, ...overrides });
+  engine.upstreamErrorListeners.push(metrics.upstreamError);
   engine.warmup();
   const ctx: AppContext = {
     options,
@@ -64,7 +77,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     streamHeadStartMs: 1500,
     coalescing: { minChars: 16, maxWaitMs: 10 },
     keepAliveMs: 5000,
-    observers: [],
+    observers: [metrics],
     state: { ready: false, draining: false },
     clientAddress: new WeakMap(),
   };
@@ -79,6 +92,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     let response: Response;
     if (request.method === "OPTIONS") {
       response = new Response(null, { status: 204 });
+    } else if (ctx.state.draining && !DRAIN_EXEMPT.has(url.pathname)) {
+      response = errorResponse(surfaceForPath(url.pathname), 503, "server is shutting down; retry on another instance", undefined, { "retry-after": "5", connection: "close" });
     } else if (Number(request.headers.get("content-length") ?? 0) > options.maxBodyBytes) {
       response = errorResponse(surfaceForPath(url.pathname), 413, `request body too large (limit ${options.maxBodyBytes} bytes; DS2API_MAX_BODY_MB)`);
     } else {
@@ -91,12 +106,14 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     }
     for (const [k, v] of Object.entries(corsHeaders(request))) response.headers.set(k, v);
     response.headers.set("x-request-id", requestId);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requestServed(surfaceForPath(url.pathname), request.method, response.status, seconds);
     logger.info("request", {
       id: requestId,
       method: request.method,
       path: url.pathname,
       status: response.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: Math.round(seconds * 10000) / 10,
     });
     return response;
   };
@@ -120,23 +137,39 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
+  metrics.attach({
+    pool: () => engine.pool.status(),
+    pow: () => engine.powStats(),
+    httpInFlight: () => Math.max(0, server.pendingRequests - 1),
+    draining: () => ctx.state.draining,
+  });
   const port = server.port!;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  const drainAndStop = async (graceMs: number) => {
+    ctx.state.draining = true;
+    const deadline = performance.now() + graceMs;
+    if (server.pendingRequests > 0 && graceMs > 0) logger.info("draining", { in_flight: server.pendingRequests, timeout_s: graceMs / 1000 });
+    while (server.pendingRequests > 0 && performance.now() < deadline) await Bun.sleep(20);
+    if (server.pendingRequests > 0 && graceMs > 0) logger.warn("shutdown timeout: cutting in-flight requests", { in_flight: server.pendingRequests });
+    await server.stop(true);
+    // Cut turns unwind on their abort signal and give their leases back; sqlite must outlive those writes.
+    const leaseDeadline = performance.now() + LEASE_RETURN_MS;
+    while (engine.pool.status().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
+    await engine.close();
+    store.close();
+  };
   return {
     ctx,
     server,
     url,
     port,
     generatedAdminKey: generatedKey,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      ctx.state.draining = true;
-      await server.stop(true);
-      await engine.close();
-      store.close();
+    metrics,
+    stop(graceMs = 0) {
+      stopping ??= drainAndStop(graceMs);
+      return stopping;
     },
   };
 }
