@@ -70,7 +70,21 @@ function median(sorted: number[]): number {
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-export async function runPowCommand(args: string[], stdin: ReadableStream | string): Promise<number> {
+export interface PowCommandIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: PowCommandIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+export async function runPowCommand(
+  args: string[],
+  stdin: ReadableStream | string,
+  io: PowCommandIo = processIo,
+): Promise<number> {
   let options: PowArgs;
   let challenge: PowChallenge;
   try {
@@ -88,7 +102,7 @@ export async function runPowCommand(args: string[], stdin: ReadableStream | stri
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`ds2api pow: ${message}\n${err instanceof UsageError ? USAGE + "\n" : ""}`);
+    io.err(`ds2api pow: ${message}\n${err instanceof UsageError ? USAGE + "\n" : ""}`);
     return 1;
   }
 
@@ -104,7 +118,7 @@ export async function runPowCommand(args: string[], stdin: ReadableStream | stri
       if (answer === null) break;
     }
     if (answer === null) {
-      process.stderr.write(`ds2api pow: no answer in [0, ${challenge.difficulty})\n`);
+      io.err(`ds2api pow: no answer in [0, ${challenge.difficulty})\n`);
       return 1;
     }
     const result: Record<string, unknown> = { answer, header: powResponseHeader(challenge, answer), ms: round2(times[0]!) };
@@ -113,10 +127,10 @@ export async function runPowCommand(args: string[], stdin: ReadableStream | stri
       result.min_ms = round2(sorted[0]!);
       result.median_ms = round2(median(sorted));
     }
-    process.stdout.write(JSON.stringify(result) + "\n");
+    io.out(JSON.stringify(result) + "\n");
     return 0;
   } catch (err) {
-    process.stderr.write(`ds2api pow: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`ds2api pow: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
     pool.close();

@@ -5,13 +5,14 @@
  * [0, difficulty) from a shared counter, so together they scan upward from 0; the first answer (or an abort)
  * sets the shared stop word. Concurrent solves are interleaved slice by slice inside each worker.
  *
- * Compiled executables: the worker is referenced as `new URL("./worker.ts", import.meta.url)`, so
- * `bun build --compile` must get `src/upstream/pow/worker.ts` as an extra entrypoint.
+ * Compiled executables: `bun build --compile` must get `src/upstream/pow/worker.ts` as an extra entrypoint
+ * (see worker-url.ts).
  */
 import { powPrefixBytes, validateChallenge } from "./challenge.ts";
 import { targetLanes } from "./kernel.ts";
 import { abortError, SLICE_NONCES } from "./solver.ts";
 import type { PowChallenge, PowSolver } from "./types.ts";
+import { powWorkerUrl } from "./worker-url.ts";
 import { CTL_STOP, CTL_WORDS, type PowJobMessage, type PowWorkerReply, type PowWorkerRequest } from "./worker-protocol.ts";
 
 export interface PowPoolOptions {
@@ -33,6 +34,9 @@ export interface PowPoolStats {
   inFlight: number;
 }
 
+/** Bun's Worker also has ref()/unref() (not in the DOM typings). */
+type PoolWorker = Worker & { ref(): void; unref(): void };
+
 interface PendingJob {
   ctl: Int32Array;
   remaining: number;
@@ -46,7 +50,7 @@ export class PowPool implements PowSolver {
   readonly size: number;
   private readonly sliceNonces: number;
   private readonly checkExpiry: boolean;
-  private workers: Worker[] = [];
+  private workers: PoolWorker[] = [];
   private readonly jobs = new Map<number, PendingJob>();
   private readonly warmups = new Map<number, () => void>();
   private nextId = 1;
@@ -143,10 +147,10 @@ export class PowPool implements PowSolver {
     this.workers = [];
   }
 
-  private ensureWorkers(): Worker[] {
+  private ensureWorkers(): PoolWorker[] {
     if (this.closed) throw new Error("PowPool is closed");
     while (this.workers.length < this.size) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+      const worker = new Worker(powWorkerUrl()) as PoolWorker;
       worker.onmessage = (event: MessageEvent<PowWorkerReply>) => this.onReply(event.data);
       worker.onerror = (event: ErrorEvent) => this.onWorkerCrash(worker, event);
       worker.unref();
@@ -177,7 +181,7 @@ export class PowPool implements PowSolver {
     else if (--job.remaining === 0) this.finish(msg.id, null);
   }
 
-  private onWorkerCrash(worker: Worker, event: ErrorEvent): void {
+  private onWorkerCrash(worker: PoolWorker, event: ErrorEvent): void {
     const err = new Error(`PoW worker crashed: ${event.message}`);
     for (const id of [...this.jobs.keys()]) this.finish(id, err);
     this.workers = this.workers.filter((w) => w !== worker);
