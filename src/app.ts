@@ -1,11 +1,13 @@
 /** Builds the Elysia application: body parsing, error shapes, and every route group. */
 import { Elysia, ValidationError } from "elysia";
+import { adminConsoleRoutes } from "./api/admin-console/console-routes.ts";
 import { healthRoutes } from "./api/health-routes.ts";
 import { metricsRoutes } from "./api/metrics-route.ts";
 import { messagesRoutes } from "./api/anthropic/messages-routes.ts";
 import { generateRoutes } from "./api/gemini/generate-routes.ts";
 import { chatRoutes } from "./api/openai/chat-routes.ts";
 import { embeddingsRoutes } from "./api/openai/embeddings-routes.ts";
+import { responsesRoutes } from "./api/openai/responses-routes.ts";
 import { modelRoutes } from "./api/openai/models-routes.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { HttpError } from "./api/http-error.ts";
@@ -55,8 +57,10 @@ export function createApp(ctx: AppContext) {
     .use(modelRoutes(ctx))
     .use(chatRoutes(ctx))
     .use(embeddingsRoutes(ctx))
+    .use(responsesRoutes(ctx))
     .use(messagesRoutes(ctx))
-    .use(generateRoutes(ctx));
+    .use(generateRoutes(ctx))
+    .use(adminConsoleRoutes()); // last: the console's SPA fallback must not shadow admin API routes
   return app;
 }
 

@@ -1,0 +1,126 @@
+/** OpenAI Responses: `POST /v1/responses` (stream and non-stream) and `GET /v1/responses/{id}`. */
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../../context.ts";
+import { businessAuth } from "../business-auth.ts";
+import type { Caller } from "../caller.ts";
+import { clientAbort, collectTurn } from "../collect-turn.ts";
+import { HttpError } from "../http-error.ts";
+import { startTurn } from "../start-turn.ts";
+import { DeltaCoalescer } from "../streaming/delta-coalescer.ts";
+import { sseResponse } from "../streaming/sse-response.ts";
+import { awaitTurnHead, restOfTurn } from "../streaming/turn-head.ts";
+import { describeFailure, toHttpError } from "../turn-errors.ts";
+import { ResponseStore } from "./response-store.ts";
+import { responsesTurnRequest } from "./responses-request.ts";
+import { incompleteReason, newResponseId, outputItems, responseObject, ResponsesStreamWriter, type ResponseFrame } from "./responses-output.ts";
+
+const ResponsesBody = t.Object(
+  {
+    model: t.String({ minLength: 1 }),
+    input: t.Optional(t.Union([t.String(), t.Array(t.Any()), t.Object({}, { additionalProperties: true })])),
+    messages: t.Optional(t.Array(t.Any())),
+    instructions: t.Optional(t.Union([t.String(), t.Null()])),
+    stream: t.Optional(t.Boolean()),
+    tools: t.Optional(t.Array(t.Any())),
+    tool_choice: t.Optional(t.Any()),
+    previous_response_id: t.Optional(t.Union([t.String(), t.Null()])),
+    max_output_tokens: t.Optional(t.Union([t.Integer(), t.Null()])),
+  },
+  { additionalProperties: true },
+);
+
+type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller };
+
+export function responsesRoutes(ctx: AppContext) {
+  const store = new ResponseStore(() => (Number(ctx.settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000);
+
+  const create = async ({ body, request, caller }: Ctx) => {
+    let history: Record<string, unknown>[] = [];
+    if (typeof body.previous_response_id === "string" && body.previous_response_id) {
+      const prev = store.get(body.previous_response_id, caller.id);
+      if (!prev) throw new HttpError(404, `previous response ${body.previous_response_id} not found (responses are kept in memory for a limited time)`, "previous_response_not_found");
+      history = prev.conversation;
+    }
+    const { turn, conversation } = responsesTurnRequest(ctx, body, history, request, caller);
+    const frame: ResponseFrame = {
+      id: newResponseId(),
+      createdAt: Math.floor(Date.now() / 1000),
+      model: turn.model.requested,
+      echo: { instructions: body.instructions, tools: body.tools, tool_choice: body.tool_choice, previous_response_id: body.previous_response_id, metadata: body.metadata },
+    };
+    const abort = clientAbort(request);
+    const events = startTurn(ctx, turn, caller, abort.signal);
+    if (!turn.stream) {
+      try {
+        const r = await collectTurn(events);
+        const incomplete = incompleteReason(r.finishReason);
+        const response = responseObject(frame, { status: incomplete ? "incomplete" : "completed", output: outputItems(r), usage: r.usage, incomplete });
+        store.put(frame.id, caller.id, response, conversation);
+        return response;
+      } finally {
+        abort.dispose();
+      }
+    }
+    let head;
+    try {
+      head = await awaitTurnHead(events, ctx.streamHeadStartMs);
+    } catch (e) {
+      abort.dispose();
+      throw toHttpError(e);
+    }
+    let writer: ResponsesStreamWriter | undefined;
+    return sseResponse(
+      async (sink, signal) => {
+        signal.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
+        const w = new ResponsesStreamWriter(sink, frame);
+        writer = w;
+        w.start();
+        const coalescer = new DeltaCoalescer<"reasoning" | "text">((kind, text) => (kind === "reasoning" ? w.reasoning(text) : w.text(text)), ctx.coalescing);
+        try {
+          for await (const ev of restOfTurn(events, head)) {
+            switch (ev.type) {
+              case "reasoning":
+                coalescer.push("reasoning", ev.text);
+                break;
+              case "text":
+                coalescer.push("text", ev.text);
+                break;
+              case "tool_calls":
+                coalescer.flush();
+                w.toolCalls(ev.calls);
+                break;
+              case "done":
+                coalescer.flush();
+                store.put(frame.id, caller.id, w.finish(ev.finishReason, ev.usage), conversation);
+            }
+          }
+        } finally {
+          abort.dispose();
+        }
+      },
+      {
+        request,
+        keepAliveMs: ctx.keepAliveMs,
+        keepAlive: (sink) => sink.comment("keep-alive"),
+        onError: (sink, e) => {
+          const f = describeFailure(e);
+          const failed = (writer ?? new ResponsesStreamWriter(sink, frame)).fail(f.code, f.message);
+          store.put(frame.id, caller.id, failed, conversation);
+        },
+      },
+    );
+  };
+
+  const get = ({ params, caller }: { params: { id: string }; caller: Caller }) => {
+    const e = store.get(params.id, caller.id);
+    if (!e) throw new HttpError(404, "Response not found.", "not_found");
+    return e.response;
+  };
+
+  return new Elysia({ name: "openai-responses" })
+    .use(businessAuth(ctx))
+    .post("/v1/responses", create as never, { body: ResponsesBody })
+    .post("/responses", create as never, { body: ResponsesBody })
+    .get("/v1/responses/:id", get as never)
+    .get("/responses/:id", get as never);
+}
