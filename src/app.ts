@@ -2,6 +2,7 @@
 import { Elysia, ValidationError } from "elysia";
 import { adminConsoleRoutes } from "./api/admin-console/console-routes.ts";
 import { healthRoutes } from "./api/health-routes.ts";
+import { ollamaRoutes } from "./api/ollama-routes.ts";
 import { metricsRoutes } from "./api/metrics-route.ts";
 import { messagesRoutes } from "./api/anthropic/messages-routes.ts";
 import { generateRoutes } from "./api/gemini/generate-routes.ts";
@@ -55,6 +56,7 @@ export function createApp(ctx: AppContext) {
     .use(healthRoutes(ctx))
     .use(metricsRoutes(ctx))
     .use(modelRoutes(ctx))
+    .use(ollamaRoutes(ctx))
     .use(chatRoutes(ctx))
     .use(embeddingsRoutes(ctx))
     .use(responsesRoutes(ctx))

@@ -97,6 +97,17 @@ describe("business-route auth matrix", () => {
 });
 
 describe("public routes", () => {
+  test("Ollama discovery: version, tags, show", async () => {
+    expect(await (await fetch(srv.url + "/api/version")).json()).toEqual({ version: "0.23.1" });
+    const tags = await (await fetch(srv.url + "/api/tags")).json();
+    expect(tags.models.map((m: { name: string }) => m.name)).toContain("deepseek-v4-pro-nothinking");
+    const show = await (await fetch(srv.url + "/api/show", { method: "POST", body: JSON.stringify({ model: "deepseek-v4-vision" }) })).json();
+    expect(show.capabilities).toEqual(["tools", "thinking", "vision"]);
+    const nothink = await (await fetch(srv.url + "/api/show", { method: "POST", body: JSON.stringify({ model: "gpt-4o-nothinking" }) })).json();
+    expect(nothink.capabilities).toEqual(["tools"]);
+    expect((await fetch(srv.url + "/api/show", { method: "POST", body: JSON.stringify({ model: "nope" }) })).status).toBe(404);
+  });
+
   test("model lists need no key but accept one", async () => {
     for (const path of ["/v1/models", "/models", "/anthropic/v1/models", "/v1beta/models"]) {
       expect((await fetch(srv.url + path)).status).toBe(200);
