@@ -1,0 +1,267 @@
+/** Accounts: paged table with search, add, bulk import, test one / all, enable/disable, delete. */
+import { api } from "../lib/api.ts";
+import { busy, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
+import { t } from "../lib/i18n.ts";
+import { errorMessage, itemText, statusBadge } from "../lib/status.ts";
+import type { AccountPage, AccountView, TestResult } from "../lib/types.ts";
+
+const PAGE_SIZES = [10, 20, 50, 100];
+
+export function renderAccounts(root: HTMLElement): () => void {
+  let page = 1;
+  let pageSize = 20;
+  let query = "";
+  let searchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Latest test result per account, shown until the page is left. */
+  const tests = new Map<string, TestResult>();
+
+  const summary = h("span", { class: "muted", id: "acc-total" });
+  const body = h("div", { class: "table-wrap" }, t("common.loading"));
+  const pager = h("div", { class: "pager" });
+  const results = h("div", { class: "test-results", id: "acc-test-results", hidden: true });
+
+  const search = h("input", {
+    type: "search",
+    id: "acc-search",
+    placeholder: t("acc.search"),
+    "aria-label": t("acc.search"),
+    oninput: () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => {
+        query = search.value.trim();
+        page = 1;
+        void load();
+      }, 250);
+    },
+  });
+  const testAllBtn = h("button", { class: "btn", type: "button", id: "acc-test-all", onclick: () => testAll() }, t("acc.test_all"));
+
+  // Add one account.
+  const addId = h("input", { name: "identifier", id: "acc-add-id", required: true, autocomplete: "off" });
+  const addPw = h("input", { name: "password", id: "acc-add-password", type: "password", required: true, autocomplete: "new-password" });
+  const addName = h("input", { name: "name", id: "acc-add-name" });
+  const addRemark = h("input", { name: "remark", id: "acc-add-remark" });
+  const addBtn = h("button", { class: "btn btn-primary", type: "submit" }, t("common.add"));
+  const addForm = h(
+    "form",
+    {
+      class: "form-grid",
+      id: "acc-add-form",
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        await busy(addBtn, async () => {
+          const id = addId.value.trim();
+          const body: Record<string, string> = { password: addPw.value };
+          if (id.includes("@")) body.email = id;
+          else body.mobile = id;
+          if (addName.value.trim()) body.name = addName.value.trim();
+          if (addRemark.value.trim()) body.remark = addRemark.value.trim();
+          try {
+            await api("POST", "/admin/accounts", body);
+            toast(t("acc.added"), "ok");
+            addForm.reset();
+            await load();
+          } catch (err) {
+            toast(errorMessage(err), "error");
+          }
+        });
+      },
+    },
+    field(t("acc.identifier"), addId),
+    field(t("acc.password"), addPw),
+    field(t("common.name"), addName),
+    field(t("common.remark"), addRemark),
+    h("div", { class: "form-actions" }, addBtn),
+  );
+
+  // Bulk import.
+  const bulkText = h("textarea", { id: "acc-bulk-text", rows: 5, spellcheck: "false", placeholder: "user@example.com:password\n13800000000:password" });
+  const bulkBtn = h("button", { class: "btn", type: "submit" }, t("acc.bulk_submit"));
+  const bulkForm = h(
+    "form",
+    {
+      id: "acc-bulk-form",
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        await busy(bulkBtn, async () => {
+          try {
+            const r = await api<{ imported: number; updated: number; errors?: unknown[] }>("POST", "/admin/accounts/bulk", { text: bulkText.value });
+            toast(t("acc.bulk_done", { imported: r.imported ?? 0, updated: r.updated ?? 0 }), "ok");
+            for (const err of (r.errors ?? []).slice(0, 5)) toast(itemText(err), "error");
+            bulkText.value = "";
+            await load();
+          } catch (err) {
+            toast(errorMessage(err), "error");
+          }
+        });
+      },
+    },
+    field(t("acc.bulk"), bulkText, t("acc.bulk_hint")),
+    h("div", { class: "form-actions" }, bulkBtn),
+  );
+
+  root.append(
+    h("div", { class: "page-head" }, h("h2", null, t("nav.accounts")), summary),
+    h("section", { class: "card" }, h("div", { class: "toolbar" }, search, testAllBtn), results, body, pager),
+    h("div", { class: "two-col" }, h("section", { class: "card" }, h("h3", null, t("acc.add")), addForm), h("section", { class: "card" }, h("h3", null, t("acc.bulk")), bulkForm)),
+  );
+
+  function testCell(a: AccountView): HTMLElement {
+    const r = tests.get(a.identifier);
+    if (r) {
+      return h(
+        "span",
+        { class: r.success ? "test-ok" : "test-bad", "data-test-result": r.success ? "ok" : "failed" },
+        r.success ? t("acc.test_ok", { ms: Math.round(r.response_time ?? 0) }) : `${t("acc.test_failed")}: ${r.message ?? ""}`,
+      );
+    }
+    if (a.test_status === "ok") return h("span", { class: "test-ok" }, t("status.ok"));
+    if (a.test_status === "failed") return h("span", { class: "test-bad" }, t("acc.test_failed"));
+    return h("span", { class: "muted" }, "—");
+  }
+
+  function row(a: AccountView): HTMLElement {
+    const enabled = a.enabled !== false;
+    const testBtn = h("button", { class: "btn btn-small", type: "button", "data-action": "test" }, t("acc.test"));
+    testBtn.addEventListener("click", () => testOne(a, testBtn));
+    const toggleBtn = h("button", { class: "btn btn-small", type: "button", "data-action": enabled ? "disable" : "enable" }, enabled ? t("acc.disable") : t("acc.enable"));
+    toggleBtn.addEventListener("click", () =>
+      busy(toggleBtn, async () => {
+        try {
+          await api("POST", `/admin/accounts/${encodeURIComponent(a.identifier)}/${enabled ? "disable" : "enable"}`);
+          await load();
+        } catch (err) {
+          toast(errorMessage(err), "error");
+        }
+      }),
+    );
+    const delBtn = h("button", { class: "btn btn-small btn-danger", type: "button", "data-action": "delete" }, t("common.delete"));
+    delBtn.addEventListener("click", () => {
+      if (!confirm(t("acc.delete_confirm", { id: a.identifier }))) return;
+      void busy(delBtn, async () => {
+        try {
+          await api("DELETE", `/admin/accounts/${encodeURIComponent(a.identifier)}`);
+          toast(t("acc.deleted"), "ok");
+          await load();
+        } catch (err) {
+          toast(errorMessage(err), "error");
+        }
+      });
+    });
+    const status = a.enabled === false ? "disabled" : a.status;
+    return h(
+      "tr",
+      { "data-account": a.identifier },
+      h("td", { "data-label": t("acc.col.account") }, h("div", { class: "strong" }, a.identifier), a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null),
+      h("td", { "data-label": t("acc.col.status") }, statusBadge(status), a.status_reason ? h("div", { class: "muted small" }, a.status_reason) : null),
+      h("td", { "data-label": t("acc.col.token") }, a.has_token ? h("span", null, h("code", null, a.token_preview ?? "****"), " ", h("span", { class: "muted small" }, formatDuration(a.token_age_seconds))) : h("span", { class: "muted" }, "—")),
+      h("td", { "data-label": t("acc.col.inflight"), class: "num" }, formatNumber(a.inflight ?? 0)),
+      h("td", { "data-label": t("acc.col.requests"), class: "num" }, formatNumber(a.request_count ?? 0)),
+      h("td", { "data-label": t("acc.col.last_used") }, formatTime(a.last_used_at)),
+      h("td", { "data-label": t("acc.col.error"), class: "error-cell" }, a.last_error || "—"),
+      h("td", { "data-label": t("acc.col.test"), class: "test-cell" }, testCell(a)),
+      h("td", { "data-label": t("common.actions"), class: "actions" }, testBtn, toggleBtn, delBtn),
+    );
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const params = new URLSearchParams({ page: String(page), page_size: String(pageSize) });
+      if (query) params.set("q", query);
+      const r = await api<AccountPage>("GET", `/admin/accounts?${params}`);
+      if (r.total_pages > 0 && page > r.total_pages) {
+        page = r.total_pages;
+        return load();
+      }
+      summary.textContent = t("acc.total", { total: r.total });
+      clear(
+        body,
+        r.items.length
+          ? h(
+              "table",
+              { class: "table responsive", id: "acc-table" },
+              h(
+                "thead",
+                null,
+                h(
+                  "tr",
+                  null,
+                  (["acc.col.account", "acc.col.status", "acc.col.token", "acc.col.inflight", "acc.col.requests", "acc.col.last_used", "acc.col.error", "acc.col.test", "common.actions"] as const).map((k) => h("th", null, t(k))),
+                ),
+              ),
+              h("tbody", null, r.items.map(row)),
+            )
+          : h("p", { class: "muted" }, t("common.none")),
+      );
+      renderPager(r);
+    } catch (err) {
+      clear(body, h("p", { class: "form-error" }, errorMessage(err)));
+    }
+  }
+
+  function renderPager(r: AccountPage): void {
+    const pages = Math.max(1, r.total_pages);
+    const size = h(
+      "select",
+      {
+        "aria-label": "page size",
+        onchange: () => {
+          pageSize = Number(size.value);
+          page = 1;
+          void load();
+        },
+      },
+      PAGE_SIZES.map((n) => h("option", { value: n, selected: n === pageSize }, String(n))),
+    );
+    clear(
+      pager,
+      h("button", { class: "btn btn-small", type: "button", disabled: page <= 1, onclick: () => ((page -= 1), load()) }, t("common.prev")),
+      h("span", { class: "muted" }, t("common.page", { page, pages })),
+      h("button", { class: "btn btn-small", type: "button", disabled: page >= pages, onclick: () => ((page += 1), load()) }, t("common.next")),
+      size,
+    );
+  }
+
+  async function testOne(a: AccountView, btn: HTMLButtonElement): Promise<void> {
+    const cell = btn.closest("tr")?.querySelector(".test-cell");
+    if (cell) clear(cell, h("span", { class: "muted" }, t("acc.testing")));
+    await busy(btn, async () => {
+      try {
+        const r = await api<TestResult>("POST", "/admin/accounts/test", { identifier: a.identifier });
+        tests.set(a.identifier, r);
+        toast(`${a.identifier}: ${r.success ? t("acc.test_ok", { ms: Math.round(r.response_time ?? 0) }) : `${t("acc.test_failed")} — ${r.message ?? ""}`}`, r.success ? "ok" : "error");
+      } catch (err) {
+        tests.set(a.identifier, { account: a.identifier, success: false, message: errorMessage(err) });
+      }
+      await load();
+    });
+  }
+
+  async function testAll(): Promise<void> {
+    results.hidden = false;
+    clear(results, h("p", { class: "muted" }, t("acc.testing")));
+    await busy(testAllBtn, async () => {
+      try {
+        const r = await api<{ total: number; success: number; failed: number; results: TestResult[] }>("POST", "/admin/accounts/test-all", {});
+        for (const x of r.results ?? []) tests.set(x.account, x);
+        clear(
+          results,
+          h("p", { class: "strong" }, t("acc.test_results", { ok: r.success ?? 0, failed: r.failed ?? 0 })),
+          h(
+            "ul",
+            null,
+            (r.results ?? []).map((x) =>
+              h("li", { class: x.success ? "test-ok" : "test-bad" }, `${x.account}: `, x.success ? t("acc.test_ok", { ms: Math.round(x.response_time ?? 0) }) : `${t("acc.test_failed")} — ${x.message ?? ""}`),
+            ),
+          ),
+        );
+        await load();
+      } catch (err) {
+        clear(results, h("p", { class: "form-error" }, errorMessage(err)));
+      }
+    });
+  }
+
+  void load();
+  return () => clearTimeout(searchTimer);
+}

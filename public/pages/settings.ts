@@ -1,0 +1,131 @@
+/** Settings: runtime limits, token refresh, model aliases, client identity, thinking injection, admin password. */
+import { api, endSession } from "../lib/api.ts";
+import { busy, clear, field, h, toast } from "../lib/dom.ts";
+import { t, type MessageKey } from "../lib/i18n.ts";
+import { errorMessage } from "../lib/status.ts";
+
+type Settings = {
+  admin?: { jwt_expire_hours?: number };
+  runtime?: Record<string, number | undefined>;
+  model_aliases?: Record<string, string>;
+  client_identity?: Record<string, string | number | undefined>;
+  thinking_injection?: { enabled?: boolean; prompt?: string; default_prompt?: string };
+};
+
+const RUNTIME = ["account_max_inflight", "account_max_queue", "global_max_inflight", "min_interval_ms", "daily_request_cap", "cooldown_seconds"] as const;
+const IDENTITY = ["app_name", "version", "platform", "api_level", "locale"] as const;
+
+/** "alias = model" lines → map; throws a readable error naming the bad line. */
+export function parseAliases(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const m = /^(.+?)\s*(?:=|->|:)\s*(.+)$/.exec(line);
+    if (!m) throw new Error(t("set.bad_alias", { line: i + 1 }));
+    out[m[1]!.trim()] = m[2]!.trim();
+  });
+  return out;
+}
+
+function numberInput(id: string, value: unknown): HTMLInputElement {
+  return h("input", { type: "number", min: 0, step: 1, inputmode: "numeric", id: `set-${id}`, name: id, value: typeof value === "number" ? value : "" });
+}
+
+export function renderSettings(root: HTMLElement): void {
+  const body = h("div", null, t("common.loading"));
+  root.append(h("div", { class: "page-head" }, h("h2", null, t("nav.settings"))), body);
+
+  async function load(): Promise<void> {
+    let s: Settings;
+    try {
+      s = await api<Settings>("GET", "/admin/settings");
+    } catch (err) {
+      clear(body, h("p", { class: "form-error" }, errorMessage(err)));
+      return;
+    }
+    const runtime = s.runtime ?? {};
+    const runtimeInputs = RUNTIME.filter((k) => k in runtime).map((k) => [k, numberInput(k, runtime[k])] as const);
+    const refresh = numberInput("token_refresh_interval_hours", runtime.token_refresh_interval_hours);
+    const jwtHours = numberInput("jwt_expire_hours", s.admin?.jwt_expire_hours);
+    const aliases = h("textarea", { id: "set-aliases", rows: 6, spellcheck: "false" });
+    aliases.value = Object.entries(s.model_aliases ?? {})
+      .map(([a, m]) => `${a} = ${m}`)
+      .join("\n");
+    const identity = s.client_identity ?? {};
+    const identityInputs = IDENTITY.map((k) => [k, h("input", { id: `set-${k}`, name: k, value: identity[k] ?? "" })] as const);
+    const thinkOn = h("input", { type: "checkbox", id: "set-thinking-enabled", checked: Boolean(s.thinking_injection?.enabled) });
+    const thinkPrompt = h("textarea", { id: "set-thinking-prompt", rows: 4, placeholder: s.thinking_injection?.default_prompt ?? "" });
+    thinkPrompt.value = s.thinking_injection?.prompt ?? "";
+
+    const num = (i: HTMLInputElement) => (i.value.trim() === "" ? undefined : Number(i.value));
+    const save = h("button", { class: "btn btn-primary", type: "submit", id: "set-save" }, t("common.save"));
+    const form = h(
+      "form",
+      {
+        id: "settings-form",
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          await busy(save, async () => {
+            try {
+              const rt: Record<string, number> = {};
+              for (const [k, i] of runtimeInputs) {
+                const v = num(i);
+                if (v !== undefined) rt[k] = v;
+              }
+              const r = num(refresh);
+              if (r !== undefined) rt.token_refresh_interval_hours = r;
+              const ci: Record<string, string | number> = {};
+              for (const [k, i] of identityInputs) if (i.value.trim()) ci[k] = k === "api_level" && /^\d+$/.test(i.value.trim()) ? Number(i.value.trim()) : i.value.trim();
+              const payload: Record<string, unknown> = {
+                runtime: rt,
+                model_aliases: parseAliases(aliases.value),
+                client_identity: ci,
+                thinking_injection: { enabled: thinkOn.checked, prompt: thinkPrompt.value },
+              };
+              const jh = num(jwtHours);
+              if (jh !== undefined) payload.admin = { jwt_expire_hours: jh };
+              await api("PUT", "/admin/settings", payload);
+              toast(t("common.saved"), "ok");
+              await load();
+            } catch (err) {
+              toast(errorMessage(err), "error");
+            }
+          });
+        },
+      },
+      h("section", { class: "card" }, h("h3", null, t("set.runtime")), h("div", { class: "form-grid" }, runtimeInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i)))),
+      h("section", { class: "card" }, h("h3", null, t("set.token")), h("div", { class: "form-grid" }, field(t("set.token_refresh_interval_hours"), refresh), field(t("set.jwt_expire_hours"), jwtHours))),
+      h("section", { class: "card" }, h("h3", null, t("set.aliases")), field(t("set.aliases_hint"), aliases)),
+      h("section", { class: "card" }, h("h3", null, t("set.identity")), h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i)))),
+      h("section", { class: "card" }, h("h3", null, t("set.thinking")), h("label", { class: "check" }, thinkOn, t("set.thinking_enabled")), field(t("set.thinking_prompt"), thinkPrompt)),
+      h("div", { class: "sticky-actions" }, save),
+    );
+
+    const pw = h("input", { type: "password", id: "set-new-password", autocomplete: "new-password", minlength: 4, required: true });
+    const pwBtn = h("button", { class: "btn btn-danger", type: "submit" }, t("set.password_submit"));
+    const pwForm = h(
+      "form",
+      {
+        class: "card",
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          await busy(pwBtn, async () => {
+            try {
+              await api("POST", "/admin/settings/password", { new_password: pw.value });
+              toast(t("common.saved"), "ok");
+              endSession();
+            } catch (err) {
+              toast(errorMessage(err), "error");
+            }
+          });
+        },
+      },
+      h("h3", null, t("set.password")),
+      field(t("set.new_password"), pw, t("set.password_hint")),
+      h("div", { class: "form-actions" }, pwBtn),
+    );
+    clear(body, form, pwForm);
+  }
+  void load();
+}
