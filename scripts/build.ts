@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { writeConsoleModule } from "./build-console.ts";
 
 const root = join(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -18,6 +19,8 @@ const outfile = flag("--outfile") ?? join(root, "dist", target?.includes("window
 export const WORKER_ENTRYPOINTS = ["src/upstream/pow/worker.ts"];
 
 const entrypoints = ["src/main.ts", ...WORKER_ENTRYPOINTS.filter((p) => existsSync(join(root, p)))].map((p) => join(root, p));
+// The admin console (public/) is embedded as a generated module; refresh it so the binary carries the current page.
+if (await writeConsoleModule()) console.log("regenerated src/api/admin-console/assets.generated.ts from public/");
 mkdirSync(dirname(outfile), { recursive: true });
 const cmd = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", ...(target ? [`--target=${target}`] : []), ...entrypoints, "--outfile", outfile];
 const proc = Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "inherit" });
