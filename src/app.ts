@@ -1,6 +1,7 @@
 /** Builds the Elysia application: body parsing, error shapes, and every route group. */
 import { Elysia, ValidationError } from "elysia";
 import { adminConsoleRoutes } from "./api/admin-console/console-routes.ts";
+import { adminRoutes } from "./api/admin/admin-routes.ts";
 import { healthRoutes } from "./api/health-routes.ts";
 import { ollamaRoutes } from "./api/ollama-routes.ts";
 import { metricsRoutes } from "./api/metrics-route.ts";
@@ -62,6 +63,7 @@ export function createApp(ctx: AppContext) {
     .use(responsesRoutes(ctx))
     .use(messagesRoutes(ctx))
     .use(generateRoutes(ctx))
+    .use(adminRoutes(ctx))
     .use(adminConsoleRoutes()); // last: the console's SPA fallback must not shadow admin API routes
   return app;
 }

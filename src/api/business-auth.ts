@@ -1,10 +1,12 @@
-/** Elysia plugin: authenticates business routes before body validation and exposes `caller`. */
+/** Elysia plugin: authenticates business routes before body validation, applies per-key quotas, and exposes `caller`. */
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
-import { authenticateCaller } from "./caller.ts";
+import { keyUsageTracker } from "../security/key-usage.ts";
+import { authenticateCaller, enforceQuota } from "./caller.ts";
 
 export function businessAuth(ctx: AppContext) {
+  const usage = keyUsageTracker(ctx);
   return new Elysia({ name: "business-auth" }).derive({ as: "scoped" }, ({ request }) => ({
-    caller: authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken),
+    caller: enforceQuota(authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken), usage),
   }));
 }

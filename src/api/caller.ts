@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type { ApiKeyIndex } from "../security/api-key-index.ts";
 import { extractCredential } from "./credentials.ts";
-import { HttpError } from "./http-error.ts";
+import { HttpError, tooManyRequests } from "./http-error.ts";
 
 export type Caller =
   | { kind: "key"; key: string; id: string }
@@ -20,4 +20,12 @@ export function authenticateCaller(request: Request, url: URL, keys: ApiKeyIndex
   if (key) return { kind: "key", key, id: callerId(key) };
   if (allowDirectToken) return { kind: "direct", token: credential, id: callerId(credential) };
   throw new HttpError(401, "unauthorized: invalid API key");
+}
+
+/** Refuse a managed key that is over its quota: 429 (rendered in the caller's surface shape) with Retry-After. */
+export function enforceQuota(caller: Caller, usage: { admit(key: string): { message: string; retryAfterSeconds: number } | undefined }): Caller {
+  if (caller.kind !== "key") return caller;
+  const refusal = usage.admit(caller.key);
+  if (refusal) throw tooManyRequests(refusal.message, refusal.retryAfterSeconds, "quota_exceeded");
+  return caller;
 }

@@ -1,0 +1,57 @@
+/** The admin view of an account (secrets reduced to has_password / has_token / token_preview) and identifier lookup. */
+import { canonicalMobile } from "../../config/mobile.ts";
+import { maskSecret } from "../../observability/logger.ts";
+import type { AccountRecord } from "../../store/accounts-repo.ts";
+import { notFound } from "../http-error.ts";
+import type { AdminDeps } from "./admin-deps.ts";
+
+export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
+  const cooling = a.cooldownUntil !== undefined && a.cooldownUntil > now;
+  const status = !a.enabled ? "disabled" : cooling ? a.status : "ok";
+  return {
+    identifier: a.identifier,
+    email: a.email ?? "",
+    mobile: a.mobile ?? "",
+    name: a.name ?? "",
+    remark: a.remark ?? "",
+    proxy_id: a.proxyId ?? "",
+    enabled: a.enabled,
+    has_password: Boolean(a.password),
+    has_token: Boolean(a.token),
+    token_preview: a.token ? maskSecret(a.token) : "",
+    token_age_seconds: a.token && a.tokenAt ? Math.max(0, Math.floor((now - a.tokenAt) / 1000)) : null,
+    status,
+    status_reason: status === "ok" ? "" : status === "disabled" ? "disabled by admin" : a.statusReason ?? "",
+    cooldown_until: cooling ? a.cooldownUntil! : null,
+    last_error: a.lastError ?? "",
+    last_error_at: a.lastErrorAt ?? null,
+    last_used_at: a.lastUsedAt ?? null,
+    request_count: a.requestCount,
+    inflight: d.ctx.engine.pool.inflightOf(a.identifier),
+    test_status: d.testStatus.get(a.identifier) ?? "",
+  };
+}
+
+/** Find an account by its identifier, email (any case) or mobile in any spelling. */
+export function findAccount(d: AdminDeps, raw: string): AccountRecord | undefined {
+  let id = raw.trim();
+  try {
+    id = decodeURIComponent(id);
+  } catch {
+    // already decoded
+  }
+  const accounts = d.ctx.store.accounts;
+  const direct = accounts.get(id) ?? accounts.get(id.toLowerCase());
+  if (direct) return direct;
+  if (!id.includes("@")) {
+    const mobile = canonicalMobile(id);
+    if (mobile) return accounts.get(mobile) ?? accounts.list().find((a) => a.mobile === mobile);
+  }
+  return accounts.list().find((a) => a.email === id.toLowerCase());
+}
+
+export function requireAccount(d: AdminDeps, raw: string): AccountRecord {
+  const a = findAccount(d, raw);
+  if (!a) throw notFound(`account ${JSON.stringify(raw)} not found`);
+  return a;
+}

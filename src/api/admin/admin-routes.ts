@@ -1,0 +1,48 @@
+/**
+ * The admin API under /admin (contract: notes/admin-contract.md; Go ds2api compatible where it overlaps).
+ * Login and verify are public; every other route passes the admin guard first (JWT or raw admin key).
+ */
+import { Elysia } from "elysia";
+import type { AppContext } from "../../context.ts";
+import { AdminJwt } from "../../security/admin-jwt.ts";
+import { keyUsageTracker } from "../../security/key-usage.ts";
+import { LoginLimiter } from "../../security/login-limiter.ts";
+import { accountTestRoutes } from "./account-test.ts";
+import { accountsRoutes } from "./accounts-routes.ts";
+import type { AdminDeps } from "./admin-deps.ts";
+import { authenticateAdmin } from "./admin-guard.ts";
+import { authRoutes } from "./auth-routes.ts";
+import { configRoutes } from "./config-routes.ts";
+import { keysRoutes } from "./keys-routes.ts";
+import { RecentErrors } from "./recent-errors.ts";
+import { selfTestRoutes } from "./selftest-routes.ts";
+import { settingsRoutes } from "./settings-routes.ts";
+import { statusRoutes } from "./status-routes.ts";
+
+export function adminRoutes(ctx: AppContext) {
+  const errors = new RecentErrors();
+  ctx.observers.push(errors);
+  ctx.engine.upstreamErrorListeners.push((kind, account, message) => errors.add(kind, account, message));
+  const d: AdminDeps = {
+    ctx,
+    jwt: new AdminJwt(ctx.store, process.env.DS2API_JWT_SECRET?.trim() || undefined),
+    limiter: new LoginLimiter(),
+    usage: keyUsageTracker(ctx),
+    errors,
+    actors: new WeakMap(),
+    testStatus: new Map(),
+  };
+  return new Elysia({ name: "admin-api", prefix: "/admin" })
+    .use(authRoutes(d))
+    .derive(async ({ request }) => {
+      d.actors.set(request, await authenticateAdmin(d, request));
+      return {};
+    })
+    .use(configRoutes(d))
+    .use(keysRoutes(d))
+    .use(accountTestRoutes(d))
+    .use(accountsRoutes(d))
+    .use(settingsRoutes(d))
+    .use(statusRoutes(d))
+    .use(selfTestRoutes(d));
+}

@@ -1,0 +1,40 @@
+/** `POST /admin/login` (admin key → JWT) and `GET /admin/verify` (JWT only). */
+import { Elysia, t } from "elysia";
+import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
+import { HttpError } from "../http-error.ts";
+import { clientAddress, type AdminDeps } from "./admin-deps.ts";
+import { bearerToken, lockedOut } from "./admin-guard.ts";
+
+const LoginBody = t.Object({
+  admin_key: t.String({ maxLength: 4096 }),
+  expire_hours: t.Optional(t.Integer({ minimum: JWT_EXPIRE_BOUNDS[0], maximum: JWT_EXPIRE_BOUNDS[1] })),
+});
+
+export function authRoutes(d: AdminDeps) {
+  return (app: Elysia<"/admin">) =>
+    app
+      .post(
+        "/login",
+        async ({ body, request }) => {
+          const address = clientAddress(d, request);
+          const locked = lockedOut(d, address);
+          if (locked) throw locked;
+          if (!d.ctx.adminKey.verify(body.admin_key)) {
+            d.limiter.fail(address);
+            throw new HttpError(401, "Invalid admin key");
+          }
+          d.limiter.succeed(address);
+          const { token, expiresIn } = await d.jwt.sign(body.expire_hours ?? d.jwt.defaultExpireHours());
+          return { success: true, token, expires_in: expiresIn };
+        },
+        { body: LoginBody },
+      )
+      .get("/verify", async ({ request }) => {
+        const token = bearerToken(request);
+        if (!token) throw new HttpError(401, "No credentials provided");
+        const check = await d.jwt.verify(token);
+        if (!check.ok) throw new HttpError(401, check.reason);
+        const now = Math.floor(Date.now() / 1000);
+        return { valid: true, expires_at: check.exp, remaining_seconds: Math.max(0, check.exp - now) };
+      });
+}

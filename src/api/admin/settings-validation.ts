@@ -1,0 +1,29 @@
+/** Checks for admin settings writes that a schema cannot express; failures are 400 {detail}. */
+import { ConfigError, parseDs2ApiConfig } from "../../config/ds2api-config.ts";
+import { isNativeModelId, NATIVE_MODEL_IDS } from "../../core/models/index.ts";
+import { badRequest } from "../http-error.ts";
+
+/** Aliases map a lower-case name to a native model id. Returns the normalised map. */
+export function validateAliases(raw: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [alias, target] of Object.entries(raw)) {
+    const a = alias.trim().toLowerCase();
+    const tgt = String(target).trim().toLowerCase();
+    if (!a) throw badRequest("model_aliases: an alias name is empty");
+    if (a.length > 200) throw badRequest(`model_aliases: alias ${JSON.stringify(alias.slice(0, 40))}… is too long`);
+    if (isNativeModelId(a)) throw badRequest(`model_aliases: ${JSON.stringify(a)} is a native model id and cannot be an alias`);
+    if (!isNativeModelId(tgt)) throw badRequest(`model_aliases.${a}: ${JSON.stringify(tgt)} is not a native model id (one of ${NATIVE_MODEL_IDS.join(", ")})`);
+    out[a] = tgt;
+  }
+  return out;
+}
+
+/** Validate one policy section (responses, embeddings, auto_delete, current_input_file) with the config rules. */
+export function validateSection(name: string, value: Record<string, unknown>): void {
+  try {
+    parseDs2ApiConfig({ [name]: value });
+  } catch (e) {
+    if (e instanceof ConfigError) throw badRequest(e.message.replace(/^invalid config: /, "invalid settings: "));
+    throw e;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Admin session tokens: HS256 JWTs signed with @elysiajs/jwt. The secret is DS2API_JWT_SECRET when set,
+ * else a random secret made on first use and kept in the settings table (never exported). A password
+ * change moves the revocation cut-off (`admin.jwt_valid_after_unix`, plus a millisecond cut-off so a
+ * token signed in the same second as the change is revoked too) and every older token stops working.
+ */
+import { jwt } from "@elysiajs/jwt";
+import { randomBytes } from "node:crypto";
+import { SETTING_KEYS } from "../config/config-sync.ts";
+import type { Store } from "../store/store.ts";
+
+const SECRET_SETTING = "admin_jwt_secret";
+const CUTOFF_MS_SETTING = "admin_jwt_valid_after_ms";
+export const JWT_EXPIRE_BOUNDS: [number, number] = [1, 720];
+export const DEFAULT_JWT_EXPIRE_HOURS = 24;
+
+export type JwtCheck = { ok: true; exp: number } | { ok: false; reason: string };
+
+interface AdminSection {
+  password_hash?: string;
+  jwt_expire_hours?: number;
+  jwt_valid_after_unix?: number;
+}
+
+type Signer = { sign(v: Record<string, unknown>): Promise<string>; verify(t?: string): Promise<Record<string, unknown> | false> };
+
+export class AdminJwt {
+  private readonly signer: Signer;
+
+  constructor(
+    private readonly store: Store,
+    envSecret: string | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    const plugin = jwt({ name: "adminJwt", secret: envSecret || this.storedSecret(), alg: "HS256" });
+    this.signer = (plugin.decorator as unknown as { adminJwt: Signer }).adminJwt;
+  }
+
+  private storedSecret(): string {
+    const existing = this.store.settings.get<string>(SECRET_SETTING);
+    if (existing) return existing;
+    const secret = randomBytes(32).toString("base64url");
+    this.store.settings.set(SECRET_SETTING, secret);
+    return secret;
+  }
+
+  private admin(): AdminSection {
+    return this.store.settings.get<AdminSection>(SETTING_KEYS.admin) ?? {};
+  }
+
+  /** Lifetime used when a login names none. */
+  defaultExpireHours(): number {
+    return this.admin().jwt_expire_hours || DEFAULT_JWT_EXPIRE_HOURS;
+  }
+
+  async sign(expireHours: number): Promise<{ token: string; expiresIn: number }> {
+    const nowMs = this.now();
+    const expiresIn = Math.round(expireHours * 3600);
+    const token = await this.signer.sign({ role: "admin", iat_ms: nowMs, exp: Math.floor(nowMs / 1000) + expiresIn });
+    return { token, expiresIn };
+  }
+
+  private cutoffMs(): number {
+    const unix = this.admin().jwt_valid_after_unix ?? 0;
+    return Math.max(this.store.settings.get<number>(CUTOFF_MS_SETTING) ?? 0, unix ? unix * 1000 + 999 : 0);
+  }
+
+  async verify(token: string): Promise<JwtCheck> {
+    if (token.split(".").length !== 3) return { ok: false, reason: "invalid token format" };
+    const payload = await this.signer.verify(token);
+    if (!payload) return { ok: false, reason: expiredClaim(token, this.now()) ? "token expired" : "invalid signature" };
+    if (payload.role !== "admin" || typeof payload.exp !== "number") return { ok: false, reason: "invalid token claims" };
+    const issued = typeof payload.iat_ms === "number" ? payload.iat_ms : typeof payload.iat === "number" ? payload.iat * 1000 : 0;
+    if (issued <= this.cutoffMs()) return { ok: false, reason: "token revoked (the admin password changed); log in again" };
+    return { ok: true, exp: payload.exp };
+  }
+
+  /** Revoke every token issued up to now. Returns the unix-seconds cut-off. */
+  revokeAll(): number {
+    const nowMs = this.now();
+    const unix = Math.floor(nowMs / 1000);
+    this.store.settings.set(CUTOFF_MS_SETTING, nowMs);
+    this.store.settings.set(SETTING_KEYS.admin, { ...this.admin(), jwt_valid_after_unix: unix });
+    return unix;
+  }
+}
+
+/** True when the (unverified) payload says the token has expired; used only to word the error. */
+function expiredClaim(token: string, nowMs: number): boolean {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { exp?: unknown };
+    return typeof payload.exp === "number" && payload.exp * 1000 <= nowMs;
+  } catch {
+    return false;
+  }
+}
