@@ -37,6 +37,11 @@ export interface RunningServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** `current_input_file` settings: on by default, for prompts over 64k characters (or the Go-style `min_chars`). */
+function historyFilePolicy(section: { enabled?: boolean; min_chars?: number; prompt_chars?: number }) {
+  return { enabled: section.enabled !== false, minChars: section.min_chars || undefined, promptChars: section.prompt_chars || 64_000 };
+}
+
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** Still answered while draining: probes and scrapes. */
 const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -73,6 +78,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       backend: engine.backend,
       toolkit: defaultToolKit,
       thinkingInstruction: settings.section<{ prompt?: string }>("thinking_injection").prompt || undefined,
+      historyFile: historyFilePolicy(settings.section<{ enabled?: boolean; min_chars?: number; prompt_chars?: number }>("current_input_file")),
     }),
     streamHeadStartMs: 1500,
     coalescing: { minChars: 16, maxWaitMs: 10 },

@@ -180,3 +180,41 @@ describe("client disconnect and concurrency", () => {
     await expectPoolIdle();
   });
 });
+
+describe("long conversations go as DS2API_HISTORY.txt", () => {
+  test("over the threshold the transcript is uploaded, attached first, and the prompt only points at it", async () => {
+    stack.server.ctx.store.settings.set("section.current_input_file", { enabled: true, prompt_chars: 2000 });
+    stack.server.ctx.settings.invalidate();
+    try {
+      stack.sim.state.script({ answer: "read the file" });
+      const long = "Here is a long message. ".repeat(200);
+      const r = await client.chat.completions.create({
+        model: "deepseek-v4-flash",
+        messages: [
+          { role: "system", content: "sys rules" },
+          { role: "user", content: long },
+        ],
+      });
+      expect(r.choices[0]!.message.content).toBe("read the file");
+      const body = stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { prompt: string; ref_file_ids: string[] };
+      expect(body.prompt).toContain("DS2API_HISTORY.txt");
+      expect(body.prompt).not.toContain("Here is a long message.");
+      expect(body.ref_file_ids.length).toBe(1);
+      const file = stack.sim.state.files.get(body.ref_file_ids[0]!)!;
+      const text = new TextDecoder().decode(file.bytes);
+      expect(text).toContain("=== 1. SYSTEM ===\nsys rules");
+      expect(text).toContain("=== 2. USER ===\nHere is a long message.");
+      expect(file.name).toBe("DS2API_HISTORY.txt");
+      // short prompts stay inline
+      stack.sim.state.script({ answer: "inline" });
+      await ask("short");
+      const inline = stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { prompt: string; ref_file_ids: string[] };
+      expect(inline.ref_file_ids).toEqual([]);
+      expect(inline.prompt).toContain("short");
+    } finally {
+      stack.server.ctx.store.settings.delete("section.current_input_file");
+      stack.server.ctx.settings.invalidate();
+    }
+    await expectPoolIdle();
+  });
+});

@@ -8,6 +8,7 @@ import type { SearchSource } from "../../upstream/deepseek/events.ts";
 import { buildCitationList, renderCitations, StreamingCitationStripper, type CitationContext, type CitationSourceInfo } from "../citations.ts";
 import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
 import type { CanonicalToolCall } from "../prompt/message.ts";
+import { buildHistoryTranscript, historyContinueMessages, shouldUseHistoryFile } from "../prompt/history-file.ts";
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
 import { selectTools, toolChoiceViolation } from "../toolcalls/normalize.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
@@ -29,6 +30,7 @@ export interface TurnDeps {
   toolkit: ToolKit;
   /** The thinking-injection text (setting); undefined = built-in default. */
   thinkingInstruction?: string;
+  historyFile?: HistoryFilePolicy;
 }
 
 export function newToolCallId(): string {
@@ -42,15 +44,43 @@ export function offeredTools(req: Pick<TurnRequest, "tools" | "toolChoice">): To
   return selection.tools;
 }
 
-/** Builds the exact prompt string for a turn (also used by count_tokens). */
-export function promptForTurn(req: Pick<TurnRequest, "messages" | "injectThinking" | "thinking" | "tools" | "toolChoice">, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">): string {
+/** When the conversation goes to DeepSeek as an attached DS2API_HISTORY.txt instead of inline (§6.6). */
+export interface HistoryFilePolicy {
+  enabled: boolean;
+  /** Go ds2api semantics: use the file when the latest user text has at least this many characters. */
+  minChars?: number;
+  /** Otherwise: use the file when the inline prompt would be longer than this. */
+  promptChars: number;
+}
+
+export interface TurnPrompts {
+  /** What is sent as `prompt`. */
+  prompt: string;
+  /** The transcript to upload and attach first in ref_file_ids, when the history file is used. */
+  historyFile?: string;
+  /** The text prompt tokens are counted on (transcript + "\n" + live prompt with a history file). */
+  counted: string;
+}
+
+type PromptInput = Pick<TurnRequest, "messages" | "injectThinking" | "thinking" | "tools" | "toolChoice">;
+
+export function buildTurnPrompts(req: PromptInput, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction" | "historyFile">): TurnPrompts {
   const messages = req.injectThinking && req.thinking ? injectThinkingInstruction(req.messages, deps.thinkingInstruction) : req.messages;
   const tools = offeredTools(req);
-  return buildPrompt(messages, {
-    toolPrompt: tools.length ? deps.toolkit.renderToolPrompt(tools, req.toolChoice) : undefined,
-    renderToolCalls: (calls) => deps.toolkit.renderToolCalls(calls),
-    renderToolResult: (r) => deps.toolkit.renderToolResult(r),
-  });
+  const toolPrompt = tools.length ? deps.toolkit.renderToolPrompt(tools, req.toolChoice) : undefined;
+  const renderToolCalls = (calls: CanonicalToolCall[]) => deps.toolkit.renderToolCalls(calls);
+  const inline = buildPrompt(messages, { toolPrompt, renderToolCalls, renderToolResult: (r) => deps.toolkit.renderToolResult(r) });
+  const policy = deps.historyFile;
+  const useFile = policy?.enabled && (policy.minChars ? shouldUseHistoryFile(messages, policy.minChars) : inline.length > policy.promptChars);
+  if (!useFile) return { prompt: inline, counted: inline };
+  const transcript = buildHistoryTranscript(messages, { renderToolCalls });
+  const live = buildPrompt(historyContinueMessages(), { toolPrompt });
+  return { prompt: live, historyFile: transcript, counted: `${transcript}\n${live}` };
+}
+
+/** The inline prompt string of a turn (count_tokens counts what the model reads). */
+export function promptForTurn(req: PromptInput, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">): string {
+  return buildTurnPrompts(req, { ...deps, historyFile: undefined }).prompt;
 }
 
 /** Sent as an extra user message when the model answered without the call that tool_choice requires. */
@@ -67,7 +97,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
   let promptTokens: number | undefined;
   for (let attempt = 0; ; attempt++) {
     const messages = attempt === 0 ? req.messages : [...req.messages, { role: "user", text: correctiveInstruction(req.toolChoice) }];
-    const prompt = promptForTurn({ ...req, messages }, deps);
+    const prompts = buildTurnPrompts({ ...req, messages }, deps);
     const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
     const stripper = req.stream ? new StreamingCitationStripper() : undefined;
     let reasoning = "";
@@ -100,7 +130,8 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
 
     const gen = deps.backend.run(
       {
-        prompt,
+        prompt: prompts.prompt,
+        historyFile: prompts.historyFile,
         modelType: req.model.modelType,
         thinking: req.thinking,
         search: req.model.search,
@@ -116,7 +147,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
     while (!step.done) {
       const ev = step.value;
       if (promptTokens === undefined) {
-        promptTokens = countTokens(prompt);
+        promptTokens = countTokens(prompts.counted);
         yield { type: "started", promptTokens };
       }
       switch (ev.type) {
@@ -156,7 +187,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
     yield {
       type: "done",
       finishReason,
-      usage: usageFor({ promptTokens: promptTokens ?? countTokens(prompt), reasoning, text: rawText }),
+      usage: usageFor({ promptTokens: promptTokens ?? countTokens(prompts.counted), reasoning, text: rawText }),
       citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
       text: req.stream ? visibleText : renderCitations(visibleText, ctx),
       reasoning: req.exposeReasoning && req.thinking ? reasoning : "",

@@ -53,6 +53,8 @@ export type TurnEvent =
 /** What the backend is asked to run: one upstream turn for a built prompt. */
 export interface UpstreamTurn {
   prompt: string;
+  /** Conversation transcript to upload as DS2API_HISTORY.txt and attach (the prompt then only points at it). */
+  historyFile?: string;
   modelType: string;
   thinking: boolean;
   search: boolean;

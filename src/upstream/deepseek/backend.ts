@@ -10,6 +10,7 @@ import type { AccountPool, Lease } from "../../pool/account-pool.ts";
 import { AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
 import type { DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
+import { HISTORY_FILE_CONTENT_TYPE, HISTORY_FILE_NAME } from "../../core/prompt/history-file.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 
@@ -58,7 +59,7 @@ export class DeepSeekBackend implements TurnBackend {
       searchEnabled: turn.search,
       extra: turn.passthrough,
     };
-    if (turn.directToken) return yield* this.attempt(payload, turn.directToken, undefined, signal);
+    if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal);
 
     const tried = new Set<string>();
     let lastError: TurnError | undefined;
@@ -85,7 +86,7 @@ export class DeepSeekBackend implements TurnBackend {
           if (turn.pinnedAccount) throw lastError;
           continue;
         }
-        const outcome = yield* this.attempt(payload, token, lease, signal);
+        const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
@@ -101,14 +102,26 @@ export class DeepSeekBackend implements TurnBackend {
   }
 
   /** One account: completion with one re-login on an invalid token and one empty-output retry. */
-  private async *attempt(payload: CompletionPayload, token: string, lease: Lease | undefined, signal: AbortSignal): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
+  private async *attempt(
+    basePayload: CompletionPayload,
+    historyFile: string | undefined,
+    token: string,
+    lease: Lease | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const client = this.deps.client();
     let visible = false;
     let relogged = false;
     let run: CompletionRun | undefined;
+    let payload = basePayload;
     for (;;) {
-      run = runCompletion({ client, token, payload, signal });
       try {
+        if (historyFile && !payload.refFileIds?.length) {
+          // The transcript belongs to the account that uploads it, so it is uploaded with this account's token.
+          const file = await client.uploadFile(token, { data: historyFile, filename: HISTORY_FILE_NAME, contentType: HISTORY_FILE_CONTENT_TYPE, modelType: payload.modelType }, { signal });
+          payload = { ...basePayload, refFileIds: [file.id] };
+        }
+        run = runCompletion({ client, token, payload, signal });
         for await (const ev of run) {
           if (VISIBLE.has(ev.type)) visible = true;
           yield ev;
@@ -120,6 +133,7 @@ export class DeepSeekBackend implements TurnBackend {
         if (visible) throw upstreamError(e);
         if (e.kind === "auth" && lease && !relogged) {
           relogged = true;
+          payload = basePayload; // a re-login may change nothing about the file, but upload it again with the new token
           try {
             token = await lease.relogin(token);
           } catch (le) {
