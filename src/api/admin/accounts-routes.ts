@@ -122,7 +122,7 @@ export function accountsRoutes(d: AdminDeps) {
           engine.pool.reload();
           audit(d, request, "accounts.update", a.identifier, {
             fields: Object.keys(body),
-            ...(body.password !== undefined ? { password: "(changed)" } : {}),
+            ...(body.password !== undefined ? { password_changed: true } : {}),
           });
           return { success: true, total_accounts: store.accounts.count() };
         },

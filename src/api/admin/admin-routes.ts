@@ -4,6 +4,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
+import { badRequest } from "../http-error.ts";
 import { AdminJwt } from "../../security/admin-jwt.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { LoginLimiter } from "../../security/login-limiter.ts";
@@ -34,8 +35,10 @@ export function adminRoutes(ctx: AppContext) {
   };
   return new Elysia({ name: "admin-api", prefix: "/admin" })
     .use(authRoutes(d))
-    .derive(async ({ request }) => {
+    .derive(async ({ request, body }) => {
       d.actors.set(request, await authenticateAdmin(d, request));
+      // All-optional object schemas would let an array through (normalised to {}); every admin body is an object.
+      if (Array.isArray(body)) throw badRequest("invalid request: a JSON object body is required");
       return {};
     })
     .use(configRoutes(d))

@@ -143,7 +143,7 @@ export function settingsRoutes(d: AdminDeps) {
             store.settings.set(SETTING_KEYS.admin, { ...(store.settings.get<object>(SETTING_KEYS.admin) ?? {}), password_hash: `sha256:${sha256Hex(password)}` });
             cutoff = d.jwt.revokeAll();
           });
-          audit(d, request, "settings.password", undefined, { password: "(changed)", jwt_valid_after_unix: cutoff });
+          audit(d, request, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
           return { success: true, message: "password updated; log in again", force_relogin: true, jwt_valid_after_unix: cutoff };
         },
         { body: t.Object({ new_password: t.Optional(t.String({ maxLength: 1024 })), password: t.Optional(t.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
