@@ -62,7 +62,10 @@ export class AdminJwt {
 
   private cutoffMs(): number {
     const unix = this.admin().jwt_valid_after_unix ?? 0;
-    return Math.max(this.store.settings.get<number>(CUTOFF_MS_SETTING) ?? 0, unix ? unix * 1000 + 999 : 0);
+    const ms = this.store.settings.get<number>(CUTOFF_MS_SETTING);
+    // The millisecond cut-off is exact; a cut-off known only in seconds (imported config) revokes that whole second.
+    if (ms !== undefined && Math.floor(ms / 1000) >= unix) return ms;
+    return unix ? unix * 1000 + 999 : 0;
   }
 
   async verify(token: string): Promise<JwtCheck> {
