@@ -48,6 +48,30 @@ describe("/metrics", () => {
     expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
   });
 
+  test("an admin console session token (JWT) works too; a forged one does not", async () => {
+    const login = await fetch(`${stack.url}/admin/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ admin_key: ADMIN }),
+    });
+    expect(login.status).toBe(200);
+    const { token } = (await login.json()) as { token: string };
+    expect(token.split(".").length).toBe(3);
+    expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const [h, p] = token.split(".");
+    const forged = `${h}.${p}.${"A".repeat(43)}`;
+    expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
+  });
+
+  test("repeated wrong keys from one address are locked out, like admin logins", async () => {
+    const route = metricsRoutes(stack.server.ctx, {}); // its own failure counter
+    const ask = (key: string) => route.handle(new Request("http://local/metrics", { headers: { authorization: `Bearer ${key}` } }));
+    for (let i = 0; i < 5; i++) expect((await ask(`guess-${i}`)).status).toBe(401);
+    const locked = await ask(ADMIN);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
   test("DS2API_METRICS_PUBLIC=true opens it without a key", async () => {
     const route = metricsRoutes(stack.server.ctx, { DS2API_METRICS_PUBLIC: "true" });
     const r = await route.handle(new Request("http://local/metrics"));

@@ -1,11 +1,14 @@
 /**
- * `GET /metrics`: Prometheus text. Needs `Authorization: Bearer <admin key>` unless DS2API_METRICS_PUBLIC=true
- * (for a scraper on a private network that cannot send a header).
+ * `GET /metrics`: Prometheus text. Needs `Authorization: Bearer <admin key or admin JWT>` unless
+ * DS2API_METRICS_PUBLIC=true (for a scraper on a private network that cannot send a header). Wrong guesses
+ * count per client address like failed admin logins: 5 inside 5 minutes lock the address out (429).
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
+import { AdminJwt } from "../security/admin-jwt.ts";
+import { LoginLimiter } from "../security/login-limiter.ts";
 import { errorResponse } from "./error-response.ts";
 
 export function metricsPublicFrom(env: Record<string, string | undefined>): boolean {
@@ -17,15 +20,29 @@ function bearer(request: Request): string | undefined {
   return m?.[1];
 }
 
+const UNAUTHORIZED = "metrics need Authorization: Bearer <admin key or admin JWT> (or DS2API_METRICS_PUBLIC=true)";
+
 export function metricsRoutes(ctx: AppContext, env: Record<string, string | undefined> = process.env) {
   const isPublic = metricsPublicFrom(env);
   // The server registers its Metrics as a turn observer; an app built without one still answers (process series only).
   const metrics = ctx.observers.find((o): o is Metrics => o instanceof Metrics) ?? new Metrics();
-  return new Elysia({ name: "metrics" }).get("/metrics", ({ request }) => {
-    if (!isPublic && !ctx.adminKey.verify(bearer(request))) {
-      return errorResponse("admin", 401, "metrics need Authorization: Bearer <admin key> (or DS2API_METRICS_PUBLIC=true)", undefined, {
-        "www-authenticate": 'Bearer realm="ds2api metrics"',
-      });
+  const jwt = isPublic ? undefined : new AdminJwt(ctx.store, env.DS2API_JWT_SECRET?.trim() || undefined);
+  const limiter = new LoginLimiter();
+
+  const allowed = async (request: Request): Promise<Response | undefined> => {
+    const address = ctx.clientAddress.get(request) ?? "unknown";
+    const wait = limiter.retryAfterSeconds(address);
+    if (wait > 0) return errorResponse("admin", 429, `too many failed attempts from this address; try again in ${wait} s`, undefined, { "retry-after": String(wait) });
+    const token = bearer(request);
+    if (token && (ctx.adminKey.verify(token) || (token.split(".").length === 3 && (await jwt!.verify(token)).ok))) return undefined;
+    if (token) limiter.fail(address);
+    return errorResponse("admin", 401, UNAUTHORIZED, undefined, { "www-authenticate": 'Bearer realm="ds2api metrics"' });
+  };
+
+  return new Elysia({ name: "metrics" }).get("/metrics", async ({ request }) => {
+    if (!isPublic) {
+      const refusal = await allowed(request);
+      if (refusal) return refusal;
     }
     return new Response(metrics.render(), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } });
   });
