@@ -80,3 +80,8 @@ export function formatDuration(seconds: unknown): string {
   if (seconds < 86400) return `${(seconds / 3600).toFixed(1)}h`;
   return `${(seconds / 86400).toFixed(1)}d`;
 }
+
+/** A table cell whose content sits in one box, so the phone layout (label left, value right) stays two columns. */
+export function cell(label: string, cls: string, ...children: Child[]): HTMLTableCellElement {
+  return h("td", { "data-label": label, class: cls || null }, h("div", { class: "cell" }, ...children));
+}

@@ -1,6 +1,6 @@
 /** Accounts: paged table with search, add, bulk import, test one / all, enable/disable, delete. */
 import { api } from "../lib/api.ts";
-import { busy, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
+import { busy, cell, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
 import { errorMessage, itemText, statusBadge } from "../lib/status.ts";
 import type { AccountPage, AccountView, TestResult } from "../lib/types.ts";
@@ -111,7 +111,7 @@ export function renderAccounts(root: HTMLElement): () => void {
     if (r) {
       return h(
         "span",
-        { class: r.success ? "test-ok" : "test-bad", "data-test-result": r.success ? "ok" : "failed" },
+        { class: r.success ? "test-ok" : "test-bad clamp", title: r.message ?? "", "data-test-result": r.success ? "ok" : "failed" },
         r.success ? t("acc.test_ok", { ms: Math.round(r.response_time ?? 0) }) : `${t("acc.test_failed")}: ${r.message ?? ""}`,
       );
     }
@@ -149,18 +149,19 @@ export function renderAccounts(root: HTMLElement): () => void {
       });
     });
     const status = a.enabled === false ? "disabled" : a.status;
+    const reason = a.status_reason && a.status_reason !== a.last_error ? a.status_reason : undefined;
     return h(
       "tr",
       { "data-account": a.identifier },
-      h("td", { "data-label": t("acc.col.account") }, h("div", { class: "strong" }, a.identifier), a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null),
-      h("td", { "data-label": t("acc.col.status") }, statusBadge(status), a.status_reason ? h("div", { class: "muted small" }, a.status_reason) : null),
-      h("td", { "data-label": t("acc.col.token") }, a.has_token ? h("span", null, h("code", null, a.token_preview ?? "****"), " ", h("span", { class: "muted small" }, formatDuration(a.token_age_seconds))) : h("span", { class: "muted" }, "—")),
-      h("td", { "data-label": t("acc.col.inflight"), class: "num" }, formatNumber(a.inflight ?? 0)),
-      h("td", { "data-label": t("acc.col.requests"), class: "num" }, formatNumber(a.request_count ?? 0)),
-      h("td", { "data-label": t("acc.col.last_used") }, formatTime(a.last_used_at)),
-      h("td", { "data-label": t("acc.col.error"), class: "error-cell" }, a.last_error || "—"),
-      h("td", { "data-label": t("acc.col.test"), class: "test-cell" }, testCell(a)),
-      h("td", { "data-label": t("common.actions"), class: "actions" }, testBtn, toggleBtn, delBtn),
+      cell(t("acc.col.account"), "", h("div", { class: "strong" }, a.identifier), a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null),
+      cell(t("acc.col.status"), "", h("span", { title: reason ?? a.last_error ?? "" }, statusBadge(status)), reason ? h("div", { class: "muted small clamp" }, reason) : null),
+      cell(t("acc.col.token"), "nowrap", a.has_token ? [h("code", null, a.token_preview ?? "****"), " ", h("span", { class: "muted small" }, formatDuration(a.token_age_seconds))] : h("span", { class: "muted" }, "—")),
+      cell(t("acc.col.inflight"), "num", formatNumber(a.inflight ?? 0)),
+      cell(t("acc.col.requests"), "num", formatNumber(a.request_count ?? 0)),
+      cell(t("acc.col.last_used"), "", formatTime(a.last_used_at)),
+      cell(t("acc.col.error"), "error-cell", a.last_error ? h("span", { class: "clamp", title: a.last_error }, a.last_error) : "—"),
+      cell(t("acc.col.test"), "test-cell", testCell(a)),
+      cell(t("common.actions"), "actions", testBtn, toggleBtn, delBtn),
     );
   }
 
@@ -223,8 +224,8 @@ export function renderAccounts(root: HTMLElement): () => void {
   }
 
   async function testOne(a: AccountView, btn: HTMLButtonElement): Promise<void> {
-    const cell = btn.closest("tr")?.querySelector(".test-cell");
-    if (cell) clear(cell, h("span", { class: "muted" }, t("acc.testing")));
+    const target = btn.closest("tr")?.querySelector(".test-cell .cell");
+    if (target) clear(target, h("span", { class: "muted" }, t("acc.testing")));
     await busy(btn, async () => {
       try {
         const r = await api<TestResult>("POST", "/admin/accounts/test", { identifier: a.identifier });

@@ -75,7 +75,10 @@ export function renderDashboard(root: HTMLElement): () => void {
     if (document.hidden) return;
     try {
       const q = await api<QueueStatus>("GET", "/admin/queue/status");
-      for (const k of ["in_use", "waiting", "available", "max_inflight_per_account", "global_max_inflight", "recommended_concurrency"] as const) set(k, q[k]);
+      for (const k of ["in_use", "waiting", "available", "max_inflight_per_account", "recommended_concurrency"] as const) set(k, q[k]);
+      // A global limit of 0 means "no global limit".
+      const globalLimit = root.querySelector('[data-stat="global_max_inflight"]');
+      if (globalLimit) globalLimit.textContent = q.global_max_inflight > 0 ? formatNumber(q.global_max_inflight) : "∞";
       problem.hidden = true;
       updated.textContent = t("dash.updated", { time: new Date().toLocaleTimeString() });
     } catch (e) {

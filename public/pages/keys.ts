@@ -1,6 +1,6 @@
 /** API keys: list with usage, add (the new key is shown once), delete. */
 import { api } from "../lib/api.ts";
-import { busy, clear, field, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
+import { busy, cell, clear, field, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
 import { errorMessage } from "../lib/status.ts";
 import type { KeyView } from "../lib/types.ts";
@@ -84,12 +84,12 @@ export function renderKeys(root: HTMLElement): void {
     return h(
       "tr",
       { "data-key": k.key_id },
-      h("td", { "data-label": t("keys.col.key") }, h("code", null, k.key_preview)),
-      h("td", { "data-label": t("common.name") }, k.name || "—", k.remark ? h("div", { class: "muted small" }, k.remark) : null),
-      h("td", { "data-label": t("keys.col.usage") }, t("keys.usage", { requests: formatNumber(u.requests ?? 0), prompt: formatNumber(u.prompt_tokens ?? 0), completion: formatNumber(u.completion_tokens ?? 0) })),
-      h("td", { "data-label": t("keys.col.last_used") }, formatTime(u.last_used_at)),
-      h("td", { "data-label": t("keys.col.created") }, formatTime(k.created_at)),
-      h("td", { "data-label": t("common.actions"), class: "actions" }, del),
+      cell(t("keys.col.key"), "nowrap", h("code", null, k.key_preview)),
+      cell(t("common.name"), "", k.name || "—", k.remark ? h("div", { class: "muted small" }, k.remark) : null),
+      cell(t("keys.col.usage"), "", t("keys.usage", { requests: formatNumber(u.requests ?? 0), prompt: formatNumber(u.prompt_tokens ?? 0), completion: formatNumber(u.completion_tokens ?? 0) })),
+      cell(t("keys.col.last_used"), "", formatTime(u.last_used_at)),
+      cell(t("keys.col.created"), "", formatTime(k.created_at)),
+      cell(t("common.actions"), "actions", del),
     );
   }
 

@@ -74,6 +74,7 @@ export function renderTester(root: HTMLElement): () => void {
     sendBtn.disabled = true;
     stopBtn.hidden = false;
     status.textContent = t("test.streaming");
+    delete status.dataset.done;
     answer.classList.add("streaming");
     const started = performance.now();
     let first = 0;

@@ -1,0 +1,266 @@
+/**
+ * The admin console in a real browser: headless Debian Chromium (playwright-core) against the compiled binary,
+ * run with --simulate from an empty folder. Screenshots go to test-artifacts/console/ (git-ignored).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { runCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
+import { repoRoot, tempDir } from "./support/test-server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ADMIN_KEY = "console-browser-test-admin-key";
+/** The only account the --simulate upstream knows (src/cli/simulate.ts). */
+const DEMO_ACCOUNT = "demo@ds2api.local";
+const SECOND_ACCOUNT = "second-account@example.com";
+const SHOTS = join(repoRoot, "test-artifacts", "console");
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+let buildDir: string;
+let runDir: string;
+let profileDir: string;
+let srv: SpawnedServer;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const go = async (route: string) => {
+  await page.goto(`${srv.url}/admin/#/${route}`);
+  await page.waitForSelector(`#page[data-page="${route}"]`);
+};
+const textOf = async (selector: string) => (await page.locator(selector).first().textContent())?.trim() ?? "";
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+  mkdirSync(SHOTS, { recursive: true });
+  buildDir = tempDir("ds2api-console-build-");
+  runDir = tempDir("ds2api-console-run-");
+  profileDir = tempDir("ds2api-console-profile-");
+  const built = join(buildDir, "ds2api");
+  const r = await runCommand([process.execPath, "run", join(repoRoot, "scripts/build.ts"), "--outfile", built], { cwd: repoRoot });
+  if (r.code !== 0) throw new Error(`build failed: ${r.stderr}${r.stdout}`);
+  const binary = join(runDir, "ds2api");
+  copyFileSync(built, binary);
+  rmSync(buildDir, { recursive: true, force: true });
+  srv = await spawnServer([binary, "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: DESKTOP,
+    locale: "en-US",
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("dialog", (d) => void d.accept());
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (srv) await srv.stop();
+  for (const d of [runDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+describe("admin console in Chromium against the compiled binary", () => {
+  test("the server generated no admin key (DS2API_ADMIN_KEY is set) and serves the console", async () => {
+    expect(srv.stdout()).not.toContain("admin key:");
+    const r = await fetch(`${srv.url}/admin`);
+    expect(r.headers.get("content-type")).toContain("text/html");
+    await r.arrayBuffer();
+  });
+
+  test("login: a wrong key gives a readable error, the right key opens the dashboard", async () => {
+    await page.goto(`${srv.url}/admin`);
+    await page.waitForSelector("#login-key");
+    await shot("01-login");
+    await page.fill("#login-key", "not-the-key");
+    await page.click("form.login-card button[type=submit]");
+    await page.waitForSelector(".login-card .form-error:not([hidden])");
+    const err = await textOf(".login-card .form-error");
+    expect(err).toBe("Invalid admin key");
+    await page.fill("#login-key", ADMIN_KEY);
+    await page.click("form.login-card button[type=submit]");
+    await page.waitForSelector('#page[data-page="dashboard"]');
+    const token = await page.evaluate(() => localStorage.getItem("ds2api.admin.token"));
+    expect(token?.split(".").length).toBe(3);
+  }, 30_000);
+
+  test("accounts: add an account, test the demo account (ok) and the new one (readable failure)", async () => {
+    await go("accounts");
+    await page.waitForSelector(`#acc-table tr:has-text("${DEMO_ACCOUNT}")`);
+    await page.fill("#acc-add-id", SECOND_ACCOUNT);
+    await page.fill("#acc-add-password", "some-password");
+    await page.fill("#acc-add-name", "Second");
+    await page.click("#acc-add-form button[type=submit]");
+    const second = page.locator(`#acc-table tr:has-text("${SECOND_ACCOUNT}")`);
+    await second.waitFor();
+    expect(await textOf("#acc-total")).toBe("2 accounts");
+
+    const demo = page.locator(`#acc-table tr:has-text("${DEMO_ACCOUNT}")`);
+    await demo.locator('[data-action="test"]').click();
+    await demo.locator("[data-test-result]").waitFor({ timeout: 30_000 });
+    expect(await demo.locator("[data-test-result]").getAttribute("data-test-result")).toBe("ok");
+
+    await second.locator('[data-action="test"]').click();
+    await second.locator("[data-test-result]").waitFor({ timeout: 30_000 });
+    expect(await second.locator("[data-test-result]").getAttribute("data-test-result")).toBe("failed");
+    const failure = (await second.locator("[data-test-result]").textContent()) ?? "";
+    expect(failure.startsWith("Failed: ")).toBe(true);
+    expect(failure.length).toBeGreaterThan("Failed: ".length);
+    expect(failure).not.toContain("{");
+
+    // Search narrows the table to the matching account.
+    await page.fill("#acc-search", "second-account");
+    await page.waitForFunction(() => document.querySelectorAll("#acc-table tbody tr").length === 1);
+    expect(await textOf("#acc-table tbody tr")).toContain(SECOND_ACCOUNT);
+    await page.fill("#acc-search", "");
+    await page.waitForFunction(() => document.querySelectorAll("#acc-table tbody tr").length === 2);
+    await shot("02-accounts");
+  }, 90_000);
+
+  test("dashboard: both accounts counted, queue figures polled live", async () => {
+    await go("dashboard");
+    await page.waitForFunction(() => document.querySelector('[data-stat="total"]')?.textContent === "2");
+    const n = async (id: string) => Number(await textOf(`[data-stat="${id}"]`));
+    const [usable, cooling, failing, disabled] = [await n("usable"), await n("cooling"), await n("failing"), await n("disabled")];
+    expect(usable).toBeGreaterThanOrEqual(1);
+    expect(usable + cooling + failing + disabled).toBe(2);
+    // Live: the queue status is fetched again by the poller, not only on page load.
+    const polled = await page.waitForResponse((r) => r.url().endsWith("/admin/queue/status") && r.status() === 200, { timeout: 10_000 });
+    const q = (await polled.json()) as { in_use: number; total: number };
+    expect(await n("in_use")).toBe(q.in_use);
+    expect(q.total).toBe(2);
+    await shot("03-dashboard");
+  }, 30_000);
+
+  for (const surface of ["openai", "anthropic", "gemini"] as const) {
+    test(`API tester (${surface}): the answer streams in live`, async () => {
+      await go("tester");
+      // The model list comes from GET /v1/models.
+      await page.waitForFunction(() => document.querySelectorAll("#tester-model option").length > 1);
+      await page.selectOption("#tester-surface", surface);
+      await page.selectOption("#tester-model", "deepseek-v4-flash");
+      const message = `browser check via ${surface}`;
+      await page.fill("#tester-message", message);
+      // Count how many times the answer grows before the stream ends.
+      await page.evaluate(() => {
+        const w = window as unknown as { __grew: number };
+        w.__grew = 0;
+        new MutationObserver(() => w.__grew++).observe(document.getElementById("tester-answer")!, { childList: true, characterData: true, subtree: true });
+      });
+      await page.click("#tester-send");
+      await page.waitForSelector('#tester-status[data-done="1"]', { timeout: 30_000 });
+      expect(await page.locator("#tester-error").isHidden()).toBe(true);
+      const answer = await textOf("#tester-answer");
+      const reasoning = (await page.locator("#tester-reasoning").textContent()) ?? "";
+      // The simulator's demo reply quotes the user's message (src/cli/simulate.ts).
+      expect(answer).toContain(`You said: ${message}`);
+      expect(await page.evaluate(() => (window as unknown as { __grew: number }).__grew)).toBeGreaterThan(3);
+      if (reasoning) {
+        // Reasoning is shown apart from the answer, never mixed into it.
+        expect(await page.locator(".reasoning-box").isVisible()).toBe(true);
+        expect(reasoning).toContain(message);
+        expect(answer).not.toContain(reasoning.slice(0, 30));
+      }
+      if (surface === "openai") {
+        expect(reasoning.length).toBeGreaterThan(0);
+        await shot("04-tester");
+      }
+    }, 60_000);
+  }
+
+  test("API keys: a new key is shown once, listed masked, and works", async () => {
+    await go("keys");
+    await page.fill("#key-add-name", "browser");
+    await page.click("#key-add-form button[type=submit]");
+    await page.waitForSelector("#key-reveal:not([hidden]) code");
+    const key = await textOf("#key-reveal code");
+    expect(key.length).toBeGreaterThanOrEqual(16);
+    const row = page.locator('#keys-table tr:has-text("browser")');
+    await row.waitFor();
+    expect(await row.textContent()).not.toContain(key);
+    const r = await fetch(`${srv.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    await shot("05-keys");
+    // Leaving the page forgets the key.
+    await go("dashboard");
+    await go("keys");
+    await page.waitForSelector("#keys-table");
+    expect(await page.locator("#key-reveal").isHidden()).toBe(true);
+  }, 60_000);
+
+  test("settings and import/export pages load their data", async () => {
+    await go("settings");
+    await page.waitForSelector("#settings-form");
+    expect(Number(await page.inputValue("#set-account_max_inflight"))).toBeGreaterThan(0);
+    await shot("06-settings");
+    await go("transfer");
+    await page.waitForSelector("#xfer-text");
+    await shot("07-transfer");
+  }, 30_000);
+
+  test("language: switch to Chinese, remembered after reload, and back", async () => {
+    await go("accounts");
+    expect(await textOf('.nav a[data-page="accounts"]')).toBe("Accounts");
+    await page.click("#lang-switch");
+    expect(await textOf('.nav a[data-page="accounts"]')).toBe("账号");
+    await page.reload();
+    await page.waitForSelector('#page[data-page="accounts"]');
+    expect(await textOf('.nav a[data-page="accounts"]')).toBe("账号");
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe("zh-CN");
+    await page.waitForSelector("#acc-table");
+    await shot("08-accounts-zh");
+    await page.click("#lang-switch");
+    expect(await textOf('.nav a[data-page="accounts"]')).toBe("Accounts");
+  }, 30_000);
+
+  test("phone width: every page fits without sideways scrolling", async () => {
+    await page.setViewportSize(PHONE);
+    try {
+      for (const route of ["dashboard", "accounts", "keys", "settings", "tester", "transfer"]) {
+        await go(route);
+        await page.waitForLoadState("networkidle").catch(() => {});
+        await page.waitForTimeout(300);
+        const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+        expect({ route, overflow: scroll > width }).toEqual({ route, overflow: false });
+        if (route === "dashboard" || route === "accounts" || route === "tester") await shot(`09-phone-${route}`);
+      }
+      // The menu opens from the burger button.
+      expect(await page.locator(".nav").isVisible()).toBe(false);
+      await page.click(".burger");
+      expect(await page.locator(".nav").isVisible()).toBe(true);
+      await shot("10-phone-menu");
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+  }, 60_000);
+
+  test("a rejected or expired session goes back to the login page", async () => {
+    const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    // A well-formed but forged token: the server answers 401 and the console ends the session.
+    await page.evaluate((tok) => localStorage.setItem("ds2api.admin.token", tok), `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ role: "admin", exp: future })}.forged`);
+    await go("accounts");
+    await page.waitForSelector("#login-key");
+    expect(await textOf(".login-card .form-error")).toBe("Your session ended. Please sign in again.");
+    expect(await page.evaluate(() => localStorage.getItem("ds2api.admin.token"))).toBeNull();
+    // An expired token is dropped before any call.
+    await page.evaluate((tok) => localStorage.setItem("ds2api.admin.token", tok), `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ role: "admin", exp: 1000 })}.old`);
+    await page.reload();
+    await page.waitForSelector("#login-key");
+    expect(await page.evaluate(() => localStorage.getItem("ds2api.admin.token"))).toBeNull();
+  }, 30_000);
+
+  test("no script errors on any page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
