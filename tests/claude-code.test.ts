@@ -31,8 +31,11 @@ afterAll(() => stack.stop());
 test("claude -p completes a Write tool loop through ds2api", async () => {
   const seen: { tools: boolean; result: boolean }[] = [];
   stack.sim.state.setDefaultReply((ctx) => {
-    const hasResult = ctx.prompt.includes("[tool_result");
-    seen.push({ tools: ctx.prompt.includes('"Write"') || ctx.prompt.includes("Tool: Write"), result: hasResult });
+    // Claude Code's prompt is long, so the conversation may arrive as an attached DS2API_HISTORY.txt.
+    const attached = ctx.refFileIds.map((id) => new TextDecoder().decode(stack.sim.state.files.get(id)?.bytes ?? new Uint8Array())).join("\n");
+    const conversation = `${ctx.prompt}\n${attached}`;
+    const hasResult = conversation.includes("[tool_result") || /=== \d+\. TOOL ===/.test(conversation);
+    seen.push({ tools: ctx.prompt.includes("Tool: Write"), result: hasResult });
     if (hasResult) return { answer: "Created hello.txt." };
     return { thinking: "I should use the Write tool.", answer: `I'll create it.\n\n${toolCallMarkup("Write", { file_path: join(work, "hello.txt"), content: "hello from ds2api" })}` };
   });
