@@ -122,6 +122,35 @@ describe("admin console in Chromium against the compiled binary", () => {
     await shot("02-accounts");
   }, 90_000);
 
+  test("accounts: bulk import, test all, disable/enable, delete with confirm", async () => {
+    await go("accounts");
+    await page.waitForSelector("#acc-table");
+    await page.fill("#acc-bulk-text", "bulk-one@example.com:pw-one\nbulk-two@example.com:pw-two");
+    await page.click("#acc-bulk-form button[type=submit]");
+    await page.locator('#acc-table tr:has-text("bulk-two@example.com")').waitFor();
+    expect(await textOf("#acc-total")).toBe("4 accounts");
+
+    // Only the demo account exists upstream in --simulate mode.
+    await page.click("#acc-test-all");
+    await page.waitForSelector("#acc-test-results .strong", { timeout: 30_000 });
+    expect(await textOf("#acc-test-results .strong")).toBe("Test results: 1 passed, 3 failed");
+    expect(await page.locator("#acc-test-results li.test-ok").count()).toBe(1);
+    expect(await textOf("#acc-test-results li.test-ok")).toContain(DEMO_ACCOUNT);
+
+    const one = page.locator('#acc-table tr:has-text("bulk-one@example.com")');
+    await one.locator('[data-action="disable"]').click();
+    await one.locator('[data-action="enable"]').waitFor();
+    expect(await one.locator(".badge").textContent()).toBe("Disabled");
+    await one.locator('[data-action="enable"]').click();
+    await one.locator('[data-action="disable"]').waitFor();
+
+    for (const id of ["bulk-one@example.com", "bulk-two@example.com"]) {
+      await page.locator(`#acc-table tr:has-text("${id}") [data-action="delete"]`).click();
+      await page.locator(`#acc-table tr:has-text("${id}")`).waitFor({ state: "detached" });
+    }
+    expect(await textOf("#acc-total")).toBe("2 accounts");
+  }, 90_000);
+
   test("dashboard: both accounts counted, queue figures polled live", async () => {
     await go("dashboard");
     await page.waitForFunction(() => document.querySelector('[data-stat="total"]')?.textContent === "2");
@@ -198,13 +227,30 @@ describe("admin console in Chromium against the compiled binary", () => {
     expect(await page.locator("#key-reveal").isHidden()).toBe(true);
   }, 60_000);
 
-  test("settings and import/export pages load their data", async () => {
+  test("settings: a changed limit is saved and read back", async () => {
     await go("settings");
     await page.waitForSelector("#settings-form");
     expect(Number(await page.inputValue("#set-account_max_inflight"))).toBeGreaterThan(0);
+    const next = Number(await page.inputValue("#set-cooldown_seconds")) + 7;
+    await page.fill("#set-cooldown_seconds", String(next));
+    await page.click("#set-save");
+    await page.waitForSelector(".toast-ok");
+    await page.reload();
+    await page.waitForSelector("#settings-form");
+    expect(Number(await page.inputValue("#set-cooldown_seconds"))).toBe(next);
     await shot("06-settings");
+  }, 30_000);
+
+  test("import/export: export downloads the config, import merges a pasted one", async () => {
     await go("transfer");
     await page.waitForSelector("#xfer-text");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#xfer-export")]);
+    const exported = JSON.parse(await Bun.file((await download.path())!).text()) as { accounts?: { email?: string }[] };
+    expect((exported.accounts ?? []).map((a) => a.email)).toContain(DEMO_ACCOUNT);
+    await page.waitForSelector(".reveal:not([hidden]) textarea");
+    await page.fill("#xfer-text", JSON.stringify({ keys: ["sk-imported-by-the-browser-test"] }));
+    await page.click("#xfer-import");
+    await page.waitForSelector('.toast-ok:has-text("Imported 1 keys")');
     await shot("07-transfer");
   }, 30_000);
 
