@@ -5,6 +5,8 @@ export class RouteMethods {
   constructor(routes: readonly { method: string; path: string }[]) {
     const byPath = new Map<string, Set<string>>();
     for (const r of routes) {
+      // Catch-all routes (the console's SPA fallback) do not make every path "exist" for other methods.
+      if (r.path.endsWith("*")) continue;
       const set = byPath.get(r.path) ?? new Set<string>();
       set.add(r.method.toUpperCase());
       byPath.set(r.path, set);

@@ -1,18 +1,14 @@
 /** Gemini routes: `POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}` (and `/v1/models/…`). */
 import { Elysia } from "elysia";
 import { promptForTurn } from "../../core/turn/execute-turn.ts";
-import { startTurn } from "../start-turn.ts";
+import { serveTurn } from "../serve-turn.ts";
 import { countTokens } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
-import { clientAbort, collectTurn } from "../collect-turn.ts";
 import { geminiErrorBody } from "../error-response.ts";
 import { HttpError } from "../http-error.ts";
-import { DeltaCoalescer } from "../streaming/delta-coalescer.ts";
-import { sseResponse } from "../streaming/sse-response.ts";
-import { awaitTurnHead, restOfTurn } from "../streaming/turn-head.ts";
-import { describeFailure, toHttpError } from "../turn-errors.ts";
+import { describeFailure } from "../turn-errors.ts";
 import { generateTurnRequest } from "./generate-request.ts";
 import { functionCallPart, generateContentBody, geminiFinishReason, newResponseId, responseChunk } from "./generate-response.ts";
 import { GenerateContentBody } from "./generate-schema.ts";
@@ -36,7 +32,7 @@ function requireContents(body: Record<string, unknown>): void {
 type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller; params: { rest: string } };
 
 export function generateRoutes(ctx: AppContext) {
-  const handler = async ({ body, request, caller, params }: Ctx) => {
+  const handler = ({ body, request, caller, params }: Ctx) => {
     const { model: modelName, action } = splitModelAction(params.rest);
     if (action === "countTokens") {
       const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
@@ -45,66 +41,33 @@ export function generateRoutes(ctx: AppContext) {
       return { totalTokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
     }
     requireContents(body);
-    const stream = action === "streamGenerateContent";
-    const turn = generateTurnRequest(ctx, modelName, body, stream, request, caller);
+    const streamAction = action === "streamGenerateContent";
+    // Without alt=sse the REST API streams a JSON array of responses; one element then carries everything.
+    const sse = streamAction && new URL(request.url).searchParams.get("alt") === "sse";
+    const turn = generateTurnRequest(ctx, modelName, body, sse, request, caller);
     const responseId = newResponseId();
     const model = turn.model.requested;
-    const abort = clientAbort(request);
-    const events = startTurn(ctx, turn, caller, abort.signal);
-    if (!stream || new URL(request.url).searchParams.get("alt") !== "sse") {
-      try {
-        const r = await collectTurn(events);
+    return serveTurn(ctx, request, caller, turn, {
+      json: (r) => {
         const full = generateContentBody({ responseId, model, text: r.text, reasoning: r.reasoning, toolCalls: r.toolCalls, finishReason: r.finishReason, usage: r.usage });
-        // Without alt=sse the REST API streams a JSON array of responses; one element carries everything.
-        return stream ? [full] : full;
-      } finally {
-        abort.dispose();
-      }
-    }
-    let head;
-    try {
-      head = await awaitTurnHead(events, ctx.streamHeadStartMs);
-    } catch (e) {
-      abort.dispose();
-      throw toHttpError(e);
-    }
-    return sseResponse(
-      async (sink, signal) => {
-        signal.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
+        return streamAction ? [full] : full;
+      },
+      keepAlive: (sink) => sink.comment("keep-alive"),
+      stream: (sink) => {
         const send = (parts: unknown[]) => sink.send(responseChunk({ responseId, model, parts }));
-        const coalescer = new DeltaCoalescer<"thought" | "text">((kind, text) => send([kind === "thought" ? { text, thought: true } : { text }]), ctx.coalescing);
-        try {
-          for await (const ev of restOfTurn(events, head)) {
-            switch (ev.type) {
-              case "reasoning":
-                coalescer.push("thought", ev.text);
-                break;
-              case "text":
-                coalescer.push("text", ev.text);
-                break;
-              case "tool_calls":
-                coalescer.flush();
-                send(ev.calls.map(functionCallPart));
-                break;
-              case "done":
-                coalescer.flush();
-                sink.send(responseChunk({ responseId, model, parts: [{ text: "" }], finishReason: geminiFinishReason(ev.finishReason), usage: ev.usage }));
-            }
-          }
-        } finally {
-          abort.dispose();
-        }
+        return {
+          start: () => {},
+          reasoning: (text) => send([{ text, thought: true }]),
+          text: (text) => send([{ text }]),
+          toolCalls: (calls) => send(calls.map(functionCallPart)),
+          done: (ev) => sink.send(responseChunk({ responseId, model, parts: [{ text: "" }], finishReason: geminiFinishReason(ev.finishReason), usage: ev.usage })),
+          error: (e) => {
+            const f = describeFailure(e);
+            sink.send(geminiErrorBody(f.status, f.message));
+          },
+        };
       },
-      {
-        request,
-        keepAliveMs: ctx.keepAliveMs,
-        keepAlive: (sink) => sink.comment("keep-alive"),
-        onError: (sink, e) => {
-          const f = describeFailure(e);
-          sink.send(geminiErrorBody(f.status, f.message));
-        },
-      },
-    );
+    });
   };
   return new Elysia({ name: "gemini-generate" })
     .use(businessAuth(ctx))

@@ -3,13 +3,9 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
-import { clientAbort, collectTurn } from "../collect-turn.ts";
 import { HttpError } from "../http-error.ts";
-import { startTurn } from "../start-turn.ts";
-import { DeltaCoalescer } from "../streaming/delta-coalescer.ts";
-import { sseResponse } from "../streaming/sse-response.ts";
-import { awaitTurnHead, restOfTurn } from "../streaming/turn-head.ts";
-import { describeFailure, toHttpError } from "../turn-errors.ts";
+import { describeFailure } from "../turn-errors.ts";
+import { serveTurn } from "../serve-turn.ts";
 import { ResponseStore } from "./response-store.ts";
 import { responsesTurnRequest } from "./responses-request.ts";
 import { incompleteReason, newResponseId, outputItems, responseObject, ResponsesStreamWriter, type ResponseFrame } from "./responses-output.ts";
@@ -34,7 +30,7 @@ type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller };
 export function responsesRoutes(ctx: AppContext) {
   const store = new ResponseStore(() => (Number(ctx.settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000);
 
-  const create = async ({ body, request, caller }: Ctx) => {
+  const create = ({ body, request, caller }: Ctx) => {
     let history: Record<string, unknown>[] = [];
     if (typeof body.previous_response_id === "string" && body.previous_response_id) {
       const prev = store.get(body.previous_response_id, caller.id);
@@ -48,67 +44,29 @@ export function responsesRoutes(ctx: AppContext) {
       model: turn.model.requested,
       echo: { instructions: body.instructions, tools: body.tools, tool_choice: body.tool_choice, previous_response_id: body.previous_response_id, metadata: body.metadata },
     };
-    const abort = clientAbort(request);
-    const events = startTurn(ctx, turn, caller, abort.signal);
-    if (!turn.stream) {
-      try {
-        const r = await collectTurn(events);
+    return serveTurn(ctx, request, caller, turn, {
+      json: (r) => {
         const incomplete = incompleteReason(r.finishReason);
         const response = responseObject(frame, { status: incomplete ? "incomplete" : "completed", output: outputItems(r), usage: r.usage, incomplete });
         store.put(frame.id, caller.id, response, conversation);
         return response;
-      } finally {
-        abort.dispose();
-      }
-    }
-    let head;
-    try {
-      head = await awaitTurnHead(events, ctx.streamHeadStartMs);
-    } catch (e) {
-      abort.dispose();
-      throw toHttpError(e);
-    }
-    let writer: ResponsesStreamWriter | undefined;
-    return sseResponse(
-      async (sink, signal) => {
-        signal.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
+      },
+      keepAlive: (sink) => sink.comment("keep-alive"),
+      stream: (sink) => {
         const w = new ResponsesStreamWriter(sink, frame);
-        writer = w;
-        w.start();
-        const coalescer = new DeltaCoalescer<"reasoning" | "text">((kind, text) => (kind === "reasoning" ? w.reasoning(text) : w.text(text)), ctx.coalescing);
-        try {
-          for await (const ev of restOfTurn(events, head)) {
-            switch (ev.type) {
-              case "reasoning":
-                coalescer.push("reasoning", ev.text);
-                break;
-              case "text":
-                coalescer.push("text", ev.text);
-                break;
-              case "tool_calls":
-                coalescer.flush();
-                w.toolCalls(ev.calls);
-                break;
-              case "done":
-                coalescer.flush();
-                store.put(frame.id, caller.id, w.finish(ev.finishReason, ev.usage), conversation);
-            }
-          }
-        } finally {
-          abort.dispose();
-        }
+        return {
+          start: () => w.start(),
+          reasoning: (text) => w.reasoning(text),
+          text: (text) => w.text(text),
+          toolCalls: (calls) => w.toolCalls(calls),
+          done: (ev) => store.put(frame.id, caller.id, w.finish(ev.finishReason, ev.usage), conversation),
+          error: (e) => {
+            const f = describeFailure(e);
+            store.put(frame.id, caller.id, w.fail(f.code, f.message), conversation);
+          },
+        };
       },
-      {
-        request,
-        keepAliveMs: ctx.keepAliveMs,
-        keepAlive: (sink) => sink.comment("keep-alive"),
-        onError: (sink, e) => {
-          const f = describeFailure(e);
-          const failed = (writer ?? new ResponsesStreamWriter(sink, frame)).fail(f.code, f.message);
-          store.put(frame.id, caller.id, failed, conversation);
-        },
-      },
-    );
+    });
   };
 
   const get = ({ params, caller }: { params: { id: string }; caller: Caller }) => {
