@@ -7,8 +7,9 @@ import {
 import { DeepSeekError } from "../src/upstream/deepseek/errors.ts";
 import type { DeepSeekEvent } from "../src/upstream/deepseek/events.ts";
 import { DeepSeekStreamParser } from "../src/upstream/deepseek/sse/parser.ts";
+import { FIXTURES_URL } from "./support/fixtures.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/upstream/", import.meta.url);
+const FIXTURES = new URL("upstream/", FIXTURES_URL);
 
 let sim: RunningSimulator;
 let client: DeepSeekClient;

@@ -1,5 +1,6 @@
-/** Loads /work/shared/fixtures/pow-vectors.json (beside the repo) for the PoW tests. */
+/** Loads the PoW golden vectors (tests/fixtures/pow-vectors.json, a copy of shared/fixtures) for the PoW tests. */
 import type { PowChallenge } from "../src/upstream/pow/types.ts";
+import { FIXTURES_URL } from "./support/fixtures.ts";
 
 export interface HashVector {
   input: string;
@@ -21,7 +22,7 @@ export interface SolveVector {
 }
 
 export const powVectors: { hash_vectors: HashVector[]; solve_vectors: SolveVector[] } = await Bun.file(
-  new URL("../../shared/fixtures/pow-vectors.json", import.meta.url),
+  new URL("pow-vectors.json", FIXTURES_URL),
 ).json();
 
 /** A full challenge object for a solve vector (signature and target_path are not part of the hash). */

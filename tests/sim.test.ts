@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PATHS, ReferencePowSolver, runSimCommand, SIM_ERRORS, splitReplayRounds, startSimulator, type RunningSimulator } from "../src/sim/index.ts";
 import { deepSeekHashV1, powMessage } from "../src/upstream/pow/reference-hash.ts";
 import type { PowChallenge } from "../src/upstream/pow/types.ts";
+import { FIXTURES_URL } from "./support/fixtures.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/upstream/", import.meta.url);
+const FIXTURES = new URL("upstream/", FIXTURES_URL);
 const solver = new ReferencePowSolver();
 
 let sim: RunningSimulator;

@@ -5,8 +5,9 @@
  */
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { FIXTURES_URL } from "./support/fixtures.ts";
 
-export const UPSTREAM_FIXTURES = fileURLToPath(new URL("../../shared/fixtures/upstream/", import.meta.url));
+export const UPSTREAM_FIXTURES = fileURLToPath(new URL("upstream/", FIXTURES_URL));
 
 export interface CapturedSample {
   name: string;

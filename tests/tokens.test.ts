@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { countTokens, estimateTokens, usageFor, warmTokenizer } from "../src/core/usage/index.ts";
+import { FIXTURES_URL } from "./support/fixtures.ts";
 
-const fixtures = new URL("../../shared/fixtures/upstream/compat/", import.meta.url);
+const fixtures = new URL("upstream/compat/", FIXTURES_URL);
 
 describe("estimateTokens (reference heuristic)", () => {
   test("matches the compat fixture cases", async () => {

@@ -9,6 +9,7 @@ import { parseToolCalls } from "../src/core/toolcalls/parse.ts";
 import { coerceToSchema } from "../src/core/toolcalls/schema.ts";
 import type { ParsedToolCall, ToolSpec } from "../src/core/toolcalls/types.ts";
 import { chunkings, runSieve, visibleText, callsOf } from "./toolcalls-helpers.ts";
+import { FIXTURES_URL } from "./support/fixtures.ts";
 
 const str = { type: "string" };
 const tool = (name: string, properties?: Record<string, unknown>): ToolSpec =>
@@ -423,7 +424,7 @@ describe("toolcalls.md §5 schema cases", () => {
 describe("compat fixtures", () => {
   for (const name of ["canonical_tool_call", "canonical_nested_param"]) {
     test(name, () => {
-      const base = new URL("../../shared/fixtures/upstream/compat/", import.meta.url);
+      const base = new URL("upstream/compat/", FIXTURES_URL);
       const fx = JSON.parse(readFileSync(new URL(`fixtures/toolcalls/${name}.json`, base), "utf8")) as { text: string; tool_names: string[] };
       const want = JSON.parse(readFileSync(new URL(`expected/toolcalls_${name}.json`, base), "utf8")) as {
         calls: Array<{ name: string; input: Record<string, unknown> }>;
