@@ -5,7 +5,9 @@ import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { Logger } from "./observability/logger.ts";
+import type { AdminJwt } from "./security/admin-jwt.ts";
 import type { AdminKey } from "./security/admin-key.ts";
+import type { LoginLimiter } from "./security/login-limiter.ts";
 import type { ApiKeyIndex } from "./security/api-key-index.ts";
 import type { Store } from "./store/store.ts";
 import type { Engine } from "./upstream/deepseek/engine.ts";
@@ -18,7 +20,11 @@ export interface AppContext {
   settings: LiveSettings;
   adminKey: AdminKey;
   /** Flipped by the server: ready once listening, draining during shutdown. */
-  state: { ready: boolean; draining: boolean };
+  state: { ready: boolean; draining: boolean; /** Loopback base URL of this server once listening. */ url?: string };
+  /** Admin JWTs (login, verify, guard, /metrics). */
+  adminJwt: AdminJwt;
+  /** Failed admin-credential attempts per client address (admin login, admin guard, /metrics). */
+  loginLimiter: LoginLimiter;
   engine: Engine;
   /** Backend + tool kit + settings for executing a turn. */
   turnDeps(): TurnDeps;

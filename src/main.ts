@@ -12,14 +12,6 @@ import { StoreError } from "./store/database.ts";
 import { VERSION } from "./version.ts";
 
 /** DS2API_SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may run on after SIGTERM/SIGINT (default 30). */
-function shutdownTimeoutSeconds(env: Record<string, string | undefined>): number {
-  const raw = env.DS2API_SHUTDOWN_TIMEOUT_SECONDS?.trim();
-  if (!raw) return 30;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < 0 || v > 3600) throw new OptionsError(`DS2API_SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds between 0 and 3600 (got ${JSON.stringify(raw)})`);
-  return v;
-}
-
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--version") || argv.includes("-v")) {
     process.stdout.write(`ds2api ${VERSION}\n`);
@@ -44,7 +36,6 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let options = resolveOptions(argv, process.env);
-  const graceSeconds = shutdownTimeoutSeconds(process.env);
   const logger = createLogger(options.logLevel);
   let stopSimulator: (() => Promise<void>) | undefined;
   if (options.simulate) {
@@ -79,9 +70,9 @@ async function main(argv: string[]): Promise<number> {
       process.exit(signal === "SIGINT" ? 130 : 143);
     }
     stopping = true;
-    logger.info(`${signal}: shutting down`, { drain_timeout_s: graceSeconds });
+    logger.info(`${signal}: shutting down`, { drain_timeout_s: options.shutdownTimeoutSeconds });
     running
-      .stop(graceSeconds * 1000)
+      .stop(options.shutdownTimeoutSeconds * 1000)
       .then(() => stopSimulator?.())
       .then(
         () => {

@@ -15,7 +15,9 @@ import type { ServerOptions } from "./config/options.ts";
 import type { AppContext } from "./context.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { AdminJwt } from "./security/admin-jwt.ts";
 import { AdminKey } from "./security/admin-key.ts";
+import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
@@ -85,6 +87,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     keepAliveMs: 5000,
     observers: [metrics],
     state: { ready: false, draining: false },
+    adminJwt: new AdminJwt(store, options.jwtSecret),
+    loginLimiter: new LoginLimiter(),
     clientAddress: new WeakMap(),
   };
   const app = createApp(ctx);
@@ -152,6 +156,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const port = server.port!;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  ctx.state.url = url;
   let stopping: Promise<void> | undefined;
   const drainAndStop = async (graceMs: number) => {
     ctx.state.draining = true;

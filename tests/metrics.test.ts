@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { metricsRoutes } from "../src/api/metrics-route.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { parseExposition, sumOf, type Exposition } from "./support/prometheus-parse.ts";
+import { LoginLimiter } from "../src/security/login-limiter.ts";
 
 const ADMIN = "e2e-admin"; // the stack's DS2API_ADMIN_KEY
 const MODEL = "deepseek-v4-flash";
@@ -64,7 +65,7 @@ describe("/metrics", () => {
   });
 
   test("repeated wrong keys from one address are locked out, like admin logins", async () => {
-    const route = metricsRoutes(stack.server.ctx, {}); // its own failure counter
+    const route = metricsRoutes({ ...stack.server.ctx, loginLimiter: new LoginLimiter() }); // its own failure counter
     const ask = (key: string) => route.handle(new Request("http://local/metrics", { headers: { authorization: `Bearer ${key}` } }));
     for (let i = 0; i < 5; i++) expect((await ask(`guess-${i}`)).status).toBe(401);
     const locked = await ask(ADMIN);
@@ -73,11 +74,11 @@ describe("/metrics", () => {
   });
 
   test("DS2API_METRICS_PUBLIC=true opens it without a key", async () => {
-    const route = metricsRoutes(stack.server.ctx, { DS2API_METRICS_PUBLIC: "true" });
+    const route = metricsRoutes({ ...stack.server.ctx, options: { ...stack.server.ctx.options, metricsPublic: true } });
     const r = await route.handle(new Request("http://local/metrics"));
     expect(r.status).toBe(200);
     expect(parseExposition(await r.text()).types.get("ds2api_turns_total")).toBe("counter");
-    const closed = metricsRoutes(stack.server.ctx, { DS2API_METRICS_PUBLIC: "false" });
+    const closed = metricsRoutes({ ...stack.server.ctx, options: { ...stack.server.ctx.options, metricsPublic: false } });
     expect((await closed.handle(new Request("http://local/metrics"))).status).toBe(401);
   });
 

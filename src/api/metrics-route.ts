@@ -7,13 +7,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
-import { AdminJwt } from "../security/admin-jwt.ts";
-import { LoginLimiter } from "../security/login-limiter.ts";
 import { errorResponse } from "./error-response.ts";
-
-export function metricsPublicFrom(env: Record<string, string | undefined>): boolean {
-  return /^(1|true|yes|on)$/i.test((env.DS2API_METRICS_PUBLIC ?? "").trim());
-}
 
 function bearer(request: Request): string | undefined {
   const m = /^\s*bearer\s+(.+?)\s*$/i.exec(request.headers.get("authorization") ?? "");
@@ -22,19 +16,19 @@ function bearer(request: Request): string | undefined {
 
 const UNAUTHORIZED = "metrics need Authorization: Bearer <admin key or admin JWT> (or DS2API_METRICS_PUBLIC=true)";
 
-export function metricsRoutes(ctx: AppContext, env: Record<string, string | undefined> = process.env) {
-  const isPublic = metricsPublicFrom(env);
+export function metricsRoutes(ctx: AppContext) {
+  const isPublic = ctx.options.metricsPublic;
   // The server registers its Metrics as a turn observer; an app built without one still answers (process series only).
   const metrics = ctx.observers.find((o): o is Metrics => o instanceof Metrics) ?? new Metrics();
-  const jwt = isPublic ? undefined : new AdminJwt(ctx.store, env.DS2API_JWT_SECRET?.trim() || undefined);
-  const limiter = new LoginLimiter();
+  const jwt = ctx.adminJwt;
+  const limiter = ctx.loginLimiter;
 
   const allowed = async (request: Request): Promise<Response | undefined> => {
     const address = ctx.clientAddress.get(request) ?? "unknown";
     const wait = limiter.retryAfterSeconds(address);
     if (wait > 0) return errorResponse("admin", 429, `too many failed attempts from this address; try again in ${wait} s`, undefined, { "retry-after": String(wait) });
     const token = bearer(request);
-    if (token && (ctx.adminKey.verify(token) || (token.split(".").length === 3 && (await jwt!.verify(token)).ok))) return undefined;
+    if (token && (ctx.adminKey.verify(token) || (token.split(".").length === 3 && (await jwt.verify(token)).ok))) return undefined;
     if (token) limiter.fail(address);
     return errorResponse("admin", 401, UNAUTHORIZED, undefined, { "www-authenticate": 'Bearer realm="ds2api metrics"' });
   };

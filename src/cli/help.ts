@@ -27,4 +27,7 @@ Other environment variables:
   DS2API_POW_WORKERS          proof-of-work worker threads (default CPU cores)
   DS2API_ALLOW_DIRECT_TOKEN   true: an unknown credential is used as a DeepSeek token (off by default)
   DS2API_MAX_BODY_MB          request body limit in MiB (default 100)
+  DS2API_JWT_SECRET           secret for admin console sessions (default: random, kept in the database)
+  DS2API_METRICS_PUBLIC       true: /metrics without the admin key (default false)
+  DS2API_SHUTDOWN_TIMEOUT_SECONDS  how long SIGTERM waits for in-flight streams (default 30)
 `;

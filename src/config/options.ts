@@ -20,6 +20,12 @@ export interface ServerOptions {
   globalMaxInflight?: number;
   powWorkers?: number;
   allowDirectToken: boolean;
+  /** HS256 secret for admin JWTs (DS2API_JWT_SECRET); a random per-installation secret otherwise. */
+  jwtSecret?: string;
+  /** Serve /metrics without the admin key (DS2API_METRICS_PUBLIC). */
+  metricsPublic: boolean;
+  /** How long a shutdown lets in-flight streams finish (DS2API_SHUTDOWN_TIMEOUT_SECONDS). */
+  shutdownTimeoutSeconds: number;
   logLevel: LogLevel;
   maxBodyBytes: number;
   simulate: boolean;
@@ -43,6 +49,13 @@ function intFrom(name: string, raw: string | undefined, min: number, max: number
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new OptionsError(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`);
   }
+  return v;
+}
+
+function secondsFrom(name: string, raw: string | undefined, max: number): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const v = Number(raw.trim());
+  if (!Number.isFinite(v) || v < 0 || v > max) throw new OptionsError(`${name} must be a number of seconds between 0 and ${max} (got ${JSON.stringify(raw)})`);
   return v;
 }
 
@@ -102,6 +115,9 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     globalMaxInflight: intFrom("DS2API_GLOBAL_MAX_INFLIGHT", env.DS2API_GLOBAL_MAX_INFLIGHT, 0, 200000),
     powWorkers: intFrom("DS2API_POW_WORKERS", env.DS2API_POW_WORKERS, 1, 256),
     allowDirectToken: boolFrom(env.DS2API_ALLOW_DIRECT_TOKEN),
+    jwtSecret: env.DS2API_JWT_SECRET?.trim() || undefined,
+    metricsPublic: boolFrom(env.DS2API_METRICS_PUBLIC),
+    shutdownTimeoutSeconds: secondsFrom("DS2API_SHUTDOWN_TIMEOUT_SECONDS", env.DS2API_SHUTDOWN_TIMEOUT_SECONDS, 3600) ?? 30,
     logLevel: parseLogLevel(values.logLevel ?? env.LOG_LEVEL),
     maxBodyBytes: maxBodyMb * 1024 * 1024,
     simulate,

@@ -5,9 +5,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { badRequest } from "../http-error.ts";
-import { AdminJwt } from "../../security/admin-jwt.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
-import { LoginLimiter } from "../../security/login-limiter.ts";
 import { accountTestRoutes } from "./account-test.ts";
 import { accountsRoutes } from "./accounts-routes.ts";
 import type { AdminDeps } from "./admin-deps.ts";
@@ -26,8 +24,8 @@ export function adminRoutes(ctx: AppContext) {
   ctx.engine.upstreamErrorListeners.push((kind, account, message) => errors.add(kind, account, message));
   const d: AdminDeps = {
     ctx,
-    jwt: new AdminJwt(ctx.store, process.env.DS2API_JWT_SECRET?.trim() || undefined),
-    limiter: new LoginLimiter(),
+    jwt: ctx.adminJwt,
+    limiter: ctx.loginLimiter,
     usage: keyUsageTracker(ctx),
     errors,
     actors: new WeakMap(),

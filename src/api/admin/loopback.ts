@@ -6,19 +6,9 @@
 import type { AppContext } from "../../context.ts";
 import { badRequest } from "../http-error.ts";
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
-export function ownBaseUrl(ctx: AppContext, request: Request): string {
-  const known = (ctx.state as { url?: string }).url;
-  if (known) return known;
-  const { host, port } = ctx.options;
-  if (port > 0) {
-    const h = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-    return `http://${h}:${port}`;
-  }
-  const u = new URL(request.url);
-  if (LOOPBACK_HOSTS.has(u.hostname)) return `${u.protocol}//${u.host}`;
-  throw badRequest("cannot tell this server's own address (listening on port 0); call the admin API through 127.0.0.1");
+export function ownBaseUrl(ctx: AppContext): string {
+  if (!ctx.state.url) throw badRequest("the server is not listening yet");
+  return ctx.state.url;
 }
 
 /** The first configured API key, or the given one (which must be configured). */

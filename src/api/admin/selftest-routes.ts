@@ -60,7 +60,7 @@ export function selfTestRoutes(d: AdminDeps) {
         "/test",
         async ({ body, request }) => {
           const key = pickApiKey(d.ctx, body?.api_key);
-          const url = `${ownBaseUrl(d.ctx, request)}/v1/chat/completions`;
+          const url = `${ownBaseUrl(d.ctx)}/v1/chat/completions`;
           try {
             const res = await fetch(url, {
               method: "POST",
@@ -91,7 +91,7 @@ export function selfTestRoutes(d: AdminDeps) {
         async ({ body, request }) => {
           const key = pickApiKey(d.ctx, body.api_key);
           const r = surfaceRequest(body, key);
-          const res = await fetch(`${ownBaseUrl(d.ctx, request)}${r.path}`, {
+          const res = await fetch(`${ownBaseUrl(d.ctx)}${r.path}`, {
             method: "POST",
             headers: { "content-type": "application/json", ...r.headers },
             body: JSON.stringify(r.body),
