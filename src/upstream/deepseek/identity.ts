@@ -24,8 +24,8 @@ export const DEFAULT_CLIENT_IDENTITY: Readonly<ClientIdentity> = Object.freeze({
   deviceId: "deepseek_to_api",
 });
 
-/** The setting an operator changes when DeepSeek refuses the identity (named in client_version errors). */
-export const IDENTITY_VERSION_SETTING = "deepseek.client_identity.version";
+/** The setting an operator changes when DeepSeek refuses the identity (named in client_version errors): where to change it: admin console → Settings → client identity, or `client_identity.version` in config.json. */
+export const IDENTITY_VERSION_SETTING = "client_identity.version (admin Settings or config.json)";
 
 export const DEFAULT_BASE_URL = "https://chat.deepseek.com";
 
