@@ -5,6 +5,7 @@ import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { Logger } from "./observability/logger.ts";
+import type { UpstreamHealth } from "./observability/upstream-health.ts";
 import type { AdminJwt } from "./security/admin-jwt.ts";
 import type { AdminKey } from "./security/admin-key.ts";
 import type { LoginLimiter } from "./security/login-limiter.ts";
@@ -33,6 +34,8 @@ export interface AppContext {
   coalescing: CoalescerOptions;
   /** Interval of SSE keep-alive frames (comments / Anthropic pings). */
   keepAliveMs: number;
+  /** Protocol-change / client-version signs from DeepSeek (shown on /readyz). */
+  upstreamHealth: UpstreamHealth;
   /** Told how every business turn ended (usage counters, metrics). */
   observers: TurnObserver[];
   /** The client address of each in-flight request (set by the server wrapper). */

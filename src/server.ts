@@ -14,6 +14,7 @@ import { LiveSettings } from "./config/live-settings.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { AppContext } from "./context.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { UpstreamHealth } from "./observability/upstream-health.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { AdminJwt } from "./security/admin-jwt.ts";
 import { AdminKey } from "./security/admin-key.ts";
@@ -66,7 +67,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
   const engine = new Engine({ options, store, settings, logger, ...overrides });
-  engine.upstreamErrorListeners.push(metrics.upstreamError);
+  const upstreamHealth = new UpstreamHealth();
+  engine.upstreamErrorListeners.push(metrics.upstreamError, upstreamHealth.onUpstreamError);
   engine.warmup();
   const ctx: AppContext = {
     options,
@@ -85,7 +87,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     streamHeadStartMs: 1500,
     coalescing: { minChars: 16, maxWaitMs: 10 },
     keepAliveMs: 5000,
-    observers: [metrics],
+    upstreamHealth,
+    observers: [metrics, upstreamHealth],
     state: { ready: false, draining: false },
     adminJwt: new AdminJwt(store, options.jwtSecret),
     loginLimiter: new LoginLimiter(),

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { SIM_ERRORS } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 
 let stack: Stack;
@@ -215,6 +216,27 @@ describe("long conversations go as DS2API_HISTORY.txt", () => {
       stack.server.ctx.store.settings.delete("section.current_input_file");
       stack.server.ctx.settings.invalidate();
     }
+    await expectPoolIdle();
+  });
+});
+
+describe("protocol changes are loud", () => {
+  test("CLIENT_VERSION_TOO_LOW: a clear error naming the setting, a log line, and /readyz reports it until a turn succeeds", async () => {
+    stack.sim.state.injectError("/api/v0/chat/create_pow_challenge", SIM_ERRORS.clientVersionTooLow, { times: 5 });
+    const err = await ask("version gate").catch((e) => e);
+    expect(err.status).toBe(502);
+    expect(err.message).toContain("client_identity.version");
+    expect(stack.logs.some((l) => l.includes("upstream error") && l.includes("client_version"))).toBe(true);
+    const ready = await (await fetch(`${stack.url}/readyz`)).json();
+    expect(ready.status).toBe("ready");
+    expect(ready.upstream_problem.kind).toBe("client_version");
+    stack.sim.state.clearScripts();
+    for (const a of stack.server.ctx.store.accounts.list()) pool().markHealthy(a.identifier);
+    // once DeepSeek accepts us again the warning clears
+    let ok = false;
+    for (let i = 0; i < 5 && !ok; i++) ok = await ask("again").then(() => true, () => false);
+    expect(ok).toBe(true);
+    expect((await (await fetch(`${stack.url}/readyz`)).json()).upstream_problem).toBeUndefined();
     await expectPoolIdle();
   });
 });

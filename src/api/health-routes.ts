@@ -30,13 +30,15 @@ export function healthRoutes(ctx: AppContext) {
         in_flight: pool.inUse,
         waiting: pool.waiting,
       };
+      const problem = ctx.upstreamHealth.problem;
+      const upstream = problem ? { upstream_problem: { kind: problem.kind, message: problem.message, since: new Date(problem.at).toISOString() } } : {};
       // Plain readiness stays 200 so the admin console is reachable; strict mode wants an account that can serve.
       const strict = query.strict === "1" || query.strict === "true";
       if (strict && pool.usableNow === 0) {
         set.status = 503;
-        return { status: "no_usable_accounts", capacity };
+        return { status: "no_usable_accounts", capacity, ...upstream };
       }
-      return { status: "ready", capacity };
+      return { status: "ready", capacity, ...upstream };
     })
     .get("/", () => new Response(WELCOME, { headers: { "content-type": "text/html; charset=utf-8" } }));
 }

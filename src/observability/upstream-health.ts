@@ -1,0 +1,26 @@
+/**
+ * Signs that DeepSeek changed its protocol or refuses our client identity (client_version / protocol errors).
+ * They are not per-account trouble, so they are kept here and shown on /readyz and in the admin console until
+ * a turn succeeds again; the log line comes from the backend.
+ */
+import type { TurnObserver, TurnOutcomeInfo } from "../api/start-turn.ts";
+
+export interface UpstreamProblem {
+  kind: string;
+  message: string;
+  at: number;
+}
+
+const PROTOCOL_KINDS = new Set(["client_version", "protocol"]);
+
+export class UpstreamHealth implements TurnObserver {
+  problem: UpstreamProblem | undefined;
+
+  readonly onUpstreamError = (kind: string, _account: string | undefined, message: string): void => {
+    if (PROTOCOL_KINDS.has(kind)) this.problem = { kind, message, at: Date.now() };
+  };
+
+  turnEnded(info: TurnOutcomeInfo): void {
+    if (info.finishReason) this.problem = undefined;
+  }
+}
