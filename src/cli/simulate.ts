@@ -4,6 +4,7 @@
  * --db / DS2API_DB_PATH names a file.
  */
 import type { ServerOptions } from "../config/options.ts";
+import { THINKING_INSTRUCTION_MARKER } from "../core/prompt/thinking-injection.ts";
 import { startSimulator } from "../sim/index.ts";
 
 export const DEMO_API_KEY = "sk-ds2api-demo";
@@ -12,11 +13,15 @@ const DEMO_ACCOUNT = { email: "demo@ds2api.local", password: "demo-password" };
 export async function prepareSimulation(options: ServerOptions, dbExplicit: boolean): Promise<{ options: ServerOptions; stop(): Promise<void> }> {
   // A real (but small) proof of work keeps the whole path honest while staying instant.
   const sim = await startSimulator({ powDifficulty: 20000, accounts: [DEMO_ACCOUNT] });
-  sim.state.setDefaultReply((ctx) => ({
-    thinking: `The user wrote: "${ctx.lastUserText.slice(0, 200)}". This is the ds2api simulator, so I will answer with a demo reply.`,
-    answer: `Hello from the ds2api simulator! You said: ${ctx.lastUserText.slice(0, 500)}\n\nConnect real DeepSeek accounts in the admin console to get real answers.`,
-    tokenDelayMs: 15,
-  }));
+  sim.state.setDefaultReply((ctx) => {
+    // Show what the user typed, without the thinking-effort instruction ds2api appends for reasoning models.
+    const said = ctx.lastUserText.split(THINKING_INSTRUCTION_MARKER)[0]!.trim().slice(0, 500);
+    return {
+      thinking: `The user wrote: "${said.slice(0, 200)}". This is the ds2api simulator, so I will answer with a demo reply.`,
+      answer: `Hello from the ds2api simulator! You said: ${said}\n\nConnect real DeepSeek accounts in the admin console to get real answers.`,
+      tokenDelayMs: 15,
+    };
+  });
   return {
     options: {
       ...options,

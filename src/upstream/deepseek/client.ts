@@ -240,7 +240,7 @@ export class DeepSeekClient {
       data = await this.jsonCall(DS_PATHS.login, { body, signal, secrets: [password, input.password] });
     } catch (e) {
       // A refused login means the credentials are unusable: report it as auth.
-      if (e instanceof DeepSeekError && e.kind === "business") throw new DeepSeekError("auth", `login failed: ${e.message}`, { code: e.code, httpStatus: e.httpStatus, path: e.path });
+      if (e instanceof DeepSeekError && e.kind === "business") throw new DeepSeekError("auth", e.message, { code: e.code, httpStatus: e.httpStatus, path: e.path });
       throw e;
     }
     const user = isObj(data) && isObj(data.user) ? data.user : isObj(data) ? data : {};
