@@ -62,7 +62,7 @@ describe("ds2api config.json parsing", () => {
       [{ accounts: {} }, /accounts must be an array/],
       [{ runtime: { account_max_inflight: 999 } }, /account_max_inflight must be an integer between 1 and 256/],
       [{ runtime: { account_max_inflight: 4, global_max_inflight: 2 } }, /global_max_inflight must be ≥/],
-      [{ proxies: [{ type: "http", host: "h", port: 1 }] }, /socks5/],
+      [{ proxies: [{ type: "ftp", host: "h", port: 1 }] }, /must be one of http, https, socks5, socks5h/],
       [{ accounts: [{ email: "a@b.c", password: "x", proxy_id: "nope" }] }, /unknown proxy_id/],
       [{ auto_delete: { mode: "sometimes" } }, /auto_delete.mode/],
       [{ api_keys: [{ key: 5 }, { name: "x" }] }, /api_keys\[1\].key/],

@@ -27,10 +27,17 @@ export interface ConfigAccount {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * Proxy kinds an account may use. The Go ds2api takes socks5/socks5h only; http and https (HTTP CONNECT
+ * proxies, plain or over TLS) are accepted here too.
+ */
+export const PROXY_TYPES = ["http", "https", "socks5", "socks5h"] as const;
+export type ProxyType = (typeof PROXY_TYPES)[number];
+
 export interface ConfigProxy {
   id: string;
   name: string;
-  type: "socks5" | "socks5h";
+  type: ProxyType;
   host: string;
   port: number;
   username?: string;
@@ -181,6 +188,36 @@ function parseAccounts(raw: unknown, problems: string[], warnings: string[]): Co
   return [...out.values()];
 }
 
+/**
+ * Validate one proxy entry (config file or admin API): type, host, port 1-65535, optional id/name/username/password.
+ * Problems are pushed with `path` as prefix; undefined is returned when the entry is unusable.
+ */
+export function parseProxyEntry(item: Record<string, unknown>, path: string, problems: string[]): ConfigProxy | undefined {
+  const before = problems.length;
+  const type = String(item.type ?? "").trim().toLowerCase();
+  if (!(PROXY_TYPES as readonly string[]).includes(type)) problems.push(`${path}.type must be one of ${PROXY_TYPES.join(", ")}`);
+  const host = optString(item.host, `${path}.host`, problems);
+  if (!host) problems.push(`${path}.host is required`);
+  else if (/[\s/@]/.test(host)) problems.push(`${path}.host must be a bare host name or IP address`);
+  const port = typeof item.port === "string" && item.port.trim() !== "" ? Number(item.port) : item.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) problems.push(`${path}.port must be an integer 1-65535`);
+  const username = optString(item.username, `${path}.username`, problems);
+  const id = optString(item.id, `${path}.id`, problems);
+  const name = optString(item.name, `${path}.name`, problems);
+  if (item.password !== undefined && item.password !== null && typeof item.password !== "string") problems.push(`${path}.password must be a string`);
+  if (problems.length > before || !host || typeof port !== "number") return undefined;
+  const proxyType = type as ProxyType;
+  return {
+    id: id ?? defaultProxyId(proxyType, host, port, username ?? ""),
+    name: name ?? `${host}:${port}`,
+    type: proxyType,
+    host,
+    port,
+    username,
+    password: typeof item.password === "string" && item.password !== "" ? item.password : undefined,
+  };
+}
+
 function parseProxies(raw: unknown, problems: string[]): ConfigProxy[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) {
@@ -192,25 +229,11 @@ function parseProxies(raw: unknown, problems: string[]): ConfigProxy[] | undefin
   raw.forEach((item, i) => {
     const p = `proxies[${i}]`;
     if (!isObject(item)) return problems.push(`${p} must be an object`);
-    const type = String(item.type ?? "").trim().toLowerCase();
-    if (type !== "socks5" && type !== "socks5h") return problems.push(`${p}.type must be "socks5" or "socks5h"`);
-    const host = optString(item.host, `${p}.host`, problems);
-    if (!host) return problems.push(`${p}.host is required`);
-    const port = Number(item.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) return problems.push(`${p}.port must be an integer 1-65535`);
-    const username = optString(item.username, `${p}.username`, problems);
-    const id = optString(item.id, `${p}.id`, problems) ?? defaultProxyId(type, host, port, username ?? "");
-    if (ids.has(id)) return problems.push(`${p}.id ${JSON.stringify(id)} is not unique`);
-    ids.add(id);
-    out.push({
-      id,
-      name: optString(item.name, `${p}.name`, problems) ?? `${host}:${port}`,
-      type,
-      host,
-      port,
-      username,
-      password: typeof item.password === "string" && item.password !== "" ? item.password : undefined,
-    });
+    const proxy = parseProxyEntry(item, p, problems);
+    if (!proxy) return;
+    if (ids.has(proxy.id)) return problems.push(`${p}.id ${JSON.stringify(proxy.id)} is not unique`);
+    ids.add(proxy.id);
+    out.push(proxy);
   });
   return out;
 }

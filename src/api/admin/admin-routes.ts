@@ -13,6 +13,7 @@ import { authenticateAdmin } from "./admin-guard.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
+import { proxiesRoutes } from "./proxies-routes.ts";
 import { RecentErrors } from "./recent-errors.ts";
 import { selfTestRoutes } from "./selftest-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
@@ -43,6 +44,7 @@ export function adminRoutes(ctx: AppContext) {
     .use(keysRoutes(d))
     .use(accountTestRoutes(d))
     .use(accountsRoutes(d))
+    .use(proxiesRoutes(d))
     .use(settingsRoutes(d))
     .use(statusRoutes(d))
     .use(selfTestRoutes(d));

@@ -15,7 +15,8 @@ import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 
 export interface DeepSeekBackendDeps {
-  client: () => DeepSeekClient;
+  /** The web client for an account (its proxy); no account = direct-token mode, no proxy. */
+  client: (account?: string) => DeepSeekClient;
   pool: AccountPool;
   logger: Logger;
   /** Observers (metrics, admin "recent errors"). */
@@ -109,7 +110,7 @@ export class DeepSeekBackend implements TurnBackend {
     lease: Lease | undefined,
     signal: AbortSignal,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
-    const client = this.deps.client();
+    const client = this.deps.client(lease?.identifier);
     let visible = false;
     let relogged = false;
     let run: CompletionRun | undefined;

@@ -2,6 +2,8 @@
  * The DeepSeek engine of a running server: PoW worker pool, web client (rebuilt when the client identity
  * setting changes), token manager, account pool and the turn backend. One per process.
  */
+import { SETTING_KEYS } from "../../config/config-sync.ts";
+import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -16,6 +18,8 @@ import { DeepSeekBackend } from "./backend.ts";
 import { DeepSeekClient, type DeepSeekClientOptions } from "./client.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { ClientIdentity } from "./identity.ts";
+import { missingProxyFetch, ProxyRouter } from "../proxy/proxy-router.ts";
+import { proxyFingerprint } from "../proxy/proxy-spec.ts";
 
 export interface EngineDeps {
   options: ServerOptions;
@@ -50,7 +54,10 @@ export class Engine {
   readonly tokens: TokenManager;
   readonly pool: AccountPool;
   readonly backend: DeepSeekBackend;
-  private cachedClient?: { key: string; client: DeepSeekClient };
+  /** Fetches through the accounts' proxies (SOCKS bridges started on first use). */
+  readonly proxies = new ProxyRouter();
+  /** One client per route ("" = direct, else the proxy id), rebuilt when the identity or the proxy's settings change. */
+  private readonly clients = new Map<string, { key: string; client: DeepSeekClient }>();
 
   constructor(private readonly deps: EngineDeps) {
     if (deps.pow) this.pow = deps.pow;
@@ -61,7 +68,7 @@ export class Engine {
     this.tokens = new TokenManager(deps.store, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
     this.pool = new AccountPool(deps.store, this.tokens, () => this.poolSettings());
     this.backend = new DeepSeekBackend({
-      client: () => this.client(),
+      client: (account) => this.client(account),
       pool: this.pool,
       logger: deps.logger,
       onUpstreamError: (kind, account, message) => {
@@ -89,21 +96,29 @@ export class Engine {
     });
   }
 
-  client(): DeepSeekClient {
+  /**
+   * The web client for `accountId`: through the account's proxy when it has one, direct otherwise (and for
+   * direct-token callers, who pass no account). An account bound to a proxy that no longer exists gets a
+   * client that fails rather than one that silently connects directly.
+   */
+  client(accountId?: string): DeepSeekClient {
     const identity = identityFrom(this.deps.settings.section<Record<string, unknown>>("client_identity"));
-    const key = JSON.stringify(identity);
-    if (this.cachedClient?.key !== key) {
-      this.cachedClient = {
-        key,
-        client: new DeepSeekClient({ baseUrl: this.deps.options.deepseekBaseUrl, identity, pow: this.pow, ...this.deps.clientOptions }),
-      };
-    }
-    return this.cachedClient.client;
+    const identityKey = JSON.stringify(identity);
+    const proxyId = accountId ? this.deps.store.accounts.get(accountId)?.proxyId : undefined;
+    const proxy = proxyId ? this.deps.store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies)?.find((p) => p.id === proxyId) : undefined;
+    const route = proxyId ?? "";
+    const key = proxy ? `${identityKey}\n${proxyFingerprint(proxy)}` : proxyId ? `${identityKey}\nmissing` : identityKey;
+    const cached = this.clients.get(route);
+    if (cached?.key === key) return cached.client;
+    const fetchImpl = proxy ? this.proxies.fetchFor(proxy) : proxyId ? missingProxyFetch(proxyId) : this.deps.clientOptions?.fetch;
+    const client = new DeepSeekClient({ baseUrl: this.deps.options.deepseekBaseUrl, identity, pow: this.pow, ...this.deps.clientOptions, fetch: fetchImpl });
+    this.clients.set(route, { key, client });
+    return client;
   }
 
   private async login(account: { identifier: string; email?: string; mobile?: string; password?: string }): Promise<string> {
     try {
-      const { token } = await this.client().login({ email: account.email, mobile: account.mobile, password: account.password ?? "" });
+      const { token } = await this.client(account.identifier).login({ email: account.email, mobile: account.mobile, password: account.password ?? "" });
       return token;
     } catch (e) {
       const rejected = e instanceof DeepSeekError && (e.kind === "auth" || e.kind === "business");
@@ -113,6 +128,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.pool.close();
+    this.proxies.close();
     await this.powPool?.close();
   }
 }
