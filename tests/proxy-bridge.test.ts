@@ -276,3 +276,32 @@ describe("proxied fetch and the router", () => {
     expect(deadHttp.message).not.toContain(PASSWORD);
   });
 });
+
+describe("proxies in config.json", () => {
+  test("http/https/socks5/socks5h are accepted, anything else is not; ids default to proxy_ + SHA-1 prefix and must be unique", async () => {
+    const { parseDs2ApiConfig, ConfigError } = await import("../src/config/ds2api-config.ts");
+    const { createHash } = await import("node:crypto");
+    const { config } = parseDs2ApiConfig({
+      proxies: [
+        { type: "HTTP", host: "a.example", port: "3128", username: "u" },
+        { type: "https", host: "b.example", port: 443, password: "pw" },
+        { type: "socks5", host: "10.0.0.1", port: 1080 },
+        { id: "mine", type: "socks5h", host: "c.example", port: 1081, name: "C" },
+      ],
+    });
+    const proxies = config.proxies!;
+    expect(proxies.map((p) => p.type)).toEqual(["http", "https", "socks5", "socks5h"]);
+    expect(proxies[0]!.port).toBe(3128);
+    expect(proxies[0]!.id).toBe(`proxy_${createHash("sha1").update("http|a.example|3128|u").digest("hex").slice(0, 12)}`);
+    expect(proxies[0]!.name).toBe("a.example:3128");
+    expect(proxies[3]).toEqual({ id: "mine", name: "C", type: "socks5h", host: "c.example", port: 1081, username: undefined, password: undefined });
+    for (const bad of [
+      [{ type: "socks4", host: "h", port: 1 }],
+      [{ type: "http", host: "user:pw@h", port: 1 }],
+      [{ type: "http", host: "h", port: 1.5 }],
+      [{ id: "x", type: "http", host: "h", port: 1 }, { id: "x", type: "http", host: "g", port: 2 }],
+    ]) {
+      expect(() => parseDs2ApiConfig({ proxies: bad })).toThrow(ConfigError);
+    }
+  });
+});

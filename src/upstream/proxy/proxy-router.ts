@@ -5,15 +5,20 @@
  */
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import { describeProxy, httpProxyUrl, isSocksProxy, proxyFingerprint, scrubProxySecrets } from "./proxy-spec.ts";
-import { startSocksBridge, type SocksBridge, type SocksBridgeOptions } from "./socks-bridge.ts";
+import { BRIDGE_ERROR_HEADER, startSocksBridge, type SocksBridge, type SocksBridgeOptions } from "./socks-bridge.ts";
 
 export type FetchFn = typeof fetch;
 
-/** A fetch that sends every request through `proxyUrl`, rethrowing failures with credentials scrubbed. */
+/**
+ * A fetch that sends every request through `proxyUrl`, rethrowing failures with credentials scrubbed. A SOCKS
+ * bridge's own 502 (it could not reach the target through the proxy) becomes a thrown network error too, so
+ * callers see a connection failure naming the proxy rather than an upstream HTTP 502.
+ */
 export function fetchVia(proxyUrl: () => string, proxy: ConfigProxy): FetchFn {
   const fn = async (input: string | URL | Request, init?: RequestInit) => {
+    let res: Response;
     try {
-      return await fetch(input, { ...init, proxy: proxyUrl() } as RequestInit);
+      res = await fetch(input, { ...init, proxy: proxyUrl() } as RequestInit);
     } catch (e) {
       if (e instanceof Error && e.name === "AbortError") throw e;
       const raw = e instanceof Error ? e.message : String(e);
@@ -21,6 +26,12 @@ export function fetchVia(proxyUrl: () => string, proxy: ConfigProxy): FetchFn {
       err.name = e instanceof Error ? e.name : "Error";
       throw err;
     }
+    const bridgeError = res.status === 502 ? res.headers.get(BRIDGE_ERROR_HEADER) : null;
+    if (bridgeError !== null) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(scrubProxySecrets(bridgeError, proxy));
+    }
+    return res;
   };
   return Object.assign(fn, { preconnect: () => {} }) as unknown as FetchFn;
 }

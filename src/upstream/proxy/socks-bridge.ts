@@ -34,6 +34,8 @@ export interface SocksBridgeOptions {
 }
 
 const BRIDGE_USER = "ds2api";
+/** Set on the bridge's own 502 so the fetch wrapper can turn it into a network error naming the cause. */
+export const BRIDGE_ERROR_HEADER = "X-Ds2api-Proxy-Error";
 const CONNECTED = Buffer.from("HTTP/1.1 200 Connection Established\r\n\r\n");
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -95,7 +97,8 @@ export function startSocksBridge(proxy: ConfigProxy, opts: SocksBridgeOptions = 
         dialed = await dialSocks5(proxy, req.host, req.port, { timeoutMs: opts.dialTimeoutMs });
       } catch (e) {
         stats.dialFailures++;
-        if (!clientClosed) refuse(client, 502, "Bad Gateway", (e as Error).message);
+        const message = (e as Error).message.replace(/[^\x20-\x7e]/g, " ");
+        if (!clientClosed) refuse(client, 502, "Bad Gateway", message, `${BRIDGE_ERROR_HEADER}: ${message}\r\n`);
         return;
       }
       const upstream = dialed.socket;
