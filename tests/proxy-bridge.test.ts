@@ -252,6 +252,11 @@ describe("proxied fetch and the router", () => {
     router.fetchFor({ ...p, username: "someone" });
     expect(router.bridgeOf("p1")).not.toBe(first);
     expect(proxyFingerprint(p)).not.toBe(proxyFingerprint({ ...p, password: "x" }));
+    // A fetch made before its bridge was retired (proxy deleted, re-added unchanged) starts a new one.
+    const kept = router.fetchFor(p);
+    router.retain(new Set());
+    expect(router.bridgeOf("p1")).toBeUndefined();
+    expect(await (await kept(`http://127.0.0.1:${target.port}/again`)).text()).toBe("GET /again ");
     const port = router.bridgeOf("p1")!.port;
     router.close();
     const refused = await fetch(`http://127.0.0.1:${port}/`).catch((e) => e);

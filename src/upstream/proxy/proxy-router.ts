@@ -56,8 +56,12 @@ export class ProxyRouter {
       const url = httpProxyUrl(proxy);
       return fetchVia(() => url, proxy);
     }
-    const bridge = this.bridge(proxy);
-    return fetchVia(() => bridge.url, proxy);
+    // Re-resolved when the bridge was stopped meanwhile (proxy deleted, then added again with the same settings).
+    let bridge = this.bridge(proxy);
+    return fetchVia(() => {
+      if (this.bridges.get(proxy.id)?.bridge !== bridge) bridge = this.bridge(proxy);
+      return bridge.url;
+    }, proxy);
   }
 
   /** The running bridge of a SOCKS proxy (undefined until first used). */
