@@ -1,11 +1,18 @@
 /**
  * PoW worst case: difficulty 144000, answer 143999 (the whole range is scanned).
  *   bun run bench/pow.ts [--runs N] [--workers N]
- * Prints min / median ms and hashes/s for one in-process kernel and for the worker pool.
+ * Prints min / median ms and hashes/s for one in-process kernel of each flavour (scalar, SIMD; * marks the default
+ * the workers use) and for the worker pool.
  * Targets on a 2-core machine: ≤ 55 ms single kernel, ≤ 35 ms pool.
  */
 import { powPrefixBytes } from "../src/upstream/pow/challenge.ts";
-import { PowKernel, targetLanes } from "../src/upstream/pow/kernel.ts";
+import {
+  PowKernel,
+  defaultPowKernelFlavor,
+  powKernelScalarModule,
+  powKernelSimdModule,
+  targetLanes,
+} from "../src/upstream/pow/kernel.ts";
 import { PowPool } from "../src/upstream/pow/pool.ts";
 import { deepSeekHashV1, powMessage } from "../src/upstream/pow/reference-hash.ts";
 import type { PowChallenge } from "../src/upstream/pow/types.ts";
@@ -44,9 +51,9 @@ function report(label: string, times: number[]): void {
   );
 }
 
-// One kernel on this thread (what each worker runs).
-{
-  const kernel = new PowKernel();
+// One kernel on this thread, each flavour (workers run the default one).
+function benchSingle(label: string, module: WebAssembly.Module): void {
+  const kernel = new PowKernel(module);
   warmupKernel(kernel);
   const prefix = powPrefixBytes(challenge);
   const target = targetLanes(challenge.challenge);
@@ -60,8 +67,14 @@ function report(label: string, times: number[]): void {
     times.push(performance.now() - t0);
     if (answer !== ANSWER) throw new Error(`kernel returned ${answer}`);
   }
-  report("single kernel", times);
+  report(label, times);
 }
+
+const flavor = defaultPowKernelFlavor();
+benchSingle(`single scalar${flavor === "scalar" ? " *" : ""}`, powKernelScalarModule());
+const simd = powKernelSimdModule();
+if (simd) benchSingle(`single simd${flavor === "simd" ? " *" : ""}`, simd);
+else console.log("single simd            (wasm SIMD unavailable)");
 
 // The worker pool.
 {
@@ -75,6 +88,6 @@ function report(label: string, times: number[]): void {
     times.push(performance.now() - t0);
     if (answer !== ANSWER) throw new Error(`pool returned ${answer}`);
   }
-  report(`pool (${workers} workers)`, times);
+  report(`pool (${workers} workers, ${flavor})`, times);
   pool.close();
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { generatePowKernel } from "../src/upstream/pow/kernel-gen.ts";
+import { generatePowKernelSimd } from "../src/upstream/pow/kernel-gen-simd.ts";
 import { renderKernelModuleSource } from "../src/upstream/pow/kernel-source.ts";
 import { PowKernel, targetLanes } from "../src/upstream/pow/kernel.ts";
 import { deepSeekHashV1 } from "../src/upstream/pow/reference-hash.ts";
@@ -11,7 +12,7 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 describe("generated kernel", () => {
   test("committed kernel-wasm.ts matches the generator (run scripts/build-pow-kernel.ts)", async () => {
     const committed = await Bun.file(new URL("../src/upstream/pow/kernel-wasm.ts", import.meta.url)).text();
-    expect(committed).toBe(renderKernelModuleSource(generatePowKernel()));
+    expect(committed).toBe(renderKernelModuleSource(generatePowKernel(), generatePowKernelSimd()));
   });
 
   test("generator is deterministic and the module validates", () => {

@@ -22,9 +22,9 @@ import {
   WORK_OFF,
 } from "./kernel-layout.ts";
 
-const RATE_LANES = RATE / 8;
-const FIRST_ROUND = 1; // DeepSeekHashV1 skips round 0
-const LAST_ROUND = 23;
+export const RATE_LANES = RATE / 8;
+export const FIRST_ROUND = 1; // DeepSeekHashV1 skips round 0
+export const LAST_ROUND = 23;
 
 /** Keccak round constants from the degree-8 LFSR of FIPS 202 §3.2.5. */
 function roundConstants(): bigint[] {
@@ -57,8 +57,8 @@ function rotationOffsets(): number[] {
   return rot;
 }
 
-const RC = roundConstants();
-const ROT = rotationOffsets();
+export const RC = roundConstants();
+export const ROT = rotationOffsets();
 
 /**
  * Lane complementing (Keccak implementation overview §2.2): these lanes are kept bitwise complemented
@@ -96,7 +96,7 @@ function declareLanes(f: FunctionBuilder): Lanes {
 /** Target B index of lane (x, y) under pi. */
 const piTarget = (x: number, y: number): number => y + 5 * ((2 * x + 3 * y) % 5);
 /** Source lane x (column) feeding B[X + 5Y]; its row is y = X. */
-const piSourceX = (X: number, Y: number): number => (((3 * (Y - 3 * X)) % 5) + 5) % 5;
+export const piSourceX = (X: number, Y: number): number => (((3 * (Y - 3 * X)) % 5) + 5) % 5;
 
 /** Complement flags of C and D when the state lanes carry the COMPLEMENTED mask. */
 const C_FLAGS = [0, 1, 2, 3, 4].map((x) => [0, 5, 10, 15, 20].filter((y) => isComplemented(x + y)).length % 2 === 1);
@@ -250,7 +250,7 @@ function emitLoadLane(f: FunctionBuilder, dst: number, i: number, load: () => vo
 }
 
 /** Emits `dst = a ^ b` over the first 17 lanes and `dst = a` over the rest, all at constant addresses. */
-function emitXorBlockInto(f: FunctionBuilder, dst: number, a: number, block: number): void {
+export function emitXorBlockInto(f: FunctionBuilder, dst: number, a: number, block: number): void {
   for (let i = 0; i < 25; i++) {
     f.i32(0).i32(0).load64(a + 8 * i);
     if (i < RATE_LANES) f.i32(0).load64(block + 8 * i).op(Op.i64_xor);
@@ -258,23 +258,34 @@ function emitXorBlockInto(f: FunctionBuilder, dst: number, a: number, block: num
   }
 }
 
-function emitOrByte(f: FunctionBuilder, addr: number, value: number): void {
+export function emitOrByte(f: FunctionBuilder, addr: number, value: number): void {
   f.i32(0).i32(0).load8(addr).i32(value).op(Op.i32_or).store8(addr);
 }
 
-// Function and global indices.
-const FN_PERMUTE = 0;
-const FN_SET_NONCE = 1;
-const FN_ABSORB = 2;
-const FN_HASH = 3;
-const FN_SOLVE = 4;
-const G_TAIL = 0; // prefix bytes after the last full block (0..135)
+// Function and global indices (the SIMD module appends its own after these).
+export const FN_PERMUTE = 0;
+export const FN_SET_NONCE = 1;
+export const FN_ABSORB = 2;
+export const FN_HASH = 3;
+export const FN_SOLVE = 4;
+export const G_TAIL = 0; // prefix bytes after the last full block (0..135)
 const G_FIRST = 1; // address of the first nonce digit
 const G_LAST = 2; // address of the last nonce digit
 const G_BLOCKS = 3; // 1 or 2 tail blocks for the current digit count
+export const SCALAR_GLOBALS = 4;
+
+/** Where one nonce's tail blocks live and which globals describe its digits. */
+export interface NonceTail {
+  off: number;
+  gFirst: number;
+  gLast: number;
+  gBlocks: number;
+}
+/** The tail `absorb` fills (the scalar kernel's only one, the SIMD kernel's first lane). */
+export const TAIL_A: NonceTail = { off: TAIL_OFF, gFirst: G_FIRST, gLast: G_LAST, gBlocks: G_BLOCKS };
 
 /** permute(ptr): Keccak-f rounds 1..23 on the 25 lanes at ptr. */
-function buildPermute(): FunctionBuilder {
+export function buildPermute(): FunctionBuilder {
   const f = new FunctionBuilder([I32], []);
   const lanes = declareLanes(f);
   const p = new PermutationEmitter(f, lanes);
@@ -289,8 +300,12 @@ function buildPermute(): FunctionBuilder {
   return f;
 }
 
-/** set_nonce(n): writes decimal n after the tail, then the 0x06 … 0x80 padding; sets G_FIRST/G_LAST/G_BLOCKS. */
-function buildSetNonce(): FunctionBuilder {
+/**
+ * set_nonce(n): writes decimal n after the prefix tail of `tail` (whose first G_TAIL bytes must already hold it),
+ * then the 0x06 … 0x80 padding; sets the tail's first/last digit address and block count globals.
+ */
+export function buildSetNonce(tail: NonceTail = TAIL_A): FunctionBuilder {
+  const { off: TAIL_OFF, gFirst: G_FIRST, gLast: G_LAST, gBlocks: G_BLOCKS } = tail;
   const f = new FunctionBuilder([I32], []);
   const n = 0;
   const [digits, t, p, m] = [f.locals(1, I32), f.locals(1, I32), f.locals(1, I32), f.locals(1, I32)];
@@ -325,7 +340,7 @@ function buildSetNonce(): FunctionBuilder {
 }
 
 /** absorb(len): BASE = state after every full block of INPUT[0, len); TAIL = the remaining bytes, zero-filled. */
-function buildAbsorb(): FunctionBuilder {
+export function buildAbsorb(): FunctionBuilder {
   const f = new FunctionBuilder([I32], []);
   const len = 0;
   const [p, end] = [f.locals(1, I32), f.locals(1, I32)];
@@ -346,7 +361,7 @@ function buildAbsorb(): FunctionBuilder {
 }
 
 /** hash(len): full DeepSeekHashV1 of INPUT[0, len); the 32-byte digest is left at WORK. */
-function buildHash(): FunctionBuilder {
+export function buildHash(): FunctionBuilder {
   const f = new FunctionBuilder([I32], []);
   f.get(0).call(FN_ABSORB);
   f.i32(TAIL_OFF).gget(G_TAIL).op(Op.i32_add).i32(0x06).store8();
@@ -418,7 +433,7 @@ export function generatePowKernel(): Uint8Array {
   const functions = [buildPermute(), buildSetNonce(), buildAbsorb(), buildHash(), buildSolve()];
   return assembleModule({
     functions,
-    i32Globals: 4,
+    i32Globals: SCALAR_GLOBALS,
     memoryPages: INITIAL_PAGES,
     exports: [
       { name: KernelExport.memory, kind: "memory", index: 0 },

@@ -12,8 +12,11 @@ export const WORK_OFF = 256;
 /** Two rate blocks: prefix tail, nonce digits, SHA3 padding. */
 export const TAIL_OFF = 512;
 export const TAIL_BYTES = 2 * RATE;
+/** SIMD kernel, second nonce lane: its own tail blocks and scratch state (lane one uses TAIL and WORK). */
+export const TAIL_B_OFF = 1024;
+export const WORK_B_OFF = 1536;
 /** The host writes the prefix (or a whole message for `hash`) here. */
-export const INPUT_OFF = 1024;
+export const INPUT_OFF = 2048;
 
 export const PAGE_BYTES = 65536;
 export const INITIAL_PAGES = 1;

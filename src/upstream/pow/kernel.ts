@@ -1,5 +1,5 @@
 /** Host side of the DeepSeekHashV1 WebAssembly kernel: one instance per thread, prefix in, nonce out. */
-import { POW_KERNEL_WASM_BASE64 } from "./kernel-wasm.ts";
+import { POW_KERNEL_SIMD_WASM_BASE64, POW_KERNEL_WASM_BASE64 } from "./kernel-wasm.ts";
 import { INPUT_OFF, KernelExport, MAX_NONCE, PAGE_BYTES, WORK_OFF } from "./kernel-layout.ts";
 
 /** The 4 little-endian output lanes of a digest, as the kernel compares them. */
@@ -12,12 +12,35 @@ interface KernelExports {
   solve(t0: bigint, t1: bigint, t2: bigint, t3: bigint, start: number, end: number): number;
 }
 
-let cachedModule: WebAssembly.Module | undefined;
+/** `simd`: two nonces per pass in 128-bit SIMD lanes (the default); `scalar`: one nonce per pass in i64 code. */
+export type PowKernelFlavor = "simd" | "scalar";
 
-/** The compiled kernel module (compiled once per thread). */
+let scalarModule: WebAssembly.Module | undefined;
+let simdModule: WebAssembly.Module | null | undefined;
+
+/** The scalar kernel module (compiled once per thread); every wasm engine runs it. */
+export function powKernelScalarModule(): WebAssembly.Module {
+  scalarModule ??= new WebAssembly.Module(Buffer.from(POW_KERNEL_WASM_BASE64, "base64"));
+  return scalarModule;
+}
+
+/** The SIMD kernel module, or null when this engine lacks wasm SIMD (compiled once per thread). */
+export function powKernelSimdModule(): WebAssembly.Module | null {
+  if (simdModule === undefined) {
+    const bytes = Buffer.from(POW_KERNEL_SIMD_WASM_BASE64, "base64");
+    simdModule = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  }
+  return simdModule;
+}
+
+/** The kernel module this thread uses by default: SIMD when available, else scalar. */
 export function powKernelModule(): WebAssembly.Module {
-  cachedModule ??= new WebAssembly.Module(Buffer.from(POW_KERNEL_WASM_BASE64, "base64"));
-  return cachedModule;
+  return powKernelSimdModule() ?? powKernelScalarModule();
+}
+
+/** Which flavour `powKernelModule()` picks on this engine. */
+export function defaultPowKernelFlavor(): PowKernelFlavor {
+  return powKernelSimdModule() ? "simd" : "scalar";
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

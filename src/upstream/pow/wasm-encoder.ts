@@ -5,6 +5,7 @@
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
+export const V128 = 0x7b;
 
 /** Opcodes used by the kernel (WebAssembly core spec, binary format). */
 export const Op = {
@@ -34,17 +35,43 @@ export const Op = {
   i32_gt_u: 0x4b,
   i32_le_u: 0x4d,
   i32_ge_u: 0x4f,
+  i32_eqz: 0x45,
   i64_ne: 0x52,
   i32_add: 0x6a,
   i32_sub: 0x6b,
   i32_div_u: 0x6e,
   i32_rem_u: 0x70,
+  i32_and: 0x71,
   i32_or: 0x72,
   i64_and: 0x83,
   i64_or: 0x84,
   i64_xor: 0x85,
   i64_rotl: 0x89,
 } as const;
+
+/** 128-bit SIMD opcodes (prefix 0xfd, then this number as LEB128), WebAssembly SIMD proposal / core spec 2.0. */
+export const SimdOp = {
+  v128_load: 0x00,
+  v128_const: 0x0c,
+  i8x16_shuffle: 0x0d,
+  i64x2_splat: 0x12,
+  v128_and: 0x4e,
+  v128_andnot: 0x4f,
+  v128_or: 0x50,
+  v128_xor: 0x51,
+  v128_any_true: 0x53,
+  v128_load64_lane: 0x57,
+  v128_load64_zero: 0x5d,
+  i64x2_bitmask: 0xc4,
+  i64x2_shl: 0xcb,
+  i64x2_shr_u: 0xcd,
+  i64x2_add: 0xce,
+  i64x2_sub: 0xd1,
+  i64x2_eq: 0xd6,
+  i64x2_gt_s: 0xd9,
+} as const;
+
+const SIMD_PREFIX = 0xfd;
 
 const BLOCK_VOID = 0x40;
 
@@ -133,6 +160,25 @@ export class FunctionBuilder {
   }
   store8(offset = 0): this {
     return this.op(Op.i32_store8, 0, ...uleb(offset));
+  }
+  /** A SIMD instruction followed by its immediates (memarg, lane index, shuffle pattern, const bytes). */
+  simd(op: number, ...immediates: number[]): this {
+    return this.op(SIMD_PREFIX, ...uleb(op), ...immediates);
+  }
+  /** v128.const with both i64 lanes equal to `v`. */
+  v128SplatConst(v: bigint): this {
+    const lane: number[] = [];
+    const u = BigInt.asUintN(64, v);
+    for (let i = 0n; i < 8n; i++) lane.push(Number((u >> (8n * i)) & 0xffn));
+    return this.simd(SimdOp.v128_const, ...lane, ...lane);
+  }
+  /** v128.load64_zero: [addr] -> lane 0 = i64 at addr + offset, lane 1 = 0. */
+  load64Zero(offset: number): this {
+    return this.simd(SimdOp.v128_load64_zero, 3, ...uleb(offset));
+  }
+  /** v128.load64_lane: [addr, v] -> v with `lane` replaced by the i64 at addr + offset. */
+  load64Lane(offset: number, lane: number): this {
+    return this.simd(SimdOp.v128_load64_lane, 3, ...uleb(offset), lane);
   }
   block(): this {
     return this.op(Op.block, BLOCK_VOID);
