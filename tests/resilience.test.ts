@@ -240,3 +240,26 @@ describe("protocol changes are loud", () => {
     await expectPoolIdle();
   });
 });
+
+describe("auto_delete", () => {
+  test("single deletes the session a turn used; none keeps it", async () => {
+    const settings = stack.server.ctx.store.settings;
+    const before = stack.sim.state.counters.sessionsDeleted;
+    await ask("keep my session");
+    await Bun.sleep(50);
+    expect(stack.sim.state.counters.sessionsDeleted).toBe(before);
+    settings.set("section.auto_delete", { mode: "single" });
+    stack.server.ctx.settings.invalidate();
+    try {
+      await ask("delete my session");
+      await stack.sim.state.waitFor(() => stack.sim.state.counters.sessionsDeleted === before + 1);
+      const deleted = stack.sim.state.requestsTo("/api/v0/chat_session/delete").at(-1)!.body as { chat_session_id: string };
+      const used = stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { chat_session_id: string };
+      expect(deleted.chat_session_id).toBe(used.chat_session_id);
+    } finally {
+      settings.delete("section.auto_delete");
+      stack.server.ctx.settings.invalidate();
+    }
+    await expectPoolIdle();
+  });
+});

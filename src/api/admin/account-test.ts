@@ -44,7 +44,7 @@ export async function testAccount(d: AdminDeps, account: AccountRecord, model: s
     return result(false, "no password is stored for this account, so it cannot log in");
   }
   d.testStatus.set(account.identifier, "testing");
-  const client = engine.client();
+  const client = engine.client(account.identifier);
   let token: string | undefined;
   let stage = "login";
   try {

@@ -19,11 +19,19 @@ export interface DeepSeekBackendDeps {
   client: (account?: string) => DeepSeekClient;
   pool: AccountPool;
   logger: Logger;
+  /** `auto_delete.mode`: delete the session used (single) or every session of the account (all) after a turn. */
+  autoDelete?: () => "none" | "single" | "all";
   /** Observers (metrics, admin "recent errors"). */
   onUpstreamError?: (kind: string, account: string | undefined, message: string) => void;
 }
 
 const VISIBLE = new Set(["reasoning", "text"]);
+
+/** A completion run and the token it used (for auto_delete). */
+interface SessionUse {
+  token: string;
+  run: CompletionRun;
+}
 
 /** Maps pool failures to the status a client should see. */
 function poolError(e: unknown): TurnError | undefined {
@@ -110,6 +118,37 @@ export class DeepSeekBackend implements TurnBackend {
     lease: Lease | undefined,
     signal: AbortSignal,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
+    const runs: SessionUse[] = [];
+    try {
+      return yield* this.attemptOnce(basePayload, historyFile, token, lease, signal, runs);
+    } finally {
+      this.cleanUpSessions(lease?.identifier, runs);
+    }
+  }
+
+  /** auto_delete: runs detached with its own 10 s limit, even when the client has gone. */
+  private cleanUpSessions(account: string | undefined, runs: SessionUse[]): void {
+    const mode = this.deps.autoDelete?.() ?? "none";
+    const used = runs.flatMap(({ token, run }) => (run.state.sessionId ? [{ token, id: run.state.sessionId }] : []));
+    if (mode === "none" || used.length === 0) return;
+    const client = this.deps.client(account);
+    const signal = AbortSignal.timeout(10_000);
+    const last = used.at(-1)!;
+    const work =
+      mode === "all"
+        ? client.deleteAllSessions(last.token, signal)
+        : Promise.all(used.map((s) => client.deleteSession(s.token, s.id, signal))).then(() => undefined);
+    work.catch((e) => this.deps.logger.warn("session clean-up failed", { account, mode, error: (e as Error).message }));
+  }
+
+  private async *attemptOnce(
+    basePayload: CompletionPayload,
+    historyFile: string | undefined,
+    token: string,
+    lease: Lease | undefined,
+    signal: AbortSignal,
+    runs: SessionUse[],
+  ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const client = this.deps.client(lease?.identifier);
     let visible = false;
     let relogged = false;
@@ -123,6 +162,7 @@ export class DeepSeekBackend implements TurnBackend {
           payload = { ...basePayload, refFileIds: [file.id] };
         }
         run = runCompletion({ client, token, payload, signal });
+        runs.push({ token, run });
         for await (const ev of run) {
           if (VISIBLE.has(ev.type)) visible = true;
           yield ev;

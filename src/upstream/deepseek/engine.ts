@@ -46,6 +46,12 @@ function identityFrom(section: Record<string, unknown>): Partial<ClientIdentity>
 /** Told about every upstream error the backend meets (metrics, admin "recent errors"). */
 export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
 
+/** `auto_delete` as in the Go ds2api: mode none|single|all; legacy `sessions: true` means all. */
+function autoDeleteMode(section: { mode?: string; sessions?: boolean }): "none" | "single" | "all" {
+  if (section.mode === "single" || section.mode === "all") return section.mode;
+  return section.sessions === true ? "all" : "none";
+}
+
 export class Engine {
   readonly pow: PowSolver;
   /** Subscribers to upstream errors; add to it any time. */
@@ -71,6 +77,7 @@ export class Engine {
       client: (account) => this.client(account),
       pool: this.pool,
       logger: deps.logger,
+      autoDelete: () => autoDeleteMode(deps.settings.section<{ mode?: string; sessions?: boolean }>("auto_delete")),
       onUpstreamError: (kind, account, message) => {
         for (const listener of this.upstreamErrorListeners) listener(kind, account, message);
       },
