@@ -295,7 +295,8 @@ describe("admin console in Chromium against the compiled binary", () => {
     const future = Math.floor(Date.now() / 1000) + 3600;
     // A well-formed but forged token: the server answers 401 and the console ends the session.
     await page.evaluate((tok) => localStorage.setItem("ds2api.admin.token", tok), `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ role: "admin", exp: future })}.forged`);
-    await go("accounts");
+    // The accounts page may or may not render before its first API call is refused, so wait for the login form only.
+    await page.goto(`${srv.url}/admin/#/accounts`);
     await page.waitForSelector("#login-key");
     expect(await textOf(".login-card .form-error")).toBe("Your session ended. Please sign in again.");
     expect(await page.evaluate(() => localStorage.getItem("ds2api.admin.token"))).toBeNull();
