@@ -159,5 +159,22 @@ describe("Anthropic and Gemini tool calls", () => {
     });
     expect(r.functionCalls?.[0]?.name).toBe("get_weather");
     expect(r.functionCalls?.[0]?.args).toEqual({ city: "Lima" });
+
+    // the loop: the functionResponse goes back with the call's id and name, and the model answers
+    const call = r.functionCalls![0]!;
+    stack.sim.state.script({ answer: "Lima is cloudy." });
+    const final = await gemini.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: [
+        { role: "user", parts: [{ text: "Lima?" }] },
+        { role: "model", parts: [{ functionCall: call }] },
+        { role: "user", parts: [{ functionResponse: { id: call.id, name: call.name, response: { sky: "cloudy" } } }] },
+      ],
+      config: { tools: [{ functionDeclarations: [{ name: "get_weather", description: "Weather", parametersJsonSchema: { type: "object", properties: { city: { type: "string" } } } }] }] },
+    });
+    expect(final.text).toBe("Lima is cloudy.");
+    const p = lastPrompt();
+    expect(p).toContain('"sky":"cloudy"');
+    expect(p).toContain(call.id!);
   });
 });
