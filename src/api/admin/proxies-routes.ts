@@ -13,32 +13,20 @@ import { storedProxies } from "./accounts-routes.ts";
 
 const Str = (max: number) => t.Optional(t.Nullable(t.String({ maxLength: max })));
 
-const ProxyBody = t.Object(
-  {
-    id: Str(200),
-    name: Str(200),
-    type: Str(20),
-    host: Str(255),
-    port: t.Optional(t.Nullable(t.Union([t.Number(), t.String({ maxLength: 10 })]))),
-    username: Str(255),
-    password: Str(255),
-  },
-  { additionalProperties: false },
-);
+const proxyFields = {
+  id: Str(200),
+  name: Str(200),
+  type: Str(20),
+  host: Str(255),
+  port: t.Optional(t.Nullable(t.Union([t.Number(), t.String({ maxLength: 10 })]))),
+  username: Str(255),
+  password: Str(255),
+};
 
-const TestBody = t.Object(
-  {
-    proxy_id: Str(200),
-    id: Str(200),
-    name: Str(200),
-    type: Str(20),
-    host: Str(255),
-    port: t.Optional(t.Nullable(t.Union([t.Number(), t.String({ maxLength: 10 })]))),
-    username: Str(255),
-    password: Str(255),
-  },
-  { additionalProperties: false },
-);
+const ProxyBody = t.Object(proxyFields, { additionalProperties: false });
+
+/** A stored proxy by id, or the same fields inline. */
+const TestBody = t.Object({ proxy_id: Str(200), ...proxyFields }, { additionalProperties: false });
 
 type ProxyInput = typeof ProxyBody.static;
 

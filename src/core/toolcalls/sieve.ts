@@ -19,6 +19,9 @@ import type { SieveOutput, ToolSpec } from "./types.ts";
 
 type Region = "" | "comment" | "cdata";
 
+/** What closes each region in prose. */
+const REGION_END = { comment: "-->", cdata: "]]>" } as const;
+
 const COMMENT_OPEN = "<!--";
 const CDATA_OPEN = "<![CDATA[";
 
@@ -193,26 +196,15 @@ export class ToolCallSieve {
             continue;
           }
         }
-      } else if (this.region === "comment") {
-        if (c === "-") {
-          const m = prefixAt(s, i, "-->");
+      } else if (this.region !== "") {
+        const end = REGION_END[this.region];
+        if (c === end[0]) {
+          const m = prefixAt(s, i, end);
           if (m === -1 && !final) break;
           if (m === 1) {
             this.region = "";
             this.releaseHold();
-            i += 3;
-            this.lineStart = false;
-            continue;
-          }
-        }
-      } else if (this.region === "cdata") {
-        if (c === "]") {
-          const m = prefixAt(s, i, "]]>");
-          if (m === -1 && !final) break;
-          if (m === 1) {
-            this.region = "";
-            this.releaseHold();
-            i += 3;
+            i += end.length;
             this.lineStart = false;
             continue;
           }
