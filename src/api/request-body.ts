@@ -39,7 +39,8 @@ export function describeValidation(error: unknown): string {
   const first = v.all?.[0];
   if (!first) return "invalid request";
   const where = first.path ? `'${first.path.replace(/^\//, "").replace(/\//g, ".")}'` : "the request body";
-  const msg = (first.message ?? "is invalid").replace(/^Expected/, "expected");
+  // TypeBox says "Expected union value" when no alternative fits; name it as a type problem instead.
+  const msg = (first.message ?? "is invalid").replace(/^Expected union value$/, "has an unsupported type").replace(/^Expected/, "expected");
   if (!first.path && msg === "expected object") return "invalid request: a JSON object body is required";
   const more = (v.all?.length ?? 0) > 1 ? ` (and ${v.all!.length - 1} more problem${v.all!.length > 2 ? "s" : ""})` : "";
   return `invalid request: ${where} ${msg}${more}`;
