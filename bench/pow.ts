@@ -5,6 +5,7 @@
  * the workers use) and for the worker pool.
  * Targets on a 2-core machine: ≤ 55 ms single kernel, ≤ 35 ms pool.
  */
+import { createHash } from "node:crypto";
 import { powPrefixBytes } from "../src/upstream/pow/challenge.ts";
 import {
   PowKernel,
@@ -40,10 +41,13 @@ const challenge: PowChallenge = {
   target_path: "/api/v0/chat/completion",
 };
 
+const medians = new Map<string, number>();
+
 function report(label: string, times: number[]): void {
   const sorted = [...times].sort((a, b) => a - b);
   const min = sorted[0]!;
   const median = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  medians.set(label, median);
   const mhs = (ms: number) => ((DIFFICULTY / ms) * 1000) / 1e6;
   console.log(
     `${label.padEnd(22)} runs=${times.length}  min=${min.toFixed(1)} ms  median=${median.toFixed(1)} ms  ` +
@@ -70,7 +74,24 @@ function benchSingle(label: string, module: WebAssembly.Module): void {
   report(label, times);
 }
 
+/**
+ * Baseline, same run: the platform's native SHA3-256 (node:crypto / BoringSSL, all 24 rounds) over the same
+ * messages, one call per nonce — what a straightforward solver built on the runtime's hash would do.
+ */
+function benchNativeBaseline(): void {
+  const prefix = `${salt}_${expireAt}_`;
+  for (let n = 0; n < 20_000; n++) createHash("sha3-256").update(prefix + n).digest(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < Math.min(runs, 5); i++) {
+    const t0 = performance.now();
+    for (let n = 0; n < DIFFICULTY; n++) createHash("sha3-256").update(prefix + n).digest();
+    times.push(performance.now() - t0);
+  }
+  report("baseline: node:crypto", times);
+}
+
 const flavor = defaultPowKernelFlavor();
+benchNativeBaseline();
 benchSingle(`single scalar${flavor === "scalar" ? " *" : ""}`, powKernelScalarModule());
 const simd = powKernelSimdModule();
 if (simd) benchSingle(`single simd${flavor === "simd" ? " *" : ""}`, simd);
@@ -90,4 +111,11 @@ else console.log("single simd            (wasm SIMD unavailable)");
   }
   report(`pool (${workers} workers, ${flavor})`, times);
   pool.close();
+}
+
+// Ratios against the baseline of this run (lower is faster).
+const base = medians.get("baseline: node:crypto")!;
+for (const [label, median] of medians) {
+  if (label.startsWith("baseline")) continue;
+  console.log(`${label.padEnd(22)} ${(median / base).toFixed(3)}× the native-hash baseline (${(base / median).toFixed(1)}× faster)`);
 }
