@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { AccountPool } from "../src/pool/account-pool.ts";
-import { AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
 import { openStore } from "../src/store/store.ts";
@@ -143,7 +143,11 @@ describe("account pool", () => {
     const d = setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
     (await d.pool.acquire()).release();
     (await d.pool.acquire()).release();
-    expect(await d.pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
+    const capped = await d.pool.acquire().catch((e) => e);
+    // a daily cap is not waited out: at once, as a capacity limit (429 at the surfaces), with Retry-After
+    expect(capped).toBeInstanceOf(AccountsCoolingError);
+    expect(capped.rateLimited).toBe(true);
+    expect(capped.retryAfterSeconds).toBeGreaterThanOrEqual(1);
   });
 });
 
