@@ -52,8 +52,10 @@ export function classifyLoginFailure(e: unknown, ctx: Omit<FailureContext, "stag
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof LoginError && !e.rejected && e.upstream instanceof DeepSeekError) {
     const f = classifyDeepSeekError(e.upstream, { ...ctx, stage: "setup" });
-    // An account-attributable login failure (e.g. its proxy is dead) rests the account like a refused login.
-    return f.class === "account" ? { ...f, penalty: "login", message: `account login failed: ${f.message}` } : f;
+    // An account-attributable login failure (e.g. its proxy is dead) rests the account like a refused login;
+    // a rate-limited login stays a rate limit (a capacity limit, 429 when every tried account had one).
+    if (f.class !== "account") return f;
+    return { ...f, penalty: f.penalty === "rate_limited" ? "rate_limited" : "login", message: `account login failed: ${f.message}` };
   }
   return { class: "account", penalty: "login", code: "account_login_failed", message: `account login failed: ${message}`, retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS };
 }
