@@ -4,6 +4,8 @@
  * the account slot at once (the next request on a one-slot pool is served), and never cool the account down.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { OptionsError, resolveOptions } from "../src/config/options.ts";
+import { DEFAULT_TURN_LIMITS, resolveTurnLimits } from "../src/config/runtime-settings.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 import { accountStates, chat, claude, gemini, poolIdle, resetFaults, streamError, streamedText } from "./support/fault-helpers.ts";
 
@@ -137,5 +139,20 @@ describe("total turn limit", () => {
       expect(r.status).toBe(400);
       expect(typeof (await r.json()).detail).toBe("string");
     }
+  });
+});
+
+describe("settings from the environment", () => {
+  test("seconds accept fractions, attempts must be whole; a bad value names the variable; stored settings win", () => {
+    const o = resolveOptions([], { DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS: "0.25", DS2API_MAX_ACCOUNT_ATTEMPTS: "5", DS2API_QUEUE_WAIT_SECONDS: "2" });
+    const limits = resolveTurnLimits({}, o.turnLimits);
+    expect(limits.upstreamIdleTimeoutMs).toBe(250);
+    expect(limits.maxAccountAttempts).toBe(5);
+    expect(limits.queueWaitMs).toBe(2000);
+    expect(limits.turnTimeoutMs).toBe(DEFAULT_TURN_LIMITS.turnTimeoutMs);
+    expect(resolveTurnLimits({ upstream_idle_timeout_seconds: 90 }, o.turnLimits).upstreamIdleTimeoutMs).toBe(90_000);
+    expect(() => resolveOptions([], { DS2API_TURN_TIMEOUT_SECONDS: "soon" })).toThrow(OptionsError);
+    expect(() => resolveOptions([], { DS2API_TURN_TIMEOUT_SECONDS: "soon" })).toThrow(/DS2API_TURN_TIMEOUT_SECONDS/);
+    expect(() => resolveOptions([], { DS2API_MAX_ACCOUNT_ATTEMPTS: "1.5" })).toThrow(/DS2API_MAX_ACCOUNT_ATTEMPTS/);
   });
 });
