@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { OptionsError, resolveOptions } from "../src/config/options.ts";
 import { DEFAULT_TURN_LIMITS, resolveTurnLimits } from "../src/config/runtime-settings.ts";
+import { SseActivityScanner } from "../src/upstream/deepseek/sse/activity.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 import { accountStates, chat, claude, gemini, poolIdle, resetFaults, streamError, streamedText } from "./support/fault-helpers.ts";
 
@@ -154,5 +155,20 @@ describe("settings from the environment", () => {
     expect(() => resolveOptions([], { DS2API_TURN_TIMEOUT_SECONDS: "soon" })).toThrow(OptionsError);
     expect(() => resolveOptions([], { DS2API_TURN_TIMEOUT_SECONDS: "soon" })).toThrow(/DS2API_TURN_TIMEOUT_SECONDS/);
     expect(() => resolveOptions([], { DS2API_MAX_ACCOUNT_ATTEMPTS: "1.5" })).toThrow(/DS2API_MAX_ACCOUNT_ATTEMPTS/);
+  });
+});
+
+describe("what counts as upstream activity", () => {
+  test("comment lines and blank lines do not; any other line does, across chunk boundaries", () => {
+    const enc = (s: string) => new TextEncoder().encode(s);
+    const s = new SseActivityScanner();
+    expect(s.push(enc(": keep-alive\n\n"))).toBe(false);
+    expect(s.push(enc(":"))).toBe(false);
+    expect(s.push(enc(" a comment split over chunks data: not a field\n"))).toBe(false);
+    expect(s.push(enc("\r\n\r\n"))).toBe(false);
+    expect(s.push(enc("da"))).toBe(true);
+    expect(s.push(enc('ta: {"v":"x"}\n\n'))).toBe(true);
+    expect(s.push(enc("event: update_session\n"))).toBe(true);
+    expect(s.push(enc(": only a comment\n"))).toBe(false);
   });
 });
