@@ -65,6 +65,20 @@ describe("upstream-wide failures: no cool-down, no failover, 503 with Retry-Afte
     await expectNoAccountBenched();
   });
 
+  test("a WAF in front of every call (session create included): Gemini stream gets a plain 503, one account tried", async () => {
+    stack.sim.state.setOutage(SIM_ERRORS.cloudflareChallenge);
+    const before = stack.sim.state.requests.length;
+    const r = await gemini(stack, "waf everywhere", true);
+    expect(r.status).toBe(503);
+    expect(r.json.error.status).toBe("UNAVAILABLE");
+    expect(r.json.error.message).toContain("WAF/challenge page (HTTP 403, HTML)");
+    const seen = stack.sim.state.requests.slice(before);
+    expect(new Set(seen.map((q) => q.headers.authorization)).size).toBe(1);
+    expect(seen.length).toBe(1); // a challenge is not retried
+    stack.sim.state.setOutage(undefined);
+    await expectNoAccountBenched();
+  });
+
   test("a 5xx storm on every account: 503 upstream_unavailable after one account, no cool-down", async () => {
     stack.sim.state.setOutage(SIM_ERRORS.badGateway);
     const before = stack.sim.state.requests.length;

@@ -9,7 +9,7 @@ import { TurnError } from "../../core/turn/turn-error.ts";
 import { coolsAccount, exhaustedAccountsError, failureToTurnError, type UpstreamFailure } from "../../core/turn/upstream-failure.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AccountPool, Lease } from "../../pool/account-pool.ts";
-import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
 import { HISTORY_FILE_CONTENT_TYPE, HISTORY_FILE_NAME } from "../../core/prompt/history-file.ts";
@@ -114,7 +114,8 @@ export class DeepSeekBackend implements TurnBackend {
         } catch (e) {
           if (signal.aborted) throw e;
           const f = classifyLoginFailure(e, { viaProxy: this.viaProxy(lease.identifier) });
-          this.report(f.penalty === "login" ? "login" : f.code, lease.identifier, f.message);
+          // Observers see "login" for the account's own login trouble, else the DeepSeek kind (e.g. "waf" for /readyz).
+          this.report(!coolsAccount(f) && e instanceof LoginError && e.upstream instanceof DeepSeekError ? e.upstream.kind : "login", lease.identifier, f.message);
           if (!coolsAccount(f)) throw failureToTurnError(f);
           lease.fail(f.penalty ?? "login", f.message);
           failures.push(f);
