@@ -151,6 +151,49 @@ describe("account pool", () => {
   });
 });
 
+describe("queue wait limit", () => {
+  test("a waiter on busy accounts gives up after maxWaitMs with PoolBusyError; its slot in the queue is gone", async () => {
+    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });
+    const held = await pool.acquire();
+    const err = await pool.acquire().catch((e) => e);
+    expect(err).toBeInstanceOf(PoolBusyError);
+    expect(err.message).toContain("queue wait limit");
+    expect(pool.status().waiting).toBe(0);
+    held.release();
+    (await pool.acquire()).release();
+  });
+
+  test("a cool-down longer than the wait limit is not waited out; after a failed account nothing is", async () => {
+    const { pool } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 60_000, queueWaitMs: 1000 });
+    const a = await pool.acquire();
+    a.fail("auth", "bad token");
+    a.release();
+    const b = await pool.acquire();
+    b.fail("auth", "bad token");
+    b.release();
+    const err = await pool.acquire().catch((e) => e);
+    expect(err).toBeInstanceOf(AccountsCoolingError);
+    expect(err.rateLimited).toBe(false);
+    expect(err.retryAfterSeconds).toBeGreaterThan(1);
+    expect(pool.status().waiting).toBe(0);
+
+    const short = setup(2, { maxInflightPerAccount: 1, cooldownMs: 50, queueWaitMs: 1000 });
+    const c = await short.pool.acquire();
+    c.fail("auth", "bad token");
+    c.release();
+    const d = await short.pool.acquire();
+    // the other account is busy and c rests briefly: a plain waiter may wait for c…
+    const waiter = short.pool.acquire();
+    // …but a request moving on after a failure (c already tried elsewhere) does not wait for any cool-down
+    const movingOn = await short.pool.acquire({ exclude: new Set([d.identifier]), noCooldownWait: true }).catch((e) => e);
+    expect(movingOn).toBeInstanceOf(AccountsCoolingError);
+    const served = await waiter;
+    expect(served.identifier).toBe(c.identifier);
+    served.release();
+    d.release();
+  });
+});
+
 describe("token manager", () => {
   test("one login for many concurrent requests, token persisted, re-login shared", async () => {
     const { pool, logins, store } = setup(1, { maxInflightPerAccount: 10 }, 20);
