@@ -122,11 +122,13 @@ describe("errors", () => {
     expect(e.message).toContain("2.0.4");
   });
 
-  test("WAF page and unknown envelope shapes are protocol errors", async () => {
+  test("a WAF page is a waf error naming the client identity and TLS stack; unknown envelope shapes are protocol errors", async () => {
     sim.state.injectError(PATHS.pow, SIM_ERRORS.wafPage);
-    const waf = await expectError(client.createPowChallenge(token, PATHS.completion), "protocol");
+    const waf = await expectError(client.createPowChallenge(token, PATHS.completion), "waf");
     expect(waf.httpStatus).toBe(403);
-    expect(waf.message).toContain(IDENTITY_VERSION_SETTING);
+    expect(waf.message).toContain("WAF/challenge page (HTTP 403, HTML)");
+    expect(waf.message).toContain(`client identity ${client.identity.appName}/${client.identity.version}`);
+    expect(waf.message).toContain("TLS: Bun default");
     sim.state.injectError(PATHS.pow, SIM_ERRORS.unknownShape);
     await expectError(client.createPowChallenge(token, PATHS.completion), "protocol");
   });
@@ -146,7 +148,7 @@ describe("errors", () => {
     await expectError(dead.createSession(token), "network");
     const hang = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async () => { await Bun.sleep(500); return new Response("{}"); } });
     try {
-      const slow = new DeepSeekClient({ baseUrl: `http://127.0.0.1:${hang.port}`, pow: new ReferencePowSolver(), timeoutMs: 50, retry: { attempts: 1 } });
+      const slow = new DeepSeekClient({ baseUrl: `http://127.0.0.1:${hang.port}`, pow: new ReferencePowSolver(), headerTimeoutMs: 50, retry: { attempts: 1 } });
       await expectError(slow.currentUser(token), "timeout");
       const ac = new AbortController();
       const p = slow.currentUser(token, ac.signal);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { AccountPool } from "../src/pool/account-pool.ts";
-import { AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
 import { openStore } from "../src/store/store.ts";
@@ -143,7 +143,54 @@ describe("account pool", () => {
     const d = setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
     (await d.pool.acquire()).release();
     (await d.pool.acquire()).release();
-    expect(await d.pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
+    const capped = await d.pool.acquire().catch((e) => e);
+    // a daily cap is not waited out: at once, as a capacity limit (429 at the surfaces), with Retry-After
+    expect(capped).toBeInstanceOf(AccountsCoolingError);
+    expect(capped.rateLimited).toBe(true);
+    expect(capped.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("queue wait limit", () => {
+  test("a waiter on busy accounts gives up after maxWaitMs with PoolBusyError; its slot in the queue is gone", async () => {
+    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });
+    const held = await pool.acquire();
+    const err = await pool.acquire().catch((e) => e);
+    expect(err).toBeInstanceOf(PoolBusyError);
+    expect(err.message).toContain("queue wait limit");
+    expect(pool.status().waiting).toBe(0);
+    held.release();
+    (await pool.acquire()).release();
+  });
+
+  test("a cool-down longer than the wait limit is not waited out; after a failed account nothing is", async () => {
+    const { pool } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 60_000, queueWaitMs: 1000 });
+    const a = await pool.acquire();
+    a.fail("auth", "bad token");
+    a.release();
+    const b = await pool.acquire();
+    b.fail("auth", "bad token");
+    b.release();
+    const err = await pool.acquire().catch((e) => e);
+    expect(err).toBeInstanceOf(AccountsCoolingError);
+    expect(err.rateLimited).toBe(false);
+    expect(err.retryAfterSeconds).toBeGreaterThan(1);
+    expect(pool.status().waiting).toBe(0);
+
+    const short = setup(2, { maxInflightPerAccount: 1, cooldownMs: 50, queueWaitMs: 1000 });
+    const c = await short.pool.acquire();
+    c.fail("auth", "bad token");
+    c.release();
+    const d = await short.pool.acquire();
+    // the other account is busy and c rests briefly: a plain waiter may wait for c…
+    const waiter = short.pool.acquire();
+    // …but a request moving on after a failure (c already tried elsewhere) does not wait for any cool-down
+    const movingOn = await short.pool.acquire({ exclude: new Set([d.identifier]), noCooldownWait: true }).catch((e) => e);
+    expect(movingOn).toBeInstanceOf(AccountsCoolingError);
+    const served = await waiter;
+    expect(served.identifier).toBe(c.identifier);
+    served.release();
+    d.release();
   });
 });
 

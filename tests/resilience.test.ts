@@ -99,19 +99,18 @@ describe("tokens, faults, empty output", () => {
     await expectPoolIdle();
   });
 
-  test("empty output: one retry with parent_message_id, then 429 upstream_empty_output; the account cools down", async () => {
+  test("empty output: one retry with parent_message_id, then 502 upstream_empty_output; the account is not benched", async () => {
     stack.sim.state.script({ thinking: "only thinking", answer: "" }, { times: 2 });
     const err = await ask("nothing comes back").catch((e) => e);
-    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
-    expect(err.status).toBe(429);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err.status).toBe(502);
     expect(err.code).toBe("upstream_empty_output");
+    expect(err.message).toContain("the account is fine");
     const completions = stack.sim.state.requestsTo("/api/v0/chat/completion").slice(-2).map((r) => r.body as Record<string, unknown>);
     expect(completions[1]!.parent_message_id).toBe(2);
     expect(String(completions[1]!.prompt)).toContain("Previous reply had no visible output");
-    expect(pool().status().coolingDown).toBe(1);
-    // the other account still serves
+    expect(pool().status().coolingDown).toBe(0);
     expect((await ask("still works")).choices[0]!.message.content).toBe("fine");
-    for (const a of stack.server.ctx.store.accounts.list()) pool().markHealthy(a.identifier);
     await expectPoolIdle();
   });
 

@@ -43,7 +43,7 @@ describe("keep-alives", () => {
   test("a failure inside the head start is a plain HTTP error, not a 200 stream", async () => {
     stack.sim.state.script({ answer: "" }, { times: 2 });
     const r = await rawStream("/v1/chat/completions", { model: "deepseek-v4-flash-nothinking", stream: true, messages: [{ role: "user", content: "x" }] });
-    expect(r.status).toBe(429);
+    expect(r.status).toBe(502);
     expect(JSON.parse(r.text).error.code).toBe("upstream_empty_output");
   });
 });

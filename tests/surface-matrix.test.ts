@@ -144,11 +144,12 @@ for (const surface of ["openai", "anthropic", "gemini"] as const) {
         await poolIdle();
       });
 
-      test("empty output twice → a rate-limit error the SDK raises", async () => {
+      test("empty output twice → a 502-class error the SDK raises (request-attributable, not a rate limit)", async () => {
         script({ answer: "" }, 2);
         const err = await run("nothing", "nothink").catch((e) => e);
         expect(err).toBeInstanceOf(Error);
-        expect(String(err.message ?? err)).toMatch(/empty output|rate limit|429/i);
+        expect(String(err.message ?? err)).toMatch(/no visible output|502/i);
+        expect(String(err.message ?? err)).not.toMatch(/rate limit|429/i);
         await poolIdle();
       });
     });

@@ -30,4 +30,9 @@ Other environment variables:
   DS2API_JWT_SECRET           secret for admin console sessions (default: random, kept in the database)
   DS2API_METRICS_PUBLIC       true: /metrics without the admin key (default false)
   DS2API_SHUTDOWN_TIMEOUT_SECONDS  how long SIGTERM waits for in-flight streams (default 30)
+  DS2API_UPSTREAM_HEADER_TIMEOUT_SECONDS  connect + headers of one DeepSeek call (default 20)
+  DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS    upstream silence that ends a turn; comments do not count (default 120)
+  DS2API_TURN_TIMEOUT_SECONDS             longest a whole turn may take (default 900)
+  DS2API_MAX_ACCOUNT_ATTEMPTS             accounts one request may try (default 3)
+  DS2API_QUEUE_WAIT_SECONDS               longest wait for an account before 429 / 503 (default 30)
 `;

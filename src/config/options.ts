@@ -3,6 +3,7 @@
  * The names are a contract shared with the Go ds2api (see docs/api-surface.md §14).
  */
 import { type LogLevel, parseLogLevel } from "../observability/logger.ts";
+import type { TurnLimitEnv } from "./runtime-settings.ts";
 
 export interface ServerOptions {
   port: number;
@@ -26,6 +27,8 @@ export interface ServerOptions {
   metricsPublic: boolean;
   /** How long a shutdown lets in-flight streams finish (DS2API_SHUTDOWN_TIMEOUT_SECONDS). */
   shutdownTimeoutSeconds: number;
+  /** Upstream idle / turn / header timeouts, account attempts, queue wait (DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS, …). */
+  turnLimits: TurnLimitEnv;
   logLevel: LogLevel;
   maxBodyBytes: number;
   simulate: boolean;
@@ -118,6 +121,13 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     jwtSecret: env.DS2API_JWT_SECRET?.trim() || undefined,
     metricsPublic: boolFrom(env.DS2API_METRICS_PUBLIC),
     shutdownTimeoutSeconds: secondsFrom("DS2API_SHUTDOWN_TIMEOUT_SECONDS", env.DS2API_SHUTDOWN_TIMEOUT_SECONDS, 3600) ?? 30,
+    turnLimits: {
+      upstreamIdleTimeoutSeconds: secondsFrom("DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS", env.DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS, 86_400),
+      turnTimeoutSeconds: secondsFrom("DS2API_TURN_TIMEOUT_SECONDS", env.DS2API_TURN_TIMEOUT_SECONDS, 86_400),
+      upstreamHeaderTimeoutSeconds: secondsFrom("DS2API_UPSTREAM_HEADER_TIMEOUT_SECONDS", env.DS2API_UPSTREAM_HEADER_TIMEOUT_SECONDS, 3_600),
+      maxAccountAttempts: intFrom("DS2API_MAX_ACCOUNT_ATTEMPTS", env.DS2API_MAX_ACCOUNT_ATTEMPTS, 1, 100),
+      queueWaitSeconds: secondsFrom("DS2API_QUEUE_WAIT_SECONDS", env.DS2API_QUEUE_WAIT_SECONDS, 86_400),
+    },
     logLevel: parseLogLevel(values.logLevel ?? env.LOG_LEVEL),
     maxBodyBytes: maxBodyMb * 1024 * 1024,
     simulate,

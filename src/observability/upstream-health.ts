@@ -1,6 +1,6 @@
 /**
- * Signs that DeepSeek changed its protocol or refuses our client identity (client_version / protocol errors).
- * They are not per-account trouble, so they are kept here and shown on /readyz and in the admin console until
+ * Signs that DeepSeek changed its protocol, refuses our client identity (client_version / protocol errors)
+ * or puts a WAF / challenge page in front of us (waf). They are not per-account trouble, so they are kept here and shown on /readyz and in the admin console until
  * a turn succeeds again; the log line comes from the backend.
  */
 import type { TurnObserver, TurnOutcomeInfo } from "../api/start-turn.ts";
@@ -11,7 +11,7 @@ export interface UpstreamProblem {
   at: number;
 }
 
-const PROTOCOL_KINDS = new Set(["client_version", "protocol"]);
+const PROTOCOL_KINDS = new Set(["client_version", "protocol", "waf"]);
 
 export class UpstreamHealth implements TurnObserver {
   problem: UpstreamProblem | undefined;

@@ -6,11 +6,11 @@
  */
 import type { AccountRecord } from "../store/accounts-repo.ts";
 import type { Store } from "../store/store.ts";
-import { AccountUnavailableError, NoAccountsError, PoolBusyError } from "./pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "./pool-errors.ts";
 import type { PoolSettings } from "./pool-settings.ts";
 import type { TokenManager } from "./token-manager.ts";
 
-export type FailureKind = "rate_limited" | "auth" | "upstream" | "login";
+export type FailureKind = "rate_limited" | "auth" | "upstream" | "login" | "proxy";
 
 export interface Lease {
   readonly identifier: string;
@@ -31,6 +31,10 @@ export interface AcquireOptions {
   pinned?: string;
   /** Accounts already tried by this request. */
   exclude?: ReadonlySet<string>;
+  /** Longest wait for an account (default: the `queueWaitMs` setting). */
+  maxWaitMs?: number;
+  /** Fail at once rather than wait for a cool-down to end (a request moving on after a failed account). */
+  noCooldownWait?: boolean;
 }
 
 interface SlotState {
@@ -46,6 +50,18 @@ interface Waiter {
   resolve(lease: Lease): void;
   reject(err: Error): void;
   onAbort?: () => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Why the candidates of a request cannot take it right now. */
+interface Outlook {
+  /** Some candidate is only busy (in flight, global cap, pacing): a slot frees up by itself soon. */
+  capacity: boolean;
+  /** ms until the first resting candidate (cool-down, failed login, daily cap) may serve again. */
+  soonestMs?: number;
+  /** Every resting candidate rests after an upstream rate limit. */
+  allRateLimited: boolean;
+  resting: number;
 }
 
 export interface PoolStatus {
@@ -132,6 +148,36 @@ export class AccountPool {
     return best;
   }
 
+  private outlook(opts: AcquireOptions): Outlook {
+    const s = this.settings();
+    const t = this.now();
+    const globalFull = s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight;
+    const out: Outlook = { capacity: false, allRateLimited: true, resting: 0 };
+    for (const a of this.accounts) {
+      if (!a.enabled || (opts.pinned && a.identifier !== opts.pinned) || opts.exclude?.has(a.identifier)) continue;
+      const b = this.blocker(a, s, t);
+      if (!b || b.reason === "busy" || b.reason === "paced") {
+        out.capacity = true;
+        continue;
+      }
+      if (globalFull && b.wait === undefined) out.capacity = true;
+      if (b.wait === undefined) continue;
+      out.resting++;
+      out.soonestMs = Math.min(out.soonestMs ?? Infinity, b.wait);
+      // Rest after an upstream rate limit, or the operator's daily cap: both are capacity limits (429).
+      if (b.reason !== "daily_cap" && !(a.statusReason ?? "").startsWith("rate_limited:")) out.allRateLimited = false;
+    }
+    if (out.resting === 0) out.allRateLimited = false;
+    return out;
+  }
+
+  private coolingError(o: Outlook, waitedMs?: number): AccountsCoolingError {
+    const after = Math.max(1, Math.ceil((o.soonestMs ?? 30_000) / 1000));
+    const waited = waitedMs !== undefined ? ` (waited ${Math.round(waitedMs / 100) / 10} s)` : "";
+    const what = o.allRateLimited ? "rate limited by DeepSeek or at the daily request cap" : "cooling down after failures, failing login or at the daily cap";
+    return new AccountsCoolingError(`no account can take the request: ${o.resting} account(s) ${what}; the first is back in about ${after} s${waited}`, after, o.allRateLimited);
+  }
+
   /** Could this request ever be served (ignoring momentary business)? */
   private servable(opts: AcquireOptions): boolean {
     return this.accounts.some((a) => a.enabled && (!opts.pinned || a.identifier === opts.pinned) && !opts.exclude?.has(a.identifier));
@@ -147,18 +193,40 @@ export class AccountPool {
       if (a) return this.grant(a);
     }
     const s = this.settings();
+    const maxWaitMs = opts.maxWaitMs ?? s.queueWaitMs;
+    // Nobody waits out a cool-down that lasts longer than the request may wait (or at all, when moving on).
+    const outlook = this.outlook(opts);
+    if (!outlook.capacity && (opts.noCooldownWait || outlook.soonestMs === undefined || outlook.soonestMs > maxWaitMs)) throw this.coolingError(outlook);
     if (this.waiters.length >= s.maxQueue) {
       throw new PoolBusyError(`all ${this.accounts.length} account(s) are busy and the wait queue is full (${s.maxQueue})`, this.retryAfterSeconds());
     }
+    const since = this.now();
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = { opts, resolve, reject };
+      const leave = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        if (waiter.timer) clearTimeout(waiter.timer);
+        if (waiter.onAbort) opts.signal?.removeEventListener("abort", waiter.onAbort);
+      };
       if (opts.signal) {
         waiter.onAbort = () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
+          leave();
           reject(abortError(opts.signal!));
         };
         opts.signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      if (Number.isFinite(maxWaitMs)) {
+        waiter.timer = setTimeout(() => {
+          leave();
+          const o = this.outlook(opts);
+          const waited = this.now() - since;
+          reject(
+            o.capacity
+              ? new PoolBusyError(`no account became free within ${Math.round(waited / 100) / 10} s (queue wait limit; all ${this.accounts.length} account(s) busy)`, this.retryAfterSeconds())
+              : this.coolingError(o, waited),
+          );
+        }, maxWaitMs);
       }
       this.waiters.push(waiter);
       this.pump();
@@ -176,6 +244,7 @@ export class AccountPool {
       }
       this.waiters.splice(i, 1);
       if (w.onAbort) w.opts.signal?.removeEventListener("abort", w.onAbort);
+      if (w.timer) clearTimeout(w.timer);
       w.resolve(this.grant(a));
     }
     this.scheduleTimedWake();
@@ -257,6 +326,7 @@ export class AccountPool {
     const s = this.settings();
     const until = this.now() + (kind === "login" ? s.loginFailureCooldownMs : s.cooldownMs);
     const status = kind === "login" ? "login_failed" : "cooling_down";
+    // statusReason starts with the kind: the pool reads "rate_limited:" back to tell capacity limits apart.
     this.store.accounts.setStatus(id, status, `${kind}: ${message}`, until);
     this.store.accounts.recordError(id, message);
     this.updateAccount(id, { status, statusReason: `${kind}: ${message}`, cooldownUntil: until, lastError: message });
@@ -316,7 +386,10 @@ export class AccountPool {
   /** Reject every waiter (shutdown). */
   close(reason = "server is shutting down"): void {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    for (const w of this.waiters.splice(0)) w.reject(new PoolBusyError(reason, 1));
+    for (const w of this.waiters.splice(0)) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(new PoolBusyError(reason, 1));
+    }
   }
 }
 

@@ -11,6 +11,21 @@ export class PoolBusyError extends Error {
 
 export class NoAccountsError extends Error {}
 
+/**
+ * Every account this request could use is cooling down (or at its daily cap, or failing login) for longer
+ * than the request may wait. Not a capacity problem: 503 with Retry-After — unless every one of them rests
+ * after an upstream rate limit, which is a real capacity limit (429).
+ */
+export class AccountsCoolingError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    readonly rateLimited: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export class AccountUnavailableError extends Error {
   constructor(
     message: string,
@@ -27,6 +42,8 @@ export class LoginError extends Error {
     readonly identifier: string,
     /** true when the credentials were rejected (as opposed to a network or upstream fault). */
     readonly rejected: boolean,
+    /** The provider's own error, for classifying a login that failed for other reasons than the credentials. */
+    readonly upstream?: unknown,
   ) {
     super(message);
   }

@@ -1,5 +1,5 @@
 /** Effective pool limits from env, stored runtime settings and the number of accounts (api-surface.md §15.1). */
-import type { RuntimeSettings } from "../config/runtime-settings.ts";
+import { resolveTurnLimits, type RuntimeSettings } from "../config/runtime-settings.ts";
 
 export interface PoolSettings {
   maxInflightPerAccount: number;
@@ -16,10 +16,12 @@ export interface PoolSettings {
   cooldownMs: number;
   /** How long an account rests after its login failed. */
   loginFailureCooldownMs: number;
+  /** Longest a request waits for an account (queue or cool-down) before 429 / 503. */
+  queueWaitMs: number;
 }
 
 export interface PoolSettingInputs {
-  env: { accountMaxInflight?: number; accountMaxQueue?: number; globalMaxInflight?: number };
+  env: { accountMaxInflight?: number; accountMaxQueue?: number; globalMaxInflight?: number; queueWaitSeconds?: number };
   runtime: Partial<RuntimeSettings> & { min_interval_ms?: number; daily_request_cap?: number; cooldown_seconds?: number };
   accountCount: number;
 }
@@ -36,5 +38,6 @@ export function effectivePoolSettings({ env, runtime, accountCount }: PoolSettin
     dailyCap: runtime.daily_request_cap ?? 0,
     cooldownMs: (runtime.cooldown_seconds ?? 60) * 1000,
     loginFailureCooldownMs: 5 * 60_000,
+    queueWaitMs: resolveTurnLimits(runtime, { queueWaitSeconds: env.queueWaitSeconds }).queueWaitMs,
   };
 }

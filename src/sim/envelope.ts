@@ -40,6 +40,18 @@ export function injectedErrorResponse(e: InjectedError): Response {
   return bizError(e.bizCode ?? 1, e.bizMsg ?? "", status);
 }
 
+/** The HTML of a bot-challenge / WAF block page, as the two vendors in front of chat.deepseek.com shape them. */
+export function challengePage(vendor: "cloudflare" | "aliyun"): string {
+  if (vendor === "aliyun") {
+    return '<!doctype html><html><head><meta charset="utf-8"><title>405</title></head><body><div id="block">' +
+      "<h1>访问被拒绝</h1><p>The request was blocked by the Aliyun web application firewall (aliyun_waf).</p>" +
+      '<script>var acw_sc__v2="sim";</script></div></body></html>';
+  }
+  return '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title><meta http-equiv="refresh" content="390"></head>' +
+    '<body><div class="main-wrapper"><h1>chat.deepseek.com</h1><p>Verify you are human by completing the action below.</p>' +
+    '<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1?ray=sim"></script><div id="cf-chl-widget"></div></div></body></html>';
+}
+
 /** Ready-made failures for tests (spec §7.1, §1.2). */
 export const SIM_ERRORS = {
   /** `code 0`, non-zero biz_code, auth-sounding message. */
@@ -50,6 +62,10 @@ export const SIM_ERRORS = {
   clientVersionTooLow: { code: 40005, msg: "CLIENT_VERSION_TOO_LOW" },
   /** A WAF-style block page. */
   wafPage: { status: 403, body: "<html><head><title>403 Forbidden</title></head><body>Access denied</body></html>" },
+  /** A Cloudflare managed-challenge page (HTTP 403). */
+  cloudflareChallenge: { status: 403, body: challengePage("cloudflare") },
+  /** An Aliyun WAF block page (HTTP 405 as Aliyun sends it). */
+  aliyunChallenge: { status: 405, body: challengePage("aliyun") },
   /** A gateway failure. */
   badGateway: { status: 502, body: "<html><body>502 Bad Gateway</body></html>" },
   /** HTTP 200 JSON that is not an envelope at all. */

@@ -5,7 +5,7 @@ export {
   type ReplyScript, type ReplyResolver, type ReplyContext, type SearchScript, type SimSource, type Chunking,
   chunkText, defaultReply, lastUserText, toolCallMarkup, DEFAULT_TIP, TEMPLATE_REFUSAL,
 } from "./reply-script.ts";
-export { SIM_ERRORS, type InjectedError } from "./envelope.ts";
+export { SIM_ERRORS, challengePage, type InjectedError } from "./envelope.ts";
 export { ReferencePowSolver } from "./reference-solver.ts";
 export { splitReplayRounds } from "./replay.ts";
 export { runSimCommand } from "./command.ts";

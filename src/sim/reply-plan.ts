@@ -22,6 +22,8 @@ export type Action =
   | { a: "raw"; data: unknown }
   | { a: "error"; data: unknown }
   | { a: "disconnect" }
+  /** Write half an event, then end the body cleanly (no FINISHED). */
+  | { a: "truncate" }
   | { a: "stall"; ms: number; keepaliveMs?: number };
 
 export type Ending = "finished" | "content_filter_observed" | "content_filter_early" | "content_filter_code";
@@ -191,6 +193,7 @@ export function buildPlan(script: ReplyScript, ctx: ReplyContext): MessagePlan {
     insertAfterTokens(e.afterTokens ?? 1, { a: "error", data: e.shape === "object" ? { error: { message, code: "internal_error" } } : { error: message } });
   }
   if (script.disconnectAfterTokens !== undefined) insertAfterTokens(script.disconnectAfterTokens, { a: "disconnect" });
+  if (script.truncateAfterTokens !== undefined) insertAfterTokens(script.truncateAfterTokens, { a: "truncate" });
   if (script.contentFilter === "code") insertAfterTokens(Math.max(1, Math.floor(answerTokens.length / 2) + thinkingTokens.length), { a: "raw", data: { code: "content_filter" } });
 
   if (script.tip !== null && script.contentFilter !== "early" && script.contentFilter !== "code") {

@@ -66,6 +66,16 @@ export interface ReplyScript {
   keepaliveEvery?: number;
   /** Add one answer token of this many bytes (a very long single `data:` line). */
   longLineBytes?: number;
+  /** Hold the response headers back this long (a dead upstream for the header timeout). */
+  headerDelayMs?: number;
+  /** Answer with a WAF / bot-challenge HTML page (Cloudflare "Just a moment…" or an Aliyun WAF block). */
+  waf?: { status?: number; vendor?: "cloudflare" | "aliyun" };
+  /** HTTP 200 text/event-stream whose body is garbage lines, not DeepSeek events (default lines if `true`). */
+  malformed?: boolean | string[];
+  /** HTTP 200 text/event-stream with an empty body. */
+  emptyBody?: boolean;
+  /** End the body cleanly after this many tokens, in the middle of an event, without FINISHED. */
+  truncateAfterTokens?: number;
   /** Answer with this plain HTTP response (e.g. 503) instead of a stream. */
   http?: { status: number; body?: string; contentType?: string };
   /** Answer with HTTP 200 + a JSON envelope instead of SSE (how some rejections look). */

@@ -132,6 +132,9 @@ export async function writeRound(sink: FrameSink, plan: MessagePlan, round: numb
         await sink.sleep(30);
         sink.disconnect();
         return "aborted";
+      case "truncate":
+        sink.write('data: {"p":"response/fragments/-1/content","o":"APP');
+        return "aborted";
       case "stall": {
         const until = Date.now() + act.ms;
         while (Date.now() < until && !sink.cancelled) {

@@ -1,5 +1,5 @@
 /** The fake chat.deepseek.com: one Bun.serve fetch handler serving the §2 paths on one base URL. */
-import { bizError, codeError, injectedErrorResponse, okEnvelope } from "./envelope.ts";
+import { bizError, challengePage, codeError, injectedErrorResponse, okEnvelope } from "./envelope.ts";
 import { publicChallenge } from "./pow-issuer.ts";
 import { buildPlan } from "./reply-plan.ts";
 import type { MessageModel } from "./round-writer.ts";
@@ -28,26 +28,55 @@ export interface RunningSimulator {
   url: string;
   port: number;
   state: SimState;
+  /** Stop listening (connections are refused) until `acceptConnections`; the state is kept. */
+  refuseConnections(): Promise<void>;
+  /** Listen again on the same port. */
+  acceptConnections(): void;
   stop(): Promise<void>;
 }
 
 export async function startSimulator(opts: SimOptions = {}): Promise<RunningSimulator> {
   const state = new SimState(opts);
-  const server = Bun.serve({
-    port: opts.port ?? 0,
-    hostname: opts.hostname ?? "127.0.0.1",
-    idleTimeout: 0,
-    fetch: (req) => handle(state, req),
-  });
-  const url = `http://${server.hostname}:${server.port}`;
+  const listen = (port: number) =>
+    Bun.serve({
+      port,
+      hostname: opts.hostname ?? "127.0.0.1",
+      idleTimeout: 0,
+      fetch: (req) => handle(state, req),
+    });
+  let server: ReturnType<typeof listen> | undefined = listen(opts.port ?? 0);
+  const port = server.port!;
+  const url = `http://${server.hostname}:${port}`;
   return {
     url,
-    port: server.port!,
+    port,
     state,
+    refuseConnections: async () => {
+      const s = server;
+      server = undefined;
+      await s?.stop(true);
+    },
+    acceptConnections: () => {
+      server ??= listen(port);
+    },
     stop: async () => {
-      await server.stop(true);
+      await server?.stop(true);
+      server = undefined;
     },
   };
+}
+
+/** Sleeps, ending early when the client goes away. */
+function sleepUnlessGone(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function headersRecord(h: Headers): Record<string, string> {
@@ -121,6 +150,8 @@ async function handle(state: SimState, req: Request): Promise<Response> {
     at: Date.now(), method: req.method, path, query: Object.fromEntries(url.searchParams), headers: headersRecord(req.headers), body,
   };
   state.requests.push(entry);
+  const outage = state.currentOutage();
+  if (outage) return injectedErrorResponse(outage);
 
   if (path === PATHS.login && req.method === "POST") return login(state, asRecord(body));
 
@@ -129,6 +160,8 @@ async function handle(state: SimState, req: Request): Promise<Response> {
   const acc = authenticate(state, req);
   if (acc instanceof Response) return acc;
   entry.accountId = acc.id;
+  const fault = state.accountFault(acc.id);
+  if (fault) return injectedErrorResponse(fault);
   const injected = state.takeInjectedError(path);
   if (injected) return injectedErrorResponse(injected);
 
@@ -193,6 +226,8 @@ function login(state: SimState, b: Record<string, unknown>): Response {
     acc = state.findAccount(b.mobile);
   } else return bizError(1, "email or mobile required");
   if (!acc || acc.password !== password) return bizError(3, "wrong password or account not found");
+  const fault = state.accountFault(acc.id);
+  if (fault) return injectedErrorResponse(fault);
   state.counters.logins++;
   const token = state.issueToken(acc.id);
   return okEnvelope({ code: 0, msg: "", user: { id: acc.id, token, email: acc.email ?? "", mobile_number: acc.mobile ?? "", area_code: acc.mobile ? "+86" : "" } });
@@ -290,6 +325,16 @@ async function completion(state: SimState, req: Request, acc: SimAccount, b: Rec
   const clientVersion = req.headers.get("x-client-version") ?? "0";
   if (state.options.minClientVersionForExpert && modelType === "expert" && versionBelow(clientVersion, state.options.minClientVersionForExpert)) {
     script = { answer: "", thinking: [], tip: null, title: null };
+  }
+  if (script.headerDelayMs) await sleepUnlessGone(script.headerDelayMs, req.signal);
+  if (script.waf) {
+    const vendor = script.waf.vendor ?? "cloudflare";
+    return new Response(challengePage(vendor), { status: script.waf.status ?? (vendor === "aliyun" ? 405 : 403), headers: { "content-type": "text/html; charset=utf-8" } });
+  }
+  if (script.emptyBody) return new Response("", { status: 200, headers: SSE_HEADERS });
+  if (script.malformed) {
+    const lines = Array.isArray(script.malformed) ? script.malformed : ["<<not an event stream>>", "{broken json", "data: {not json either", "", "garbage: yes", ""];
+    return new Response(lines.map((l) => `${l}\n`).join(""), { status: 200, headers: SSE_HEADERS });
   }
   if (script.http) return new Response(script.http.body ?? "", { status: script.http.status, headers: { "content-type": script.http.contentType ?? "text/plain" } });
   if (script.envelope) return injectedErrorResponse(script.envelope);

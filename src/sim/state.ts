@@ -151,6 +151,10 @@ export class SimState {
   /** Remaining completion attempts to fail with HTTP status. */
   private failCompletionsLeft = 0;
   private failCompletionStatus = 502;
+  /** Upstream-wide outage: every request, login included, gets this answer. */
+  private outage: InjectedError | undefined;
+  /** Per-account faults: every call made as (or logging in as) that account gets this answer. */
+  private readonly accountFaults = new Map<string, InjectedError>();
 
   constructor(options: SimOptions = {}) {
     this.options = options;
@@ -265,6 +269,37 @@ export class SimState {
     if (this.failCompletionsLeft <= 0) return undefined;
     this.failCompletionsLeft--;
     return this.failCompletionStatus;
+  }
+
+  /** Make the whole simulator fail for every account (a 5xx storm, a WAF in front of everything); undefined ends it. */
+  setOutage(error: InjectedError | undefined): this {
+    this.outage = error;
+    return this;
+  }
+
+  currentOutage(): InjectedError | undefined {
+    return this.outage;
+  }
+
+  /** Make one account fail (by login or id) on every call it makes, its login included; undefined ends it. */
+  failAccount(accountIdOrLogin: string, error: InjectedError | undefined): this {
+    const id = this.accounts.has(accountIdOrLogin) ? accountIdOrLogin : this.findAccount(accountIdOrLogin)?.id;
+    if (!id) throw new Error(`sim: no account ${accountIdOrLogin}`);
+    if (error) this.accountFaults.set(id, error);
+    else this.accountFaults.delete(id);
+    return this;
+  }
+
+  accountFault(accountId: string | undefined): InjectedError | undefined {
+    return accountId ? this.accountFaults.get(accountId) : undefined;
+  }
+
+  /** End every outage, account fault and queued error (scripts stay). */
+  clearFaults(): void {
+    this.outage = undefined;
+    this.accountFaults.clear();
+    this.errors.length = 0;
+    this.failCompletionsLeft = 0;
   }
 
   nextSessionVariant(): "id" | "chat_session" {

@@ -9,7 +9,8 @@ import { sha256Hex } from "../../security/secret-compare.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
-import { validateAliases, validateSection } from "./settings-validation.ts";
+import { TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
+import { turnLimitFields, turnLimitView, validateAliases, validateSection } from "./settings-validation.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
@@ -24,6 +25,7 @@ const RuntimeBody = t.Object(
     min_interval_ms: Int(0, 600_000),
     daily_request_cap: Int(0, 10_000_000),
     cooldown_seconds: Int(0, 86_400),
+    ...turnLimitFields(Int),
   },
   { additionalProperties: false },
 );
@@ -73,6 +75,7 @@ export function settingsView(d: AdminDeps) {
       min_interval_ms: pool.minIntervalMs,
       daily_request_cap: pool.dailyCap,
       cooldown_seconds: pool.cooldownMs / 1000,
+      ...turnLimitView(engine.turnLimits()),
     },
     runtime_overrides: settings.runtime(),
     model_aliases: settings.modelAliases(),
@@ -101,7 +104,7 @@ export function settingsRoutes(d: AdminDeps) {
           let runtime: RuntimeStored | undefined;
           if (body.runtime) {
             runtime = { ...(store.settings.get<RuntimeStored>(SETTING_KEYS.runtime) ?? {}) };
-            const clearOnZero = new Set(["account_max_inflight", "account_max_queue", "global_max_inflight", "token_refresh_interval_hours"]);
+            const clearOnZero = new Set(["account_max_inflight", "account_max_queue", "global_max_inflight", "token_refresh_interval_hours", ...TURN_LIMIT_KEYS]);
             for (const [k, v] of Object.entries(body.runtime)) {
               if (v === undefined) continue;
               if (v === 0 && clearOnZero.has(k)) delete runtime[k];

@@ -1,5 +1,6 @@
 /** Checks for admin settings writes that a schema cannot express; failures are 400 {detail}. */
 import { ConfigError, parseDs2ApiConfig } from "../../config/ds2api-config.ts";
+import { RUNTIME_BOUNDS, TURN_LIMIT_KEYS, type TurnLimits } from "../../config/runtime-settings.ts";
 import { isNativeModelId, NATIVE_MODEL_IDS } from "../../core/models/index.ts";
 import { badRequest } from "../http-error.ts";
 
@@ -26,4 +27,22 @@ export function validateSection(name: string, value: Record<string, unknown>): v
     if (e instanceof ConfigError) throw badRequest(e.message.replace(/^invalid config: /, "invalid settings: "));
     throw e;
   }
+}
+
+/** Schema fields of the turn limits in the runtime section (0 clears an override, as for the other keys). */
+export function turnLimitFields<S>(int: (min: number, max: number) => S): Record<(typeof TURN_LIMIT_KEYS)[number], S> {
+  const out = {} as Record<(typeof TURN_LIMIT_KEYS)[number], S>;
+  for (const key of TURN_LIMIT_KEYS) out[key] = int(0, RUNTIME_BOUNDS[key][1]);
+  return out;
+}
+
+/** The effective turn limits as the settings page shows them (seconds, like the setting names). */
+export function turnLimitView(l: TurnLimits): Record<(typeof TURN_LIMIT_KEYS)[number], number> {
+  return {
+    upstream_idle_timeout_seconds: l.upstreamIdleTimeoutMs / 1000,
+    turn_timeout_seconds: l.turnTimeoutMs / 1000,
+    upstream_header_timeout_seconds: l.upstreamHeaderTimeoutMs / 1000,
+    max_account_attempts: l.maxAccountAttempts,
+    queue_wait_seconds: l.queueWaitMs / 1000,
+  };
 }

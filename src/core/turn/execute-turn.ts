@@ -175,7 +175,8 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
     if (stripper) yield* flushStripper(stripper, mustCall && calls.length === 0 ? held : undefined);
 
     if (outcome.empty && calls.length === 0) {
-      throw new TurnError(429, outcome.reasoningOnly ? REASONING_ONLY_MESSAGE : EMPTY_OUTPUT_MESSAGE, "upstream_empty_output", 30);
+      // Request-attributable (the content comes back empty), not a rate limit: 502, no Retry-After, no cool-down.
+      throw new TurnError(502, outcome.reasoningOnly ? REASONING_ONLY_MESSAGE : EMPTY_OUTPUT_MESSAGE, "upstream_empty_output", undefined, "request");
     }
     if (mustCall && calls.length === 0 && !outcome.contentFiltered) {
       if (attempt === 0) continue;

@@ -3,22 +3,29 @@
  * runs the completion (continue rounds included), re-logs in once on an invalid token, fails over to another
  * account before the first visible byte, does the single empty-output retry, and always releases the lease.
  */
+import type { TurnLimits } from "../../config/runtime-settings.ts";
 import type { UpstreamOutcome, UpstreamTurn, TurnBackend } from "../../core/turn/turn.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
+import { coolsAccount, exhaustedAccountsError, failureToTurnError, type UpstreamFailure } from "../../core/turn/upstream-failure.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AccountPool, Lease } from "../../pool/account-pool.ts";
-import { AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
-import type { DeepSeekClient } from "./client.ts";
+import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
+import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
 import { HISTORY_FILE_CONTENT_TYPE, HISTORY_FILE_NAME } from "../../core/prompt/history-file.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
+import { classifyDeepSeekError, classifyLoginFailure } from "./failure-map.ts";
 
 export interface DeepSeekBackendDeps {
   /** The web client for an account (its proxy); no account = direct-token mode, no proxy. */
   client: (account?: string) => DeepSeekClient;
+  /** Whether the account reaches DeepSeek through its own proxy. */
+  viaProxy?: (account: string) => boolean;
   pool: AccountPool;
   logger: Logger;
+  /** Turn limit, account attempts (read per turn: live settings). */
+  limits?: () => Pick<TurnLimits, "turnTimeoutMs" | "maxAccountAttempts">;
   /** `auto_delete.mode`: delete the session used (single) or every session of the account (all) after a turn. */
   autoDelete?: () => "none" | "single" | "all";
   /** Observers (metrics, admin "recent errors"). */
@@ -36,31 +43,46 @@ interface SessionUse {
 /** Maps pool failures to the status a client should see. */
 function poolError(e: unknown): TurnError | undefined {
   if (e instanceof PoolBusyError) return new TurnError(429, e.message, "rate_limit_exceeded", e.retryAfterSeconds);
+  if (e instanceof AccountsCoolingError) {
+    return e.rateLimited ? new TurnError(429, e.message, "rate_limit_exceeded", e.retryAfterSeconds, "account") : new TurnError(503, e.message, "accounts_unavailable", e.retryAfterSeconds, "account");
+  }
   if (e instanceof NoAccountsError) return new TurnError(503, e.message, "no_accounts");
   if (e instanceof AccountUnavailableError) return e.missing ? new TurnError(400, e.message, "unknown_account") : new TurnError(503, e.message, "account_unavailable", 30);
   return undefined;
 }
 
-function upstreamError(e: DeepSeekError): TurnError {
-  switch (e.kind) {
-    case "auth":
-      return new TurnError(401, `DeepSeek rejected the account token: ${e.message}`, "upstream_auth");
-    case "client_version":
-    case "protocol":
-      return new TurnError(502, e.message, `upstream_${e.kind}`);
-    case "rate_limit":
-      return new TurnError(429, e.message, "upstream_rate_limited", 30);
-    case "timeout":
-      return new TurnError(504, e.message, "upstream_timeout");
-    default:
-      return new TurnError(502, e.message, "upstream_error");
-  }
+/** The completion / continue stream itself, or the account set-up around it (session, PoW, upload). */
+function stageOf(e: DeepSeekError): "completion" | "setup" {
+  return e.path === DS_PATHS.completion || e.path === DS_PATHS.continue ? "completion" : "setup";
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 export class DeepSeekBackend implements TurnBackend {
   constructor(private readonly deps: DeepSeekBackendDeps) {}
 
+  /** One turn under the total turn limit: when it runs out the turn ends with 504 and its lease is freed. */
   async *run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
+    const limits = this.deps.limits?.() ?? { turnTimeoutMs: 900_000, maxAccountAttempts: 3 };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("turn timeout", "TimeoutError")), limits.turnTimeoutMs);
+    const limited = AbortSignal.any([signal, deadline.signal]);
+    try {
+      return yield* this.runTurn(turn, limited, limits.maxAccountAttempts);
+    } catch (e) {
+      if (deadline.signal.aborted && !signal.aborted) {
+        this.report("turn_timeout", undefined, `turn exceeded ${formatSeconds(limits.turnTimeoutMs)}`);
+        throw new TurnError(504, `the turn took longer than the total limit of ${formatSeconds(limits.turnTimeoutMs)} (runtime.turn_timeout_seconds / DS2API_TURN_TIMEOUT_SECONDS)`, "turn_timeout", undefined, "timeout");
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async *runTurn(turn: UpstreamTurn, signal: AbortSignal, maxAttempts: number): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const payload: CompletionPayload = {
       prompt: turn.prompt,
       modelType: turn.modelType,
@@ -71,15 +93,17 @@ export class DeepSeekBackend implements TurnBackend {
     if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal);
 
     const tried = new Set<string>();
-    let lastError: TurnError | undefined;
+    const failures: UpstreamFailure[] = [];
     for (;;) {
+      // At most N accounts per request; after a failed account, never wait for another one's cool-down.
+      if (failures.length >= maxAttempts) throw exhaustedAccountsError(failures);
       let lease: Lease;
       try {
-        lease = await this.deps.pool.acquire({ signal, pinned: turn.pinnedAccount, exclude: tried });
+        lease = await this.deps.pool.acquire({ signal, pinned: turn.pinnedAccount, exclude: tried, noCooldownWait: failures.length > 0 });
       } catch (e) {
         if (signal.aborted) throw e;
-        // Every account was tried: report what went wrong with the last one rather than "unavailable".
-        if (lastError && e instanceof AccountUnavailableError) throw lastError;
+        // Every usable account was tried: report what went wrong with them rather than "unavailable".
+        if (failures.length > 0 && (e instanceof AccountUnavailableError || e instanceof AccountsCoolingError)) throw exhaustedAccountsError(failures);
         throw poolError(e) ?? e;
       }
       tried.add(lease.identifier);
@@ -88,19 +112,22 @@ export class DeepSeekBackend implements TurnBackend {
         try {
           token = await lease.token();
         } catch (e) {
-          const msg = (e as Error).message;
-          lease.fail("login", msg);
-          this.report("login", lease.identifier, msg);
-          lastError = new TurnError(e instanceof LoginError && e.rejected ? 401 : 502, `account login failed: ${msg}`, "account_login_failed");
-          if (turn.pinnedAccount) throw lastError;
+          if (signal.aborted) throw e;
+          const f = classifyLoginFailure(e, { viaProxy: this.viaProxy(lease.identifier) });
+          // Observers see "login" for the account's own login trouble, else the DeepSeek kind (e.g. "waf" for /readyz).
+          this.report(!coolsAccount(f) && e instanceof LoginError && e.upstream instanceof DeepSeekError ? e.upstream.kind : "login", lease.identifier, f.message);
+          if (!coolsAccount(f)) throw failureToTurnError(f);
+          lease.fail(f.penalty ?? "login", f.message);
+          failures.push(f);
+          if (turn.pinnedAccount) throw exhaustedAccountsError(failures);
           continue;
         }
         const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
-          lastError = e.error;
-          if (turn.pinnedAccount) throw e.error;
+          failures.push(e.failure);
+          if (turn.pinnedAccount) throw exhaustedAccountsError(failures);
           continue;
         }
         throw e;
@@ -108,6 +135,10 @@ export class DeepSeekBackend implements TurnBackend {
         lease.release();
       }
     }
+  }
+
+  private viaProxy(account: string | undefined): boolean {
+    return account !== undefined && (this.deps.viaProxy?.(account) ?? false);
   }
 
   /** One account: completion with one re-login on an invalid token and one empty-output retry. */
@@ -171,23 +202,29 @@ export class DeepSeekBackend implements TurnBackend {
       } catch (e) {
         if (signal.aborted || !(e instanceof DeepSeekError)) throw e;
         this.report(e.kind, lease?.identifier, e.message);
-        if (visible) throw upstreamError(e);
-        if (e.kind === "auth" && lease && !relogged) {
+        if (e.kind === "auth" && lease && !visible && !relogged) {
           relogged = true;
           payload = basePayload; // a re-login may change nothing about the file, but upload it again with the new token
           try {
             token = await lease.relogin(token);
           } catch (le) {
-            lease.fail("login", (le as Error).message);
-            throw new FailoverSignal(new TurnError(401, `account login failed: ${(le as Error).message}`, "account_login_failed"));
+            if (signal.aborted) throw le;
+            const f = classifyLoginFailure(le, { viaProxy: this.viaProxy(lease.identifier) });
+            if (!coolsAccount(f)) throw failureToTurnError(f);
+            lease.fail(f.penalty ?? "login", f.message);
+            throw new FailoverSignal(f);
           }
           continue;
         }
-        if (lease && e.kind !== "client_version" && e.kind !== "protocol") {
-          lease.fail(e.kind === "auth" ? "auth" : e.kind === "rate_limit" ? "rate_limited" : "upstream", e.message);
-          throw new FailoverSignal(upstreamError(e));
+        const f = classifyDeepSeekError(e, { viaProxy: this.viaProxy(lease?.identifier), stage: stageOf(e) });
+        if (coolsAccount(f) && lease) {
+          lease.fail(f.penalty ?? "upstream", f.message);
+          // Before anything was shown the request moves on to another account; after, it ends here.
+          if (!visible) throw new FailoverSignal(f);
         }
-        throw upstreamError(e);
+        // Direct-token mode: the token is the caller's own credential, so its rejection is a 401.
+        if (!lease && f.penalty === "auth") throw new TurnError(401, f.message, f.code, undefined, "account");
+        throw failureToTurnError(f);
       }
     }
     if (hadNoVisibleOutput(run)) {
@@ -196,10 +233,13 @@ export class DeepSeekBackend implements TurnBackend {
         for await (const ev of retry) yield ev;
       } catch (e) {
         if (signal.aborted || !(e instanceof DeepSeekError)) throw e;
-        throw upstreamError(e);
+        this.report(e.kind, lease?.identifier, e.message);
+        const f = classifyDeepSeekError(e, { viaProxy: this.viaProxy(lease?.identifier), stage: stageOf(e) });
+        if (coolsAccount(f)) lease?.fail(f.penalty ?? "upstream", f.message);
+        throw failureToTurnError(f);
       }
       if (hadNoVisibleOutput(retry)) {
-        lease?.fail("rate_limited", "empty output twice");
+        // Request-attributable: the content comes back empty; the account is not benched for it.
         this.report("empty_output", lease?.identifier, "upstream returned no visible output twice");
         return { contentFiltered: false, truncated: false, empty: true, reasoningOnly: retry.state.reasoning.trim().length > 0 };
       }
@@ -221,9 +261,9 @@ export class DeepSeekBackend implements TurnBackend {
   }
 }
 
-/** Internal: this account failed before anything was shown; try another. */
+/** Internal: this account failed on its own before anything was shown; try another. */
 class FailoverSignal extends Error {
-  constructor(readonly error: TurnError) {
-    super(error.message);
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.message);
   }
 }

@@ -45,8 +45,12 @@ export interface DeepSeekClientOptions {
   identity?: Partial<ClientIdentity>;
   pow: PowSolver;
   fetch?: typeof fetch;
-  /** Per JSON call, and until response headers for streaming calls (default 60 000). */
+  /** Whole JSON call incl. its body, and the floor of the header wait of uploads (default 60 000). */
   timeoutMs?: number;
+  /** Connect + response headers of every call (default 20 000); a function is read at each call (live setting). */
+  headerTimeoutMs?: number | (() => number);
+  /** Longest silence (no SSE data line) of a streaming body after its headers (default 120 000). */
+  idleTimeoutMs?: number | (() => number);
   retry?: Partial<ClientRetryPolicy>;
   uploadPoll?: Partial<UploadPollPolicy>;
 }
@@ -127,6 +131,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
 export class DeepSeekClient {
   readonly baseUrl: string;
   readonly identity: Readonly<ClientIdentity>;
@@ -135,6 +143,8 @@ export class DeepSeekClient {
   private readonly pow: PowSolver;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly headerTimeout: () => number;
+  private readonly idleTimeout: () => number;
 
   constructor(opts: DeepSeekClientOptions) {
     this.baseUrl = (opts.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
@@ -142,17 +152,31 @@ export class DeepSeekClient {
     this.pow = opts.pow;
     this.fetchImpl = opts.fetch ?? fetch;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    const header = opts.headerTimeoutMs ?? 20_000;
+    this.headerTimeout = typeof header === "function" ? header : () => header;
+    const idle = opts.idleTimeoutMs ?? 120_000;
+    this.idleTimeout = typeof idle === "function" ? idle : () => idle;
     this.retry = { attempts: 3, completionDelayMs: 1000, delayMs: 250, ...opts.retry };
     this.uploadPoll = { intervalMs: 1000, maxPolls: 60, maxWaitMs: 65_000, ...opts.uploadPoll };
   }
 
+  /** The current idle limit for streaming bodies (read per round). */
+  streamIdleTimeoutMs(): number {
+    return this.idleTimeout();
+  }
+
+  /** "DeepSeek/2.0.4 (android)": the identity named in WAF errors. */
+  identityLabel(): string {
+    return `${this.identity.appName}/${this.identity.version} (${this.identity.platform})`;
+  }
+
   // ---- plumbing ----
 
-  /** Sends one request; the timeout covers the call up to response headers (and body for JSON, see jsonCall). */
-  private async send(path: string, o: CallOptions, timeout: AbortController): Promise<Response> {
+  /** Sends one request; the timeout covers the call up to response headers. */
+  private async send(path: string, o: CallOptions, timeout: { ctl: AbortController; ms: number }): Promise<Response> {
     const headers = { ...baseHeaders(this.identity, o.token), ...o.headers };
     if (o.rawBody !== undefined) delete headers["content-type"];
-    const signal = o.signal ? AbortSignal.any([o.signal, timeout.signal]) : timeout.signal;
+    const signal = o.signal ? AbortSignal.any([o.signal, timeout.ctl.signal]) : timeout.ctl.signal;
     try {
       return await this.fetchImpl(this.baseUrl + path, {
         method: o.method ?? "POST",
@@ -161,48 +185,61 @@ export class DeepSeekClient {
         signal,
       });
     } catch (e) {
-      throw this.fetchFailure(e, path, o.signal, timeout.signal);
+      throw this.fetchFailure(e, path, o.signal, timeout);
     }
   }
 
-  private fetchFailure(e: unknown, path: string, user: AbortSignal | undefined, timeout: AbortSignal): DeepSeekError {
+  private fetchFailure(e: unknown, path: string, user: AbortSignal | undefined, timeout: { ctl: AbortController; ms: number; what?: string }): DeepSeekError {
     if (e instanceof DeepSeekError) return e;
     if (user?.aborted) return abortError(user, path);
-    if (timeout.aborted) return new DeepSeekError("timeout", `${path}: no answer within ${this.timeoutMs} ms`, { path });
+    if (timeout.ctl.signal.aborted) {
+      return new DeepSeekError("timeout", `${path}: ${timeout.what ?? "no response headers"} within ${formatMs(timeout.ms)} (upstream header timeout)`, { path, reason: "header_timeout" });
+    }
     const msg = e instanceof Error ? e.message : String(e);
     return new DeepSeekError("network", `${path}: network error (${msg.slice(0, 200)})`, { path, cause: e });
   }
 
-  private startTimeout(): { ctl: AbortController; clear(): void } {
+  private startTimeout(ms: number, what?: string): { ctl: AbortController; ms: number; what?: string; clear(): void } {
     const ctl = new AbortController();
-    const t = setTimeout(() => ctl.abort(new DOMException("timeout", "TimeoutError")), this.timeoutMs);
-    return { ctl, clear: () => clearTimeout(t) };
+    const t = setTimeout(() => ctl.abort(new DOMException("timeout", "TimeoutError")), ms);
+    return { ctl, ms, what, clear: () => clearTimeout(t) };
   }
 
   /** A JSON call: returns `data.biz_data`, or throws a classified DeepSeekError. */
   private async jsonCall(path: string, o: CallOptions = {}): Promise<unknown> {
-    const t = this.startTimeout();
+    // Headers within the header timeout (an upload's body goes out before them: at least `timeoutMs` there),
+    // the whole call within `timeoutMs`.
+    const headerMs = o.rawBody !== undefined ? Math.max(this.headerTimeout(), this.timeoutMs) : this.headerTimeout();
+    const head = this.startTimeout(headerMs);
+    const whole = this.startTimeout(Math.max(headerMs, this.timeoutMs), "no complete answer");
     try {
-      const res = await this.send(path, o, t.ctl);
+      // `whole` (never shorter than `head`) stays on the fetch so it also bounds reading the body.
+      const res = await this.send(path, { ...o, signal: o.signal ? AbortSignal.any([o.signal, whole.ctl.signal]) : whole.ctl.signal }, head);
+      head.clear();
       let text: string;
       try {
         text = await res.text();
       } catch (e) {
-        throw this.fetchFailure(e, path, o.signal, t.ctl.signal);
+        throw this.fetchFailure(e, path, o.signal, whole);
       }
       return this.readEnvelope(path, res.status, text, [o.token, ...(o.secrets ?? [])]);
     } finally {
-      t.clear();
+      head.clear();
+      whole.clear();
     }
   }
 
+  private nonJson(status: number, path: string, body: string): DeepSeekError {
+    return classifyNonJson(status, { path, version: this.identity.version, identity: this.identityLabel(), body });
+  }
+
   private readEnvelope(path: string, status: number, text: string, secrets: (string | undefined)[]): unknown {
-    if (status >= 500 || status === 429) throw classifyNonJson(status, { path, version: this.identity.version });
+    if (status >= 500 || status === 429) throw this.nonJson(status, path, text);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw classifyNonJson(status, { path, version: this.identity.version });
+      throw this.nonJson(status, path, text);
     }
     const err = classifyEnvelope(json, { path, httpStatus: status, version: this.identity.version, secrets });
     if (err) throw err;
@@ -355,11 +392,11 @@ export class DeepSeekClient {
 
   private streamCall(path: string, token: string, body: unknown, pow: string, signal?: AbortSignal): Promise<Response> {
     return this.withRetry(async () => {
-      const t = this.startTimeout();
+      const t = this.startTimeout(this.headerTimeout());
       let res: Response;
       try {
         // The timeout covers the wait for headers only; the caller's signal stays attached to the body.
-        res = await this.send(path, { token, body, signal, headers: { "x-ds-pow-response": pow } }, t.ctl);
+        res = await this.send(path, { token, body, signal, headers: { "x-ds-pow-response": pow } }, t);
       } finally {
         t.clear();
       }
@@ -372,7 +409,7 @@ export class DeepSeekClient {
     const ct = (res.headers.get("content-type") ?? "").toLowerCase();
     if (res.status !== 200 || ct.includes("json") || ct.includes("text/html")) {
       const text = await res.text().catch(() => "");
-      if (res.status !== 200 && !text.trimStart().startsWith("{")) throw classifyNonJson(res.status, { path, version: this.identity.version });
+      if (res.status !== 200 && !text.trimStart().startsWith("{")) throw this.nonJson(res.status, path, text);
       this.readEnvelope(path, res.status, text, [token]);
       throw new DeepSeekError("protocol", `${path}: expected an event stream, got a JSON answer`, { path, httpStatus: res.status });
     }

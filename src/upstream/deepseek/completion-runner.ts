@@ -6,6 +6,7 @@
 import type { DeepSeekEvent } from "./events.ts";
 import { ContinueDedupe } from "./continue-dedupe.ts";
 import { DeepSeekStreamParser } from "./sse/parser.ts";
+import { SseActivityScanner } from "./sse/activity.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { classifyEnvelope, DeepSeekError } from "./errors.ts";
 
@@ -31,6 +32,8 @@ export interface RunCompletionOptions {
   signal?: AbortSignal;
   /** Default 8 (§8). */
   maxContinueRounds?: number;
+  /** Longest silence (no SSE data line) of a body after its headers; default: the client's setting. */
+  idleTimeoutMs?: number;
 }
 
 export interface CompletionRunState {
@@ -97,7 +100,7 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
     let path: string = DS_PATHS.completion;
 
     for (;;) {
-      yield* this.readRound(res, parser, path);
+      const seen = yield* this.readRound(res, parser, path);
       const ps = parser.state;
       st.requestMessageId = ps.requestMessageId ?? st.requestMessageId;
       st.responseMessageId = ps.responseMessageId ?? st.responseMessageId;
@@ -119,6 +122,14 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
         st.error = ps.error;
         return;
       }
+      if (!seen.events) {
+        throw seen.bytes === 0
+          ? new DeepSeekError("protocol", `${path}: HTTP 200 with an empty body instead of an event stream`, { path, reason: "empty_stream" })
+          : new DeepSeekError("protocol", `${path}: ${seen.bytes} bytes that are not a DeepSeek event stream (malformed SSE)`, { path, reason: "malformed_stream" });
+      }
+      if (!ps.finished && ps.lastStatus !== "INCOMPLETE" && ps.lastStatus !== "AUTO_CONTINUE") {
+        throw new DeepSeekError("protocol", `${path}: the event stream ended before the message finished (truncated; last status ${ps.lastStatus ?? "none"})`, { path, reason: "truncated_stream" });
+      }
       const wantsContinue = !ps.finished && (ps.lastStatus === "INCOMPLETE" || ps.lastStatus === "AUTO_CONTINUE") && (st.responseMessageId ?? 0) > 0;
       if (!wantsContinue || st.continueRounds >= maxRounds) return;
       st.continueRounds++;
@@ -129,11 +140,33 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
     }
   }
 
-  /** Streams one response body through the parser; text pieces go through the continue dedupe. */
-  private async *readRound(res: Response, parser: DeepSeekStreamParser, path: string): AsyncGenerator<DeepSeekEvent> {
+  /**
+   * Streams one response body through the parser; text pieces go through the continue dedupe. Ends the
+   * round with an `idle_timeout` error when no SSE data line arrives for the idle limit (comment lines do
+   * not count). Returns how much was seen, for the protocol checks.
+   */
+  private async *readRound(res: Response, parser: DeepSeekStreamParser, path: string): AsyncGenerator<DeepSeekEvent, { bytes: number; events: number }> {
     const signal = this.opts.signal;
     const reader = res.body!.getReader();
+    const idleMs = this.opts.idleTimeoutMs ?? this.opts.client.streamIdleTimeoutMs();
+    const activity = new SseActivityScanner();
+    let lastActive = Date.now();
+    let idled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (ms: number) => {
+      timer = setTimeout(() => {
+        const left = lastActive + idleMs - Date.now();
+        if (left > 0) return arm(left);
+        idled = true;
+        reader.cancel().catch(() => {});
+      }, ms);
+    };
+    arm(idleMs);
+    const idleError = () =>
+      new DeepSeekError("timeout", `${path}: no data from DeepSeek for ${formatMs(idleMs)} after the response started (upstream idle timeout)`, { path, reason: "idle_timeout" });
     let done = false;
+    let bytes = 0;
+    let events = 0;
     try {
       for (;;) {
         let r: Awaited<ReturnType<typeof reader.read>>;
@@ -141,15 +174,25 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
           r = await reader.read();
         } catch (e) {
           if (signal?.aborted) throw new DeepSeekError("aborted", `${path}: aborted`, { path, cause: signal.reason });
+          if (idled) throw idleError();
           throw new DeepSeekError("network", `${path}: stream interrupted (${e instanceof Error ? e.message : String(e)})`, { path, cause: e });
         }
+        if (idled) throw idleError();
         if (r.done) break;
-        yield* this.deliver(parser.push(r.value));
+        bytes += r.value.length;
+        if (activity.push(r.value)) lastActive = Date.now();
+        const evs = parser.push(r.value);
+        events += evs.length;
+        yield* this.deliver(evs);
         if (signal?.aborted) throw new DeepSeekError("aborted", `${path}: aborted`, { path, cause: signal.reason });
       }
       done = true;
-      yield* this.deliver(parser.end());
+      const tail = parser.end();
+      events += tail.length;
+      yield* this.deliver(tail);
+      return { bytes, events: events + (parser.state.envelopeError ? 1 : 0) };
     } finally {
+      clearTimeout(timer);
       if (!done) await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
@@ -166,6 +209,10 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
       }
     }
   }
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 export function runCompletion(opts: RunCompletionOptions): CompletionRun {

@@ -3,6 +3,7 @@
  * setting changes), token manager, account pool and the turn backend. One per process.
  */
 import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { resolveTurnLimits, type TurnLimits } from "../../config/runtime-settings.ts";
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
@@ -75,6 +76,8 @@ export class Engine {
     this.pool = new AccountPool(deps.store, this.tokens, () => this.poolSettings());
     this.backend = new DeepSeekBackend({
       client: (account) => this.client(account),
+      viaProxy: (account) => Boolean(deps.store.accounts.get(account)?.proxyId),
+      limits: () => this.turnLimits(),
       pool: this.pool,
       logger: deps.logger,
       autoDelete: () => autoDeleteMode(deps.settings.section<{ mode?: string; sessions?: boolean }>("auto_delete")),
@@ -94,10 +97,15 @@ export class Engine {
     return this.powPool?.stats();
   }
 
+  /** Upstream header / idle / turn timeouts, account attempts and queue wait: runtime settings, else env, else defaults. */
+  turnLimits(): TurnLimits {
+    return resolveTurnLimits(this.deps.settings.runtime(), this.deps.options.turnLimits);
+  }
+
   poolSettings(): PoolSettings {
     const o = this.deps.options;
     return effectivePoolSettings({
-      env: { accountMaxInflight: o.accountMaxInflight, accountMaxQueue: o.accountMaxQueue, globalMaxInflight: o.globalMaxInflight },
+      env: { accountMaxInflight: o.accountMaxInflight, accountMaxQueue: o.accountMaxQueue, globalMaxInflight: o.globalMaxInflight, queueWaitSeconds: o.turnLimits.queueWaitSeconds },
       runtime: this.deps.settings.runtime(),
       accountCount: this.pool?.size ?? this.deps.store.accounts.count(),
     });
@@ -118,7 +126,15 @@ export class Engine {
     const cached = this.clients.get(route);
     if (cached?.key === key) return cached.client;
     const fetchImpl = proxy ? this.proxies.fetchFor(proxy) : proxyId ? missingProxyFetch(proxyId) : this.deps.clientOptions?.fetch;
-    const client = new DeepSeekClient({ baseUrl: this.deps.options.deepseekBaseUrl, identity, pow: this.pow, ...this.deps.clientOptions, fetch: fetchImpl });
+    const client = new DeepSeekClient({
+      baseUrl: this.deps.options.deepseekBaseUrl,
+      identity,
+      pow: this.pow,
+      headerTimeoutMs: () => this.turnLimits().upstreamHeaderTimeoutMs,
+      idleTimeoutMs: () => this.turnLimits().upstreamIdleTimeoutMs,
+      ...this.deps.clientOptions,
+      fetch: fetchImpl,
+    });
     this.clients.set(route, { key, client });
     return client;
   }
@@ -129,7 +145,7 @@ export class Engine {
       return token;
     } catch (e) {
       const rejected = e instanceof DeepSeekError && (e.kind === "auth" || e.kind === "business");
-      throw new LoginError(e instanceof Error ? e.message : String(e), account.identifier, rejected);
+      throw new LoginError(e instanceof Error ? e.message : String(e), account.identifier, rejected, e);
     }
   }
 

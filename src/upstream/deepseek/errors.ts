@@ -2,7 +2,9 @@
 import { IDENTITY_VERSION_SETTING } from "./identity.ts";
 
 export type DeepSeekErrorKind =
-  | "auth" | "client_version" | "protocol" | "rate_limit" | "business" | "upstream_http" | "network" | "timeout" | "aborted" | "pow";
+  | "auth" | "client_version" | "protocol" | "rate_limit" | "business" | "upstream_http" | "network" | "timeout" | "aborted" | "pow"
+  /** A WAF / bot-challenge HTML page instead of an API answer. */
+  | "waf";
 
 export class DeepSeekError extends Error {
   readonly kind: DeepSeekErrorKind;
@@ -11,19 +13,25 @@ export class DeepSeekError extends Error {
   readonly httpStatus?: number;
   /** The API path that failed (no query, no secrets). */
   readonly path?: string;
+  /** A finer reason within the kind (e.g. `idle_timeout`, `truncated_stream`). */
+  readonly reason?: string;
 
-  constructor(kind: DeepSeekErrorKind, message: string, extra: { code?: number | string; httpStatus?: number; path?: string; cause?: unknown } = {}) {
+  constructor(kind: DeepSeekErrorKind, message: string, extra: { code?: number | string; httpStatus?: number; path?: string; cause?: unknown; reason?: string } = {}) {
     super(message, extra.cause !== undefined ? { cause: extra.cause } : undefined);
     this.name = "DeepSeekError";
     this.kind = kind;
     this.code = extra.code;
     this.httpStatus = extra.httpStatus;
     this.path = extra.path;
+    this.reason = extra.reason;
   }
 
-  /** Worth another attempt on the same account (network blips, 5xx, timeouts). */
+  /**
+   * Worth another attempt on the same account (network blips, 5xx). A timeout is not: the header timeout
+   * already waited long enough to call the upstream dead, and three of them would take minutes.
+   */
   get retryable(): boolean {
-    return this.kind === "network" || this.kind === "upstream_http" || this.kind === "timeout";
+    return this.kind === "network" || this.kind === "upstream_http";
   }
 }
 
@@ -106,15 +114,43 @@ export function classifyEnvelope(
   return undefined;
 }
 
+/** The TLS stack our requests use (named in WAF errors: a challenge page is usually about the fingerprint). */
+export const TLS_STACK_LABEL = "Bun default (no browser fingerprint)";
+
+/** Words of bot-challenge pages (Cloudflare, Aliyun WAF, generic captchas); an HTML 403 counts without them. */
+const CHALLENGE_MARKERS = [
+  "cf-chl", "challenge-platform", "just a moment", "attention required", "captcha", "aliyun_waf", "aliyunwaf", "acw_sc__v2",
+  "web application firewall", "verify you are human", "安全验证", "滑动验证", "访问被拒绝",
+];
+
+function looksLikeHtml(body: string): boolean {
+  return /^<(!doctype html|html|head|body|title|div|script)\b/i.test(body.trimStart().slice(0, 100));
+}
+
+/** A WAF / bot-challenge page: HTML with HTTP 403, or HTML of any status that carries challenge markers. */
+export function isChallengePage(httpStatus: number, body: string): boolean {
+  if (!looksLikeHtml(body)) return false;
+  if (httpStatus === 403) return true;
+  const text = body.slice(0, 20_000).toLowerCase();
+  return CHALLENGE_MARKERS.some((m) => text.includes(m));
+}
+
 /** Classifies a response whose body is not JSON (WAF pages, proxies, gateway errors). */
-export function classifyNonJson(httpStatus: number, ctx: { path: string; version: string }): DeepSeekError {
+export function classifyNonJson(httpStatus: number, ctx: { path: string; version: string; identity?: string; body?: string }): DeepSeekError {
   const { path, version } = ctx;
+  if (ctx.body !== undefined && isChallengePage(httpStatus, ctx.body)) {
+    return new DeepSeekError(
+      "waf",
+      `${path}: DeepSeek answered with a WAF/challenge page (HTTP ${httpStatus}, HTML) to client identity ${ctx.identity ?? `version ${version}`}, TLS: ${TLS_STACK_LABEL}`,
+      { code: httpStatus, httpStatus, path },
+    );
+  }
   if (httpStatus === 401) return new DeepSeekError("auth", `${path}: token rejected (HTTP 401)`, { code: 401, httpStatus, path });
   if (httpStatus === 429) return new DeepSeekError("rate_limit", `${path}: rate limited (HTTP 429)`, { code: 429, httpStatus, path });
   if (httpStatus >= 500) return new DeepSeekError("upstream_http", `${path}: HTTP ${httpStatus}`, { code: httpStatus, httpStatus, path });
   return new DeepSeekError(
     "protocol",
-    `${path}: non-JSON response with HTTP ${httpStatus} (a WAF or a protocol change); ${versionHint(version)} if this persists`,
+    `${path}: non-JSON response with HTTP ${httpStatus} (a proxy in the way or a protocol change); ${versionHint(version)} if this persists`,
     { code: httpStatus, httpStatus, path },
   );
 }
