@@ -19,6 +19,22 @@ import { selfTestRoutes } from "./selftest-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 import { statusRoutes } from "./status-routes.ts";
 
+const WRITES = new Set(["POST", "PUT", "PATCH"]);
+/** The only admin writes that take no input at all, so may come without a body. */
+const NO_INPUT = /^\/admin\/accounts\/[^/]+\/(enable|disable)$/;
+
+/**
+ * Every admin write carries a JSON object (`{}` when it has nothing to say): `42`, `"s"`, `null`, `[]` or no
+ * body at all are refused, so an all-optional schema cannot turn them into "use the defaults" (a random
+ * key, an empty config update). Only enable/disable may come without a body.
+ */
+function requireObjectBody(request: Request, body: unknown): void {
+  if (!WRITES.has(request.method)) return;
+  if (body !== null && typeof body === "object" && !Array.isArray(body)) return;
+  if (body === undefined && NO_INPUT.test(new URL(request.url).pathname)) return;
+  throw badRequest("invalid request: a JSON object body is required");
+}
+
 export function adminRoutes(ctx: AppContext) {
   const errors = new RecentErrors();
   ctx.observers.push(errors);
@@ -36,8 +52,7 @@ export function adminRoutes(ctx: AppContext) {
     .use(authRoutes(d))
     .derive(async ({ request, body }) => {
       d.actors.set(request, await authenticateAdmin(d, request));
-      // All-optional object schemas would let an array through (normalised to {}); every admin body is an object.
-      if (Array.isArray(body)) throw badRequest("invalid request: a JSON object body is required");
+      requireObjectBody(request, body);
       return {};
     })
     .use(configRoutes(d))
