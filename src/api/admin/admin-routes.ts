@@ -4,12 +4,12 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
-import { badRequest } from "../http-error.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { accountTestRoutes } from "./account-test.ts";
 import { accountsRoutes } from "./accounts-routes.ts";
 import type { AdminDeps } from "./admin-deps.ts";
 import { authenticateAdmin } from "./admin-guard.ts";
+import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
@@ -18,22 +18,6 @@ import { RecentErrors } from "./recent-errors.ts";
 import { selfTestRoutes } from "./selftest-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 import { statusRoutes } from "./status-routes.ts";
-
-const WRITES = new Set(["POST", "PUT", "PATCH"]);
-/** The only admin writes that take no input at all, so may come without a body. */
-const NO_INPUT = /^\/admin\/accounts\/[^/]+\/(enable|disable)$/;
-
-/**
- * Every admin write carries a JSON object (`{}` when it has nothing to say): `42`, `"s"`, `null`, `[]` or no
- * body at all are refused, so an all-optional schema cannot turn them into "use the defaults" (a random
- * key, an empty config update). Only enable/disable may come without a body.
- */
-function requireObjectBody(request: Request, body: unknown): void {
-  if (!WRITES.has(request.method)) return;
-  if (body !== null && typeof body === "object" && !Array.isArray(body)) return;
-  if (body === undefined && NO_INPUT.test(new URL(request.url).pathname)) return;
-  throw badRequest("invalid request: a JSON object body is required");
-}
 
 export function adminRoutes(ctx: AppContext) {
   const errors = new RecentErrors();

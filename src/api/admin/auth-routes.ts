@@ -5,6 +5,7 @@ import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { HttpError, tooManyRequests } from "../http-error.ts";
 import { clientAddress, type AdminDeps } from "./admin-deps.ts";
 import { bearerToken } from "./admin-guard.ts";
+import { requireObjectBody } from "./object-body.ts";
 
 const LoginBody = t.Object({
   admin_key: t.String({ maxLength: 4096 }),
@@ -25,7 +26,7 @@ export function authRoutes(d: AdminDeps) {
           const { token, expiresIn } = await d.jwt.sign(body.expire_hours ?? d.jwt.defaultExpireHours());
           return { success: true, token, expires_in: expiresIn };
         },
-        { body: LoginBody },
+        { body: LoginBody, transform: ({ request, body }) => requireObjectBody(request, body) },
       )
       .get("/verify", async ({ request }) => {
         const token = bearerToken(request);
