@@ -4,7 +4,7 @@ import type { LoginLimiter } from "./login-limiter.ts";
 
 export type CredentialCheck = { ok: true } | { ok: false; throttled: false } | { ok: false; throttled: true; retryAfterSeconds: number };
 
-export async function checkAdminCredential(limiter: LoginLimiter, adminKey: AdminKey, address: string, candidate: string | undefined | null): Promise<CredentialCheck> {
+export async function checkAdminCredential(limiter: LoginLimiter, adminKey: Pick<AdminKey, "verify">, address: string, candidate: string | undefined | null): Promise<CredentialCheck> {
   const admission = await limiter.admit(address);
   if (!admission.ok) return { ok: false, throttled: true, retryAfterSeconds: admission.retryAfterSeconds };
   let ok = false;
