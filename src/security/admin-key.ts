@@ -23,9 +23,12 @@ interface AdminSection {
   password_hash?: string;
 }
 
-/** argon2id hash of a console password. */
-export function hashAdminPassword(password: string): string {
-  return Bun.password.hashSync(password, { algorithm: "argon2id" });
+/** argon2id with the OWASP-recommended cost (19 MiB, 2 passes): a login stays well under a second on small hosts. */
+export const ARGON2_OPTIONS = { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 } as const;
+
+/** argon2id hash of a console password (off the event loop). */
+export function hashAdminPassword(password: string): Promise<string> {
+  return Bun.password.hash(password, ARGON2_OPTIONS);
 }
 
 export function isModernHash(hash: string): boolean {
@@ -77,9 +80,9 @@ export class AdminKey {
     return this.store.settings.get<AdminSection>(SETTING_KEYS.admin)?.password_hash || undefined;
   }
 
-  /** Store a new console password (argon2id). Length rules are the caller's. */
-  setPassword(password: string): void {
-    this.store.settings.set(SETTING_KEYS.admin, { ...(this.store.settings.get<object>(SETTING_KEYS.admin) ?? {}), password_hash: hashAdminPassword(password) });
+  /** Store a console password hash made by hashAdminPassword. Length rules are the caller's. */
+  setPasswordHash(hash: string): void {
+    this.store.settings.set(SETTING_KEYS.admin, { ...(this.store.settings.get<object>(SETTING_KEYS.admin) ?? {}), password_hash: hash });
   }
 
   /** Check a candidate against every accepted credential (each comparison constant-time). */
@@ -106,7 +109,7 @@ export class AdminKey {
       }
     }
     const legacy = hash.startsWith("sha256:") ? secretsEqual(sha256Hex(candidate), hash.slice(7).toLowerCase()) : secretsEqual(candidate, hash);
-    if (legacy) this.setPassword(candidate); // upgrade the unsalted / plaintext value to argon2id
+    if (legacy) this.setPasswordHash(await hashAdminPassword(candidate)); // upgrade the unsalted / plaintext value to argon2id
     return legacy;
   }
 }

@@ -12,7 +12,7 @@ const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && 
 /** argon2id for anything that is not already a hash this build understands. */
 export function hashIfPlainPassword(value: unknown): unknown {
   if (typeof value !== "string" || !value || value.startsWith("$argon2") || value.startsWith("sha256:")) return value;
-  return Bun.password.hashSync(value, { algorithm: "argon2id" });
+  return Bun.password.hashSync(value, { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 });
 }
 
 export class SettingsRepo {

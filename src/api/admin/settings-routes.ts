@@ -5,7 +5,7 @@
 import { Elysia, t } from "elysia";
 import { SETTING_KEYS } from "../../config/config-sync.ts";
 import { DEFAULT_THINKING_INSTRUCTION } from "../../core/prompt/thinking-injection.ts";
-import { MIN_PASSWORD_LENGTH } from "../../security/admin-key.ts";
+import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
@@ -139,12 +139,13 @@ export function settingsRoutes(d: AdminDeps) {
       )
       .post(
         "/settings/password",
-        ({ body, request }) => {
+        async ({ body, request }) => {
           const password = (body.new_password ?? body.password ?? "").trim();
           if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`the new password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+          const hash = await hashAdminPassword(password);
           let cutoff = 0;
           store.transaction(() => {
-            d.ctx.adminKey.setPassword(password);
+            d.ctx.adminKey.setPasswordHash(hash);
             cutoff = d.jwt.revokeAll();
           });
           audit(d, request, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
