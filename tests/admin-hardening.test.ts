@@ -68,6 +68,19 @@ describe("credential throttle (fake clock)", () => {
     expect(clock.slept.length).toBe(slept);
   });
 
+  test("at most 8 checks per address run at once; a ninth is refused without being checked", async () => {
+    const limiter = new LoginLimiter();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let checks = 0;
+    const slow = { verify: async () => (checks++, await gate, false) };
+    const running = Array.from({ length: 8 }, () => checkAdminCredential(limiter, slow, "192.0.2.1", "x"));
+    expect(await checkAdminCredential(limiter, slow, "192.0.2.1", "x")).toEqual({ ok: false, throttled: true, retryAfterSeconds: 1 });
+    expect(checks).toBe(8);
+    release();
+    for (const r of await Promise.all(running)) expect(r).toEqual({ ok: false, throttled: false });
+  });
+
   test("trusted proxies: the right-most untrusted X-Forwarded-For hop, X-Real-IP, nothing from untrusted peers", () => {
     const t = new TrustedProxies(["10.0.0.0/8", "::1", "fd00::/8"]);
     const h = (o: Record<string, string>) => new Headers(o);

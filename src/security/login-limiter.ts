@@ -8,7 +8,8 @@
  * from a throttled address (only later); one whose slot is further away is refused with 429 +
  * Retry-After without its guess being checked. A success resets the address; failures are forgotten
  * `forgetMs` after the last one. Brute force from one address is so held to one guess per `maxDelayMs`.
- * Admin JWTs are not guesses and never pass through here.
+ * At most 8 checks per address run at once (more get 429 at once). Admin JWTs are not guesses and never
+ * pass through here.
  */
 import { parseIp } from "./trusted-proxies.ts";
 
@@ -35,6 +36,7 @@ interface AddressState {
 }
 
 const MAX_ADDRESSES = 10_000;
+const MAX_PENDING = 8;
 
 /** The throttle key of an address: IPv6 by its /64 (one host usually owns a whole /64). */
 export function throttleKey(address: string): string {
@@ -69,13 +71,6 @@ export class LoginLimiter {
     return Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** Math.min(over, 30));
   }
 
-  /** Seconds until the address may be checked again (0 = now); for callers that only want to know. */
-  retryAfterSeconds(address: string): number {
-    const st = this.current(throttleKey(address));
-    if (!st || st.failures + st.pending < this.opts.freeFailures) return 0;
-    return Math.max(0, Math.ceil((st.nextSlotAt - this.now()) / 1000));
-  }
-
   /** Wait for the address's turn (or be refused); the caller then checks the credential and calls done(). */
   async admit(address: string): Promise<Admission> {
     const key = throttleKey(address);
@@ -86,7 +81,9 @@ export class LoginLimiter {
       if (this.state.size > MAX_ADDRESSES) this.state.delete(this.state.keys().next().value!);
     }
     const entry = st;
-    if (entry.failures + entry.pending >= this.opts.freeFailures) {
+    // Checks still running for this address (argon2 takes a while): a burst cannot all slip into the free budget.
+    if (entry.pending >= MAX_PENDING) return { ok: false, retryAfterSeconds: 1 };
+    if (entry.failures >= this.opts.freeFailures) {
       const t = this.now();
       const slotAt = Math.max(t, entry.nextSlotAt);
       const wait = slotAt - t;
