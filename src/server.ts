@@ -6,7 +6,7 @@
 import type { Server } from "bun";
 import { randomUUID } from "node:crypto";
 import { createApp } from "./app.ts";
-import { corsHeaders } from "./api/cors.ts";
+import { corsHeaders, isCrossSiteWrite } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import { loadStartupConfig } from "./config/config-loader.ts";
@@ -20,6 +20,7 @@ import { AdminJwt } from "./security/admin-jwt.ts";
 import { AdminKey } from "./security/admin-key.ts";
 import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
+import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import { Engine, type EngineDeps } from "./upstream/deepseek/engine.ts";
@@ -55,7 +56,7 @@ const LEASE_RETURN_MS = 2000;
 export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions">;
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
-  const store = openStore(options.dbPath);
+  const store = openStore(options.dbPath, options.secretKey);
   try {
     loadStartupConfig(store, options, logger);
   } catch (e) {
@@ -64,6 +65,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   }
   const adminKey = new AdminKey(store, options.adminKey);
   const { generatedKey } = adminKey.ensure();
+  logger.info(adminKey.describe());
+  const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
   const engine = new Engine({ options, store, settings, logger, ...overrides });
@@ -100,11 +103,14 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     const started = performance.now();
     const requestId = REQUEST_ID.test(request.headers.get("x-request-id") ?? "") ? request.headers.get("x-request-id")! : randomUUID();
     const url = new URL(request.url);
-    const address = server.requestIP(request)?.address;
+    const peer = server.requestIP(request)?.address;
+    const address = peer ? trustedProxies.clientAddress(peer, request.headers) : undefined;
     if (address) ctx.clientAddress.set(request, address);
     let response: Response;
     if (request.method === "OPTIONS") {
       response = new Response(null, { status: 204 });
+    } else if (isCrossSiteWrite(request, url.pathname)) {
+      response = errorResponse(surfaceForPath(url.pathname), 403, "cross-origin requests to the admin API are refused; use the console served by this server");
     } else if (ctx.state.draining && !DRAIN_EXEMPT.has(url.pathname)) {
       response = errorResponse(surfaceForPath(url.pathname), 503, "server is shutting down; retry on another instance", undefined, { "retry-after": "5", connection: "close" });
     } else if (Number(request.headers.get("content-length") ?? 0) > options.maxBodyBytes) {
@@ -117,7 +123,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
         response = errorResponse(surfaceForPath(url.pathname), 500, "internal error; see the server log");
       }
     }
-    for (const [k, v] of Object.entries(corsHeaders(request))) response.headers.set(k, v);
+    for (const [k, v] of Object.entries(corsHeaders(request, url.pathname))) response.headers.set(k, v);
     response.headers.set("x-request-id", requestId);
     const seconds = (performance.now() - started) / 1000;
     metrics.requestServed(surfaceForPath(url.pathname), request.method, response.status, seconds);
@@ -127,6 +133,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       path: url.pathname,
       status: response.status,
       ms: Math.round(seconds * 10000) / 10,
+      ...(address ? { client: address } : {}),
     });
     return response;
   };

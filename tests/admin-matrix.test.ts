@@ -274,7 +274,10 @@ describe("config import/export", () => {
     const cfg = full.json.config;
     expect(cfg.accounts.find((a: { email?: string }) => a.email === "fixed@example.com").password).toBe("pw-fixed@example.com-secret");
     expect(JSON.stringify(cfg)).not.toContain("tok-abcdefghijklmnop-xyz");
-    expect(cfg.keys.length).toBeGreaterThan(0);
+    // only key hashes are stored: no export carries keys, and it says so
+    expect(cfg.keys).toBeUndefined();
+    expect(full.json.omitted.api_keys).toBeGreaterThan(0);
+    expect(cfg._ds2api_note).toContain("API key");
     // import as base64 in merge mode: nothing new, accounts updated
     const merge = await api.post("/admin/config/import?mode=merge", { base64: full.json.base64 });
     expect(merge.json.success).toBe(true);
@@ -287,10 +290,10 @@ describe("config import/export", () => {
   });
   test("POST /admin/config keeps keys named by a masked preview or key_id", async () => {
     const cfg = (await api.get("/admin/config")).json;
-    const keysBefore = server.running.ctx.store.apiKeys.list().map((k) => k.key).sort();
+    const keysBefore = server.running.ctx.store.apiKeys.list().map((k) => k.hash).sort();
     const r = await api.post("/admin/config", { api_keys: cfg.api_keys.map((k: { key_id: string; name: string }, i: number) => (i % 2 ? { key_id: k.key_id, name: k.name } : { key: cfg.keys[i], name: k.name })) });
     expect(r.json.success).toBe(true);
-    expect(server.running.ctx.store.apiKeys.list().map((k) => k.key).sort()).toEqual(keysBefore);
+    expect(server.running.ctx.store.apiKeys.list().map((k) => k.hash).sort()).toEqual(keysBefore);
   });
 });
 

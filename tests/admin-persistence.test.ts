@@ -1,4 +1,4 @@
-/** Admin API: data survives a restart on the same sqlite file; password change revokes JWTs; failed logins are rate-limited. */
+/** Admin API: data survives a restart on the same sqlite file; password change revokes JWTs; failed logins are throttled. */
 import { describe, expect, test } from "bun:test";
 import { AdminClient, expectDetail } from "./support/admin-client.ts";
 import { startTestServer } from "./support/test-server.ts";
@@ -46,25 +46,29 @@ describe("persistence across restart", () => {
 });
 
 describe("password change", () => {
-  test("revokes every JWT, the new password logs in, the env key stops working", async () => {
+  test("revokes every JWT, the new password logs in, the env key keeps working", async () => {
     const s = await startTestServer();
     try {
       const api = new AdminClient(s.url);
       const oldJwt = await api.login(s.adminKey);
       api.auth = oldJwt;
       expectDetail(await api.post("/admin/settings/password", { new_password: "abc" }), 400);
+      expect(expectDetail(await api.post("/admin/settings/password", { new_password: "eleven-char" }), 400)).toContain("12");
       const r = await api.post("/admin/settings/password", { new_password: "brand-new-admin-pass" });
       expect(r.json.force_relogin).toBe(true);
       expect(r.json.jwt_valid_after_unix).toBeGreaterThan(0);
       // the token signed a moment ago (same second) is revoked too
       expect(expectDetail(await api.get("/admin/verify"), 401)).toContain("revoked");
       expectDetail(await api.get("/admin/config"), 401);
-      expectDetail(await api.post("/admin/login", { admin_key: s.adminKey }, { auth: null }), 401);
+      // a console password is an extra credential: DS2API_ADMIN_KEY is never replaced by it
+      expect(r.json.message).toContain("DS2API_ADMIN_KEY");
+      expect((await api.post("/admin/login", { admin_key: s.adminKey }, { auth: null })).status).toBe(200);
       const fresh = await api.login("brand-new-admin-pass");
       expect((await api.get("/admin/verify", { auth: fresh })).status).toBe(200);
       expect((await api.get("/admin/config", { auth: "brand-new-admin-pass" })).status).toBe(200);
       const settings = (await api.get("/admin/settings", { auth: fresh })).json;
       expect(settings.admin.has_password_hash).toBe(true);
+      expect(settings.admin.accepted_credentials).toEqual(["env", "password"]);
       api.expectNoSecrets(["brand-new-admin-pass"]);
       const entry = (await api.get("/admin/audit?action=settings.password", { auth: fresh })).json.items[0];
       expect(entry.actor).toBe("admin-jwt");
@@ -75,30 +79,28 @@ describe("password change", () => {
   });
 });
 
-describe("login rate limit", () => {
-  test("after 5 failures from one address: 429 with Retry-After, even for the right key and the raw-key guard", async () => {
+describe("login throttle", () => {
+  test("after 5 failures from one address the right key still gets in; the raw-key guard counts guesses too", async () => {
     const s = await startTestServer();
     try {
       const api = new AdminClient(s.url);
       for (let i = 0; i < 5; i++) expectDetail(await api.post("/admin/login", { admin_key: `guess-${i}` }), 401);
-      const locked = await api.post("/admin/login", { admin_key: s.adminKey });
-      expectDetail(locked, 429);
-      const retry = Number(locked.headers.get("retry-after"));
-      expect(retry).toBeGreaterThan(0);
-      expect(retry).toBeLessThanOrEqual(300);
-      expectDetail(await api.get("/admin/config", { auth: s.adminKey }), 429);
+      // the address is throttled now, but a correct key is checked once its turn comes (held, not refused)
+      expect((await api.post("/admin/login", { admin_key: s.adminKey })).status).toBe(200);
+      // success reset the address: five more free failures on the raw-key guard
+      for (let i = 0; i < 5; i++) expectDetail(await api.get("/admin/config", { auth: `wrong-${i}` }), 401);
+      expect((await api.get("/admin/config", { auth: s.adminKey })).status).toBe(200);
     } finally {
       await s.stop();
     }
   });
-  test("failed raw-key guesses on protected routes count too and lock the address (JWT included)", async () => {
+  test("a valid JWT is never throttled; requests without credentials are not guesses", async () => {
     const s = await startTestServer();
     try {
       const api = new AdminClient(s.url);
       const jwt = await api.login(s.adminKey);
       for (let i = 0; i < 5; i++) expectDetail(await api.get("/admin/config", { auth: `wrong-${i}` }), 401);
-      expectDetail(await api.get("/admin/config", { auth: jwt }), 429);
-      // requests without credentials are not guesses and still get 401
+      expect((await api.get("/admin/config", { auth: jwt })).status).toBe(200);
       expectDetail(await api.get("/admin/config", { auth: null }), 401);
     } finally {
       await s.stop();

@@ -120,7 +120,7 @@ describe("usage counters and quotas", () => {
     const res = await chat(API_KEY, "count me");
     const body = (await res.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
     expect(res.status).toBe(200);
-    await stack.sim.state.waitFor(() => stack.server.ctx.store.keyUsage.usage(API_KEY).requests === before.usage.requests + 1, 2000);
+    await stack.sim.state.waitFor(() => stack.server.ctx.store.keyUsage.usage(stack.server.ctx.store.apiKeys.hashOf(API_KEY)).requests === before.usage.requests + 1, 2000);
     const after = (await api.get("/admin/keys")).json.items.find((k: { key_id: string }) => k.key_id === before.key_id);
     expect(after.usage.requests).toBe(before.usage.requests + 1);
     expect(after.usage.prompt_tokens - before.usage.prompt_tokens).toBe(body.usage.prompt_tokens);
@@ -159,7 +159,7 @@ describe("usage counters and quotas", () => {
   test("tokens per day → 429 in the Gemini shape, reset time in Retry-After; lifting the quota lets it through", async () => {
     const key = await newKey({ tokens_per_day: 1 });
     expect((await gemini(key)).status).toBe(200);
-    await stack.sim.state.waitFor(() => stack.server.ctx.store.keyUsage.usage(key).requests === 1, 2000);
+    await stack.sim.state.waitFor(() => stack.server.ctx.store.keyUsage.usage(stack.server.ctx.store.apiKeys.hashOf(key)).requests === 1, 2000);
     const refused = await gemini(key);
     expect(refused.status).toBe(429);
     const body = (await refused.json()) as { error: { code: number; status: string; message: string } };

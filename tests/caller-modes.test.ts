@@ -46,7 +46,7 @@ describe("X-Ds2-Target-Account", () => {
   });
   afterAll(() => stack.stop());
 
-  test("pins every request to the named account; an unknown account is a clear error", async () => {
+  test("pins every request to the named account; an unknown account is a clear error that names no account", async () => {
     const client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0, defaultHeaders: { "X-Ds2-Target-Account": "USER2@example.com" } });
     for (let i = 0; i < 3; i++) await client.chat.completions.create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: `p${i}` }] });
     const accounts = new Set(stack.sim.state.requestsTo("/api/v0/chat/completion").map((r) => r.accountId));
@@ -55,7 +55,9 @@ describe("X-Ds2-Target-Account", () => {
     expect(tokenOwner.requestCount).toBe(3);
     const nobody = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0, defaultHeaders: { "X-Ds2-Target-Account": "nobody@example.com" } });
     const err = await nobody.chat.completions.create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
-    expect(err.status).toBe(400);
-    expect(err.message).toContain("nobody@example.com");
+    // the same answer as for a disabled account (tests/admin-hardening.test.ts): no account enumeration
+    expect(err.status).toBe(503);
+    expect(err.message).toContain("the requested account (X-Ds2-Target-Account) is not available");
+    expect(err.message).not.toContain("nobody@example.com");
   });
 });

@@ -125,7 +125,7 @@ describe("config import/export through sqlite", () => {
       mode: "replace",
       acceptTokens: false,
     });
-    expect(s.apiKeys.list().map((k) => k.key)).toEqual(["only"]);
+    expect(s.apiKeys.list().map((k) => k.hash)).toEqual([s.apiKeys.hashOf("only")]);
     expect(s.accounts.list().map((a) => a.identifier)).toEqual(["z@z.z"]);
     expect(readConfig(s).modelAliases).toEqual({});
     s.close();

@@ -5,7 +5,7 @@ import { t, type MessageKey } from "../lib/i18n.ts";
 import { errorMessage } from "../lib/status.ts";
 
 type Settings = {
-  admin?: { jwt_expire_hours?: number };
+  admin?: { jwt_expire_hours?: number; credentials_note?: string; password_min_length?: number };
   runtime?: Record<string, number | undefined>;
   model_aliases?: Record<string, string>;
   client_identity?: Record<string, string | number | undefined>;
@@ -102,7 +102,7 @@ export function renderSettings(root: HTMLElement): void {
       h("div", { class: "sticky-actions" }, save),
     );
 
-    const pw = h("input", { type: "password", id: "set-new-password", autocomplete: "new-password", minlength: 4, required: true });
+    const pw = h("input", { type: "password", id: "set-new-password", autocomplete: "new-password", minlength: s.admin?.password_min_length ?? 12, required: true });
     const pwBtn = h("button", { class: "btn btn-danger", type: "submit" }, t("set.password_submit"));
     const pwForm = h(
       "form",
@@ -123,6 +123,7 @@ export function renderSettings(root: HTMLElement): void {
       },
       h("h3", null, t("set.password")),
       field(t("set.new_password"), pw, t("set.password_hint")),
+      s.admin?.credentials_note ? h("p", { class: "hint", id: "set-credentials-note" }, s.admin.credentials_note) : null,
       h("div", { class: "form-actions" }, pwBtn),
     );
     clear(body, form, pwForm);

@@ -1,12 +1,13 @@
 /**
  * `GET /metrics`: Prometheus text. Needs `Authorization: Bearer <admin key or admin JWT>` unless
  * DS2API_METRICS_PUBLIC=true (for a scraper on a private network that cannot send a header). Wrong guesses
- * count per client address like failed admin logins: 5 inside 5 minutes lock the address out (429).
+ * pass the same per-address throttle as admin logins (src/security/login-limiter.ts); admin JWTs do not.
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus.ts";
+import { checkAdminCredential, throttledMessage } from "../security/admin-credential.ts";
 import { errorResponse } from "./error-response.ts";
 
 function bearer(request: Request): string | undefined {
@@ -24,12 +25,13 @@ export function metricsRoutes(ctx: AppContext) {
   const limiter = ctx.loginLimiter;
 
   const allowed = async (request: Request): Promise<Response | undefined> => {
-    const address = ctx.clientAddress.get(request) ?? "unknown";
-    const wait = limiter.retryAfterSeconds(address);
-    if (wait > 0) return errorResponse("admin", 429, `too many failed attempts from this address; try again in ${wait} s`, undefined, { "retry-after": String(wait) });
     const token = bearer(request);
-    if (token && (ctx.adminKey.verify(token) || (token.split(".").length === 3 && (await jwt.verify(token)).ok))) return undefined;
-    if (token) limiter.fail(address);
+    if (token) {
+      if (token.split(".").length === 3 && (await jwt.verify(token)).ok) return undefined;
+      const result = await checkAdminCredential(limiter, ctx.adminKey, ctx.clientAddress.get(request) ?? "unknown", token);
+      if (result.ok) return undefined;
+      if (result.throttled) return errorResponse("admin", 429, throttledMessage(result.retryAfterSeconds), undefined, { "retry-after": String(result.retryAfterSeconds) });
+    }
     return errorResponse("admin", 401, UNAUTHORIZED, undefined, { "www-authenticate": 'Bearer realm="ds2api metrics"' });
   };
 

@@ -27,7 +27,9 @@ Other environment variables:
   DS2API_POW_WORKERS          proof-of-work worker threads (default CPU cores)
   DS2API_ALLOW_DIRECT_TOKEN   true: an unknown credential is used as a DeepSeek token (off by default)
   DS2API_MAX_BODY_MB          request body limit in MiB (default 100)
-  DS2API_JWT_SECRET           secret for admin console sessions (default: random, kept in the database)
+  DS2API_JWT_SECRET           secret for admin console sessions (default: random, kept encrypted in the database)
+  DS2API_SECRET_KEY           key for secrets in the database: 32 bytes base64/hex or a passphrase (default: <db>.key file)
+  DS2API_TRUSTED_PROXIES      reverse proxies (IPs/CIDRs) whose X-Forwarded-For / X-Real-IP are believed
   DS2API_METRICS_PUBLIC       true: /metrics without the admin key (default false)
   DS2API_SHUTDOWN_TIMEOUT_SECONDS  how long SIGTERM waits for in-flight streams (default 30)
   DS2API_UPSTREAM_HEADER_TIMEOUT_SECONDS  connect + headers of one DeepSeek call (default 20)

@@ -1,6 +1,7 @@
 /**
  * Moves a ds2api config document into the store (import) and back out (export).
- * Import is idempotent: keys are upserted by key, accounts by email / canonical mobile.
+ * Import is idempotent: keys are upserted by key (stored as their keyed hash), accounts by email /
+ * canonical mobile (passwords and tokens sealed by the store).
  */
 import type { Store } from "../store/store.ts";
 import type { ConfigProxy, Ds2ApiConfig } from "./ds2api-config.ts";
@@ -72,13 +73,15 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
 
 const SECTION_PREFIX = "section.";
 
-/** Read the stored configuration back as a ds2api document (tokens never included). */
+/**
+ * Read the stored configuration back as a ds2api document. Tokens are never included, and API keys cannot
+ * be: only their hashes are stored (`apiKeys` stays undefined; see `storedKeyCount`).
+ */
 export function readConfig(store: Store): Ds2ApiConfig {
   const all = store.settings.all();
   const sections: Record<string, Record<string, unknown>> = {};
   for (const [k, v] of Object.entries(all)) if (k.startsWith(SECTION_PREFIX)) sections[k.slice(SECTION_PREFIX.length)] = v as Record<string, unknown>;
   return {
-    apiKeys: store.apiKeys.list().map(({ key, name, remark }) => ({ key, name, remark })),
     accounts: store.accounts.list().map((a) => ({
       identifier: a.identifier,
       email: a.email,

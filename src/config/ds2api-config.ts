@@ -349,7 +349,7 @@ export function parseDs2ApiConfig(input: unknown): ParsedConfig {
   }
   for (const [k, v] of Object.entries(raw)) {
     if (HANDLED.has(k)) continue;
-    if (k === "_vercel_sync_hash" || k === "_vercel_sync_time") continue;
+    if (k === "_vercel_sync_hash" || k === "_vercel_sync_time" || k === EXPORT_NOTE_KEY) continue;
     if (LEGACY_IGNORED.includes(k)) warnings.push(`config key "${k}" is a legacy ds2api setting that is not used; it is kept for export`);
     config.extra[k] = v;
   }
@@ -363,12 +363,31 @@ export function parseDs2ApiConfig(input: unknown): ParsedConfig {
   return { config, warnings };
 }
 
-/** Build a ds2api-format object. Account tokens are never included; passwords only when asked. */
+/** A note an export carries in the document itself (ignored on import; the Go ds2api ignores unknown keys). */
+export const EXPORT_NOTE_KEY = "_ds2api_note";
+
+/**
+ * What an export from this build can hold, for the note in the document. API keys are stored only as
+ * hashes, so no export carries them; account and proxy passwords only with include_secrets; tokens never;
+ * a console password only as its hash (argon2id, which the Go ds2api does not read).
+ */
+export function exportNote(opts: { includeSecrets: boolean; omittedKeys: number }): string {
+  const parts = [];
+  if (opts.omittedKeys) parts.push(`${opts.omittedKeys} API key(s) are not included: ds2api stores only their hashes; add them again (keys / api_keys) where you import this`);
+  parts.push(opts.includeSecrets ? "account and proxy passwords are included in clear: keep this file secret" : "account and proxy passwords are not included (export with include_secrets=1 to move them)");
+  parts.push("DeepSeek tokens are never exported");
+  if (opts.includeSecrets) parts.push("admin.password_hash, when present, is an argon2id (or legacy sha256:) hash; the Go ds2api cannot check argon2id, so set DS2API_ADMIN_KEY there");
+  return parts.join("; ");
+}
+
+/** Build a ds2api-format object. Account tokens are never included; passwords only when asked; API keys only when the document has them. */
 export function buildDs2ApiConfig(doc: Ds2ApiConfig, opts: { includeSecrets: boolean }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const keys = doc.apiKeys ?? [];
-  out.keys = keys.map((k) => k.key);
-  out.api_keys = keys.map((k) => ({ key: k.key, ...(k.name ? { name: k.name } : {}), ...(k.remark ? { remark: k.remark } : {}) }));
+  if (keys.length) {
+    out.keys = keys.map((k) => k.key);
+    out.api_keys = keys.map((k) => ({ key: k.key, ...(k.name ? { name: k.name } : {}), ...(k.remark ? { remark: k.remark } : {}) }));
+  }
   out.accounts = (doc.accounts ?? []).map((a) => ({
     ...(a.extra ?? {}),
     ...(a.email ? { email: a.email } : {}),

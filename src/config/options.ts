@@ -4,6 +4,7 @@
  */
 import { type LogLevel, parseLogLevel } from "../observability/logger.ts";
 import type { TurnLimitEnv } from "./runtime-settings.ts";
+import { parseTrustedProxies, TrustedProxyError } from "../security/trusted-proxies.ts";
 
 export interface ServerOptions {
   port: number;
@@ -32,6 +33,10 @@ export interface ServerOptions {
   logLevel: LogLevel;
   maxBodyBytes: number;
   simulate: boolean;
+  /** Proxies whose X-Forwarded-For / X-Real-IP are believed (DS2API_TRUSTED_PROXIES: IPs / CIDRs). */
+  trustedProxies: string[];
+  /** Key for the secrets kept in sqlite (DS2API_SECRET_KEY); else `<db>.key` beside the database. */
+  secretKey?: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -99,6 +104,15 @@ function baseUrlFrom(raw: string | undefined): string {
   return value.replace(/\/+$/, "");
 }
 
+function trustedProxiesFrom(raw: string | undefined): string[] {
+  try {
+    return parseTrustedProxies(raw);
+  } catch (e) {
+    if (e instanceof TrustedProxyError) throw new OptionsError(e.message);
+    throw e;
+  }
+}
+
 export function resolveOptions(argv: string[], env: Env): ServerOptions {
   const { values, simulate } = parseFlags(argv);
   const configFromFlag = values.configPath;
@@ -131,5 +145,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     logLevel: parseLogLevel(values.logLevel ?? env.LOG_LEVEL),
     maxBodyBytes: maxBodyMb * 1024 * 1024,
     simulate,
+    trustedProxies: trustedProxiesFrom(env.DS2API_TRUSTED_PROXIES),
+    secretKey: env.DS2API_SECRET_KEY?.trim() || undefined,
   };
 }

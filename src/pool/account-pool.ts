@@ -6,7 +6,7 @@
  */
 import type { AccountRecord } from "../store/accounts-repo.ts";
 import type { Store } from "../store/store.ts";
-import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "./pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "./pool-errors.ts";
 import type { PoolSettings } from "./pool-settings.ts";
 import type { TokenManager } from "./token-manager.ts";
 
@@ -186,8 +186,8 @@ export class AccountPool {
   async acquire(opts: AcquireOptions = {}): Promise<Lease> {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (this.accounts.length === 0) throw new NoAccountsError("no DeepSeek accounts are configured; add one in the admin console or config.json");
-    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(`account ${opts.pinned} (X-Ds2-Target-Account) does not exist`, true);
-    if (!this.servable(opts)) throw new AccountUnavailableError(opts.pinned ? `account ${opts.pinned} is disabled` : "every account is disabled or was already tried");
+    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(TARGET_UNAVAILABLE, true, true, `account ${opts.pinned} does not exist`);
+    if (!this.servable(opts)) throw opts.pinned ? new AccountUnavailableError(TARGET_UNAVAILABLE, false, true, `account ${opts.pinned} is disabled`) : new AccountUnavailableError("every account is disabled or was already tried");
     if (this.waiters.length === 0) {
       const a = this.select(opts);
       if (a) return this.grant(a);

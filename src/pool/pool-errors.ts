@@ -26,11 +26,17 @@ export class AccountsCoolingError extends Error {
   }
 }
 
+/** The one answer to an `X-Ds2-Target-Account` that cannot be served: it never tells an unknown account from an unusable one. */
+export const TARGET_UNAVAILABLE = "the requested account (X-Ds2-Target-Account) is not available";
+
 export class AccountUnavailableError extends Error {
   constructor(
     message: string,
     /** The named account does not exist at all (a client mistake, not a capacity problem). */
     readonly missing = false,
+    /** A client pinned the account: answer TARGET_UNAVAILABLE alike for unknown and unusable; `detail` is for logs/admins only. */
+    readonly pinned = false,
+    readonly detail?: string,
   ) {
     super(message);
   }

@@ -70,6 +70,8 @@ export class AdminJwt {
 
   async verify(token: string): Promise<JwtCheck> {
     if (token.split(".").length !== 3) return { ok: false, reason: "invalid token format" };
+    // The algorithm is pinned: this server issues HS256 only, whatever a token's header claims.
+    if (headerAlg(token) !== "HS256") return { ok: false, reason: "invalid token algorithm (only HS256 is accepted)" };
     const payload = await this.signer.verify(token);
     if (!payload) return { ok: false, reason: expiredClaim(token, this.now()) ? "token expired" : "invalid signature" };
     if (payload.role !== "admin" || typeof payload.exp !== "number") return { ok: false, reason: "invalid token claims" };
@@ -85,6 +87,14 @@ export class AdminJwt {
     this.store.settings.set(CUTOFF_MS_SETTING, nowMs);
     this.store.settings.set(SETTING_KEYS.admin, { ...this.admin(), jwt_valid_after_unix: unix });
     return unix;
+  }
+}
+
+function headerAlg(token: string): unknown {
+  try {
+    return (JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString("utf8")) as { alg?: unknown }).alg;
+  } catch {
+    return undefined;
   }
 }
 

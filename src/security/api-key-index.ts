@@ -1,27 +1,53 @@
-/** In-memory digests of the configured client API keys, rebuilt from the store after every change. */
+/**
+ * The configured client API keys, by their stored keyed hash (the raw keys are not kept anywhere). A
+ * match answers the key's hash, which is the key's identity everywhere after authentication (usage,
+ * quotas, caller id). The admin console's self-test and playground call this server's own business routes
+ * over loopback with a per-process credential bound to one key's hash (`loopbackCredential`), since the raw
+ * key can no longer be read back; such credentials live only in memory.
+ */
+import { randomBytes } from "node:crypto";
 import type { Store } from "../store/store.ts";
 import { findSecret, secretDigest } from "./secret-compare.ts";
 
 export class ApiKeyIndex {
-  private keys: string[] = [];
-  private digests: Buffer[] = [];
+  private hashes = new Set<string>();
+  private readonly loopback = new Map<string, string>();
+  private loopbackDigests: Buffer[] = [];
+  private loopbackHashes: string[] = [];
 
   constructor(private readonly store: Store) {
     this.reload();
   }
 
   reload(): void {
-    this.keys = this.store.apiKeys.list().map((k) => k.key);
-    this.digests = this.keys.map(secretDigest);
+    this.hashes = new Set(this.store.apiKeys.list().map((k) => k.hash));
   }
 
   get size(): number {
-    return this.keys.length;
+    return this.hashes.size;
   }
 
-  /** The matching configured key, compared in constant time against every key. */
+  /** The matching key's hash, or undefined. */
   match(candidate: string): string | undefined {
-    const i = findSecret(candidate, this.digests);
-    return i >= 0 ? this.keys[i] : undefined;
+    const hash = this.store.apiKeys.hashOf(candidate);
+    if (this.hashes.has(hash)) return hash;
+    if (this.loopbackDigests.length) {
+      const i = findSecret(candidate, this.loopbackDigests);
+      const bound = i >= 0 ? this.loopbackHashes[i] : undefined;
+      if (bound && this.hashes.has(bound)) return bound;
+    }
+    return undefined;
+  }
+
+  /** An in-memory credential that authenticates as the key with this hash (for loopback calls). */
+  loopbackCredential(hash: string): string {
+    let credential = this.loopback.get(hash);
+    if (!credential) {
+      credential = `ds2-loopback-${randomBytes(24).toString("base64url")}`;
+      this.loopback.set(hash, credential);
+      this.loopbackDigests.push(secretDigest(credential));
+      this.loopbackHashes.push(hash);
+    }
+    return credential;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Per API key usage and quotas. As a turn observer it adds every finished business turn of a managed key
  * to that key's persisted counters; `admit` is asked by business auth before a request runs and refuses
- * it when the key is over its requests-per-minute or tokens-per-day (UTC) quota.
+ * it when the key is over its requests-per-minute or tokens-per-day (UTC) quota. A key is named by its stored
+ * hash (what ApiKeyIndex.match answers and callers carry as `caller.key`), never by its value.
  */
 import type { TurnObserver, TurnOutcomeInfo } from "../api/start-turn.ts";
 import type { KeyQuota } from "../store/key-usage-repo.ts";

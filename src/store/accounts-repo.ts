@@ -1,5 +1,12 @@
-/** DeepSeek accounts: credentials, token, health and usage bookkeeping. */
+/**
+ * DeepSeek accounts: credentials, token, health and usage bookkeeping. The password and the DeepSeek token
+ * are sealed (AES-256-GCM, src/store/secret-box.ts) in the database; records carry them in clear.
+ */
 import type { Database } from "bun:sqlite";
+import type { SecretBox } from "./secret-box.ts";
+
+export const PASSWORD_FIELD = "accounts.password";
+export const TOKEN_FIELD = "accounts.token";
 
 export type AccountStatus = "ok" | "cooling_down" | "login_failed" | "disabled";
 
@@ -62,16 +69,16 @@ interface Row {
   updated_at: number;
 }
 
-function toRecord(r: Row): AccountRecord {
+function toRecord(r: Row, box: SecretBox): AccountRecord {
   return {
     identifier: r.identifier,
     email: r.email ?? undefined,
     mobile: r.mobile ?? undefined,
-    password: r.password ?? undefined,
+    password: box.openOptional(r.password, PASSWORD_FIELD),
     name: r.name ?? undefined,
     remark: r.remark ?? undefined,
     proxyId: r.proxy_id ?? undefined,
-    token: r.token ?? undefined,
+    token: box.openOptional(r.token, TOKEN_FIELD),
     tokenAt: r.token_at ?? undefined,
     enabled: r.enabled === 1,
     status: r.status as AccountStatus,
@@ -94,11 +101,18 @@ export interface AccountListQuery {
 }
 
 export class AccountsRepo {
-  constructor(private readonly db: Database) {}
+  private readonly toRecord: (r: Row) => AccountRecord;
+
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+  ) {
+    this.toRecord = (r) => toRecord(r, box);
+  }
 
   /** All accounts in insertion order. */
   list(): AccountRecord[] {
-    return (this.db.query("SELECT * FROM accounts ORDER BY sort_order").all() as Row[]).map(toRecord);
+    return (this.db.query("SELECT * FROM accounts ORDER BY sort_order").all() as Row[]).map(this.toRecord);
   }
 
   /** A page, newest first, filtered by a case-insensitive substring of identifier, name, remark, email or mobile. */
@@ -115,13 +129,13 @@ export class AccountsRepo {
         limit: query.limit,
         offset: query.offset,
       }) as Row[]
-    ).map(toRecord);
+    ).map(this.toRecord);
     return { items, total };
   }
 
   get(identifier: string): AccountRecord | undefined {
     const row = this.db.query("SELECT * FROM accounts WHERE identifier = ?").get(identifier) as Row | null;
-    return row ? toRecord(row) : undefined;
+    return row ? this.toRecord(row) : undefined;
   }
 
   count(): number {
@@ -143,11 +157,11 @@ export class AccountsRepo {
           identifier: input.identifier,
           email: input.email ?? null,
           mobile: input.mobile ?? null,
-          password: input.password ?? null,
+          password: this.box.sealOptional(input.password, PASSWORD_FIELD),
           name: input.name ?? null,
           remark: input.remark ?? null,
           proxy_id: input.proxyId ?? null,
-          token: input.token ?? null,
+          token: this.box.sealOptional(input.token, TOKEN_FIELD),
           token_at: input.token ? now : null,
           extra: input.extra ? JSON.stringify(input.extra) : null,
           now,
@@ -167,7 +181,8 @@ export class AccountsRepo {
         identifier: input.identifier,
         email: input.email ?? null,
         mobile: input.mobile ?? null,
-        password: input.password ?? null,
+        // An unchanged password is not rewritten (a fresh IV would change the row for nothing).
+        password: input.password !== undefined && input.password !== existing.password ? this.box.seal(input.password, PASSWORD_FIELD) : null,
         name: input.name ?? null,
         remark: input.remark ?? null,
         proxy_id: input.proxyId ?? null,
@@ -194,7 +209,9 @@ export class AccountsRepo {
   }
 
   setToken(identifier: string, token: string | null): void {
-    this.db.query("UPDATE accounts SET token = ?, token_at = ?, updated_at = ? WHERE identifier = ?").run(token, token ? Date.now() : null, Date.now(), identifier);
+    this.db
+      .query("UPDATE accounts SET token = ?, token_at = ?, updated_at = ? WHERE identifier = ?")
+      .run(this.box.sealOptional(token, TOKEN_FIELD), token ? Date.now() : null, Date.now(), identifier);
   }
 
   setEnabled(identifier: string, enabled: boolean): boolean {

@@ -1,10 +1,16 @@
-/** Opens the sqlite file (WAL, 0600, parent folder created) and applies pending migrations. */
+/**
+ * Opens the sqlite file (WAL, 0600, parent folder created, secure_delete), resolves the key for secrets at
+ * rest, and applies pending migrations.
+ */
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { MIGRATIONS } from "./migrations.ts";
+import { MIGRATIONS, VACUUM_PENDING_SETTING } from "./migrations.ts";
+import type { SecretBox } from "./secret-box.ts";
+import { resolveSecretKey, type ResolvedKey } from "./secret-key.ts";
+import { StoreError } from "./store-error.ts";
 
-export class StoreError extends Error {}
+export { StoreError } from "./store-error.ts";
 
 function restrictPermissions(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) {
@@ -16,7 +22,7 @@ function restrictPermissions(path: string): void {
   }
 }
 
-export function openDatabase(path: string): Database {
+export function openDatabase(path: string, secretKey?: string): { db: Database; box: SecretBox } {
   const isMemory = path === ":memory:";
   const full = isMemory ? path : resolve(path);
   if (!isMemory) {
@@ -32,29 +38,51 @@ export function openDatabase(path: string): Database {
   } catch (e) {
     throw new StoreError(`cannot open the database ${full}: ${(e as Error).message}`);
   }
+  let keys: ResolvedKey;
   try {
     db.exec("PRAGMA journal_mode = WAL;");
     db.exec("PRAGMA synchronous = NORMAL;");
     db.exec("PRAGMA busy_timeout = 5000;");
     db.exec("PRAGMA foreign_keys = ON;");
-    migrate(db);
+    // Deleted and overwritten content is zeroed, so no old secret lingers in free pages.
+    db.exec("PRAGMA secure_delete = ON;");
+    keys = resolveSecretKey(db, full, isMemory, secretKey);
+    migrate(db, keys);
+    keys.persist(db);
+    vacuumIfPending(db);
   } catch (e) {
     db.close();
+    if (e instanceof StoreError) throw e;
     throw new StoreError(`database ${full} is not usable: ${(e as Error).message}`);
   }
   if (!isMemory) restrictPermissions(full);
-  return db;
+  return { db, box: keys.box };
 }
 
-export function migrate(db: Database): void {
+export function migrate(db: Database, keys: ResolvedKey): void {
   const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
   if (current > MIGRATIONS.length) {
     throw new StoreError(`schema version ${current} is newer than this build knows (${MIGRATIONS.length}); upgrade ds2api`);
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
+    const step = MIGRATIONS[v]!;
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      if (typeof step === "string") db.exec(step);
+      else step(db, keys.box, { fresh: current === 0, persistKey: () => keys.persist(db) });
       db.exec(`PRAGMA user_version = ${v + 1}`);
     })();
   }
+}
+
+/**
+ * After a migration rewrote secrets in place, rebuild the file so the plaintext they replaced is gone from
+ * free pages, then empty the WAL. The flag is set inside the migration, so a crash before this runs only
+ * postpones it to the next start.
+ */
+function vacuumIfPending(db: Database): void {
+  const row = db.query("SELECT value FROM settings WHERE key = ?").get(VACUUM_PENDING_SETTING);
+  if (!row) return;
+  db.exec("VACUUM;");
+  db.query("DELETE FROM settings WHERE key = ?").run(VACUUM_PENDING_SETTING);
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
 }

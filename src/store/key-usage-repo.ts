@@ -1,4 +1,7 @@
-/** Per API key usage counters (lifetime totals and per-UTC-day token tallies) and optional quotas. */
+/**
+ * Per API key usage counters (lifetime totals and per-UTC-day token tallies) and optional quotas. Rows are
+ * keyed by the key's hash (the `key` column holds the hash since migration 3), never by the key itself.
+ */
 import type { Database } from "bun:sqlite";
 
 export interface KeyUsage {

@@ -1,8 +1,78 @@
 /**
  * Versioned schema migrations, applied in order inside one transaction each.
  * `PRAGMA user_version` records how many have run. Append only: never edit a released migration.
+ * A step is SQL, or code for data that must be transformed (it gets the secret box).
  */
-export const MIGRATIONS: readonly string[] = [
+import type { Database } from "bun:sqlite";
+import { PASSWORD_FIELD, TOKEN_FIELD } from "./accounts-repo.ts";
+import { keyIdOf, previewOf } from "./api-keys-repo.ts";
+import { SecretBox } from "./secret-box.ts";
+import { SettingsRepo } from "./settings-repo.ts";
+
+export interface MigrationContext {
+  /** The database was empty before this run. */
+  fresh: boolean;
+  /** Record the secret-key check value (inside the same transaction). */
+  persistKey(): void;
+}
+
+export type MigrationStep = string | ((db: Database, box: SecretBox, ctx: MigrationContext) => void);
+
+/** Set by a migration that replaced plaintext in place; the opener then VACUUMs and clears it. */
+export const VACUUM_PENDING_SETTING = "vacuum_pending";
+
+/** Settings whose values hold secrets (sealed by SettingsRepo on write). */
+const SECRET_SETTINGS = ["admin_jwt_secret", "proxies", "section.vercel", "admin"];
+
+/**
+ * 3: secrets at rest. Account passwords and DeepSeek tokens are sealed; API keys are replaced by their
+ * keyed hash (with id and masked preview), in the usage/quota tables too; the JWT secret, proxy passwords
+ * and the Vercel token are sealed; a plaintext console password becomes argon2id (an unsalted
+ * `sha256:` one cannot be rehashed and is upgraded on the next successful login).
+ */
+function secretsAtRest(db: Database, box: SecretBox, ctx: MigrationContext): void {
+  ctx.persistKey();
+  db.exec(`
+  CREATE TABLE api_keys_hashed (
+    key_hash    TEXT PRIMARY KEY,
+    key_id      TEXT NOT NULL,
+    preview     TEXT NOT NULL,
+    name        TEXT,
+    remark      TEXT,
+    created_at  INTEGER NOT NULL,
+    sort_order  INTEGER NOT NULL
+  );`);
+  const keys = db.query("SELECT key, name, remark, created_at, sort_order FROM api_keys ORDER BY sort_order").all() as {
+    key: string;
+    name: string | null;
+    remark: string | null;
+    created_at: number;
+    sort_order: number;
+  }[];
+  const insert = db.query("INSERT INTO api_keys_hashed(key_hash, key_id, preview, name, remark, created_at, sort_order) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  for (const k of keys) {
+    const hash = box.hashApiKey(k.key);
+    insert.run(hash, keyIdOf(hash), previewOf(k.key), k.name, k.remark, k.created_at, k.sort_order);
+  }
+  db.exec("DROP TABLE api_keys; ALTER TABLE api_keys_hashed RENAME TO api_keys; CREATE UNIQUE INDEX api_keys_id ON api_keys(key_id);");
+  for (const table of ["api_key_usage", "api_key_daily", "api_key_quotas"]) {
+    const olds = db.query(`SELECT DISTINCT key FROM ${table}`).all() as { key: string }[];
+    const rename = db.query(`UPDATE ${table} SET key = ? WHERE key = ?`);
+    for (const { key } of olds) rename.run(box.hashApiKey(key), key);
+  }
+  const accounts = db.query("SELECT identifier, password, token FROM accounts").all() as { identifier: string; password: string | null; token: string | null }[];
+  const seal = (v: string | null, field: string) => (v === null || SecretBox.isSealed(v) ? v : box.seal(v, field));
+  const update = db.query("UPDATE accounts SET password = ?, token = ? WHERE identifier = ?");
+  for (const a of accounts) update.run(seal(a.password, PASSWORD_FIELD), seal(a.token, TOKEN_FIELD), a.identifier);
+  const settings = new SettingsRepo(db, box);
+  for (const key of SECRET_SETTINGS) {
+    const row = db.query("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | null;
+    if (row) db.query("UPDATE settings SET value = ? WHERE key = ?").run(JSON.stringify(settings.conceal(key, JSON.parse(row.value))), key);
+  }
+  if (!ctx.fresh) db.query("INSERT OR REPLACE INTO settings(key, value) VALUES(?, 'true')").run(VACUUM_PENDING_SETTING);
+}
+
+export const MIGRATIONS: readonly MigrationStep[] = [
   // 1: settings, api keys, accounts
   `
   CREATE TABLE settings (
@@ -72,4 +142,5 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_action ON audit_log(action, id);
   `,
+  secretsAtRest,
 ];

@@ -1,9 +1,13 @@
-/** The store: one sqlite file and its repositories. The only place that writes SQL is this folder. */
+/**
+ * The store: one sqlite file and its repositories. The only place that writes SQL is this folder.
+ * Secrets are sealed / hashed inside the repositories (src/store/secret-box.ts); callers see plain values.
+ */
 import type { Database } from "bun:sqlite";
 import { AccountsRepo } from "./accounts-repo.ts";
 import { ApiKeysRepo } from "./api-keys-repo.ts";
 import { AuditRepo } from "./audit-repo.ts";
 import { openDatabase } from "./database.ts";
+import type { SecretBox } from "./secret-box.ts";
 import { KeyUsageRepo } from "./key-usage-repo.ts";
 import { SettingsRepo } from "./settings-repo.ts";
 
@@ -14,10 +18,10 @@ export class Store {
   readonly keyUsage: KeyUsageRepo;
   readonly audit: AuditRepo;
 
-  constructor(readonly db: Database, readonly path: string) {
-    this.settings = new SettingsRepo(db);
-    this.apiKeys = new ApiKeysRepo(db);
-    this.accounts = new AccountsRepo(db);
+  constructor(readonly db: Database, readonly path: string, box: SecretBox) {
+    this.settings = new SettingsRepo(db, box);
+    this.apiKeys = new ApiKeysRepo(db, box);
+    this.accounts = new AccountsRepo(db, box);
     this.keyUsage = new KeyUsageRepo(db);
     this.audit = new AuditRepo(db);
   }
@@ -38,6 +42,8 @@ export class Store {
   }
 }
 
-export function openStore(path: string): Store {
-  return new Store(openDatabase(path), path);
+/** `secretKey`: DS2API_SECRET_KEY when set; else the key file beside the database (see secret-key.ts). */
+export function openStore(path: string, secretKey?: string): Store {
+  const { db, box } = openDatabase(path, secretKey);
+  return new Store(db, path, box);
 }

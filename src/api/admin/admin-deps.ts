@@ -48,9 +48,3 @@ function maskDetail(detail: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Stable public id of an API key (never reveals it). */
-export function keyId(key: string): string {
-  return `k_${new Bun.CryptoHasher("sha256").update(key).digest("hex").slice(0, 12)}`;
-}
-
-export const keyPreview = maskSecret;

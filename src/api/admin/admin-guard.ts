@@ -1,8 +1,10 @@
 /**
  * Admin authentication for every admin route except login: `Authorization: Bearer <JWT>` or
- * `Bearer <raw admin key>` (constant-time). Failed raw-key guesses count against the same per-address
- * limit as failed logins. Runs before body validation, so an unauthenticated bad body gets 401.
+ * `Bearer <raw admin key / console password>` (constant-time). Raw credentials pass the per-address
+ * throttle (src/security/login-limiter.ts); JWTs do not (a valid one proves an earlier login). Runs
+ * before body validation, so an unauthenticated bad body gets 401.
  */
+import { checkAdminCredential, throttledMessage } from "../../security/admin-credential.ts";
 import { HttpError, tooManyRequests } from "../http-error.ts";
 import { clientAddress, type AdminActor, type AdminDeps } from "./admin-deps.ts";
 
@@ -11,25 +13,19 @@ export function bearerToken(request: Request): string | undefined {
   return m?.[1]?.trim() || undefined;
 }
 
-export function lockedOut(d: AdminDeps, address: string): HttpError | undefined {
-  const wait = d.limiter.retryAfterSeconds(address);
-  return wait > 0 ? tooManyRequests(`too many failed admin logins from this address; try again in ${wait} s`, wait) : undefined;
-}
-
 export async function authenticateAdmin(d: AdminDeps, request: Request): Promise<AdminActor> {
   const token = bearerToken(request);
   if (!token) throw new HttpError(401, "authentication required: send Authorization: Bearer <admin JWT or admin key>");
-  const address = clientAddress(d, request);
-  const locked = lockedOut(d, address);
-  if (locked) throw locked;
-  if (d.ctx.adminKey.verify(token)) return "admin-key";
+  let jwtReason: string | undefined;
   if (token.split(".").length === 3) {
     const check = await d.jwt.verify(token);
     if (check.ok) return "admin-jwt";
     // A genuine but expired or revoked token is not a guess.
-    if (!/expired|revoked/.test(check.reason)) d.limiter.fail(address);
-    throw new HttpError(401, check.reason);
+    if (/expired|revoked/.test(check.reason)) throw new HttpError(401, check.reason);
+    jwtReason = check.reason;
   }
-  d.limiter.fail(address);
-  throw new HttpError(401, "invalid credentials");
+  const result = await checkAdminCredential(d.limiter, d.ctx.adminKey, clientAddress(d, request), token);
+  if (result.ok) return "admin-key";
+  if (result.throttled) throw tooManyRequests(throttledMessage(result.retryAfterSeconds), result.retryAfterSeconds);
+  throw new HttpError(401, jwtReason ?? "invalid credentials");
 }

@@ -4,12 +4,12 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
-import { badRequest } from "../http-error.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { accountTestRoutes } from "./account-test.ts";
 import { accountsRoutes } from "./accounts-routes.ts";
 import type { AdminDeps } from "./admin-deps.ts";
 import { authenticateAdmin } from "./admin-guard.ts";
+import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
@@ -36,8 +36,7 @@ export function adminRoutes(ctx: AppContext) {
     .use(authRoutes(d))
     .derive(async ({ request, body }) => {
       d.actors.set(request, await authenticateAdmin(d, request));
-      // All-optional object schemas would let an array through (normalised to {}); every admin body is an object.
-      if (Array.isArray(body)) throw badRequest("invalid request: a JSON object body is required");
+      requireObjectBody(request, body);
       return {};
     })
     .use(configRoutes(d))

@@ -1,9 +1,11 @@
-/** `POST /admin/login` (admin key → JWT) and `GET /admin/verify` (JWT only). */
+/** `POST /admin/login` (admin key or console password → JWT) and `GET /admin/verify` (JWT only). */
 import { Elysia, t } from "elysia";
+import { checkAdminCredential, throttledMessage } from "../../security/admin-credential.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
-import { HttpError } from "../http-error.ts";
+import { HttpError, tooManyRequests } from "../http-error.ts";
 import { clientAddress, type AdminDeps } from "./admin-deps.ts";
-import { bearerToken, lockedOut } from "./admin-guard.ts";
+import { bearerToken } from "./admin-guard.ts";
+import { requireObjectBody } from "./object-body.ts";
 
 const LoginBody = t.Object({
   admin_key: t.String({ maxLength: 4096 }),
@@ -16,18 +18,15 @@ export function authRoutes(d: AdminDeps) {
       .post(
         "/login",
         async ({ body, request }) => {
-          const address = clientAddress(d, request);
-          const locked = lockedOut(d, address);
-          if (locked) throw locked;
-          if (!d.ctx.adminKey.verify(body.admin_key)) {
-            d.limiter.fail(address);
+          const result = await checkAdminCredential(d.limiter, d.ctx.adminKey, clientAddress(d, request), body.admin_key);
+          if (!result.ok) {
+            if (result.throttled) throw tooManyRequests(throttledMessage(result.retryAfterSeconds), result.retryAfterSeconds);
             throw new HttpError(401, "Invalid admin key");
           }
-          d.limiter.succeed(address);
           const { token, expiresIn } = await d.jwt.sign(body.expire_hours ?? d.jwt.defaultExpireHours());
           return { success: true, token, expires_in: expiresIn };
         },
-        { body: LoginBody },
+        { body: LoginBody, transform: ({ request, body }) => requireObjectBody(request, body) },
       )
       .get("/verify", async ({ request }) => {
         const token = bearerToken(request);

@@ -1,12 +1,14 @@
 /**
  * ds2api config: masked read, partial replace, import (object, {config}, {json} or {base64}; merge or
- * replace) and export (ds2api format; passwords and API keys only with ?include_secrets=1, tokens never).
+ * replace) and export (ds2api format). Export: account/proxy passwords only with ?include_secrets=1,
+ * tokens never, API keys never (only their hashes are stored) — the document and the answer say so in
+ * `_ds2api_note` / `omitted`.
  */
 import { Elysia, t } from "elysia";
 import { importConfig, readConfig, SETTING_KEYS, type ImportMode } from "../../config/config-sync.ts";
-import { buildDs2ApiConfig, ConfigError, decodeConfigText, parseDs2ApiConfig, type ConfigApiKey } from "../../config/ds2api-config.ts";
+import { buildDs2ApiConfig, ConfigError, decodeConfigText, EXPORT_NOTE_KEY, exportNote, parseDs2ApiConfig } from "../../config/ds2api-config.ts";
 import { badRequest } from "../http-error.ts";
-import { audit, keyId, keyPreview, type AdminDeps } from "./admin-deps.ts";
+import { audit, type AdminDeps } from "./admin-deps.ts";
 import { accountView } from "./account-view.ts";
 import { storedProxies } from "./accounts-routes.ts";
 import { validateAliases } from "./settings-validation.ts";
@@ -33,20 +35,27 @@ function parseOr400(input: unknown) {
   }
 }
 
+/** A posted key entry: an existing stored key (by key_id, its masked preview or its full value) or a new raw key. */
+type ResolvedKey = { hash: string; key?: string; name?: string; remark?: string };
+
 /** Resolve a posted key entry against the stored keys: key_id or a masked preview names an existing key. */
-function resolveKeyEntry(d: AdminDeps, entry: string | { key?: string; key_id?: string; name?: string; remark?: string }): ConfigApiKey {
+function resolveKeyEntry(d: AdminDeps, entry: string | { key?: string; key_id?: string; name?: string; remark?: string }): ResolvedKey {
   const e = typeof entry === "string" ? { key: entry } : entry;
-  const stored = d.ctx.store.apiKeys.list();
-  const byId = e.key_id ? stored.find((k) => keyId(k.key) === e.key_id) : undefined;
-  if (e.key_id && !byId) throw badRequest(`unknown key_id ${JSON.stringify(e.key_id)}`);
-  let key = byId?.key ?? e.key?.trim();
-  if (!key) throw badRequest("each api_keys entry needs key or key_id");
-  if (!byId && key.includes("****")) {
-    const matches = stored.filter((k) => keyPreview(k.key) === key);
-    if (matches.length !== 1) throw badRequest(`${JSON.stringify(key)} is a masked key preview that does not name exactly one stored key; send key_id instead`);
-    key = matches[0]!.key;
+  const repo = d.ctx.store.apiKeys;
+  const extra = { name: e.name?.trim() || undefined, remark: e.remark?.trim() || undefined };
+  if (e.key_id) {
+    const byId = repo.byId(e.key_id);
+    if (!byId) throw badRequest(`unknown key_id ${JSON.stringify(e.key_id)}`);
+    return { hash: byId.hash, ...extra };
   }
-  return { key, name: e.name?.trim() || undefined, remark: e.remark?.trim() || undefined };
+  const key = e.key?.trim();
+  if (!key) throw badRequest("each api_keys entry needs key or key_id");
+  if (key.includes("****")) {
+    const matches = repo.list().filter((k) => k.preview === key);
+    if (matches.length !== 1) throw badRequest(`${JSON.stringify(key)} is a masked key preview that does not name exactly one stored key; send key_id instead`);
+    return { hash: matches[0]!.hash, ...extra };
+  }
+  return { hash: repo.hashOf(key), key, ...extra };
 }
 
 /** The import body: a config, `{config, mode}`, `{json: "…"}` or `{base64: "…"}`. */
@@ -75,13 +84,19 @@ export function configRoutes(d: AdminDeps) {
   const { store, options } = d.ctx;
   const exportHandler = ({ query }: { query: { include_secrets?: string } }) => {
     const withSecrets = query.include_secrets === "1" || query.include_secrets === "true";
-    const config = buildDs2ApiConfig(readConfig(store), { includeSecrets: withSecrets });
-    if (!withSecrets) {
-      delete config.keys;
-      delete config.api_keys;
-    }
+    const omittedKeys = store.apiKeys.count();
+    const note = exportNote({ includeSecrets: withSecrets, omittedKeys });
+    const config = { [EXPORT_NOTE_KEY]: note, ...buildDs2ApiConfig(readConfig(store), { includeSecrets: withSecrets }) };
     const json = JSON.stringify(config, null, 2);
-    return { success: true, secrets_included: withSecrets, config, json, base64: Buffer.from(json, "utf8").toString("base64") };
+    return {
+      success: true,
+      secrets_included: withSecrets,
+      omitted: { api_keys: omittedKeys, account_tokens: true, passwords: !withSecrets },
+      note,
+      config,
+      json,
+      base64: Buffer.from(json, "utf8").toString("base64"),
+    };
   };
   const ExportQuery = t.Object({ include_secrets: t.Optional(t.String({ maxLength: 8 })) });
   return (app: Elysia<"/admin">) =>
@@ -91,8 +106,8 @@ export function configRoutes(d: AdminDeps) {
         const keys = store.apiKeys.list();
         const now = Date.now();
         return {
-          keys: keys.map((k) => keyPreview(k.key)),
-          api_keys: keys.map((k) => ({ key: keyPreview(k.key), key_id: keyId(k.key), name: k.name ?? "", remark: k.remark ?? "" })),
+          keys: keys.map((k) => k.preview),
+          api_keys: keys.map((k) => ({ key: k.preview, key_id: k.id, name: k.name ?? "", remark: k.remark ?? "" })),
           accounts: store.accounts.list().map((a) => accountView(d, a, now)),
           proxies: (doc.proxies ?? []).map((p) => ({ id: p.id, name: p.name, type: p.type, host: p.host, port: p.port, username: p.username ?? "", has_password: Boolean(p.password) })),
           model_aliases: doc.modelAliases ?? {},
@@ -109,14 +124,14 @@ export function configRoutes(d: AdminDeps) {
           const aliases = body.model_aliases ? validateAliases(body.model_aliases) : undefined;
           store.transaction(() => {
             if (keys) {
-              const keep = new Set(keys.map((k) => k.key));
-              for (const k of store.apiKeys.list()) if (!keep.has(k.key)) {
-                store.apiKeys.delete(k.key);
-                store.keyUsage.forget(k.key);
+              const keep = new Set(keys.map((k) => k.hash));
+              for (const k of store.apiKeys.list()) if (!keep.has(k.hash)) {
+                store.apiKeys.delete(k.hash);
+                store.keyUsage.forget(k.hash);
               }
               for (const k of keys) {
-                store.apiKeys.upsert(k);
-                store.apiKeys.update(k.key, { name: k.name ?? null, remark: k.remark ?? null });
+                if (k.key) store.apiKeys.upsert({ key: k.key });
+                store.apiKeys.update(k.hash, { name: k.name ?? null, remark: k.remark ?? null });
               }
             }
             if (accounts) {
@@ -147,7 +162,7 @@ export function configRoutes(d: AdminDeps) {
           if (modeRaw !== "merge" && modeRaw !== "replace") throw badRequest(`mode must be "merge" or "replace" (got ${JSON.stringify(modeRaw)})`);
           const mode = modeRaw as ImportMode;
           const { config, warnings } = parseOr400(importDocument(raw));
-          if (config.apiKeys?.some((k) => k.key.includes("****"))) throw badRequest("the config holds masked API keys (from an export without secrets); export with include_secrets=1 to move keys");
+          if (config.apiKeys?.some((k) => k.key.includes("****"))) throw badRequest("the config holds masked API keys; ds2api stores only key hashes, so keys cannot be exported — give the full keys");
           if (config.modelAliases) validateAliases(config.modelAliases);
           // The admin password is not something a replace should silently drop.
           const adminBefore = store.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);

@@ -1,7 +1,8 @@
 /**
  * Calls to this server's own business routes (API self-test, playground). The address is the server's
  * own listening address, never one taken from a client's Host header (that would let a caller send a
- * configured API key to another host).
+ * credential to another host). API keys are stored hashed, so the call authenticates with an in-memory
+ * loopback credential bound to the chosen key (src/security/api-key-index.ts).
  */
 import type { AppContext } from "../../context.ts";
 import { badRequest } from "../http-error.ts";
@@ -11,14 +12,14 @@ export function ownBaseUrl(ctx: AppContext): string {
   return ctx.state.url;
 }
 
-/** The first configured API key, or the given one (which must be configured). */
+/** A credential for the first configured API key, or for the given one (which must be configured). */
 export function pickApiKey(ctx: AppContext, given: string | undefined): string {
   if (given?.trim()) {
-    const key = ctx.apiKeys.match(given.trim());
-    if (!key) throw badRequest("api_key is not a configured API key");
-    return key;
+    const hash = ctx.apiKeys.match(given.trim());
+    if (!hash) throw badRequest("api_key is not a configured API key");
+    return ctx.apiKeys.loopbackCredential(hash);
   }
-  const first = ctx.store.apiKeys.list()[0]?.key;
+  const first = ctx.store.apiKeys.list()[0]?.hash;
   if (!first) throw badRequest("no API key is configured; create one under API keys first");
-  return first;
+  return ctx.apiKeys.loopbackCredential(first);
 }

@@ -5,7 +5,7 @@
 import { Elysia, t } from "elysia";
 import { SETTING_KEYS } from "../../config/config-sync.ts";
 import { DEFAULT_THINKING_INSTRUCTION } from "../../core/prompt/thinking-injection.ts";
-import { sha256Hex } from "../../security/secret-compare.ts";
+import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
@@ -66,6 +66,10 @@ export function settingsView(d: AdminDeps) {
       jwt_expire_hours: d.jwt.defaultExpireHours(),
       jwt_valid_after_unix: admin.jwt_valid_after_unix ?? 0,
       admin_key_source: d.ctx.adminKey.source(),
+      /** Every credential /admin/login accepts now ("env", "password", "generated"). */
+      accepted_credentials: d.ctx.adminKey.accepted(),
+      credentials_note: d.ctx.adminKey.describe(),
+      password_min_length: MIN_PASSWORD_LENGTH,
     },
     runtime: {
       account_max_inflight: pool.maxInflightPerAccount,
@@ -138,16 +142,24 @@ export function settingsRoutes(d: AdminDeps) {
       )
       .post(
         "/settings/password",
-        ({ body, request }) => {
+        async ({ body, request }) => {
           const password = (body.new_password ?? body.password ?? "").trim();
-          if (password.length < 4) throw badRequest("the new password must have at least 4 characters");
+          if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`the new password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+          const hash = await hashAdminPassword(password);
           let cutoff = 0;
           store.transaction(() => {
-            store.settings.set(SETTING_KEYS.admin, { ...(store.settings.get<object>(SETTING_KEYS.admin) ?? {}), password_hash: `sha256:${sha256Hex(password)}` });
+            d.ctx.adminKey.setPasswordHash(hash);
             cutoff = d.jwt.revokeAll();
           });
           audit(d, request, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
-          return { success: true, message: "password updated; log in again", force_relogin: true, jwt_valid_after_unix: cutoff };
+          const env = d.ctx.adminKey.accepted().includes("env");
+          return {
+            success: true,
+            message: env ? "password updated; log in again (DS2API_ADMIN_KEY keeps working too: a console password never replaces it)" : "password updated; log in again",
+            force_relogin: true,
+            jwt_valid_after_unix: cutoff,
+            accepted_credentials: d.ctx.adminKey.accepted(),
+          };
         },
         { body: t.Object({ new_password: t.Optional(t.String({ maxLength: 1024 })), password: t.Optional(t.String({ maxLength: 1024 })) }, { additionalProperties: false }) },
       );
