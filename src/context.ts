@@ -3,6 +3,7 @@ import type { TurnObserver } from "./api/start-turn.ts";
 import type { CoalescerOptions } from "./api/streaming/delta-coalescer.ts";
 import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";
+import type { ProviderRegistry } from "./core/upstream/registry.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { UpstreamHealth } from "./observability/upstream-health.ts";
@@ -11,7 +12,6 @@ import type { AdminKey } from "./security/admin-key.ts";
 import type { LoginLimiter } from "./security/login-limiter.ts";
 import type { ApiKeyIndex } from "./security/api-key-index.ts";
 import type { Store } from "./store/store.ts";
-import type { Engine } from "./upstream/deepseek/engine.ts";
 
 export interface AppContext {
   options: ServerOptions;
@@ -26,8 +26,9 @@ export interface AppContext {
   adminJwt: AdminJwt;
   /** Failed admin-credential attempts per client address (admin login, admin guard, /metrics). */
   loginLimiter: LoginLimiter;
-  engine: Engine;
-  /** Backend + tool kit + settings for executing a turn. */
+  /** The upstream providers (DeepSeek today); surfaces, admin and health ask here, never a concrete provider. */
+  providers: ProviderRegistry;
+  /** Providers + tool kit + settings for executing a turn. */
   turnDeps(): TurnDeps;
   /** How long a stream waits for the first event before it starts with keep-alives (failures before that are plain HTTP errors). */
   streamHeadStartMs: number;

@@ -23,7 +23,9 @@ import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
-import { Engine, type EngineDeps } from "./upstream/deepseek/engine.ts";
+import { ProviderRegistry } from "./core/upstream/registry.ts";
+import type { EngineDeps } from "./upstream/deepseek/engine.ts";
+import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -35,7 +37,7 @@ export interface RunningServer {
   metrics: Metrics;
   /**
    * Graceful stop: refuse new requests (503, readyz "draining"), let in-flight ones finish for up to `graceMs`
-   * (default 0: at once), then cut the rest, wait for their account leases to come back, stop the engine,
+   * (default 0: at once), then cut the rest, wait for their account leases to come back, stop the providers,
    * checkpoint and close sqlite. Calling it again returns the same promise.
    */
   stop(graceMs?: number): Promise<void>;
@@ -69,10 +71,12 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
-  const engine = new Engine({ options, store, settings, logger, ...overrides });
+  const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...overrides });
+  const providers = new ProviderRegistry().register(deepseek);
   const upstreamHealth = new UpstreamHealth();
-  engine.upstreamErrorListeners.push(metrics.upstreamError, upstreamHealth.onUpstreamError);
-  engine.warmup();
+  providers.onUpstreamError(metrics.upstreamError);
+  providers.onUpstreamError(upstreamHealth.onUpstreamError);
+  providers.warmup();
   const ctx: AppContext = {
     options,
     store,
@@ -80,9 +84,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     apiKeys: new ApiKeyIndex(store),
     settings,
     adminKey,
-    engine,
+    providers,
     turnDeps: () => ({
-      backend: engine.backend,
+      providers,
       toolkit: defaultToolKit,
       thinkingInstruction: settings.section<{ prompt?: string }>("thinking_injection").prompt || undefined,
       historyFile: historyFilePolicy(settings.section<{ enabled?: boolean; min_chars?: number; prompt_chars?: number }>("current_input_file")),
@@ -158,8 +162,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   }
   ctx.state.ready = true;
   metrics.attach({
-    pool: () => engine.pool.status(),
-    pow: () => engine.powStats(),
+    pool: () => providers.accountStatus(),
+    pow: () => deepseek.engine.powStats(),
     httpInFlight: () => Math.max(0, server.pendingRequests - 1),
     draining: () => ctx.state.draining,
   });
@@ -177,8 +181,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     await server.stop(true);
     // Cut turns unwind on their abort signal and give their leases back; sqlite must outlive those writes.
     const leaseDeadline = performance.now() + LEASE_RETURN_MS;
-    while (engine.pool.status().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
-    await engine.close();
+    while (providers.accountStatus().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
+    await providers.close();
     store.close();
   };
   return {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AdminClient, expectDetail } from "./support/admin-client.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 let server: TestServer;
 let api: AdminClient;
@@ -199,7 +200,7 @@ describe("accounts", () => {
     expect(view.identifier).toBe("+8613800138000");
     expect(view.status).toBe("disabled");
     expect(view.enabled).toBe(false);
-    expect(server.running.ctx.engine.pool.status().disabled).toBeGreaterThanOrEqual(1);
+    expect(deepseekEngine(server.running.ctx).pool.status().disabled).toBeGreaterThanOrEqual(1);
     expect((await api.post(`/admin/accounts/${encodeURIComponent("+86 138-0013-8000")}/enable`)).json.enabled).toBe(true);
     expectDetail(await api.post("/admin/accounts", { mobile: "+8613800138000", password: "x-secret-2" }), 409);
     expect((await api.delete("/admin/accounts/8613800138000")).status).toBe(200);
@@ -255,8 +256,8 @@ describe("settings", () => {
     expect(s.thinking_injection.enabled).toBe(false);
     expect(s.admin.jwt_expire_hours).toBe(48);
     // hot: the engine sees the new values without a restart
-    expect(server.running.ctx.engine.poolSettings().maxInflightPerAccount).toBe(3);
-    expect(server.running.ctx.engine.client().identity.version).toBe("2.1.0");
+    expect(deepseekEngine(server.running.ctx).poolSettings().maxInflightPerAccount).toBe(3);
+    expect(deepseekEngine(server.running.ctx).client().identity.version).toBe("2.1.0");
     expect((await api.get("/admin/queue/status")).json.max_inflight_per_account).toBe(3);
     // the alias resolves on the business side
     const models = await fetch(`${server.url}/v1/models/team-model`);

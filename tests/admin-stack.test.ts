@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { AdminClient, expectDetail } from "./support/admin-client.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 let stack: Stack;
 let api: AdminClient;
@@ -61,7 +62,7 @@ describe("account tests", () => {
     expect(view.test_status).toBe("ok");
     // the test bypassed the pool
     expect(view.inflight).toBe(0);
-    expect(stack.server.ctx.engine.pool.status().inUse).toBe(0);
+    expect(deepseekEngine(stack.server.ctx).pool.status().inUse).toBe(0);
   });
   test("test-all tests every account", async () => {
     const r = await api.post("/admin/accounts/test-all", {});

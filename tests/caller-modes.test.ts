@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 describe("direct-token mode", () => {
   let off: Stack;
@@ -32,7 +33,7 @@ describe("direct-token mode", () => {
     const req = on.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!;
     expect(req.headers.authorization).toBe(`Bearer ${token}`);
     expect(on.sim.state.counters.logins).toBe(0);
-    expect(on.server.ctx.engine.pool.status().inUse).toBe(0);
+    expect(deepseekEngine(on.server.ctx).pool.status().inUse).toBe(0);
     const bad = new OpenAI({ apiKey: "not-a-deepseek-token", baseURL: `${on.url}/v1`, maxRetries: 0 });
     const err = await bad.chat.completions.create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
     expect(err.status).toBe(401);

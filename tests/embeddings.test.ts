@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { deterministicEmbedding } from "../src/core/embeddings/deterministic.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 let stack: Stack;
 let client: OpenAI;
@@ -30,7 +31,7 @@ test("deterministic provider: the SDK's default base64 decodes to the same float
   expect(flt.usage.prompt_tokens).toBeGreaterThan(0);
   const d = await client.embeddings.create({ model: "gpt-4o", input: "x", dimensions: 8, encoding_format: "float" });
   expect(d.data[0]!.embedding.length).toBe(8);
-  expect(stack.server.ctx.engine.pool.status().inUse).toBe(0);
+  expect(deepseekEngine(stack.server.ctx).pool.status().inUse).toBe(0);
   expect(stack.sim.state.counters.logins).toBe(0);
 });
 

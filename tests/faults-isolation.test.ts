@@ -8,6 +8,7 @@ import { SIM_ERRORS } from "../src/sim/index.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 import { accountStates, chat, claude, gemini, poolIdle, resetFaults, streamError, streamedText } from "./support/fault-helpers.ts";
 import { deadPort } from "./support/proxy-servers.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 const COMPLETION = "/api/v0/chat/completion";
 const LOGIN = "/api/v0/users/login";
@@ -28,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 beforeEach(() => resetFaults(stack));
 
-const pool = () => stack.server.ctx.engine.pool;
+const pool = () => deepseekEngine(stack.server.ctx).pool;
 const completions = () => stack.sim.state.requestsTo(COMPLETION).length;
 
 async function expectNoAccountBenched() {

@@ -9,6 +9,7 @@ import { DEFAULT_TURN_LIMITS, resolveTurnLimits } from "../src/config/runtime-se
 import { SseActivityScanner } from "../src/upstream/deepseek/sse/activity.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 import { accountStates, chat, claude, gemini, poolIdle, resetFaults, streamError, streamedText } from "./support/fault-helpers.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 let stack: Stack;
 const ACCOUNT = "user0@example.com";
@@ -27,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 beforeEach(() => resetFaults(stack));
 
-const pool = () => stack.server.ctx.engine.pool;
+const pool = () => deepseekEngine(stack.server.ctx).pool;
 
 /** The slot is free, the account is not benched, and the one-slot pool serves the next request. */
 async function expectSlotFreeAndAccountFine() {

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { AdminClient } from "./support/admin-client.ts";
 import { deadPort, startTestHttpProxy, startTestSocks5, type TestProxy } from "./support/proxy-servers.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 const SOCKS_PASSWORD = "socks-Pw-7f3e91c2";
 const HTTP_PASSWORD = "http-Pw-a81d44b0";
@@ -105,8 +106,8 @@ describe("traffic goes through the account's proxy", () => {
 
     // Leave only user3 and user1 in the pool, user3 first in line (least recently used, cool-down cleared).
     expect((await chat("user1@example.com")).status).toBe(200);
-    stack.server.ctx.engine.pool.markHealthy("user3@example.com");
-    const deadBridge = stack.server.ctx.engine.proxies.bridgeOf("px-dead")!;
+    deepseekEngine(stack.server.ctx).pool.markHealthy("user3@example.com");
+    const deadBridge = deepseekEngine(stack.server.ctx).proxies.bridgeOf("px-dead")!;
     const dialFailures = deadBridge.stats().dialFailures;
     for (const id of ["user0@example.com", "user2@example.com"]) expect((await api.post(`/admin/accounts/${id}/disable`)).status).toBe(200);
     try {
@@ -258,7 +259,7 @@ describe("/admin/proxies", () => {
 
 describe("shutdown", () => {
   test("stopping the server stops its SOCKS bridges", async () => {
-    const bridge = stack.server.ctx.engine.proxies.bridgeOf("px-socks");
+    const bridge = deepseekEngine(stack.server.ctx).proxies.bridgeOf("px-socks");
     expect(bridge).toBeDefined();
     const port = bridge!.port;
     await stack.stop();

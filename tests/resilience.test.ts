@@ -4,6 +4,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { SIM_ERRORS } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 let stack: Stack;
 let client: OpenAI;
@@ -17,7 +18,7 @@ beforeEach(() => {
   stack.sim.state.setDefaultReply({ thinking: "ok", answer: "fine" });
 });
 
-const pool = () => stack.server.ctx.engine.pool;
+const pool = () => deepseekEngine(stack.server.ctx).pool;
 async function expectPoolIdle() {
   await stack.sim.state.waitFor(() => pool().status().inUse === 0, 3000);
   expect(pool().status().inUse).toBe(0);

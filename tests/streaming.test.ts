@@ -1,6 +1,7 @@
 /** Stream mechanics shared by the surfaces: keep-alives while waiting, delta coalescing, head-start errors. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -10,7 +11,7 @@ afterAll(() => stack.stop());
 beforeEach(() => {
   stack.server.ctx.streamHeadStartMs = 1500;
   stack.server.ctx.keepAliveMs = 5000;
-  for (const a of stack.server.ctx.store.accounts.list()) stack.server.ctx.engine.pool.markHealthy(a.identifier);
+  for (const a of stack.server.ctx.store.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
 });
 
 async function rawStream(path: string, body: unknown): Promise<{ status: number; text: string }> {

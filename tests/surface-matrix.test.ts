@@ -8,6 +8,7 @@ import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import type { ReplyScript } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 interface Outcome {
   text: string;
@@ -75,7 +76,7 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
-  for (const a of stack.server.ctx.store.accounts.list()) stack.server.ctx.engine.pool.markHealthy(a.identifier);
+  for (const a of stack.server.ctx.store.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
 });
 
 const FINISH = {
@@ -84,7 +85,7 @@ const FINISH = {
 } as const;
 
 async function poolIdle() {
-  await stack.sim.state.waitFor(() => stack.server.ctx.engine.pool.status().inUse === 0, 3000);
+  await stack.sim.state.waitFor(() => deepseekEngine(stack.server.ctx).pool.status().inUse === 0, 3000);
 }
 
 for (const surface of ["openai", "anthropic", "gemini"] as const) {

@@ -20,7 +20,7 @@ export function healthRoutes(ctx: AppContext) {
         set.status = 503;
         return { status: ctx.state.draining ? "draining" : "starting" };
       }
-      const pool = ctx.engine.pool.status();
+      const pool = ctx.providers.accountStatus();
       const capacity = {
         accounts: pool.total,
         usable_now: pool.usableNow,

@@ -1,5 +1,6 @@
 /** Helpers for the fault tests: raw requests on every surface, SSE error frames, account states via /admin. */
 import { API_KEY, type Stack } from "./stack.ts";
+import { deepseekEngine } from "./deepseek-engine.ts";
 
 export interface RawAnswer {
   status: number;
@@ -60,9 +61,9 @@ export function resetFaults(stack: Stack): void {
   stack.sim.state.clearScripts();
   stack.sim.state.clearFaults();
   stack.sim.state.setDefaultReply({ answer: "fine" });
-  for (const a of stack.server.ctx.store.accounts.list()) stack.server.ctx.engine.pool.markHealthy(a.identifier);
+  for (const a of stack.server.ctx.store.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
 }
 
 export async function poolIdle(stack: Stack): Promise<void> {
-  await stack.sim.state.waitFor(() => stack.server.ctx.engine.pool.status().inUse === 0 && stack.server.ctx.engine.pool.status().waiting === 0, 5000);
+  await stack.sim.state.waitFor(() => deepseekEngine(stack.server.ctx).pool.status().inUse === 0 && deepseekEngine(stack.server.ctx).pool.status().waiting === 0, 5000);
 }

@@ -1,16 +1,15 @@
 /**
  * Account tests (`POST /admin/accounts/test`, `/test-all`): a fresh login (token stored), a new session,
- * the session count, and optionally one completion with the given message. They use the web client
- * directly, so they bypass the pool and its in-flight limits.
+ * the session count, and optionally one completion with the given message — run by the accounts'
+ * provider (`AccountAdmin.test`), which bypasses the pool and its in-flight limits.
  */
 import { Elysia, t } from "elysia";
 import { resolveModel } from "../../core/models/index.ts";
 import type { AccountRecord } from "../../store/accounts-repo.ts";
-import { redact } from "../../upstream/deepseek/errors.ts";
-import { runCompletion } from "../../upstream/deepseek/completion-runner.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
 import { requireAccount } from "./account-view.ts";
+import { accountAdmin } from "./provider-admin.ts";
 
 const DEFAULT_MODEL = "deepseek-v4-flash";
 const TEST_ALL_PARALLEL = 5;
@@ -26,7 +25,8 @@ export interface AccountTestResult {
 }
 
 export async function testAccount(d: AdminDeps, account: AccountRecord, model: string, message?: string): Promise<AccountTestResult> {
-  const { store, engine } = d.ctx;
+  const { store } = d.ctx;
+  const accounts = accountAdmin(d.ctx);
   const started = performance.now();
   const result = (success: boolean, text: string, sessionCount = 0, thinking?: string): AccountTestResult => ({
     account: account.identifier,
@@ -44,41 +44,19 @@ export async function testAccount(d: AdminDeps, account: AccountRecord, model: s
     return result(false, "no password is stored for this account, so it cannot log in");
   }
   d.testStatus.set(account.identifier, "testing");
-  const client = engine.client(account.identifier);
-  let token: string | undefined;
-  let stage = "login";
-  try {
-    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password })).token;
-    store.accounts.setToken(account.identifier, token);
-    stage = "session";
-    const sessionId = await client.createSession(token);
-    const sessions = (await client.fetchPage(token)).sessions.length;
-    let text = "login and session OK";
-    let thinking: string | undefined;
-    if (message) {
-      stage = "completion";
-      const run = runCompletion({
-        client,
-        token,
-        sessionId,
-        payload: { prompt: message, modelType: resolved.modelType, thinkingEnabled: resolved.thinkingDefault, searchEnabled: resolved.search },
-      });
-      await run.collect();
-      if (run.state.error) throw new Error(run.state.error);
-      text = run.state.text;
-      thinking = run.state.reasoning || undefined;
-    }
-    engine.pool.markHealthy(account.identifier);
+  // Login (the token is stored), session, session count and the optional completion run in the provider.
+  const outcome = await accounts.test(account, resolved, message);
+  if (outcome.ok) {
+    accounts.markHealthy(account.identifier);
     d.testStatus.set(account.identifier, "ok");
-    return result(true, text, sessions, thinking);
-  } catch (e) {
-    const msg = redact(`${stage} failed: ${(e as Error)?.message ?? String(e)}`, [account.password, token]);
-    d.testStatus.set(account.identifier, "failed");
-    if (stage === "login") engine.pool.markFailing(account.identifier, "login", msg);
-    else store.accounts.recordError(account.identifier, msg);
-    d.errors.add("account_test", account.identifier, msg);
-    return result(false, msg);
+    return result(true, outcome.text, outcome.sessionCount, outcome.thinking);
   }
+  const msg = outcome.message;
+  d.testStatus.set(account.identifier, "failed");
+  if (outcome.stage === "login") accounts.markFailing(account.identifier, "login", msg);
+  else store.accounts.recordError(account.identifier, msg);
+  d.errors.add("account_test", account.identifier, msg);
+  return result(false, msg);
 }
 
 /** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */

@@ -4,6 +4,7 @@ import { maskSecret } from "../../observability/logger.ts";
 import type { AccountRecord } from "../../store/accounts-repo.ts";
 import { notFound } from "../http-error.ts";
 import type { AdminDeps } from "./admin-deps.ts";
+import { accountAdmin } from "./provider-admin.ts";
 
 export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
   const cooling = a.cooldownUntil !== undefined && a.cooldownUntil > now;
@@ -27,7 +28,7 @@ export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
     last_error_at: a.lastErrorAt ?? null,
     last_used_at: a.lastUsedAt ?? null,
     request_count: a.requestCount,
-    inflight: d.ctx.engine.pool.inflightOf(a.identifier),
+    inflight: accountAdmin(d.ctx).inflightOf(a.identifier),
     test_status: d.testStatus.get(a.identifier) ?? "",
   };
 }

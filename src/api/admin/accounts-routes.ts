@@ -50,7 +50,7 @@ function checkProxy(d: AdminDeps, proxyId: string | null | undefined): void {
 const blankToNull = (v: string | null | undefined) => (v === undefined ? undefined : v === null || v.trim() === "" ? null : v.trim());
 
 export function accountsRoutes(d: AdminDeps) {
-  const { store, engine } = d.ctx;
+  const { store, providers } = d.ctx;
   return (app: Elysia<"/admin">) =>
     app
       .get(
@@ -84,7 +84,7 @@ export function accountsRoutes(d: AdminDeps) {
             remark: body.remark?.trim() || undefined,
             proxyId: body.proxy_id?.trim() || undefined,
           });
-          engine.pool.reload();
+          providers.reload();
           audit(d, request, "accounts.add", identifier, { name: body.name, proxy_id: body.proxy_id });
           return { success: true, total_accounts: store.accounts.count() };
         },
@@ -103,7 +103,7 @@ export function accountsRoutes(d: AdminDeps) {
               else updated++;
             }
           });
-          if (imported + updated > 0) engine.pool.reload();
+          if (imported + updated > 0) providers.reload();
           audit(d, request, "accounts.bulk_import", undefined, { imported, updated, errors: errors.length, identifiers: accounts.map((a) => a.identifier).slice(0, 50) });
           return { success: imported + updated > 0 || errors.length === 0, imported, updated, errors };
         },
@@ -119,7 +119,7 @@ export function accountsRoutes(d: AdminDeps) {
             store.accounts.updateProfile(a.identifier, { name: blankToNull(body.name), remark: blankToNull(body.remark), proxyId });
             if (body.password !== undefined) store.accounts.upsert({ identifier: a.identifier, password: body.password.trim() });
           });
-          engine.pool.reload();
+          providers.reload();
           audit(d, request, "accounts.update", a.identifier, {
             fields: Object.keys(body),
             ...(body.password !== undefined ? { password_changed: true } : {}),
@@ -132,7 +132,7 @@ export function accountsRoutes(d: AdminDeps) {
         const a = requireAccount(d, params.identifier);
         store.accounts.delete(a.identifier);
         d.testStatus.delete(a.identifier);
-        engine.pool.reload();
+        providers.reload();
         audit(d, request, "accounts.delete", a.identifier);
         return { success: true, total_accounts: store.accounts.count() };
       })
@@ -145,7 +145,7 @@ export function accountsRoutes(d: AdminDeps) {
           const proxyId = blankToNull(body.proxy_id);
           checkProxy(d, proxyId);
           store.accounts.updateProfile(a.identifier, { proxyId });
-          engine.pool.reload();
+          providers.reload();
           audit(d, request, "accounts.proxy", a.identifier, { proxy_id: proxyId });
           return { success: true, proxy_id: proxyId ?? "" };
         },
@@ -156,7 +156,7 @@ export function accountsRoutes(d: AdminDeps) {
 function setEnabled(d: AdminDeps, request: Request, raw: string, enabled: boolean) {
   const a = requireAccount(d, raw);
   d.ctx.store.accounts.setEnabled(a.identifier, enabled);
-  d.ctx.engine.pool.reload();
+  d.ctx.providers.reload();
   audit(d, request, enabled ? "accounts.enable" : "accounts.disable", a.identifier);
   return { success: true, enabled };
 }

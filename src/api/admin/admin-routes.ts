@@ -22,7 +22,7 @@ import { statusRoutes } from "./status-routes.ts";
 export function adminRoutes(ctx: AppContext) {
   const errors = new RecentErrors();
   ctx.observers.push(errors);
-  ctx.engine.upstreamErrorListeners.push((kind, account, message) => errors.add(kind, account, message));
+  ctx.providers.onUpstreamError((kind, account, message) => errors.add(kind, account, message));
   const d: AdminDeps = {
     ctx,
     jwt: ctx.adminJwt,

@@ -76,7 +76,7 @@ function importDocument(body: Record<string, unknown>): unknown {
 function reloadAll(d: AdminDeps): void {
   d.ctx.apiKeys.reload();
   d.ctx.settings.invalidate();
-  d.ctx.engine.pool.reload();
+  d.ctx.providers.reload();
   d.usage.quotasChanged();
 }
 

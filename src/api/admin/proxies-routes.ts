@@ -10,6 +10,7 @@ import { probeProxy } from "../../upstream/proxy/proxy-probe.ts";
 import { badRequest, HttpError, notFound } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
 import { storedProxies } from "./accounts-routes.ts";
+import { proxyAdmin } from "./provider-admin.ts";
 
 const Str = (max: number) => t.Optional(t.Nullable(t.String({ maxLength: max })));
 
@@ -48,7 +49,7 @@ function given(body: ProxyInput): Record<string, unknown> {
 }
 
 export function proxiesRoutes(d: AdminDeps) {
-  const { store, engine } = d.ctx;
+  const { store, providers } = d.ctx;
   const save = (list: ConfigProxy[]) => store.settings.set(SETTING_KEYS.proxies, list);
   const requireProxy = (id: string) => {
     const p = storedProxies(d).find((x) => x.id === id);
@@ -68,7 +69,7 @@ export function proxiesRoutes(d: AdminDeps) {
           const list = storedProxies(d);
           if (list.some((p) => p.id === proxy.id)) throw new HttpError(409, `proxy ${JSON.stringify(proxy.id)} already exists`);
           save([...list, proxy]);
-          engine.pool.reload();
+          providers.reload();
           audit(d, request, "proxies.add", proxy.id, { type: proxy.type, host: proxy.host, port: proxy.port, username: proxy.username, has_password: Boolean(proxy.password) });
           return { success: true, proxy: proxyView(proxy) };
         },
@@ -86,7 +87,7 @@ export function proxiesRoutes(d: AdminDeps) {
           if (fields.name === undefined && old.name === `${old.host}:${old.port}`) delete merged.name; // the default name follows host:port
           const proxy = parseOr400(merged);
           save(storedProxies(d).map((p) => (p.id === old.id ? proxy : p)));
-          engine.pool.reload();
+          providers.reload();
           audit(d, request, "proxies.update", proxy.id, { fields: Object.keys(fields), ...(fields.password ? { password_changed: true } : {}) });
           return { success: true, proxy: proxyView(proxy) };
         },
@@ -100,8 +101,8 @@ export function proxiesRoutes(d: AdminDeps) {
           for (const a of bound) store.accounts.updateProfile(a.identifier, { proxyId: null });
           save(remaining);
         });
-        engine.proxies.retain(new Set(remaining.map((p) => p.id)));
-        engine.pool.reload();
+        proxyAdmin(d.ctx)?.retain(new Set(remaining.map((p) => p.id)));
+        providers.reload();
         audit(d, request, "proxies.delete", old.id, { unbound_accounts: bound.map((a) => a.identifier).slice(0, 50) });
         return { success: true, unbound_accounts: bound.length };
       })

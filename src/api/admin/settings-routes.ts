@@ -9,8 +9,9 @@ import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
-import { TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
+import { resolveTurnLimits, TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
 import { turnLimitFields, turnLimitView, validateAliases, validateSection } from "./settings-validation.ts";
+import { accountAdmin, accountsProvider } from "./provider-admin.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
@@ -54,9 +55,9 @@ const SettingsBody = t.Object(
 type RuntimeStored = Record<string, number>;
 
 export function settingsView(d: AdminDeps) {
-  const { settings, engine } = d.ctx;
-  const pool = engine.poolSettings();
-  const identity = engine.client().identity;
+  const { settings } = d.ctx;
+  const pool = accountAdmin(d.ctx).settings();
+  const identity = accountsProvider(d.ctx).identity?.() ?? {};
   const thinking = settings.section<{ enabled?: boolean; prompt?: string }>("thinking_injection");
   const admin = d.ctx.store.settings.get<{ password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number }>(SETTING_KEYS.admin) ?? {};
   return {
@@ -79,7 +80,7 @@ export function settingsView(d: AdminDeps) {
       min_interval_ms: pool.minIntervalMs,
       daily_request_cap: pool.dailyCap,
       cooldown_seconds: pool.cooldownMs / 1000,
-      ...turnLimitView(engine.turnLimits()),
+      ...turnLimitView(resolveTurnLimits(settings.runtime(), d.ctx.options.turnLimits)),
     },
     runtime_overrides: settings.runtime(),
     model_aliases: settings.modelAliases(),
@@ -134,7 +135,7 @@ export function settingsRoutes(d: AdminDeps) {
             }
           });
           d.ctx.settings.invalidate();
-          d.ctx.engine.pool.reload();
+          d.ctx.providers.reload();
           audit(d, request, "settings.update", undefined, { changed: body });
           return { success: true, message: "settings updated and hot reloaded" };
         },

@@ -8,14 +8,14 @@ import { intParam } from "./query-params.ts";
 const VERCEL_501 = "Vercel sync is not part of this build: ds2api runs as one binary or container; use /admin/config/export";
 
 export function statusRoutes(d: AdminDeps) {
-  const { engine, store } = d.ctx;
+  const { providers, store } = d.ctx;
   const vercel = () => {
     throw new HttpError(501, VERCEL_501);
   };
   return (app: Elysia<"/admin">) =>
     app
       .get("/queue/status", () => {
-        const s = engine.pool.status();
+        const s = providers.accountStatus();
         return {
           available: s.available,
           in_use: s.inUse,

@@ -1,20 +1,25 @@
 /**
- * The native model ids this gateway exposes and the upstream flags each one maps to
- * (upstream-protocol §5.1, api-surface §3.1).
+ * The native model ids this gateway exposes, the provider serving each, and the upstream flags each one
+ * maps to (upstream-protocol §5.1, api-surface §3.1).
  */
 
 export type UpstreamModelType = "default" | "expert" | "vision";
 
+/** The provider every current model is served by. */
+export const DEEPSEEK_PROVIDER = "deepseek";
+
 export interface ModelSpec {
   /** Native id, lower case, e.g. "deepseek-v4-pro-search-nothinking". */
   id: string;
-  /** Sent upstream as `model_type`. */
+  /** The id of the upstream provider serving it (`UpstreamProvider.id`). */
+  provider: string;
+  /** Provider-specific: the model variant the provider sends upstream (DeepSeek: `model_type`; `vision` takes images). */
   modelType: UpstreamModelType;
   /** Thinking state when the request says nothing. */
   thinkingDefault: boolean;
   /** `-nothinking` ids: thinking is off whatever the request says. */
   thinkingForcedOff: boolean;
-  /** Sent upstream as `search_enabled`; decided only by the model. */
+  /** The model searches the web and its answers carry citations (DeepSeek: `search_enabled`); decided only by the model. */
   search: boolean;
 }
 
@@ -31,9 +36,10 @@ const BASES: ReadonlyArray<{ id: string; modelType: UpstreamModelType; search: b
 function buildNative(): ModelSpec[] {
   const out: ModelSpec[] = [];
   for (const b of BASES) {
-    out.push({ id: b.id, modelType: b.modelType, thinkingDefault: true, thinkingForcedOff: false, search: b.search });
+    out.push({ id: b.id, provider: DEEPSEEK_PROVIDER, modelType: b.modelType, thinkingDefault: true, thinkingForcedOff: false, search: b.search });
     out.push({
       id: b.id + NOTHINKING_SUFFIX,
+      provider: DEEPSEEK_PROVIDER,
       modelType: b.modelType,
       thinkingDefault: false,
       thinkingForcedOff: true,

@@ -4,7 +4,6 @@
  * reason, usage and final texts. Failures are TurnErrors; surfaces decide how to render them.
  */
 import { randomBytes } from "node:crypto";
-import type { SearchSource } from "../../upstream/deepseek/events.ts";
 import { buildCitationList, renderCitations, StreamingCitationStripper, type CitationContext, type CitationSourceInfo } from "../citations.ts";
 import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
 import type { CanonicalToolCall } from "../prompt/message.ts";
@@ -14,7 +13,9 @@ import { selectTools, toolChoiceViolation } from "../toolcalls/normalize.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
 import { countTokens } from "../usage/tokenizer.ts";
 import { usageFor } from "../usage/usage.ts";
-import type { FinishReason, ToolCallOut, TurnBackend, TurnEvent, TurnRequest } from "./turn.ts";
+import type { SearchSource } from "../upstream/provider.ts";
+import type { ProviderLookup } from "../upstream/registry.ts";
+import type { FinishReason, ToolCallOut, TurnEvent, TurnRequest } from "./turn.ts";
 import { EMPTY_OUTPUT_MESSAGE, REASONING_ONLY_MESSAGE, TurnError } from "./turn-error.ts";
 
 /** The tool-calling pieces the executor needs (bound to src/core/toolcalls by the caller). */
@@ -26,10 +27,12 @@ export interface ToolKit {
 }
 
 export interface TurnDeps {
-  backend: TurnBackend;
+  /** The upstream providers; the turn runs on the one serving its model. */
+  providers: ProviderLookup;
   toolkit: ToolKit;
   /** The thinking-injection text (setting); undefined = built-in default. */
   thinkingInstruction?: string;
+  /** Applies only to providers that accept an attached transcript. */
   historyFile?: HistoryFilePolicy;
 }
 
@@ -95,9 +98,11 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
   // tool_choice required / forced: text is held until a call shows up; without one there is one corrective retry.
   const mustCall = tools.length > 0 && (req.toolChoice.mode === "required" || req.toolChoice.mode === "tool");
   let promptTokens: number | undefined;
+  const provider = deps.providers.forModel(req.model);
+  const promptDeps = provider.acceptsTranscript ? deps : { ...deps, historyFile: undefined };
   for (let attempt = 0; ; attempt++) {
     const messages = attempt === 0 ? req.messages : [...req.messages, { role: "user", text: correctiveInstruction(req.toolChoice) }];
-    const prompts = buildTurnPrompts({ ...req, messages }, deps);
+    const prompts = buildTurnPrompts({ ...req, messages }, promptDeps);
     const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
     const stripper = req.stream ? new StreamingCitationStripper() : undefined;
     let reasoning = "";
@@ -128,13 +133,13 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       }
     }
 
-    const gen = deps.backend.run(
+    const gen = provider.run(
       {
+        model: req.model,
         prompt: prompts.prompt,
-        historyFile: prompts.historyFile,
-        modelType: req.model.modelType,
+        messages: provider.input === "messages" ? messages : undefined,
+        transcript: prompts.historyFile,
         thinking: req.thinking,
-        search: req.model.search,
         passthrough: req.passthrough,
         callerId: req.callerId,
         directToken: req.directToken,

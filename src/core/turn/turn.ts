@@ -1,8 +1,7 @@
 /**
  * The canonical turn: what every client surface translates its request into, and the events it renders
- * back. Provider-neutral: the upstream is reached through a `TurnBackend`.
+ * back. Provider-neutral: the upstream is reached through an `UpstreamProvider` (../upstream/provider.ts).
  */
-import type { DeepSeekEvent } from "../../upstream/deepseek/events.ts";
 import type { Citation } from "../citations.ts";
 import type { ResolvedModel } from "../models/index.ts";
 import type { CanonicalMessage } from "../prompt/message.ts";
@@ -50,31 +49,4 @@ export type TurnEvent =
   | { type: "tool_calls"; calls: ToolCallOut[] }
   | { type: "done"; finishReason: FinishReason; usage: Usage; citations: Citation[]; text: string; reasoning: string };
 
-/** What the backend is asked to run: one upstream turn for a built prompt. */
-export interface UpstreamTurn {
-  prompt: string;
-  /** Conversation transcript to upload as DS2API_HISTORY.txt and attach (the prompt then only points at it). */
-  historyFile?: string;
-  modelType: string;
-  thinking: boolean;
-  search: boolean;
-  passthrough: Record<string, unknown>;
-  callerId: string;
-  directToken?: string;
-  pinnedAccount?: string;
-}
-
-export interface UpstreamOutcome {
-  contentFiltered: boolean;
-  /** The continue cap was hit while the message was still INCOMPLETE. */
-  truncated: boolean;
-  /** Both the first attempt and the empty-output retry showed nothing. */
-  empty: boolean;
-  /** Only reasoning came back (for the error text). */
-  reasoningOnly: boolean;
-  account?: string;
-}
-
-export interface TurnBackend {
-  run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<DeepSeekEvent, UpstreamOutcome>;
-}
+export type { UpstreamOutcome, UpstreamTurn } from "../upstream/provider.ts";

@@ -4,7 +4,6 @@
  * account before the first visible byte, does the single empty-output retry, and always releases the lease.
  */
 import type { TurnLimits } from "../../config/runtime-settings.ts";
-import type { UpstreamOutcome, UpstreamTurn, TurnBackend } from "../../core/turn/turn.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
 import { coolsAccount, exhaustedAccountsError, failureToTurnError, type UpstreamFailure } from "../../core/turn/upstream-failure.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -12,7 +11,7 @@ import type { AccountPool, Lease } from "../../pool/account-pool.ts";
 import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
-import { HISTORY_FILE_CONTENT_TYPE, HISTORY_FILE_NAME } from "../../core/prompt/history-file.ts";
+import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type UpstreamOutcome } from "../../core/upstream/provider.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 import { classifyDeepSeekError, classifyLoginFailure } from "./failure-map.ts";
@@ -30,6 +29,20 @@ export interface DeepSeekBackendDeps {
   autoDelete?: () => "none" | "single" | "all";
   /** Observers (metrics, admin "recent errors"). */
   onUpstreamError?: (kind: string, account: string | undefined, message: string) => void;
+}
+
+/** One DeepSeek turn: the neutral `UpstreamTurn` with the model's DeepSeek flags resolved (see provider.ts). */
+export interface DeepSeekTurn {
+  prompt: string;
+  /** Conversation transcript to upload as DS2API_HISTORY.txt and attach (the prompt then only points at it). */
+  historyFile?: string;
+  modelType: string;
+  thinking: boolean;
+  search: boolean;
+  passthrough: Record<string, unknown>;
+  callerId: string;
+  directToken?: string;
+  pinnedAccount?: string;
 }
 
 const VISIBLE = new Set(["reasoning", "text"]);
@@ -64,11 +77,11 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-export class DeepSeekBackend implements TurnBackend {
+export class DeepSeekBackend {
   constructor(private readonly deps: DeepSeekBackendDeps) {}
 
   /** One turn under the total turn limit: when it runs out the turn ends with 504 and its lease is freed. */
-  async *run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
+  async *run(turn: DeepSeekTurn, signal: AbortSignal): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const limits = this.deps.limits?.() ?? { turnTimeoutMs: 900_000, maxAccountAttempts: 3 };
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException("turn timeout", "TimeoutError")), limits.turnTimeoutMs);
@@ -86,7 +99,7 @@ export class DeepSeekBackend implements TurnBackend {
     }
   }
 
-  private async *runTurn(turn: UpstreamTurn, signal: AbortSignal, maxAttempts: number): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
+  private async *runTurn(turn: DeepSeekTurn, signal: AbortSignal, maxAttempts: number): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const payload: CompletionPayload = {
       prompt: turn.prompt,
       modelType: turn.modelType,
@@ -193,7 +206,7 @@ export class DeepSeekBackend implements TurnBackend {
       try {
         if (historyFile && !payload.refFileIds?.length) {
           // The transcript belongs to the account that uploads it, so it is uploaded with this account's token.
-          const file = await client.uploadFile(token, { data: historyFile, filename: HISTORY_FILE_NAME, contentType: HISTORY_FILE_CONTENT_TYPE, modelType: payload.modelType }, { signal });
+          const file = await client.uploadFile(token, { data: historyFile, filename: TRANSCRIPT_FILE_NAME, contentType: TRANSCRIPT_CONTENT_TYPE, modelType: payload.modelType }, { signal });
           payload = { ...basePayload, refFileIds: [file.id] };
         }
         run = runCompletion({ client, token, payload, signal });

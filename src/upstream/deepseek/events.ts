@@ -1,41 +1,39 @@
 /**
- * Provider-neutral events produced from one DeepSeek completion/continue stream.
- * The SSE parser (`sse/parser.ts`) yields these; the completion runner and every client
- * surface consume them. Text is never trimmed: whitespace-only pieces are content.
+ * Events produced from one DeepSeek completion/continue stream. The SSE parser (`sse/parser.ts`) yields
+ * these; the completion runner consumes them, and the provider maps them onto the provider-neutral
+ * `UpstreamEvent`s of core (`toUpstreamEvent`). Text is never trimmed: whitespace-only pieces are content.
  */
+import type { SearchSource, UpstreamEvent } from "../../core/upstream/provider.ts";
 
-export interface SearchSource {
-  url: string;
-  title?: string;
-  /** DeepSeek's `cite_index` when numeric. */
-  citeIndex?: number;
-}
+export type { SearchSource };
 
 export type TerminalStatus = "FINISHED" | "INCOMPLETE" | "CONTENT_FILTER" | "AUTO_CONTINUE";
 
-export type DeepSeekEvent =
+/** The DeepSeek-only frames; every other event has the neutral shape (minus `progress`). */
+type DeepSeekOnlyEvent =
   /** `event: ready` (or ids found in the envelope). */
   | { type: "ready"; requestMessageId?: number; responseMessageId?: number; modelType?: string }
-  /** Reasoning (THINK fragments, legacy `thinking_content`, text before `</think>`). */
-  | {
-      type: "reasoning";
-      text: string;
-      /** True when the piece came from a message envelope (full-state snapshot), e.g. the replay at the start of a continue round. */
-      snapshot?: boolean;
-    }
-  /** Answer text (RESPONSE fragments, legacy `content`). `[reference:N]` / `[citation:N]` markers are kept verbatim. */
-  | { type: "text"; text: string; /** See `reasoning.snapshot`. */ snapshot?: boolean }
-  /** Search sources discovered in the stream, in order of first appearance (deduplicated by URL). */
-  | { type: "sources"; sources: SearchSource[] }
-  /** A citation marker that appeared in the answer text, linked to its source when known. */
-  | { type: "citation"; marker: string; index: number; source?: SearchSource }
-  /** DeepSeek's `accumulated_token_usage` (output tokens, carried across continue rounds). */
-  | { type: "usage"; outputTokens: number }
   /** A status seen for the message (`quasi_status` is reported too, marked `quasi`). */
   | { type: "status"; status: TerminalStatus | string; quasi?: boolean }
-  /** The upstream moderated the answer; nothing after it may be shown. */
-  | { type: "content_filter" }
-  /** An in-stream error frame. */
-  | { type: "error"; message: string; /** The envelope `code` when the error came as a JSON envelope (§1.2). */ code?: number | string }
   /** Auto title (first turn only). */
   | { type: "title"; title: string };
+
+/**
+ * reasoning (THINK fragments, legacy `thinking_content`, text before `</think>`), text (RESPONSE fragments,
+ * legacy `content`; `[reference:N]` / `[citation:N]` markers kept verbatim), sources, citation, usage
+ * (`accumulated_token_usage`, carried across continue rounds), content_filter, error (an in-stream error
+ * frame; `code` is the envelope code when it came as a JSON envelope, §1.2), plus the DeepSeek-only frames.
+ */
+export type DeepSeekEvent = Exclude<UpstreamEvent, { type: "progress" }> | DeepSeekOnlyEvent;
+
+/** The provider-neutral event for a DeepSeek event (ids, status frames and titles are signs of life). */
+export function toUpstreamEvent(ev: DeepSeekEvent): UpstreamEvent {
+  switch (ev.type) {
+    case "ready":
+    case "status":
+    case "title":
+      return { type: "progress", what: ev.type };
+    default:
+      return ev;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The provider-neutral upstream contract: what core asks of an upstream (DeepSeek web chat today, others
+ * later) and what it gets back. Concrete providers live in src/upstream/<provider>/ and implement
+ * `UpstreamProvider`; core, the client surfaces, admin and health reach them only through this contract
+ * (and the `ProviderRegistry`), never by importing a provider folder.
+ */
+import type { ModelSpec } from "../models/native.ts";
+import type { CanonicalMessage } from "../prompt/message.ts";
+
+/** The file name and type an attached transcript goes under (the live prompt refers to it by this name). */
+export { HISTORY_FILE_CONTENT_TYPE as TRANSCRIPT_CONTENT_TYPE, HISTORY_FILE_NAME as TRANSCRIPT_FILE_NAME } from "../prompt/history-file.ts";
+
+/** A provider's id, also `ModelSpec.provider` (e.g. "deepseek"). */
+export type ProviderId = string;
+
+/** A web-search source the upstream reported. */
+export interface SearchSource {
+  url: string;
+  title?: string;
+  /** The upstream's own numeric index of the source, when it has one (DeepSeek: `cite_index`). */
+  citeIndex?: number;
+}
+
+/**
+ * What a provider's `run` yields. Text is never trimmed: whitespace-only pieces are content.
+ * Provider-specific frames (ids, status frames, titles) map onto `progress` or are dropped by the provider.
+ */
+export type UpstreamEvent =
+  /** A sign of life without content (the upstream accepted the turn, a status frame, a title). */
+  | { type: "progress"; what: string }
+  /** Reasoning text. */
+  | {
+      type: "reasoning";
+      text: string;
+      /** True when the piece came from a full-state snapshot (e.g. a replay at the start of a continue round). */
+      snapshot?: boolean;
+    }
+  /** Answer text; citation markers (e.g. `[citation:N]`) are kept verbatim. */
+  | { type: "text"; text: string; /** See `reasoning.snapshot`. */ snapshot?: boolean }
+  /** Search sources discovered in the stream, in order of first appearance (deduplicated by URL). */
+  | { type: "sources"; sources: SearchSource[] }
+  /** A citation marker that appeared in the answer text, linked to its source when known. */
+  | { type: "citation"; marker: string; index: number; source?: SearchSource }
+  /** Output tokens the upstream reported so far. */
+  | { type: "usage"; outputTokens: number }
+  /** The upstream moderated the answer; nothing after it may be shown. */
+  | { type: "content_filter" }
+  /** An in-stream error frame. */
+  | { type: "error"; message: string; code?: number | string };
+
+/** What a provider is asked to run: one upstream turn for a built prompt. */
+export interface UpstreamTurn {
+  /** The resolved model (its `provider` is the provider running the turn; provider-specific fields ride along). */
+  model: ModelSpec;
+  /** The flattened prompt (DSML tool prompt included): every provider gets it. */
+  prompt: string;
+  /** The canonical messages, for providers whose `input` is "messages". */
+  messages?: CanonicalMessage[];
+  /** The conversation transcript to attach (only for providers with `acceptsTranscript`); the prompt then only points at it. */
+  transcript?: string;
+  thinking: boolean;
+  /** Sampling fields copied to the upstream payload as given. */
+  passthrough: Record<string, unknown>;
+  callerId: string;
+  /** A caller's own upstream token (direct-token mode). */
+  directToken?: string;
+  /** X-Ds2-Target-Account. */
+  pinnedAccount?: string;
+}
+
+/** How a turn ended (the generator's return value). */
+export interface UpstreamOutcome {
+  contentFiltered: boolean;
+  /** The upstream stopped while the answer was still incomplete (e.g. a continue cap was hit). */
+  truncated: boolean;
+  /** Both the first attempt and the empty-output retry showed nothing. */
+  empty: boolean;
+  /** Only reasoning came back (for the error text). */
+  reasoningOnly: boolean;
+  account?: string;
+}
+
+/** Told about every upstream error a provider meets (metrics, /readyz, admin "recent errors"). */
+export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
+
+// ---- optional capabilities --------------------------------------------------------------------
+
+/** Account pool status (same fields for every pooled provider). */
+export interface AccountPoolStatus {
+  total: number;
+  enabled: number;
+  usableNow: number;
+  coolingDown: number;
+  failing: number;
+  disabled: number;
+  inUse: number;
+  available: number;
+  waiting: number;
+  maxQueue: number;
+  maxInflightPerAccount: number;
+  globalMaxInflight: number;
+  recommendedConcurrency: number;
+  accounts: { identifier: string; inflight: number; status: string; cooldownUntil?: number }[];
+}
+
+/** The effective pool limits (env, runtime settings, defaults). */
+export interface AccountPoolSettings {
+  maxInflightPerAccount: number;
+  maxQueue: number;
+  globalMaxInflight: number;
+  tokenRefreshMs: number;
+  minIntervalMs: number;
+  dailyCap: number;
+  cooldownMs: number;
+}
+
+export type AccountFailureKind = "rate_limited" | "auth" | "upstream" | "login" | "proxy";
+
+/** A stored account as the admin test hands it over. */
+export interface AccountCredentials {
+  identifier: string;
+  email?: string;
+  mobile?: string;
+  password?: string;
+}
+
+/** The result of an admin account test: success, or the stage that failed with a message free of secrets. */
+export type AccountTestOutcome =
+  | { ok: true; sessionCount: number; text: string; thinking?: string }
+  | { ok: false; stage: string; message: string };
+
+/** Account-pool admin hooks of a provider that serves through a pool of stored accounts. */
+export interface AccountAdmin {
+  status(): AccountPoolStatus;
+  settings(): AccountPoolSettings;
+  inflightOf(identifier: string): number;
+  markHealthy(identifier: string): void;
+  markFailing(identifier: string, kind: AccountFailureKind, message: string): void;
+  /**
+   * A fresh login (the token is stored), a new session, the session count and, with `message`, one
+   * completion — bypassing the pool and its in-flight limits.
+   */
+  test(account: AccountCredentials, model: ModelSpec, message?: string): Promise<AccountTestOutcome>;
+}
+
+/** Outbound proxy hooks (the stored proxies are shared settings; the provider holds their live bridges). */
+export interface ProxyAdmin {
+  /** Drop the live bridges of proxies that are no longer configured. */
+  retain(ids: ReadonlySet<string>): void;
+}
+
+/** The client identity a provider presents upstream (app name, version, ...), for the admin settings view. */
+export interface ClientIdentityView {
+  appName?: string;
+  version?: string;
+  platform?: string;
+  apiLevel?: number;
+  locale?: string;
+}
+
+export interface ProviderStatus {
+  id: ProviderId;
+  models: number;
+  accounts?: AccountPoolStatus;
+}
+
+// ---- the contract -----------------------------------------------------------------------------
+
+export interface UpstreamProvider {
+  readonly id: ProviderId;
+  /** Shown to people (admin, logs). */
+  readonly displayName: string;
+  /** The models it serves (each with `provider === id`). */
+  models(): readonly ModelSpec[];
+  /** "prompt": one flattened prompt string; "messages": the message list (the prompt is still built). */
+  readonly input: "prompt" | "messages";
+  /** "text": tools go in the prompt as DSML and calls are read back from the text by the sieve. */
+  readonly toolCalls: "text";
+  /** Whether a long conversation may go as an attached transcript (`UpstreamTurn.transcript`). */
+  readonly acceptsTranscript: boolean;
+  /** One turn; yields events and returns how it ended. Failures are TurnErrors. */
+  run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<UpstreamEvent, UpstreamOutcome>;
+  /** Subscribe to the upstream errors it meets. */
+  onUpstreamError(listener: UpstreamErrorListener): void;
+  status(): ProviderStatus;
+  /** Re-read accounts, proxies and settings from the store. */
+  reload(): void;
+  /** Start background warm-up work (readiness does not wait for it). */
+  warmup?(): void;
+  close(): Promise<void>;
+  /** Optional capabilities. */
+  readonly accounts?: AccountAdmin;
+  readonly proxies?: ProxyAdmin;
+  identity?(): ClientIdentityView;
+}

@@ -1,0 +1,90 @@
+/**
+ * The upstream providers of a running server. `execute-turn` picks the provider of the resolved model
+ * here; surfaces, admin and health ask the registry, never a concrete provider.
+ */
+import type { ModelSpec } from "../models/native.ts";
+import { TurnError } from "../turn/turn-error.ts";
+import type { AccountPoolStatus, ProviderId, ProviderStatus, UpstreamErrorListener, UpstreamProvider } from "./provider.ts";
+
+/** What `execute-turn` needs of the registry. */
+export interface ProviderLookup {
+  forModel(model: Pick<ModelSpec, "id" | "provider">): UpstreamProvider;
+}
+
+export class ProviderRegistry implements ProviderLookup {
+  private readonly byId = new Map<ProviderId, UpstreamProvider>();
+
+  register(provider: UpstreamProvider): this {
+    if (this.byId.has(provider.id)) throw new Error(`provider ${JSON.stringify(provider.id)} is registered twice`);
+    this.byId.set(provider.id, provider);
+    return this;
+  }
+
+  get(id: ProviderId): UpstreamProvider | undefined {
+    return this.byId.get(id);
+  }
+
+  list(): UpstreamProvider[] {
+    return [...this.byId.values()];
+  }
+
+  /** The provider serving `model`; a model whose provider is not running here is a 503. */
+  forModel(model: Pick<ModelSpec, "id" | "provider">): UpstreamProvider {
+    const p = this.byId.get(model.provider);
+    if (!p) throw new TurnError(503, `model "${model.id}" is served by provider "${model.provider}", which is not configured on this server`, "provider_unavailable");
+    return p;
+  }
+
+  /** Every model of every provider, in registration order. */
+  models(): ModelSpec[] {
+    return this.list().flatMap((p) => [...p.models()]);
+  }
+
+  status(): ProviderStatus[] {
+    return this.list().map((p) => p.status());
+  }
+
+  /** The account pools of every pooled provider, summed (with one provider: its pool status as is). */
+  accountStatus(): AccountPoolStatus {
+    const pools = this.list().flatMap((p) => (p.accounts ? [p.accounts.status()] : []));
+    if (pools.length === 1) return pools[0]!;
+    return mergePoolStatus(pools);
+  }
+
+  onUpstreamError(listener: UpstreamErrorListener): void {
+    for (const p of this.byId.values()) p.onUpstreamError(listener);
+  }
+
+  reload(): void {
+    for (const p of this.byId.values()) p.reload();
+  }
+
+  warmup(): void {
+    for (const p of this.byId.values()) p.warmup?.();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((p) => p.close()));
+  }
+}
+
+function mergePoolStatus(pools: AccountPoolStatus[]): AccountPoolStatus {
+  const sum = (f: (s: AccountPoolStatus) => number) => pools.reduce((n, s) => n + f(s), 0);
+  return {
+    total: sum((s) => s.total),
+    enabled: sum((s) => s.enabled),
+    usableNow: sum((s) => s.usableNow),
+    coolingDown: sum((s) => s.coolingDown),
+    failing: sum((s) => s.failing),
+    disabled: sum((s) => s.disabled),
+    inUse: sum((s) => s.inUse),
+    available: sum((s) => s.available),
+    waiting: sum((s) => s.waiting),
+    maxQueue: sum((s) => s.maxQueue),
+    maxInflightPerAccount: Math.max(0, ...pools.map((s) => s.maxInflightPerAccount)),
+    // 0 means "no global limit" for a pool; the sum of limits only holds when every pool has one.
+    globalMaxInflight: pools.some((s) => s.globalMaxInflight === 0) ? 0 : sum((s) => s.globalMaxInflight),
+    recommendedConcurrency: sum((s) => s.recommendedConcurrency),
+    accounts: pools.flatMap((s) => s.accounts),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The admin account test against DeepSeek: a fresh login (the token is stored), a new session, the
+ * session count, and optionally one completion with the given message. It uses the web client directly,
+ * so it bypasses the pool and its in-flight limits. Failure messages never carry the password or token.
+ */
+import type { ModelSpec } from "../../core/models/native.ts";
+import type { AccountCredentials, AccountTestOutcome } from "../../core/upstream/provider.ts";
+import type { Store } from "../../store/store.ts";
+import type { DeepSeekClient } from "./client.ts";
+import { runCompletion } from "./completion-runner.ts";
+import { redact } from "./errors.ts";
+import { deepSeekFlags } from "./models.ts";
+
+export async function testDeepSeekAccount(
+  deps: { client: DeepSeekClient; store: Store },
+  account: AccountCredentials,
+  model: ModelSpec,
+  message?: string,
+): Promise<AccountTestOutcome> {
+  const { client, store } = deps;
+  let token: string | undefined;
+  let stage = "login";
+  try {
+    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "" })).token;
+    store.accounts.setToken(account.identifier, token);
+    stage = "session";
+    const sessionId = await client.createSession(token);
+    const sessions = (await client.fetchPage(token)).sessions.length;
+    let text = "login and session OK";
+    let thinking: string | undefined;
+    if (message) {
+      stage = "completion";
+      const flags = deepSeekFlags(model);
+      const run = runCompletion({
+        client,
+        token,
+        sessionId,
+        payload: { prompt: message, modelType: flags.modelType, thinkingEnabled: model.thinkingDefault, searchEnabled: flags.searchEnabled },
+      });
+      await run.collect();
+      if (run.state.error) throw new Error(run.state.error);
+      text = run.state.text;
+      thinking = run.state.reasoning || undefined;
+    }
+    return { ok: true, sessionCount: sessions, text, thinking };
+  } catch (e) {
+    return { ok: false, stage, message: redact(`${stage} failed: ${(e as Error)?.message ?? String(e)}`, [account.password, token]) };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * DeepSeek web chat as an `UpstreamProvider`: wraps the `Engine` (PoW pool, web clients, token manager,
+ * account pool, turn backend) behind the provider-neutral contract of core.
+ */
+import type { ModelSpec } from "../../core/models/native.ts";
+import type {
+  AccountAdmin,
+  ClientIdentityView,
+  ProviderStatus,
+  ProxyAdmin,
+  UpstreamErrorListener,
+  UpstreamEvent,
+  UpstreamOutcome,
+  UpstreamProvider,
+  UpstreamTurn,
+} from "../../core/upstream/provider.ts";
+import { testDeepSeekAccount } from "./account-test.ts";
+import { Engine, type EngineDeps } from "./engine.ts";
+import { toUpstreamEvent } from "./events.ts";
+import { DEEPSEEK_PROVIDER_ID, deepSeekFlags, deepSeekModels } from "./models.ts";
+
+/** The outcome handed to the backend when the consumer stops a turn early (never reaches a client). */
+const STOPPED: UpstreamOutcome = { contentFiltered: false, truncated: false, empty: false, reasoningOnly: false };
+
+export class DeepSeekProvider implements UpstreamProvider {
+  readonly id = DEEPSEEK_PROVIDER_ID;
+  readonly displayName = "DeepSeek web chat";
+  readonly input = "prompt";
+  readonly toolCalls = "text";
+  /** Long conversations go as an uploaded DS2API_HISTORY.txt (current_input_file, §6.6). */
+  readonly acceptsTranscript = true;
+  readonly engine: Engine;
+  readonly accounts: AccountAdmin;
+  readonly proxies: ProxyAdmin;
+
+  constructor(deps: EngineDeps) {
+    const engine = new Engine(deps);
+    this.engine = engine;
+    this.accounts = {
+      status: () => engine.pool.status(),
+      settings: () => engine.poolSettings(),
+      inflightOf: (id) => engine.pool.inflightOf(id),
+      markHealthy: (id) => engine.pool.markHealthy(id),
+      markFailing: (id, kind, message) => engine.pool.markFailing(id, kind, message),
+      test: (account, model, message) => testDeepSeekAccount({ client: engine.client(account.identifier), store: deps.store }, account, model, message),
+    };
+    this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
+  }
+
+  models(): readonly ModelSpec[] {
+    return deepSeekModels();
+  }
+
+  async *run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
+    const flags = deepSeekFlags(turn.model);
+    const gen = this.engine.backend.run(
+      {
+        prompt: turn.prompt,
+        historyFile: turn.transcript,
+        modelType: flags.modelType,
+        thinking: turn.thinking,
+        search: flags.searchEnabled,
+        passthrough: turn.passthrough,
+        callerId: turn.callerId,
+        directToken: turn.directToken,
+        pinnedAccount: turn.pinnedAccount,
+      },
+      signal,
+    );
+    let finished = false;
+    try {
+      for (;;) {
+        const step = await gen.next();
+        if (step.done) {
+          finished = true;
+          return step.value;
+        }
+        yield toUpstreamEvent(step.value);
+      }
+    } finally {
+      // Stopped early by the consumer: let the backend unwind (its lease release and clean-up run in its finally blocks).
+      if (!finished) await gen.return(STOPPED);
+    }
+  }
+
+  onUpstreamError(listener: UpstreamErrorListener): void {
+    this.engine.upstreamErrorListeners.push(listener);
+  }
+
+  identity(): ClientIdentityView {
+    return this.engine.client().identity;
+  }
+
+  status(): ProviderStatus {
+    return { id: this.id, models: this.models().length, accounts: this.engine.pool.status() };
+  }
+
+  reload(): void {
+    this.engine.pool.reload();
+  }
+
+  warmup(): void {
+    this.engine.warmup();
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
