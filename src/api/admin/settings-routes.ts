@@ -9,7 +9,7 @@ import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
-import { TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
+import { resolveTurnLimits, TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
 import { turnLimitFields, turnLimitView, validateAliases, validateSection } from "./settings-validation.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
@@ -82,6 +82,8 @@ export function settingsView(d: AdminDeps) {
       ...turnLimitView(engine.turnLimits()),
     },
     runtime_overrides: settings.runtime(),
+    /** The turn limits without a stored override (environment, else default): what an empty / 0 field means. */
+    runtime_defaults: turnLimitView(resolveTurnLimits({}, d.ctx.options.turnLimits)),
     model_aliases: settings.modelAliases(),
     client_identity: { app_name: identity.appName, version: identity.version, platform: identity.platform, api_level: identity.apiLevel, locale: identity.locale },
     thinking_injection: { enabled: thinking.enabled ?? true, prompt: thinking.prompt ?? "", default_prompt: DEFAULT_THINKING_INSTRUCTION },
