@@ -2,14 +2,17 @@
  * Admin edges: the credential throttle (the right key still gets in; wrong guesses slowed, then 429 +
  * Retry-After unchecked), X-Forwarded-For only from trusted proxies, same-origin-only CORS on /admin and
  * /metrics, object bodies on every admin write, JWT algorithm pinned to HS256, and X-Ds2-Target-Account
- * errors that do not tell unknown accounts from disabled ones.
+ * errors that do not tell an unknown account from one that exists but cannot be used (disabled, login
+ * refused, token rejected, cooling down).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { checkAdminCredential } from "../src/security/admin-credential.ts";
 import { LoginLimiter, throttleKey } from "../src/security/login-limiter.ts";
 import { TrustedProxies } from "../src/security/trusted-proxies.ts";
+import { SIM_ERRORS } from "../src/sim/index.ts";
 import { AdminClient, expectDetail } from "./support/admin-client.ts";
+import { accountStates } from "./support/fault-helpers.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -276,7 +279,7 @@ describe("X-Forwarded-For on a real server", () => {
 describe("X-Ds2-Target-Account", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ accounts: 2 });
+    stack = await startStack({ accounts: 5 });
   });
   afterAll(() => stack.stop());
 
@@ -306,5 +309,61 @@ describe("X-Ds2-Target-Account", () => {
         body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 64, messages: [{ role: "user", content: "hi" }] }),
       }).then(async (r) => [r.status, await r.text()]);
     expect(await anth("nobody@example.com")).toEqual(await anth("user1@example.com"));
+  });
+
+  test("unknown, disabled, login refused, token rejected, cooling down: one answer for all; the reason only in the log", async () => {
+    const admin = new AdminClient(stack.url, "e2e-admin");
+    const pool = stack.server.ctx.engine.pool;
+    expect((await admin.post("/admin/accounts/user1@example.com/disable")).status).toBe(200);
+    // user3 gets a token first; afterwards DeepSeek rejects it and refuses the re-login.
+    expect((await pinned("user3@example.com")).status).toBe(200);
+    for (const id of ["user2@example.com", "user3@example.com"]) stack.sim.state.failAccount(id, SIM_ERRORS.authBiz);
+    pool.markFailing("user4@example.com", "auth", "test: benched");
+    try {
+      /** What a client can see: status, the headers that vary by cause, and the body without request ids. */
+      const visible = async (account: string, surface: "openai" | "anthropic") => {
+        const r =
+          surface === "openai"
+            ? await pinned(account)
+            : await fetch(`${stack.url}/anthropic/v1/messages`, {
+                method: "POST",
+                headers: { "x-api-key": API_KEY, "content-type": "application/json", "anthropic-version": "2023-06-01", "x-ds2-target-account": account },
+                body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 64, messages: [{ role: "user", content: "hi" }] }),
+              });
+        const body = (await r.text()).replace(/"(request_id|id)":"[^"]*"/g, '"$1":"…"');
+        return { status: r.status, retryAfter: r.headers.get("retry-after"), contentType: r.headers.get("content-type"), body };
+      };
+      const cases = {
+        unknown: "nobody@example.com",
+        disabled: "user1@example.com",
+        login_refused: "user2@example.com",
+        token_rejected: "user3@example.com",
+        cooling_down: "user4@example.com",
+        // user2 again, now resting after its failed login
+        login_failed_resting: "user2@example.com",
+      };
+      for (const surface of ["openai", "anthropic"] as const) {
+        const answers: Record<string, Awaited<ReturnType<typeof visible>>> = {};
+        for (const [name, account] of Object.entries(cases)) answers[name] = await visible(account, surface);
+        const expected = answers.unknown!;
+        expect(expected.status).toBe(503);
+        expect(expected.body).toContain("the requested account (X-Ds2-Target-Account) is not available");
+        for (const [name, got] of Object.entries(answers)) expect({ name, surface, ...got }).toEqual({ name, surface, ...expected });
+        for (const account of Object.values(cases)) expect(expected.body).not.toContain(account);
+      }
+      // Both failures really happened upstream (the refused login and the rejected token), and the accounts rest.
+      const states = await accountStates(stack);
+      expect(states["user2@example.com"]).toBe("login_failed");
+      expect(states["user3@example.com"]).not.toBe("ok");
+      // The operator sees which account and why, at warn level.
+      const warned = stack.logs.filter((l) => l.includes("pinned account not usable"));
+      for (const account of Object.values(cases)) expect({ account, logged: warned.some((l) => l.includes(account)) }).toEqual({ account, logged: true });
+      expect(warned.some((l) => l.includes("user2@example.com") && l.includes("account login failed"))).toBe(true);
+      expect(warned.every((l) => /warn/i.test(l))).toBe(true);
+    } finally {
+      for (const id of ["user2@example.com", "user3@example.com"]) stack.sim.state.failAccount(id, undefined);
+      for (const id of ["user2@example.com", "user3@example.com", "user4@example.com"]) pool.markHealthy(id);
+      await admin.post("/admin/accounts/user1@example.com/enable");
+    }
   });
 });

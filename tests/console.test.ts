@@ -241,6 +241,65 @@ describe("admin console in Chromium against the compiled binary", () => {
     await shot("06-settings");
   }, 30_000);
 
+  test("settings: timeouts and retries are set through the page, read back, and cleared when emptied", async () => {
+    const adminGet = async () => {
+      const r = await fetch(`${srv.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(r.status).toBe(200);
+      return (await r.json()) as { runtime: Record<string, number>; runtime_overrides: Record<string, number>; runtime_defaults: Record<string, number> };
+    };
+    const saveSettings = async () => {
+      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
+      return put;
+    };
+    const fields = ["upstream_header_timeout_seconds", "upstream_idle_timeout_seconds", "turn_timeout_seconds", "max_account_attempts", "queue_wait_seconds"];
+    const before = await adminGet();
+    for (const k of fields) expect(before.runtime_overrides[k]).toBeUndefined();
+    await go("settings");
+    await page.waitForSelector("#set-turn-limits");
+    // Nothing stored: every field is empty and shows the default (no env in this run) as its placeholder.
+    const defaults: Record<string, string> = { upstream_header_timeout_seconds: "20", upstream_idle_timeout_seconds: "120", turn_timeout_seconds: "900", max_account_attempts: "3", queue_wait_seconds: "30" };
+    for (const k of fields) {
+      expect({ k, value: await page.inputValue(`#set-${k}`) }).toEqual({ k, value: "" });
+      expect({ k, placeholder: await page.getAttribute(`#set-${k}`, "placeholder") }).toEqual({ k, placeholder: defaults[k]! });
+    }
+    expect(await textOf('label:has(#set-max_account_attempts) .field-label')).toBe("Accounts tried per request");
+
+    await page.fill("#set-upstream_idle_timeout_seconds", "77");
+    await page.fill("#set-max_account_attempts", "2");
+    await page.fill("#set-queue_wait_seconds", "45");
+    expect((await saveSettings()).status()).toBe(200);
+    await page.reload();
+    await page.waitForSelector("#set-turn-limits");
+    expect(await page.inputValue("#set-upstream_idle_timeout_seconds")).toBe("77");
+    expect(await page.inputValue("#set-max_account_attempts")).toBe("2");
+    expect(await page.inputValue("#set-queue_wait_seconds")).toBe("45");
+    expect(await page.inputValue("#set-turn_timeout_seconds")).toBe("");
+    let got = await adminGet();
+    expect(got.runtime_overrides).toMatchObject({ upstream_idle_timeout_seconds: 77, max_account_attempts: 2, queue_wait_seconds: 45 });
+    expect(got.runtime).toMatchObject({ upstream_idle_timeout_seconds: 77, max_account_attempts: 2, queue_wait_seconds: 45, turn_timeout_seconds: 900, upstream_header_timeout_seconds: 20 });
+    expect(got.runtime_overrides.turn_timeout_seconds).toBeUndefined();
+    expect(got.runtime_defaults.max_account_attempts).toBe(3);
+
+    // Emptying a field clears the override: the setting is back to its default.
+    await page.fill("#set-queue_wait_seconds", "");
+    expect((await saveSettings()).status()).toBe(200);
+    got = await adminGet();
+    expect(got.runtime_overrides.queue_wait_seconds).toBeUndefined();
+    expect(got.runtime.queue_wait_seconds).toBe(30);
+    expect(got.runtime_overrides).toMatchObject({ upstream_idle_timeout_seconds: 77, max_account_attempts: 2 });
+    await page.reload();
+    await page.waitForSelector("#set-turn-limits");
+    expect(await page.inputValue("#set-queue_wait_seconds")).toBe("");
+    expect(await page.inputValue("#set-max_account_attempts")).toBe("2");
+
+    // The Chinese labels are there too.
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-turn-limits");
+    expect(await textOf("#set-turn-limits h3")).toBe("超时与重试");
+    await shot("06b-settings-turn-limits-zh");
+    await page.click("#lang-switch");
+  }, 60_000);
+
   test("import/export: export downloads the config, import merges a pasted one", async () => {
     await go("transfer");
     await page.waitForSelector("#xfer-text");

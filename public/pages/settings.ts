@@ -1,4 +1,4 @@
-/** Settings: runtime limits, token refresh, model aliases, client identity, thinking injection, admin password. */
+/** Settings: runtime limits, timeouts and retries, token refresh, model aliases, client identity, thinking injection, admin password. */
 import { api, endSession } from "../lib/api.ts";
 import { busy, clear, field, h, toast } from "../lib/dom.ts";
 import { t, type MessageKey } from "../lib/i18n.ts";
@@ -7,12 +7,18 @@ import { errorMessage } from "../lib/status.ts";
 type Settings = {
   admin?: { jwt_expire_hours?: number; credentials_note?: string; password_min_length?: number };
   runtime?: Record<string, number | undefined>;
+  /** Only what is stored (the overrides); a key missing here falls back to the environment or the default. */
+  runtime_overrides?: Record<string, number | undefined>;
+  /** What each turn limit would be without a stored override (environment, else built-in default). */
+  runtime_defaults?: Record<string, number | undefined>;
   model_aliases?: Record<string, string>;
   client_identity?: Record<string, string | number | undefined>;
   thinking_injection?: { enabled?: boolean; prompt?: string; default_prompt?: string };
 };
 
 const RUNTIME = ["account_max_inflight", "account_max_queue", "global_max_inflight", "min_interval_ms", "daily_request_cap", "cooldown_seconds"] as const;
+/** Turn limits (docs/RELIABILITY.md): shown as the stored override only; empty = the default (placeholder), saved as 0, which clears it. */
+const TURN_LIMITS = ["upstream_header_timeout_seconds", "upstream_idle_timeout_seconds", "turn_timeout_seconds", "max_account_attempts", "queue_wait_seconds"] as const;
 const IDENTITY = ["app_name", "version", "platform", "api_level", "locale"] as const;
 
 /** "alias = model" lines → map; throws a readable error naming the bad line. */
@@ -28,8 +34,17 @@ export function parseAliases(text: string): Record<string, string> {
   return out;
 }
 
-function numberInput(id: string, value: unknown): HTMLInputElement {
-  return h("input", { type: "number", min: 0, step: 1, inputmode: "numeric", id: `set-${id}`, name: id, value: typeof value === "number" ? value : "" });
+function numberInput(id: string, value: unknown, placeholder?: unknown): HTMLInputElement {
+  return h("input", {
+    type: "number",
+    min: 0,
+    step: 1,
+    inputmode: "numeric",
+    id: `set-${id}`,
+    name: id,
+    value: typeof value === "number" ? value : "",
+    placeholder: typeof placeholder === "number" ? placeholder : undefined,
+  });
 }
 
 export function renderSettings(root: HTMLElement): void {
@@ -46,6 +61,12 @@ export function renderSettings(root: HTMLElement): void {
     }
     const runtime = s.runtime ?? {};
     const runtimeInputs = RUNTIME.filter((k) => k in runtime).map((k) => [k, numberInput(k, runtime[k])] as const);
+    const overrides = s.runtime_overrides ?? {};
+    const defaults = s.runtime_defaults ?? {};
+    const turnInputs = TURN_LIMITS.filter((k) => k in runtime).map((k) => {
+      const stored = overrides[k];
+      return [k, numberInput(k, typeof stored === "number" && stored > 0 ? stored : undefined, defaults[k] ?? runtime[k])] as const;
+    });
     const refresh = numberInput("token_refresh_interval_hours", runtime.token_refresh_interval_hours);
     const jwtHours = numberInput("jwt_expire_hours", s.admin?.jwt_expire_hours);
     const aliases = h("textarea", { id: "set-aliases", rows: 6, spellcheck: "false" });
@@ -73,6 +94,8 @@ export function renderSettings(root: HTMLElement): void {
                 const v = num(i);
                 if (v !== undefined) rt[k] = v;
               }
+              // An empty turn limit goes back to the default: 0 clears the stored override.
+              for (const [k, i] of turnInputs) rt[k] = num(i) ?? 0;
               const r = num(refresh);
               if (r !== undefined) rt.token_refresh_interval_hours = r;
               const ci: Record<string, string | number> = {};
@@ -95,6 +118,13 @@ export function renderSettings(root: HTMLElement): void {
         },
       },
       h("section", { class: "card" }, h("h3", null, t("set.runtime")), h("div", { class: "form-grid" }, runtimeInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i)))),
+      h(
+        "section",
+        { class: "card", id: "set-turn-limits" },
+        h("h3", null, t("set.turn_limits")),
+        h("p", { class: "hint" }, t("set.turn_limits_hint")),
+        h("div", { class: "form-grid" }, turnInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey)))),
+      ),
       h("section", { class: "card" }, h("h3", null, t("set.token")), h("div", { class: "form-grid" }, field(t("set.token_refresh_interval_hours"), refresh), field(t("set.jwt_expire_hours"), jwtHours))),
       h("section", { class: "card" }, h("h3", null, t("set.aliases")), field(t("set.aliases_hint"), aliases)),
       h("section", { class: "card" }, h("h3", null, t("set.identity")), h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i)))),

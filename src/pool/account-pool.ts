@@ -178,6 +178,12 @@ export class AccountPool {
     return new AccountsCoolingError(`no account can take the request: ${o.resting} account(s) ${what}; the first is back in about ${after} s${waited}`, after, o.allRateLimited);
   }
 
+  /** A pinned account that rests (cool-down, failed login, daily cap) answers like an unknown one and is never waited for. */
+  private restingError(o: Outlook, opts: AcquireOptions, waitedMs?: number): AccountsCoolingError | AccountUnavailableError {
+    if (opts.pinned) return new AccountUnavailableError(TARGET_UNAVAILABLE, false, true, `account ${opts.pinned} is resting (${this.coolingError(o, waitedMs).message})`);
+    return this.coolingError(o, waitedMs);
+  }
+
   /** Could this request ever be served (ignoring momentary business)? */
   private servable(opts: AcquireOptions): boolean {
     return this.accounts.some((a) => a.enabled && (!opts.pinned || a.identifier === opts.pinned) && !opts.exclude?.has(a.identifier));
@@ -196,7 +202,7 @@ export class AccountPool {
     const maxWaitMs = opts.maxWaitMs ?? s.queueWaitMs;
     // Nobody waits out a cool-down that lasts longer than the request may wait (or at all, when moving on).
     const outlook = this.outlook(opts);
-    if (!outlook.capacity && (opts.noCooldownWait || outlook.soonestMs === undefined || outlook.soonestMs > maxWaitMs)) throw this.coolingError(outlook);
+    if (!outlook.capacity && (opts.pinned || opts.noCooldownWait || outlook.soonestMs === undefined || outlook.soonestMs > maxWaitMs)) throw this.restingError(outlook, opts);
     if (this.waiters.length >= s.maxQueue) {
       throw new PoolBusyError(`all ${this.accounts.length} account(s) are busy and the wait queue is full (${s.maxQueue})`, this.retryAfterSeconds());
     }
@@ -224,7 +230,7 @@ export class AccountPool {
           reject(
             o.capacity
               ? new PoolBusyError(`no account became free within ${Math.round(waited / 100) / 10} s (queue wait limit; all ${this.accounts.length} account(s) busy)`, this.retryAfterSeconds())
-              : this.coolingError(o, waited),
+              : this.restingError(o, opts, waited),
           );
         }, maxWaitMs);
       }

@@ -83,6 +83,8 @@ export function settingsView(d: AdminDeps) {
       ...turnLimitView(resolveTurnLimits(settings.runtime(), d.ctx.options.turnLimits)),
     },
     runtime_overrides: settings.runtime(),
+    /** The turn limits without a stored override (environment, else default): what an empty / 0 field means. */
+    runtime_defaults: turnLimitView(resolveTurnLimits({}, d.ctx.options.turnLimits)),
     model_aliases: settings.modelAliases(),
     client_identity: { app_name: identity.appName, version: identity.version, platform: identity.platform, api_level: identity.apiLevel, locale: identity.locale },
     thinking_injection: { enabled: thinking.enabled ?? true, prompt: thinking.prompt ?? "", default_prompt: DEFAULT_THINKING_INSTRUCTION },

@@ -8,7 +8,7 @@ import { TurnError } from "../../core/turn/turn-error.ts";
 import { coolsAccount, exhaustedAccountsError, failureToTurnError, type UpstreamFailure } from "../../core/turn/upstream-failure.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AccountPool, Lease } from "../../pool/account-pool.ts";
-import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError } from "../../pool/pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "../../pool/pool-errors.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
 import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type UpstreamOutcome } from "../../core/upstream/provider.ts";
@@ -121,6 +121,7 @@ export class DeepSeekBackend {
         if (signal.aborted) throw e;
         // Every usable account was tried: report what went wrong with them rather than "unavailable".
         if (failures.length > 0 && (e instanceof AccountUnavailableError || e instanceof AccountsCoolingError)) throw exhaustedAccountsError(failures);
+        if (e instanceof AccountUnavailableError && e.pinned) throw this.pinnedUnavailable(turn.pinnedAccount, e.detail ?? e.message);
         throw poolError(e) ?? e;
       }
       tried.add(lease.identifier);
@@ -136,7 +137,7 @@ export class DeepSeekBackend {
           if (!coolsAccount(f)) throw failureToTurnError(f);
           lease.fail(f.penalty ?? "login", f.message);
           failures.push(f);
-          if (turn.pinnedAccount) throw exhaustedAccountsError(failures);
+          if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, f.message);
           continue;
         }
         const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal);
@@ -144,7 +145,7 @@ export class DeepSeekBackend {
       } catch (e) {
         if (e instanceof FailoverSignal) {
           failures.push(e.failure);
-          if (turn.pinnedAccount) throw exhaustedAccountsError(failures);
+          if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, e.failure.message);
           continue;
         }
         throw e;
@@ -152,6 +153,16 @@ export class DeepSeekBackend {
         lease.release();
       }
     }
+  }
+
+  /**
+   * A pinned account that cannot be used for a reason of its own (unknown, disabled, resting, login or auth
+   * refused, rate limited …): the client gets the one generic answer, whatever the reason, so a client key
+   * cannot tell which accounts exist; the operator gets the reason in the log.
+   */
+  private pinnedUnavailable(account: string | undefined, detail: string): TurnError {
+    this.deps.logger.warn("pinned account not usable", { account, detail });
+    return new TurnError(503, TARGET_UNAVAILABLE, "account_unavailable");
   }
 
   private viaProxy(account: string | undefined): boolean {
