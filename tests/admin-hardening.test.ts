@@ -14,6 +14,7 @@ import { SIM_ERRORS } from "../src/sim/index.ts";
 import { AdminClient, expectDetail } from "./support/admin-client.ts";
 import { accountStates } from "./support/fault-helpers.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const OFFLINE = { DS2API_DEEPSEEK_BASE_URL: "http://127.0.0.1:9" };
@@ -313,7 +314,7 @@ describe("X-Ds2-Target-Account", () => {
 
   test("unknown, disabled, login refused, token rejected, cooling down: one answer for all; the reason only in the log", async () => {
     const admin = new AdminClient(stack.url, "e2e-admin");
-    const pool = stack.server.ctx.engine.pool;
+    const pool = deepseekEngine(stack.server.ctx).pool;
     expect((await admin.post("/admin/accounts/user1@example.com/disable")).status).toBe(200);
     // user3 gets a token first; afterwards DeepSeek rejects it and refuses the re-login.
     expect((await pinned("user3@example.com")).status).toBe(200);
