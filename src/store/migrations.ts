@@ -143,4 +143,33 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   CREATE INDEX audit_log_action ON audit_log(action, id);
   `,
   secretsAtRest,
+  // 4: more than one upstream. Every existing account is a DeepSeek account; key-style pools of other providers
+  // (Volcengine web ids, OnDemand API keys) get one table keyed by (provider, id), secrets sealed by the repo.
+  `
+  ALTER TABLE accounts ADD COLUMN provider TEXT NOT NULL DEFAULT 'deepseek';
+  CREATE INDEX accounts_provider ON accounts(provider, sort_order);
+  CREATE TABLE provider_credentials (
+    provider        TEXT NOT NULL,
+    id              TEXT NOT NULL,
+    secret          TEXT NOT NULL,
+    auth            TEXT,
+    preview         TEXT NOT NULL,
+    label           TEXT,
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    max_usage       INTEGER,
+    usage_count     INTEGER NOT NULL DEFAULT 0,
+    state           TEXT NOT NULL DEFAULT 'ok',
+    state_reason    TEXT,
+    cooldown_until  INTEGER,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_used_at    INTEGER,
+    last_error      TEXT,
+    last_error_at   INTEGER,
+    meta            TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    sort_order      INTEGER NOT NULL,
+    PRIMARY KEY (provider, id)
+  );
+  `,
 ];

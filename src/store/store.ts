@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import { AccountsRepo } from "./accounts-repo.ts";
 import { ApiKeysRepo } from "./api-keys-repo.ts";
 import { AuditRepo } from "./audit-repo.ts";
+import { CredentialsRepo } from "./credentials-repo.ts";
 import { openDatabase } from "./database.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { KeyUsageRepo } from "./key-usage-repo.ts";
@@ -17,6 +18,8 @@ export class Store {
   readonly accounts: AccountsRepo;
   readonly keyUsage: KeyUsageRepo;
   readonly audit: AuditRepo;
+  /** Key-style pools of the non-DeepSeek providers. */
+  readonly credentials: CredentialsRepo;
 
   constructor(readonly db: Database, readonly path: string, box: SecretBox) {
     this.settings = new SettingsRepo(db, box);
@@ -24,6 +27,7 @@ export class Store {
     this.accounts = new AccountsRepo(db, box);
     this.keyUsage = new KeyUsageRepo(db);
     this.audit = new AuditRepo(db);
+    this.credentials = new CredentialsRepo(db, box);
   }
 
   /** Run `fn` atomically: every write inside lands, or none does. */

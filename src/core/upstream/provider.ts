@@ -158,10 +158,77 @@ export interface ClientIdentityView {
   locale?: string;
 }
 
+/** One entry of a key-style credential pool (a Volcengine web id, an OnDemand API key) as the admin API shows it: never the secret. */
+export interface CredentialView {
+  id: string;
+  /** The masked secret (`1234****5678`). */
+  preview: string;
+  label?: string;
+  enabled: boolean;
+  /** ok, exhausted (max usage reached), bad (rejected upstream), cooling (resting after failures), disabled. */
+  state: "ok" | "exhausted" | "bad" | "cooling" | "disabled";
+  stateReason?: string;
+  usage: number;
+  /** The effective cap (0 = unlimited). */
+  maxUsage: number;
+  inflight: number;
+  cooldownUntil?: number;
+  lastUsedAt?: number;
+  lastError?: string;
+  /** A per-entry authorization is set (its value is never shown). */
+  hasOwnAuth?: boolean;
+}
+
+/** One entry to add: the secret, with optional per-entry settings. */
+export interface CredentialEntryInput {
+  secret: string;
+  /** A per-entry authorization (providers that have one). */
+  auth?: string;
+  label?: string;
+  /** Per-entry cap (0 = unlimited); absent = the provider-wide setting. */
+  maxUsage?: number;
+}
+
+export interface CredentialImportResult {
+  added: number;
+  updated: number;
+  /** Entries that were not taken, with why (never echoing a secret in full). */
+  skipped: { entry: string; reason: string }[];
+}
+
+export interface CredentialPoolStatus {
+  total: number;
+  usable: number;
+  exhausted: number;
+  bad: number;
+  cooling: number;
+  disabled: number;
+  inUse: number;
+}
+
+/** Admin hooks of a provider that serves through a key-style credential pool. */
+export interface CredentialPoolAdmin {
+  /** What one entry is, for labels: "web_id", "api_key". */
+  readonly entryKind: string;
+  list(): CredentialView[];
+  add(entries: CredentialEntryInput[]): CredentialImportResult;
+  /** Bulk import of a provider-specific document (e.g. Volcengine's webids.json layouts, or one secret a line). */
+  importText(text: string): CredentialImportResult;
+  update(id: string, fields: { label?: string | null; maxUsage?: number | null }): boolean;
+  setEnabled(id: string, enabled: boolean): boolean;
+  remove(id: string): boolean;
+  /** Usage back to 0 for one entry or all; exhausted entries become usable. Returns how many were reset. */
+  resetUsage(id?: string): number;
+  /** One small real request with this entry, bypassing the pool's selection. */
+  test(id: string): Promise<{ ok: boolean; message: string; text?: string }>;
+  status(): CredentialPoolStatus;
+}
+
 export interface ProviderStatus {
   id: ProviderId;
   models: number;
   accounts?: AccountPoolStatus;
+  credentials?: CredentialPoolStatus;
 }
 
 // ---- the contract -----------------------------------------------------------------------------
@@ -190,6 +257,7 @@ export interface UpstreamProvider {
   close(): Promise<void>;
   /** Optional capabilities. */
   readonly accounts?: AccountAdmin;
+  readonly credentials?: CredentialPoolAdmin;
   readonly proxies?: ProxyAdmin;
   identity?(): ClientIdentityView;
 }

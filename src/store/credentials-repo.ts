@@ -1,0 +1,233 @@
+/**
+ * Key-style upstream credentials, one pool per provider (Volcengine console web ids, OnDemand API keys, …):
+ * the secret and an optional per-entry authorization are sealed (AES-256-GCM); the id is a keyed hash of the
+ * secret, so the same secret is the same entry and the id reveals nothing. Usage counts, states and
+ * cool-downs are kept here so that they survive restarts.
+ */
+import type { Database } from "bun:sqlite";
+import type { SecretBox } from "./secret-box.ts";
+
+export const CREDENTIAL_SECRET_FIELD = "provider_credentials.secret";
+export const CREDENTIAL_AUTH_FIELD = "provider_credentials.auth";
+
+/** ok: usable; exhausted: hit its max usage (until a reset); bad: rejected by the upstream; cooling: resting until `cooldownUntil`. */
+export type CredentialState = "ok" | "exhausted" | "bad" | "cooling";
+
+export interface CredentialRecord {
+  provider: string;
+  id: string;
+  secret: string;
+  /** A per-entry authorization that overrides the provider-wide one (e.g. Volcengine). */
+  auth?: string;
+  /** Masked secret for display (`1234****5678`). */
+  preview: string;
+  label?: string;
+  enabled: boolean;
+  /** Per-entry cap (0 = unlimited); undefined = the provider-wide setting. */
+  maxUsage?: number;
+  usageCount: number;
+  state: CredentialState;
+  stateReason?: string;
+  cooldownUntil?: number;
+  /** Consecutive failures (circuit breakers). */
+  failures: number;
+  lastUsedAt?: number;
+  lastError?: string;
+  lastErrorAt?: number;
+  /** Non-secret provider-specific fields. */
+  meta?: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What an import or an admin add may set; `undefined` leaves a stored value alone. */
+export interface CredentialInput {
+  secret: string;
+  auth?: string;
+  label?: string;
+  maxUsage?: number;
+  meta?: Record<string, unknown>;
+}
+
+interface Row {
+  provider: string;
+  id: string;
+  secret: string;
+  auth: string | null;
+  preview: string;
+  label: string | null;
+  enabled: number;
+  max_usage: number | null;
+  usage_count: number;
+  state: string;
+  state_reason: string | null;
+  cooldown_until: number | null;
+  failures: number;
+  last_used_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  meta: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `1234****5678` for long secrets, `ab****yz` for short ones, `****` for tiny ones. */
+export function credentialPreview(secret: string): string {
+  if (secret.length >= 16) return `${secret.slice(0, 4)}****${secret.slice(-4)}`;
+  if (secret.length >= 6) return `${secret.slice(0, 2)}****${secret.slice(-2)}`;
+  return "****";
+}
+
+export class CredentialsRepo {
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+  ) {}
+
+  private toRecord(r: Row): CredentialRecord {
+    return {
+      provider: r.provider,
+      id: r.id,
+      secret: this.box.open(r.secret, CREDENTIAL_SECRET_FIELD) ?? "",
+      auth: this.box.openOptional(r.auth, CREDENTIAL_AUTH_FIELD),
+      preview: r.preview,
+      label: r.label ?? undefined,
+      enabled: r.enabled === 1,
+      maxUsage: r.max_usage ?? undefined,
+      usageCount: r.usage_count,
+      state: r.state as CredentialState,
+      stateReason: r.state_reason ?? undefined,
+      cooldownUntil: r.cooldown_until ?? undefined,
+      failures: r.failures,
+      lastUsedAt: r.last_used_at ?? undefined,
+      lastError: r.last_error ?? undefined,
+      lastErrorAt: r.last_error_at ?? undefined,
+      meta: r.meta ? (JSON.parse(r.meta) as Record<string, unknown>) : undefined,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  /** The stable id of `secret` in `provider`'s pool (a keyed hash: never the secret, not guessable offline). */
+  idFor(provider: string, secret: string): string {
+    return this.box.hashApiKey(`credential:${provider}:${secret}`).slice(0, 16);
+  }
+
+  /** Every entry of a provider's pool in insertion order. */
+  list(provider: string): CredentialRecord[] {
+    return (this.db.query("SELECT * FROM provider_credentials WHERE provider = ? ORDER BY sort_order").all(provider) as Row[]).map((r) => this.toRecord(r));
+  }
+
+  get(provider: string, id: string): CredentialRecord | undefined {
+    const row = this.db.query("SELECT * FROM provider_credentials WHERE provider = ? AND id = ?").get(provider, id) as Row | null;
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  count(provider: string): number {
+    return (this.db.query("SELECT COUNT(*) AS n FROM provider_credentials WHERE provider = ?").get(provider) as { n: number }).n;
+  }
+
+  /** Insert a new entry or update the given fields of an existing one (same secret = same entry). */
+  upsert(provider: string, input: CredentialInput): { id: string; created: boolean } {
+    const id = this.idFor(provider, input.secret);
+    const now = Date.now();
+    const existing = this.get(provider, id);
+    if (!existing) {
+      const next = (this.db.query("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM provider_credentials WHERE provider = ?").get(provider) as { n: number }).n;
+      this.db
+        .query(
+          `INSERT INTO provider_credentials(provider, id, secret, auth, preview, label, max_usage, meta, created_at, updated_at, sort_order)
+           VALUES($provider, $id, $secret, $auth, $preview, $label, $max_usage, $meta, $now, $now, $sort)`,
+        )
+        .run({
+          provider,
+          id,
+          secret: this.box.seal(input.secret, CREDENTIAL_SECRET_FIELD),
+          auth: this.box.sealOptional(input.auth, CREDENTIAL_AUTH_FIELD),
+          preview: credentialPreview(input.secret),
+          label: input.label ?? null,
+          max_usage: input.maxUsage ?? null,
+          meta: input.meta ? JSON.stringify(input.meta) : null,
+          now,
+          sort: next,
+        });
+      return { id, created: true };
+    }
+    this.db
+      .query(
+        `UPDATE provider_credentials SET
+           auth = COALESCE($auth, auth), label = COALESCE($label, label), max_usage = COALESCE($max_usage, max_usage),
+           meta = COALESCE($meta, meta), updated_at = $now
+         WHERE provider = $provider AND id = $id`,
+      )
+      .run({
+        provider,
+        id,
+        // An unchanged authorization is not rewritten (a fresh IV would change the row for nothing).
+        auth: input.auth !== undefined && input.auth !== existing.auth ? this.box.seal(input.auth, CREDENTIAL_AUTH_FIELD) : null,
+        label: input.label ?? null,
+        max_usage: input.maxUsage ?? null,
+        meta: input.meta ? JSON.stringify(input.meta) : null,
+        now,
+      });
+    return { id, created: false };
+  }
+
+  /** Set label / max usage explicitly (null clears). */
+  updateProfile(provider: string, id: string, fields: { label?: string | null; maxUsage?: number | null }): boolean {
+    const existing = this.get(provider, id);
+    if (!existing) return false;
+    return (
+      this.db
+        .query("UPDATE provider_credentials SET label = ?, max_usage = ?, updated_at = ? WHERE provider = ? AND id = ?")
+        .run(
+          fields.label === undefined ? existing.label ?? null : fields.label,
+          fields.maxUsage === undefined ? existing.maxUsage ?? null : fields.maxUsage,
+          Date.now(),
+          provider,
+          id,
+        ).changes > 0
+    );
+  }
+
+  remove(provider: string, id: string): boolean {
+    return this.db.query("DELETE FROM provider_credentials WHERE provider = ? AND id = ?").run(provider, id).changes > 0;
+  }
+
+  setEnabled(provider: string, id: string, enabled: boolean): boolean {
+    return this.db.query("UPDATE provider_credentials SET enabled = ?, updated_at = ? WHERE provider = ? AND id = ?").run(enabled ? 1 : 0, Date.now(), provider, id).changes > 0;
+  }
+
+  /** One more use (a request was sent with it). Returns the new count. */
+  recordUse(provider: string, id: string): number {
+    const now = Date.now();
+    this.db.query("UPDATE provider_credentials SET usage_count = usage_count + 1, last_used_at = ? WHERE provider = ? AND id = ?").run(now, provider, id);
+    return (this.db.query("SELECT usage_count AS n FROM provider_credentials WHERE provider = ? AND id = ?").get(provider, id) as { n: number } | null)?.n ?? 0;
+  }
+
+  /** Set the state (ok clears the reason, the cool-down and the failure count). */
+  setState(provider: string, id: string, state: CredentialState, reason?: string, opts: { cooldownUntil?: number; failures?: number } = {}): void {
+    const failures = state === "ok" ? 0 : opts.failures;
+    this.db
+      .query(
+        `UPDATE provider_credentials SET state = ?, state_reason = ?, cooldown_until = ?, failures = COALESCE(?, failures), updated_at = ?
+         WHERE provider = ? AND id = ?`,
+      )
+      .run(state, state === "ok" ? null : reason ?? null, state === "ok" ? null : opts.cooldownUntil ?? null, failures ?? null, Date.now(), provider, id);
+  }
+
+  recordError(provider: string, id: string, message: string): void {
+    this.db.query("UPDATE provider_credentials SET last_error = ?, last_error_at = ? WHERE provider = ? AND id = ?").run(message.slice(0, 500), Date.now(), provider, id);
+  }
+
+  /** Usage back to 0 (one entry, or the whole pool); exhausted entries become usable again. Returns how many. */
+  resetUsage(provider: string, id?: string): number {
+    const now = Date.now();
+    const sql = `UPDATE provider_credentials SET usage_count = 0,
+        state = CASE WHEN state = 'exhausted' THEN 'ok' ELSE state END,
+        state_reason = CASE WHEN state = 'exhausted' THEN NULL ELSE state_reason END, updated_at = ?
+      WHERE provider = ?${id === undefined ? "" : " AND id = ?"}`;
+    const q = this.db.query(sql);
+    return (id === undefined ? q.run(now, provider) : q.run(now, provider, id)).changes;
+  }
+}
