@@ -239,6 +239,11 @@ export interface UpstreamProvider {
   readonly displayName: string;
   /** The models it serves (each with `provider === id`). */
   models(): readonly ModelSpec[];
+  /**
+   * Whether it has what it needs to serve (credentials, a URL). An unconfigured provider stays registered (so
+   * the admin API can add credentials to it) but its models are not listed and its turns answer 503. Absent = true.
+   */
+  configured?(): boolean;
   /** "prompt": one flattened prompt string; "messages": the message list (the prompt is still built). */
   readonly input: "prompt" | "messages";
   /** "text": tools go in the prompt as DSML and calls are read back from the text by the sieve. */
