@@ -8,6 +8,7 @@ import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
 import { anthropicErrorBody } from "../error-response.ts";
 import { describeFailure } from "../turn-errors.ts";
+import { checkPromptSize } from "../prompt-limit.ts";
 import { messagesTurnRequest } from "./messages-request.ts";
 import { MessageStreamWriter, messageBody, newMessageId } from "./messages-response.ts";
 import { CountTokensBody, MessagesBody } from "./messages-schema.ts";
@@ -19,6 +20,7 @@ type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller };
 export function messagesRoutes(ctx: AppContext) {
   const messages = ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, body, request, caller);
+    checkPromptSize(turn, ctx.options.maxPromptChars);
     const id = newMessageId();
     const model = turn.model.requested;
     return serveTurn(ctx, request, caller, turn, {
@@ -41,9 +43,11 @@ export function messagesRoutes(ctx: AppContext) {
     });
   };
 
-  const countTokensHandler = ({ body, request, caller }: Ctx) => {
+  // `await` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
+  const countTokensHandler = async ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, { ...body, stream: false }, request, caller);
-    return { input_tokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+    checkPromptSize(turn, ctx.options.maxPromptChars);
+    return { input_tokens: await countTokens(promptForTurn(turn, ctx.turnDeps())) };
   };
 
   let app = new Elysia({ name: "anthropic-messages" }).use(businessAuth(ctx));

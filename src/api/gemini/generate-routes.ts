@@ -9,6 +9,7 @@ import type { Caller } from "../caller.ts";
 import { geminiErrorBody } from "../error-response.ts";
 import { HttpError } from "../http-error.ts";
 import { describeFailure } from "../turn-errors.ts";
+import { checkPromptSize } from "../prompt-limit.ts";
 import { generateTurnRequest } from "./generate-request.ts";
 import { functionCallPart, generateContentBody, geminiFinishReason, newResponseId, responseChunk } from "./generate-response.ts";
 import { GenerateContentBody } from "./generate-schema.ts";
@@ -32,19 +33,22 @@ function requireContents(body: Record<string, unknown>): void {
 type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller; params: { rest: string } };
 
 export function generateRoutes(ctx: AppContext) {
-  const handler = ({ body, request, caller, params }: Ctx) => {
+  const handler = async ({ body, request, caller, params }: Ctx) => {
     const { model: modelName, action } = splitModelAction(params.rest);
     if (action === "countTokens") {
       const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
       requireContents(inner);
       const turn = generateTurnRequest(ctx, modelName, inner, false, request, caller);
-      return { totalTokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+      checkPromptSize(turn, ctx.options.maxPromptChars);
+      // `await` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
+      return { totalTokens: await countTokens(promptForTurn(turn, ctx.turnDeps())) };
     }
     requireContents(body);
     const streamAction = action === "streamGenerateContent";
     // Without alt=sse the REST API streams a JSON array of responses; one element then carries everything.
     const sse = streamAction && new URL(request.url).searchParams.get("alt") === "sse";
     const turn = generateTurnRequest(ctx, modelName, body, sse, request, caller);
+    checkPromptSize(turn, ctx.options.maxPromptChars);
     const responseId = newResponseId();
     const model = turn.model.requested;
     return serveTurn(ctx, request, caller, turn, {
