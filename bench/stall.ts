@@ -1,0 +1,158 @@
+/**
+ * Event-loop stalls: how much one hostile request delays other clients. The server runs as its own process
+ * (the simulator as upstream lives in this process); a sampler in a worker thread polls /healthz every few ms
+ * and reports the worst latency while each case runs, next to the worst latency of an idle window measured in
+ * the same run (the baseline).
+ * Usage: bun bench/stall.ts [--repeat 3] [--idle-ms 1500] [--only name,name]
+ */
+import { startSimulator } from "../src/sim/index.ts";
+import { sourceCommand } from "../tests/support/spawn-server.ts";
+import { repoRoot } from "../tests/support/test-server.ts";
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : def;
+};
+const REPEAT = Number(arg("--repeat", "3"));
+const IDLE_MS = Number(arg("--idle-ms", "1500"));
+const ONLY = arg("--only", "").split(",").filter(Boolean);
+
+const KEY = "sk-stall-bench";
+const account = { email: "stall@example.com", password: "pw" };
+const sim = await startSimulator({ powDifficulty: 500, accounts: [account] });
+sim.state.setDefaultReply({ thinking: "Short.", answer: "A short answer." });
+// A free port: the access log is off (LOG_LEVEL=warn), so readiness is polled instead of read from the log.
+const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+const port = probe.port!;
+await probe.stop(true);
+const proc = Bun.spawn(sourceCommand(), {
+  cwd: repoRoot,
+  stdin: "ignore",
+  stdout: "inherit",
+  stderr: "inherit",
+  env: {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    DS2API_DB_PATH: ":memory:",
+    DS2API_ADMIN_KEY: "stall-admin",
+    DS2API_DEEPSEEK_BASE_URL: sim.url,
+    DS2API_POW_WORKERS: "1",
+    DS2API_CONFIG_JSON: JSON.stringify({ keys: [KEY], accounts: [account] }),
+  },
+});
+const server = { url: `http://127.0.0.1:${port}`, stop: () => (proc.kill(), proc.exited) };
+for (let i = 0; ; i++) {
+  const up = await fetch(`${server.url}/healthz`).then((r) => r.ok, () => false);
+  if (up) break;
+  if (i > 300 || proc.exitCode !== null) throw new Error("the server did not start");
+  await Bun.sleep(50);
+}
+
+// The sampler runs on its own thread so this process's work (building bodies, the simulator) does not count.
+const samplerSource = `
+  let url, running = false, worst = 0, samples = 0, failures = 0;
+  self.onmessage = async (e) => {
+    const m = e.data;
+    if (m.type === "start") { url = m.url; running = true; loop(); }
+    else if (m.type === "window") { worst = 0; samples = 0; failures = 0; postMessage({ type: "opened" }); }
+    else if (m.type === "read") postMessage({ type: "result", worst, samples, failures });
+    else if (m.type === "stop") { running = false; postMessage({ type: "stopped" }); }
+  };
+  async function loop() {
+    while (running) {
+      const t0 = performance.now();
+      try { const r = await fetch(url); await r.arrayBuffer(); if (r.status !== 200) failures++; } catch { failures++; }
+      const ms = performance.now() - t0;
+      samples++;
+      if (ms > worst) worst = ms;
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  }
+`;
+const sampler = new Worker(URL.createObjectURL(new Blob([samplerSource], { type: "application/javascript" })));
+const ask = <T,>(msg: object, reply: string) =>
+  new Promise<T>((resolve) => {
+    const on = (e: MessageEvent) => {
+      if (e.data.type !== reply) return;
+      sampler.removeEventListener("message", on);
+      resolve(e.data as T);
+    };
+    sampler.addEventListener("message", on);
+    sampler.postMessage(msg);
+  });
+sampler.postMessage({ type: "start", url: `${server.url}/healthz` });
+
+type Window = { worst: number; samples: number; failures: number };
+async function measure(during: () => Promise<string>): Promise<Window & { note: string; ms: number }> {
+  await ask({ type: "window" }, "opened");
+  await Bun.sleep(30);
+  const t0 = performance.now();
+  const note = await during();
+  const ms = performance.now() - t0;
+  await Bun.sleep(30);
+  return { ...(await ask<Window>({ type: "read" }, "result")), note, ms };
+}
+
+const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
+async function post(path: string, body: string): Promise<string> {
+  const r = await fetch(`${server.url}${path}`, { method: "POST", headers: auth, body });
+  const text = await r.text();
+  const detail = r.status === 200 ? "" : ` ${text.slice(0, 90)}`;
+  return `${r.status}${detail}`;
+}
+
+const words = (n: number) => {
+  const base = "The quick brown fox jumps over the lazy dog while 42 stars shine (and some emoji 🙂) — ";
+  return base.repeat(Math.ceil(n / base.length)).slice(0, n);
+};
+const chat = (content: string, stream = false) => JSON.stringify({ model: "deepseek-v4-flash", stream, messages: [{ role: "user", content }] });
+const anthropicCount = (content: string) => JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content }] });
+const text200k = words(200_000);
+const cases: { name: string; run: () => Promise<string> }[] = [
+  { name: "small chat (reference)", run: () => post("/v1/chat/completions", chat("hello")) },
+  { name: "count_tokens 10 MiB string", run: () => post("/v1/messages/count_tokens", anthropicCount("a".repeat(10 * 1024 * 1024))) },
+  { name: "chat, 100000-level nesting", run: () => post("/v1/chat/completions", `{"model":"deepseek-v4-flash","messages":${"[".repeat(100_000)}${"]".repeat(100_000)}}`) },
+  { name: "chat 200k chars, non-stream", run: () => post("/v1/chat/completions", chat(text200k)) },
+  { name: "chat 200k chars, stream", run: () => post("/v1/chat/completions", chat(text200k, true)) },
+  { name: "count_tokens 200k chars", run: () => post("/v1/messages/count_tokens", anthropicCount(text200k)) },
+  { name: "gemini countTokens 200k chars", run: () => post("/v1beta/models/gemini-2.5-flash:countTokens", JSON.stringify({ contents: [{ role: "user", parts: [{ text: text200k }] }] })) },
+  { name: "count_tokens 2 MiB", run: () => post("/v1/messages/count_tokens", anthropicCount(words(2 * 1024 * 1024))) },
+].filter((c) => !ONLY.length || ONLY.some((o) => c.name.includes(o)));
+
+try {
+  // Warm up: first requests load the tokenizer, the PoW kernel and the JIT.
+  for (let i = 0; i < 3; i++) {
+    await post("/v1/chat/completions", chat("warm up"));
+    await post("/v1/messages/count_tokens", anthropicCount("warm up"));
+  }
+  await Bun.sleep(200);
+  const idle = await measure(async () => {
+    await Bun.sleep(IDLE_MS);
+    return "idle";
+  });
+  const baseline = Math.max(idle.worst, 0.1);
+  console.log(`baseline: worst /healthz latency with no hostile request over ${IDLE_MS} ms: ${idle.worst.toFixed(1)} ms (${idle.samples} samples)\n`);
+  console.log(`${"case".padEnd(32)} ${"status".padEnd(12)} ${"request".padStart(9)}  ${"worst /healthz".padStart(14)}  ${"× baseline".padStart(10)}  samples`);
+  for (const c of cases) {
+    let worst: (Window & { note: string; ms: number }) | undefined;
+    for (let i = 0; i < REPEAT; i++) {
+      const w = await measure(c.run);
+      if (!worst || w.worst > worst.worst) worst = w;
+      await Bun.sleep(100);
+    }
+    const w = worst!;
+    console.log(
+      `${c.name.padEnd(32)} ${w.note.slice(0, 12).padEnd(12)} ${`${w.ms.toFixed(0)} ms`.padStart(9)}  ${`${w.worst.toFixed(1)} ms`.padStart(14)}  ${(w.worst / baseline).toFixed(1).padStart(10)}  ${w.samples}${w.failures ? ` (${w.failures} failed)` : ""}`,
+    );
+    if (w.note.length > 12) console.log(`    ${w.note}`);
+  }
+} finally {
+  await ask({ type: "stop" }, "stopped");
+  sampler.terminate();
+  await server.stop();
+  await sim.stop();
+}
+process.exit(0);
