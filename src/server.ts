@@ -11,7 +11,7 @@ import { errorResponse } from "./api/error-response.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import { bodyLimitFor, bodyTooLargeMessage } from "./api/body-policy.ts";
 import { hostProblem, pathOf, requestTarget, routableRequest } from "./api/request-target.ts";
-import { hasBody, isEventStream, onStreamEnd, setIdleTimeout } from "./api/connection.ts";
+import { isEventStream, mayStillBeSending, onStreamEnd, setIdleTimeout } from "./api/connection.ts";
 import { loadStartupConfig } from "./config/config-loader.ts";
 import { LiveSettings } from "./config/live-settings.ts";
 import type { ServerOptions } from "./config/options.ts";
@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       }
     }
     // A body nobody read may still be arriving: close instead of draining it.
-    if (hasBody(incoming) && !request.bodyUsed) response.headers.set("connection", "close");
+    if (!request.bodyUsed && mayStillBeSending(incoming)) response.headers.set("connection", "close");
     for (const [k, v] of Object.entries(corsHeaders(incoming))) response.headers.set(k, v);
     response.headers.set("x-request-id", requestId);
     const seconds = (performance.now() - started) / 1000;

@@ -10,10 +10,13 @@ export function setIdleTimeout(server: Server<undefined>, request: Request, seco
   }
 }
 
-/** Whether the client announced a body (Content-Length above 0, or chunked). */
-export function hasBody(request: Request): boolean {
+/** A small unread body has most likely arrived whole; Bun skips it and the connection stays usable. */
+const SMALL_UNREAD_BODY = 64 * 1024;
+
+/** Whether an unread body may still be arriving: chunked, or announced larger than a few packets. */
+export function mayStillBeSending(request: Request): boolean {
   const length = request.headers.get("content-length");
-  if (length !== null) return Number(length) > 0;
+  if (length !== null) return Number(length) > SMALL_UNREAD_BODY;
   return request.headers.has("transfer-encoding");
 }
 
