@@ -3,8 +3,11 @@
  * (the simulator as upstream lives in this process); a sampler in a worker thread polls /healthz every few ms
  * and reports the worst latency while each case runs, next to the worst latency of an idle window measured in
  * the same run (the baseline).
- * Usage: bun bench/stall.ts [--repeat 3] [--idle-ms 1500] [--only name,name]
+ * Last, N sockets send headers and then their body a byte per second (slowloris): the bench reports how many the
+ * server closed within the body deadline (DS2API_BODY_TIMEOUT_SECONDS=5 here) plus a margin.
+ * Usage: bun bench/stall.ts [--repeat 3] [--idle-ms 1500] [--only name,name] [--slow-sockets 2000]
  */
+import { connect } from "node:net";
 import { startSimulator } from "../src/sim/index.ts";
 import { sourceCommand } from "../tests/support/spawn-server.ts";
 import { repoRoot } from "../tests/support/test-server.ts";
@@ -16,6 +19,8 @@ const arg = (name: string, def: string) => {
 const REPEAT = Number(arg("--repeat", "3"));
 const IDLE_MS = Number(arg("--idle-ms", "1500"));
 const ONLY = arg("--only", "").split(",").filter(Boolean);
+const SLOW_SOCKETS = Number(arg("--slow-sockets", "2000"));
+const BODY_TIMEOUT_S = 5;
 
 const KEY = "sk-stall-bench";
 const account = { email: "stall@example.com", password: "pw" };
@@ -40,6 +45,7 @@ const proc = Bun.spawn(sourceCommand(), {
     DS2API_ADMIN_KEY: "stall-admin",
     DS2API_DEEPSEEK_BASE_URL: sim.url,
     DS2API_POW_WORKERS: "1",
+    DS2API_BODY_TIMEOUT_SECONDS: String(BODY_TIMEOUT_S),
     DS2API_CONFIG_JSON: JSON.stringify({ keys: [KEY], accounts: [account] }),
   },
 });
@@ -122,6 +128,32 @@ const cases: { name: string; run: () => Promise<string> }[] = [
   { name: "count_tokens 2 MiB", run: () => post("/v1/messages/count_tokens", anthropicCount(words(2 * 1024 * 1024))) },
 ].filter((c) => !ONLY.length || ONLY.some((o) => c.name.includes(o)));
 
+/** Slow bodies on N sockets (half with a valid key, half without); how many the server closes in time. */
+async function slowSockets(n: number) {
+  let closedByServer = 0;
+  const sockets = Array.from({ length: n }, (_, i) => {
+    const s = connect(port, "127.0.0.1");
+    s.on("error", () => {});
+    s.on("close", () => closedByServer++);
+    const key = i % 2 ? `Authorization: Bearer ${KEY}\r\n` : "";
+    s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n${key}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
+    return s;
+  });
+  const drip = setInterval(() => {
+    for (const s of sockets) if (!s.destroyed) s.write(" ");
+  }, 1000);
+  const w = await measure(async () => {
+    const deadline = performance.now() + (BODY_TIMEOUT_S + 5) * 1000;
+    while (closedByServer < n && performance.now() < deadline) await Bun.sleep(100);
+    return `${closedByServer}/${n} closed`;
+  });
+  clearInterval(drip);
+  for (const s of sockets) s.destroy();
+  console.log(
+    `\n${n} slow-body sockets (a byte per second; body deadline ${BODY_TIMEOUT_S} s): ${w.note} by the server within ${(w.ms / 1000).toFixed(1)} s; worst /healthz meanwhile ${w.worst.toFixed(1)} ms${w.failures ? ` (${w.failures} failed)` : ""}`,
+  );
+}
+
 try {
   // Warm up: first requests load the tokenizer, the PoW kernel and the JIT.
   for (let i = 0; i < 3; i++) {
@@ -149,6 +181,7 @@ try {
     );
     if (w.note.length > 12) console.log(`    ${w.note}`);
   }
+  if (SLOW_SOCKETS > 0) await slowSockets(SLOW_SOCKETS);
 } finally {
   await ask({ type: "stop" }, "stopped");
   sampler.terminate();
