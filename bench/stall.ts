@@ -126,6 +126,14 @@ const cases: { name: string; run: () => Promise<string> }[] = [
   { name: "count_tokens 200k chars", run: () => post("/v1/messages/count_tokens", anthropicCount(text200k)) },
   { name: "gemini countTokens 200k chars", run: () => post("/v1beta/models/gemini-2.5-flash:countTokens", JSON.stringify({ contents: [{ role: "user", parts: [{ text: text200k }] }] })) },
   { name: "count_tokens 2 MiB", run: () => post("/v1/messages/count_tokens", anthropicCount(words(2 * 1024 * 1024))) },
+  {
+    name: "/metrics, 15 KB spaced bearer",
+    run: async () => {
+      const r = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer a${" ".repeat(15_000)}b` } });
+      await r.arrayBuffer();
+      return String(r.status);
+    },
+  },
 ].filter((c) => !ONLY.length || ONLY.some((o) => c.name.includes(o)));
 
 /** Slow bodies on N sockets (half with a valid key, half without); how many the server closes in time. */
