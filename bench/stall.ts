@@ -5,7 +5,9 @@
  * the same run (the baseline).
  * Last, N sockets send headers and then their body a byte per second (slowloris): the bench reports how many the
  * server closed within the body deadline (DS2API_BODY_TIMEOUT_SECONDS=5 here) plus a margin.
- * Usage: bun bench/stall.ts [--repeat 3] [--idle-ms 1500] [--only name,name] [--slow-sockets 2000]
+ * With --stub-tokenizer the server counts tokens with the character estimate (bench/stub-tokenizer.ts), which
+ * shows the stalls that remain besides the tokenizer.
+ * Usage: bun bench/stall.ts [--repeat 3] [--idle-ms 1500] [--only name,name] [--slow-sockets 2000] [--stub-tokenizer]
  */
 import { connect } from "node:net";
 import { startSimulator } from "../src/sim/index.ts";
@@ -21,6 +23,7 @@ const IDLE_MS = Number(arg("--idle-ms", "1500"));
 const ONLY = arg("--only", "").split(",").filter(Boolean);
 const SLOW_SOCKETS = Number(arg("--slow-sockets", "2000"));
 const BODY_TIMEOUT_S = 5;
+const STUB_TOKENIZER = process.argv.includes("--stub-tokenizer");
 
 const KEY = "sk-stall-bench";
 const account = { email: "stall@example.com", password: "pw" };
@@ -30,7 +33,8 @@ sim.state.setDefaultReply({ thinking: "Short.", answer: "A short answer." });
 const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
 const port = probe.port!;
 await probe.stop(true);
-const proc = Bun.spawn(sourceCommand(), {
+const [bun, main] = sourceCommand();
+const proc = Bun.spawn(STUB_TOKENIZER ? [bun!, "--preload", `${repoRoot}bench/stub-tokenizer.ts`, main!] : [bun!, main!], {
   cwd: repoRoot,
   stdin: "ignore",
   stdout: "inherit",
@@ -174,6 +178,7 @@ try {
     return "idle";
   });
   const baseline = Math.max(idle.worst, 0.1);
+  if (STUB_TOKENIZER) console.log("tokenizer stubbed: token counts are the character estimate\n");
   console.log(`baseline: worst /healthz latency with no hostile request over ${IDLE_MS} ms: ${idle.worst.toFixed(1)} ms (${idle.samples} samples)\n`);
   console.log(`${"case".padEnd(32)} ${"status".padEnd(12)} ${"request".padStart(9)}  ${"worst /healthz".padStart(14)}  ${"× baseline".padStart(10)}  samples`);
   for (const c of cases) {
