@@ -22,10 +22,11 @@ export function promptChars(turn: Pick<TurnRequest, "messages" | "tools">): numb
   return n;
 }
 
-/** Throws 413 when the turn's prompt text is longer than `maxChars`. */
-export function checkPromptSize(turn: Pick<TurnRequest, "messages" | "tools">, maxChars: number): void {
+/** Throws 413 when the turn's prompt text is longer than `maxChars`; returns its length otherwise. */
+export function checkPromptSize(turn: Pick<TurnRequest, "messages" | "tools">, maxChars: number): number {
   const n = promptChars(turn);
   if (n > maxChars) {
     throw new HttpError(413, `prompt too large: ${n} characters of messages and tools (limit ${maxChars}; DS2API_MAX_PROMPT_CHARS)`, "prompt_too_large");
   }
+  return n;
 }

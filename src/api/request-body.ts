@@ -1,4 +1,5 @@
 import { bodyClass, bodyLimitFor, bodyTooLargeMessage, type BodyLimit, type BodyLimits } from "./body-policy.ts";
+import { yieldToLoop } from "./event-loop.ts";
 import { HttpError } from "./http-error.ts";
 import { JsonDepthScanner, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { pathOf } from "./request-target.ts";
@@ -29,7 +30,6 @@ const YIELD_AFTER_MS = 4;
 /** How long the body of a refused request (e.g. no valid key) is read before the answer closes the connection. */
 const REFUSED_DRAIN_MS = 5000;
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function bodyTimeout(timeoutMs: number): HttpError {
   return new HttpError(408, `request body not received within ${timeoutMs / 1000} s (DS2API_BODY_TIMEOUT_SECONDS)`, "request_timeout", { connection: "close" });

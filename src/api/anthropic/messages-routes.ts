@@ -1,8 +1,7 @@
 /** Anthropic Messages routes (`/anthropic/v1/messages`, `/v1/messages`, `/messages`, and count_tokens). */
 import { Elysia } from "elysia";
-import { promptForTurn } from "../../core/turn/execute-turn.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countPromptTokens } from "../count-prompt.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
@@ -43,11 +42,9 @@ export function messagesRoutes(ctx: AppContext) {
     });
   };
 
-  // `await` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
   const countTokensHandler = async ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, { ...body, stream: false }, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
-    return { input_tokens: await countTokens(promptForTurn(turn, ctx.turnDeps())) };
+    return { input_tokens: await countPromptTokens(turn, ctx.turnDeps(), ctx.options.maxPromptChars) };
   };
 
   let app = new Elysia({ name: "anthropic-messages" }).use(businessAuth(ctx));

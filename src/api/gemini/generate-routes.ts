@@ -1,8 +1,7 @@
 /** Gemini routes: `POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}` (and `/v1/models/…`). */
 import { Elysia } from "elysia";
-import { promptForTurn } from "../../core/turn/execute-turn.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countPromptTokens } from "../count-prompt.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
@@ -39,9 +38,7 @@ export function generateRoutes(ctx: AppContext) {
       const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
       requireContents(inner);
       const turn = generateTurnRequest(ctx, modelName, inner, false, request, caller);
-      checkPromptSize(turn, ctx.options.maxPromptChars);
-      // `await` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
-      return { totalTokens: await countTokens(promptForTurn(turn, ctx.turnDeps())) };
+      return { totalTokens: await countPromptTokens(turn, ctx.turnDeps(), ctx.options.maxPromptChars) };
     }
     requireContents(body);
     const streamAction = action === "streamGenerateContent";
