@@ -74,6 +74,18 @@ describe("body limits per route", () => {
     await expectAnthropicError(await post("/v1/messages", JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }], pad: padded(3 * MiB + 10) })), 413, /DS2API_MAX_BODY_MB/);
   });
 
+  test("a multipart body is read within the same limits", async () => {
+    const form = new FormData();
+    form.set("model", "deepseek-v4-flash");
+    const ok = await fetch(`${stack.url}/api/show`, { method: "POST", body: form });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).capabilities).toContain("tools");
+    const big = new FormData();
+    big.set("model", "deepseek-v4-flash");
+    big.set("pad", padded(overSmall));
+    await expectOpenAiError(await fetch(`${stack.url}/api/show`, { method: "POST", body: big }), 413, /DS2API_MAX_SMALL_BODY_MB/);
+  });
+
   test("a chunked body stops being read once over the limit", async () => {
     let sent = 0;
     const total = 64 * MiB;

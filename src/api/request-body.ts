@@ -30,6 +30,7 @@ const YIELD_AFTER_MS = 4;
 /** How long the body of a refused request (e.g. no valid key) is read before the answer closes the connection. */
 const REFUSED_DRAIN_MS = 5000;
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function bodyTimeout(timeoutMs: number): HttpError {
   return new HttpError(408, `request body not received within ${timeoutMs / 1000} s (DS2API_BODY_TIMEOUT_SECONDS)`, "request_timeout", { connection: "close" });
@@ -111,8 +112,6 @@ export async function readJsonBody(request: Request, limit: BodyLimit, timeoutMs
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 function concat(pieces: Uint8Array[], total: number): Uint8Array {
   if (pieces.length === 1) return pieces[0]!;
   const out = new Uint8Array(total);
@@ -124,12 +123,13 @@ function concat(pieces: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-async function readFormBody(request: Request, contentType: string, limit: BodyLimit, timeoutMs: number): Promise<Record<string, unknown>> {
+async function readFormBody(request: Request, limit: BodyLimit, timeoutMs: number): Promise<Record<string, unknown>> {
   const pieces: Uint8Array<ArrayBuffer>[] = [];
   await readBody(request, limit, timeoutMs, (piece) => pieces.push(piece.slice()));
   let form: FormData;
   try {
-    form = await new Response(new Blob(pieces), { headers: { "content-type": contentType } }).formData();
+    // The full header: it carries the boundary.
+    form = await new Response(new Blob(pieces), { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData();
   } catch {
     throw new BodyError("invalid multipart body");
   }
@@ -159,7 +159,7 @@ export function jsonBodyParser(options: BodyParserOptions) {
         throw new HttpError(e.status, e.message, e.code, { ...e.headers, connection: "close" });
       }
     }
-    if (contentType.startsWith("multipart/")) return readFormBody(request, contentType, limit, options.bodyTimeoutMs);
+    if (contentType.startsWith("multipart/")) return readFormBody(request, limit, options.bodyTimeoutMs);
     return readJsonBody(request, limit, options.bodyTimeoutMs);
   };
 }
