@@ -27,6 +27,8 @@ const SLICE_BYTES = 256 * 1024;
 /** Yield after this much uninterrupted work on one body. */
 const YIELD_AFTER_MS = 4;
 
+/** Above this size, copying, decoding and parsing a body are separated by trips through the event loop. */
+const LARGE_BODY_BYTES = 1024 * 1024;
 /** How long the body of a refused request (e.g. no valid key) is read before the answer closes the connection. */
 const REFUSED_DRAIN_MS = 5000;
 
@@ -98,13 +100,18 @@ export async function readJsonBody(request: Request, limit: BodyLimit, timeoutMs
   });
   if (bytes === 0) return undefined;
   if (depth.exceeded) throw new BodyError(`invalid json: nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  // A large body's copy, decode and parse each get their own turn of the event loop.
+  const large = bytes > LARGE_BODY_BYTES;
+  const whole = concat(pieces, bytes);
+  if (large) await yieldToLoop();
   let text: string;
   try {
     // One decode of the whole body: much faster than a streaming decode of its pieces.
-    text = utf8.decode(concat(pieces, bytes));
+    text = utf8.decode(whole);
   } catch {
     throw new BodyError("invalid json: the request body is not valid UTF-8");
   }
+  if (large) await yieldToLoop();
   try {
     return JSON.parse(text);
   } catch (e) {
