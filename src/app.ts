@@ -13,7 +13,9 @@ import { responsesRoutes } from "./api/openai/responses-routes.ts";
 import { modelRoutes } from "./api/openai/models-routes.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { HttpError } from "./api/http-error.ts";
-import { BodyError, describeValidation, jsonBodyParser } from "./api/request-body.ts";
+import { authenticatedBeforeBody, BodyError, describeValidation, jsonBodyParser } from "./api/request-body.ts";
+import { pathOf } from "./api/request-target.ts";
+import { authenticateCaller } from "./api/caller.ts";
 import { RouteMethods } from "./api/route-methods.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import type { AppContext } from "./context.ts";
@@ -21,27 +23,37 @@ import { TurnError } from "./core/turn/turn-error.ts";
 
 export function createApp(ctx: AppContext) {
   let methods: RouteMethods | undefined;
+  const { maxBodyBytes, maxSmallBodyBytes, bodyTimeoutMs } = ctx.options;
+  const parseBody = jsonBodyParser({
+    maxBodyBytes,
+    maxSmallBodyBytes,
+    bodyTimeoutMs,
+    // A caller without a valid key never gets its body parsed (the business routes authenticate again, with quotas).
+    beforeParse: (request, pathname) => {
+      if (authenticatedBeforeBody(request.method, pathname)) authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken);
+    },
+  });
   const app = new Elysia({ name: "ds2api" })
-    .onParse({ as: "global" }, jsonBodyParser(ctx.options.maxBodyBytes))
+    .onParse({ as: "global" }, parseBody)
     .onError({ as: "global" }, ({ code, error, request }) => {
-      const url = new URL(request.url);
-      const surface = surfaceForPath(url.pathname);
+      const pathname = pathOf(request.url);
+      const surface = surfaceForPath(pathname);
       if (error instanceof HttpError) return errorResponse(surface, error.status, error.message, error.code, error.headers);
       if (error instanceof TurnError) return errorResponse(surface, error.status, error.message, error.code);
       switch (code) {
         case "NOT_FOUND": {
           methods ??= new RouteMethods(app.routes);
-          const allowed = methods.allowed(url.pathname);
+          const allowed = methods.allowed(pathname);
           if (allowed.length) {
-            return errorResponse(surface, 405, `method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(", ")}`, undefined, {
+            return errorResponse(surface, 405, `method ${request.method} is not allowed on ${pathname}; use ${allowed.join(", ")}`, undefined, {
               allow: allowed.join(", "),
             });
           }
-          return errorResponse(surface, 404, `no route for ${request.method} ${url.pathname}`);
+          return errorResponse(surface, 404, `no route for ${request.method} ${pathname}`);
         }
         case "PARSE": {
           const cause = (error as { cause?: unknown }).cause;
-          if (cause instanceof HttpError) return errorResponse(surface, cause.status, cause.message, cause.code);
+          if (cause instanceof HttpError) return errorResponse(surface, cause.status, cause.message, cause.code, cause.headers);
           return errorResponse(surface, 400, cause instanceof BodyError ? cause.message : "invalid json: the request body could not be parsed");
         }
         case "VALIDATION":
@@ -50,7 +62,7 @@ export function createApp(ctx: AppContext) {
         case "INVALID_FILE_TYPE":
           return errorResponse(surface, 400, (error as Error).message);
         default:
-          ctx.logger.error("unhandled error", { path: url.pathname, error: (error as Error)?.stack ?? String(error) });
+          ctx.logger.error("unhandled error", { path: pathname, error: (error as Error)?.stack ?? String(error) });
           return errorResponse(surface, 500, "internal error; see the server log");
       }
     })

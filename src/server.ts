@@ -9,6 +9,9 @@ import { createApp } from "./app.ts";
 import { corsHeaders, isCrossSiteWrite } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { surfaceForPath } from "./api/surface.ts";
+import { bodyLimitFor, bodyTooLargeMessage } from "./api/body-policy.ts";
+import { hostProblem, pathOf, requestTarget, routableRequest } from "./api/request-target.ts";
+import { isEventStream, mayStillBeSending, onStreamEnd, setIdleTimeout } from "./api/connection.ts";
 import { loadStartupConfig } from "./config/config-loader.ts";
 import { LiveSettings } from "./config/live-settings.ts";
 import type { ServerOptions } from "./config/options.ts";
@@ -103,43 +106,61 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   };
   const app = createApp(ctx);
 
-  const handle = async (request: Request, server: Server<undefined>): Promise<Response> => {
+  const handle = async (incoming: Request, server: Server<undefined>): Promise<Response> => {
     const started = performance.now();
-    const requestId = REQUEST_ID.test(request.headers.get("x-request-id") ?? "") ? request.headers.get("x-request-id")! : randomUUID();
-    const url = new URL(request.url);
-    const peer = server.requestIP(request)?.address;
-    const address = peer ? trustedProxies.clientAddress(peer, request.headers) : undefined;
-    if (address) ctx.clientAddress.set(request, address);
+    const requestId = REQUEST_ID.test(incoming.headers.get("x-request-id") ?? "") ? incoming.headers.get("x-request-id")! : randomUUID();
+    // Routing, limits and logs go by the request target, never by the Host header.
+    const target = requestTarget(incoming.url);
+    const pathname = pathOf(target ?? "/");
+    const surface = surfaceForPath(pathname);
+    // Bun's idle timer does not count response writes: it would cut SSE streams and long upstream waits. It is off
+    // while a request is handled (a body has its own deadline) and back once the response is complete.
+    setIdleTimeout(server, incoming, 0);
+    const malformed = target === undefined ? (incoming.method === "CONNECT" ? "CONNECT is not supported (this is not a proxy)" : "malformed request target") : hostProblem(incoming.headers.get("host"));
+    const peer = server.requestIP(incoming)?.address;
+    const address = peer ? trustedProxies.clientAddress(peer, incoming.headers) : undefined;
+    let request = incoming;
     let response: Response;
-    if (request.method === "OPTIONS") {
+    if (malformed) {
+      response = errorResponse(surface, 400, malformed, undefined, { connection: "close" });
+    } else if (incoming.method === "OPTIONS") {
       response = new Response(null, { status: 204 });
-    } else if (isCrossSiteWrite(request, url.pathname)) {
-      response = errorResponse(surfaceForPath(url.pathname), 403, "cross-origin requests to the admin API are refused; use the console served by this server");
-    } else if (ctx.state.draining && !DRAIN_EXEMPT.has(url.pathname)) {
-      response = errorResponse(surfaceForPath(url.pathname), 503, "server is shutting down; retry on another instance", undefined, { "retry-after": "5", connection: "close" });
-    } else if (Number(request.headers.get("content-length") ?? 0) > options.maxBodyBytes) {
-      response = errorResponse(surfaceForPath(url.pathname), 413, `request body too large (limit ${options.maxBodyBytes} bytes; DS2API_MAX_BODY_MB)`);
+    } else if (isCrossSiteWrite(incoming, pathname)) {
+      response = errorResponse(surface, 403, "cross-origin requests to the admin API are refused; use the console served by this server");
+    } else if (ctx.state.draining && !DRAIN_EXEMPT.has(pathname)) {
+      response = errorResponse(surface, 503, "server is shutting down; retry on another instance", undefined, { "retry-after": "5", connection: "close" });
+    } else if (Number(incoming.headers.get("content-length") ?? 0) > bodyLimitFor(pathname, options).bytes) {
+      response = errorResponse(surface, 413, bodyTooLargeMessage(bodyLimitFor(pathname, options)), undefined, { connection: "close" });
     } else {
+      request = routableRequest(incoming, target!);
+      if (address) ctx.clientAddress.set(request, address);
       try {
         response = await app.handle(request);
       } catch (e) {
-        logger.error("request failed", { id: requestId, path: url.pathname, error: (e as Error)?.stack ?? String(e) });
-        response = errorResponse(surfaceForPath(url.pathname), 500, "internal error; see the server log");
+        logger.error("request failed", { id: requestId, path: pathname, error: (e as Error)?.stack ?? String(e) });
+        response = errorResponse(surface, 500, "internal error; see the server log");
       }
     }
-    for (const [k, v] of Object.entries(corsHeaders(request, url.pathname))) response.headers.set(k, v);
+    // A body nobody read may still be arriving: close instead of draining it.
+    if (!request.bodyUsed && mayStillBeSending(incoming)) response.headers.set("connection", "close");
+    for (const [k, v] of Object.entries(corsHeaders(incoming, pathname))) response.headers.set(k, v);
     response.headers.set("x-request-id", requestId);
     const seconds = (performance.now() - started) / 1000;
-    metrics.requestServed(surfaceForPath(url.pathname), request.method, response.status, seconds);
+    metrics.requestServed(surface, incoming.method, response.status, seconds);
     logger.info("request", {
       id: requestId,
-      method: request.method,
-      path: url.pathname,
+      method: incoming.method,
+      path: pathname,
       status: response.status,
       ms: Math.round(seconds * 10000) / 10,
       ...(address ? { client: address } : {}),
     });
-    return response;
+    const restoreIdle = () => setIdleTimeout(server, incoming, options.idleTimeoutSeconds);
+    if (!isEventStream(response)) {
+      restoreIdle();
+      return response;
+    }
+    return onStreamEnd(response, restoreIdle);
   };
 
   let server: Server<undefined>;
@@ -149,7 +170,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       hostname: options.host,
       // Bun's own cap is only a backstop (it answers an empty 413); the shaped 413 comes from the checks here and in the body parser.
       maxRequestBodySize: options.maxBodyBytes * 2,
-      idleTimeout: 0,
+      idleTimeout: options.idleTimeoutSeconds,
       fetch: handle,
       error(e) {
         logger.error("server error", { error: e.stack ?? String(e) });

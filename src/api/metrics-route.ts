@@ -11,8 +11,9 @@ import { checkAdminCredential, throttledMessage } from "../security/admin-creden
 import { errorResponse } from "./error-response.ts";
 
 function bearer(request: Request): string | undefined {
-  const m = /^\s*bearer\s+(.+?)\s*$/i.exec(request.headers.get("authorization") ?? "");
-  return m?.[1];
+  // Trimmed after the match: a lazy `(.+?)\s*$` backtracks quadratically on a long header full of spaces.
+  const m = /^\s*bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "");
+  return m?.[1]!.trimEnd() || undefined;
 }
 
 const UNAUTHORIZED = "metrics need Authorization: Bearer <admin key or admin JWT> (or DS2API_METRICS_PUBLIC=true)";

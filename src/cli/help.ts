@@ -26,7 +26,11 @@ Other environment variables:
   DS2API_GLOBAL_MAX_INFLIGHT  global concurrent cap (default accounts × per-account limit)
   DS2API_POW_WORKERS          proof-of-work worker threads (default CPU cores)
   DS2API_ALLOW_DIRECT_TOKEN   true: an unknown credential is used as a DeepSeek token (off by default)
-  DS2API_MAX_BODY_MB          request body limit in MiB (default 100)
+  DS2API_MAX_BODY_MB          body limit in MiB of chat / messages / generateContent / responses (default 100)
+  DS2API_MAX_SMALL_BODY_MB    body limit in MiB of every other route (default 4)
+  DS2API_MAX_PROMPT_CHARS     longest conversation in characters (default 4000000)
+  DS2API_BODY_TIMEOUT_SECONDS a request body must arrive within this time (default 30)
+  DS2API_IDLE_TIMEOUT_SECONDS idle keep-alive connections are closed after this (default 60)
   DS2API_JWT_SECRET           secret for admin console sessions (default: random, kept encrypted in the database)
   DS2API_SECRET_KEY           key for secrets in the database: 32 bytes base64/hex or a passphrase (default: <db>.key file)
   DS2API_TRUSTED_PROXIES      reverse proxies (IPs/CIDRs) whose X-Forwarded-For / X-Real-IP are believed

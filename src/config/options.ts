@@ -31,7 +31,16 @@ export interface ServerOptions {
   /** Upstream idle / turn / header timeouts, account attempts, queue wait (DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS, …). */
   turnLimits: TurnLimitEnv;
   logLevel: LogLevel;
+  /** Body limit of the conversation routes: chat, messages, generateContent, responses (DS2API_MAX_BODY_MB). */
   maxBodyBytes: number;
+  /** Body limit of every other route: count_tokens, embeddings, admin, … (DS2API_MAX_SMALL_BODY_MB). */
+  maxSmallBodyBytes: number;
+  /** Longest flattened prompt, in characters, a turn or count_tokens accepts (DS2API_MAX_PROMPT_CHARS). */
+  maxPromptChars: number;
+  /** A request body must have arrived this long after the headers (DS2API_BODY_TIMEOUT_SECONDS). */
+  bodyTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this many seconds (DS2API_IDLE_TIMEOUT_SECONDS). */
+  idleTimeoutSeconds: number;
   simulate: boolean;
   /** Proxies whose X-Forwarded-For / X-Real-IP are believed (DS2API_TRUSTED_PROXIES: IPs / CIDRs). */
   trustedProxies: string[];
@@ -118,6 +127,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
   const configFromFlag = values.configPath;
   const configFromEnv = env.DS2API_CONFIG_PATH?.trim() || undefined;
   const maxBodyMb = intFrom("DS2API_MAX_BODY_MB", env.DS2API_MAX_BODY_MB, 1, 1024) ?? 100;
+  const maxSmallBodyMb = intFrom("DS2API_MAX_SMALL_BODY_MB", env.DS2API_MAX_SMALL_BODY_MB, 1, 1024) ?? 4;
   return {
     port: intFrom(values.port ? "--port" : "PORT", values.port ?? env.PORT, 0, 65535) ?? 5001,
     host: (values.host ?? env.HOST)?.trim() || "0.0.0.0",
@@ -144,6 +154,12 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     },
     logLevel: parseLogLevel(values.logLevel ?? env.LOG_LEVEL),
     maxBodyBytes: maxBodyMb * 1024 * 1024,
+    maxSmallBodyBytes: Math.min(maxSmallBodyMb, maxBodyMb) * 1024 * 1024,
+    maxPromptChars: intFrom("DS2API_MAX_PROMPT_CHARS", env.DS2API_MAX_PROMPT_CHARS, 1000, 1_000_000_000) ?? 4_000_000,
+    // 0 turns the deadline off.
+    bodyTimeoutMs: (secondsFrom("DS2API_BODY_TIMEOUT_SECONDS", env.DS2API_BODY_TIMEOUT_SECONDS, 3600) ?? 30) * 1000,
+    // Bun accepts 1–255 seconds.
+    idleTimeoutSeconds: intFrom("DS2API_IDLE_TIMEOUT_SECONDS", env.DS2API_IDLE_TIMEOUT_SECONDS, 1, 255) ?? 60,
     simulate,
     trustedProxies: trustedProxiesFrom(env.DS2API_TRUSTED_PROXIES),
     secretKey: env.DS2API_SECRET_KEY?.trim() || undefined,

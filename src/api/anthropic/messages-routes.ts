@@ -1,13 +1,13 @@
 /** Anthropic Messages routes (`/anthropic/v1/messages`, `/v1/messages`, `/messages`, and count_tokens). */
 import { Elysia } from "elysia";
-import { promptForTurn } from "../../core/turn/execute-turn.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countPromptTokens } from "../count-prompt.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
 import { anthropicErrorBody } from "../error-response.ts";
 import { describeFailure } from "../turn-errors.ts";
+import { checkPromptSize } from "../prompt-limit.ts";
 import { messagesTurnRequest } from "./messages-request.ts";
 import { MessageStreamWriter, messageBody, newMessageId } from "./messages-response.ts";
 import { CountTokensBody, MessagesBody } from "./messages-schema.ts";
@@ -19,6 +19,7 @@ type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller };
 export function messagesRoutes(ctx: AppContext) {
   const messages = ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, body, request, caller);
+    checkPromptSize(turn, ctx.options.maxPromptChars);
     const id = newMessageId();
     const model = turn.model.requested;
     return serveTurn(ctx, request, caller, turn, {
@@ -41,9 +42,9 @@ export function messagesRoutes(ctx: AppContext) {
     });
   };
 
-  const countTokensHandler = ({ body, request, caller }: Ctx) => {
+  const countTokensHandler = async ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, { ...body, stream: false }, request, caller);
-    return { input_tokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+    return { input_tokens: await countPromptTokens(turn, ctx.turnDeps(), ctx.options.maxPromptChars) };
   };
 
   let app = new Elysia({ name: "anthropic-messages" }).use(businessAuth(ctx));

@@ -1,14 +1,14 @@
 /** Gemini routes: `POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}` (and `/v1/models/…`). */
 import { Elysia } from "elysia";
-import { promptForTurn } from "../../core/turn/execute-turn.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countPromptTokens } from "../count-prompt.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
 import { geminiErrorBody } from "../error-response.ts";
 import { HttpError } from "../http-error.ts";
 import { describeFailure } from "../turn-errors.ts";
+import { checkPromptSize } from "../prompt-limit.ts";
 import { generateTurnRequest } from "./generate-request.ts";
 import { functionCallPart, generateContentBody, geminiFinishReason, newResponseId, responseChunk } from "./generate-response.ts";
 import { GenerateContentBody } from "./generate-schema.ts";
@@ -32,19 +32,20 @@ function requireContents(body: Record<string, unknown>): void {
 type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller; params: { rest: string } };
 
 export function generateRoutes(ctx: AppContext) {
-  const handler = ({ body, request, caller, params }: Ctx) => {
+  const handler = async ({ body, request, caller, params }: Ctx) => {
     const { model: modelName, action } = splitModelAction(params.rest);
     if (action === "countTokens") {
       const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
       requireContents(inner);
       const turn = generateTurnRequest(ctx, modelName, inner, false, request, caller);
-      return { totalTokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+      return { totalTokens: await countPromptTokens(turn, ctx.turnDeps(), ctx.options.maxPromptChars) };
     }
     requireContents(body);
     const streamAction = action === "streamGenerateContent";
     // Without alt=sse the REST API streams a JSON array of responses; one element then carries everything.
     const sse = streamAction && new URL(request.url).searchParams.get("alt") === "sse";
     const turn = generateTurnRequest(ctx, modelName, body, sse, request, caller);
+    checkPromptSize(turn, ctx.options.maxPromptChars);
     const responseId = newResponseId();
     const model = turn.model.requested;
     return serveTurn(ctx, request, caller, turn, {

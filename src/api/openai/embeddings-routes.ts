@@ -22,7 +22,7 @@ const EmbeddingsBody = t.Object(
 type Body = { model: string; input: string | string[] | number[] | number[][]; encoding_format?: "float" | "base64"; dimensions?: number };
 
 export function embeddingsRoutes(ctx: AppContext) {
-  const handler = ({ body }: { body: Body }) => {
+  const handler = async ({ body }: { body: Body }) => {
     const provider = String(ctx.settings.section<{ provider?: string }>("embeddings").provider ?? "");
     if (!PROVIDERS.has(provider)) {
       throw new HttpError(501, 'Embeddings are not configured: DeepSeek web chat has no embedding model. Set embeddings.provider to "deterministic" (admin settings or config.json) to serve deterministic placeholder vectors.', "embeddings_not_configured");
@@ -32,11 +32,13 @@ export function embeddingsRoutes(ctx: AppContext) {
       typeof body.input === "string" ? [body.input] : body.input.length && Array.isArray(body.input[0]) ? (body.input as number[][]).map((a) => a.join(" ")) : typeof body.input[0] === "number" ? [(body.input as number[]).join(" ")] : (body.input as string[]);
     if (inputs.length === 0 || inputs.every((s) => s === "")) throw new HttpError(400, "input must not be empty");
     let tokens = 0;
-    const data = inputs.map((text, index) => {
-      tokens += countTokens(text);
+    const data = [];
+    for (const [index, text] of inputs.entries()) {
+      // `await` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
+      tokens += await countTokens(text);
       const v = deterministicEmbedding(text, body.dimensions);
-      return { object: "embedding", index, embedding: body.encoding_format === "base64" ? embeddingToBase64(v) : v };
-    });
+      data.push({ object: "embedding", index, embedding: body.encoding_format === "base64" ? embeddingToBase64(v) : v });
+    }
     return { object: "list", data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   };
   return new Elysia({ name: "openai-embeddings" })

@@ -74,11 +74,50 @@ interface Block {
   text: string;
 }
 
-const MD_IMAGE = /!\[([^\]\n]*)\]\(([^)\n]*)\)/g;
-
-/** Markdown images `![alt](url)` become links `[alt](url)`. */
+/**
+ * Markdown images `![alt](url)` become links `[alt](url)` (alt and url on one line, without `]` / `)`).
+ * A linear scan: the equivalent regex `!\[([^\]\n]*)\]\(([^)\n]*)\)` rescans a line for every `![` and
+ * takes seconds on a long line full of them. A failed candidate fails for every `![` up to where its scan
+ * stopped, so the search resumes there.
+ */
 export function rewriteMarkdownImages(s: string): string {
-  return s.includes("![") ? s.replace(MD_IMAGE, "[$1]($2)") : s;
+  let start = s.indexOf("![");
+  if (start < 0) return s;
+  const kept: string[] = [];
+  let copied = 0;
+  while (start >= 0) {
+    const closeAlt = scanLine(s, start + 2, "]");
+    if (s[closeAlt] !== "]") {
+      start = s.indexOf("![", closeAlt);
+      continue;
+    }
+    if (s[closeAlt + 1] !== "(") {
+      start = s.indexOf("![", closeAlt + 1);
+      continue;
+    }
+    const closeUrl = scanLine(s, closeAlt + 2, ")");
+    if (s[closeUrl] !== ")") {
+      start = s.indexOf("![", closeUrl);
+      continue;
+    }
+    kept.push(s.slice(copied, start));
+    copied = start + 1; // drop the "!"
+    start = s.indexOf("![", closeUrl + 1);
+  }
+  if (copied === 0) return s;
+  kept.push(s.slice(copied));
+  return kept.join("");
+}
+
+/** Index of the first `stop` or newline at or after `from` (s.length when neither comes). */
+function scanLine(s: string, from: number, stop: string): number {
+  let i = from;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === stop || c === "\n") return i;
+    i++;
+  }
+  return i;
 }
 
 /** Assemble the prompt string from canonical messages. */

@@ -1,0 +1,21 @@
+/**
+ * count_tokens for every surface: the prompt-size limit, then the prompt the model would read, then its token
+ * count. Large prompts let other requests run between the steps, so their costs do not add up in one stall.
+ * `await countTokens` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
+ */
+import { promptForTurn, type TurnDeps } from "../core/turn/execute-turn.ts";
+import type { TurnRequest } from "../core/turn/turn.ts";
+import { countTokens } from "../core/usage/tokenizer.ts";
+import { yieldToLoop } from "./event-loop.ts";
+import { checkPromptSize } from "./prompt-limit.ts";
+
+/** Above this many characters the steps are separated by a trip through the event loop. */
+const LARGE_PROMPT_CHARS = 100_000;
+
+export async function countPromptTokens(turn: TurnRequest, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">, maxPromptChars: number): Promise<number> {
+  const large = checkPromptSize(turn, maxPromptChars) > LARGE_PROMPT_CHARS;
+  if (large) await yieldToLoop();
+  const prompt = promptForTurn(turn, deps);
+  if (large) await yieldToLoop();
+  return await countTokens(prompt);
+}
