@@ -11,7 +11,9 @@ const OPENAI_TYPES: Record<number, [string, string]> = {
   413: ["invalid_request_error", "request_too_large"],
   422: ["invalid_request_error", "unprocessable_entity"],
   429: ["rate_limit_error", "rate_limit_exceeded"],
+  502: ["api_error", "bad_gateway"],
   503: ["service_unavailable_error", "service_unavailable"],
+  504: ["api_error", "gateway_timeout"],
 };
 
 const ANTHROPIC_TYPES: Record<number, string> = {
@@ -24,6 +26,8 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   413: "request_too_large",
   422: "invalid_request_error",
   429: "rate_limit_error",
+  // Upstream unavailable (WAF, outage, every account resting): Anthropic's own word for "retry later".
+  503: "overloaded_error",
   529: "overloaded_error",
 };
 
@@ -36,7 +40,9 @@ const GEMINI_STATUS: Record<number, string> = {
   408: "DEADLINE_EXCEEDED",
   413: "INVALID_ARGUMENT",
   429: "RESOURCE_EXHAUSTED",
+  502: "UNAVAILABLE",
   503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
 };
 
 export function openAiErrorBody(status: number, message: string, code?: string) {
