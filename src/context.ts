@@ -1,5 +1,5 @@
 /** Everything a request handler may need, built once at start-up. */
-import type { TurnObserver } from "./api/start-turn.ts";
+import type { TurnObserver } from "./core/turn/turn-observer.ts";
 import type { CoalescerOptions } from "./api/streaming/delta-coalescer.ts";
 import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";

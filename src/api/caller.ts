@@ -4,9 +4,8 @@ import type { ApiKeyIndex } from "../security/api-key-index.ts";
 import { extractCredential } from "./credentials.ts";
 import { HttpError, tooManyRequests } from "./http-error.ts";
 
-export type Caller =
-  | { kind: "key"; key: string; id: string }
-  | { kind: "direct"; token: string; id: string };
+export type { Caller } from "../core/turn/turn-observer.ts";
+import type { Caller } from "../core/turn/turn-observer.ts";
 
 /** `caller:` + first 8 bytes of SHA-256 of the credential, as hex (stable, reveals nothing). */
 export function callerId(credential: string): string {

@@ -1,26 +1,8 @@
 /** Runs a canonical turn for a caller and tells the observers (usage counters, metrics) how it ended. */
 import { executeTurn } from "../core/turn/execute-turn.ts";
-import type { FinishReason, TurnEvent, TurnRequest } from "../core/turn/turn.ts";
-import type { Usage } from "../core/usage/usage.ts";
+import type { TurnEvent, TurnRequest } from "../core/turn/turn.ts";
+import type { Caller, TurnOutcomeInfo } from "../core/turn/turn-observer.ts";
 import type { AppContext } from "../context.ts";
-import type { Caller } from "./caller.ts";
-
-export interface TurnOutcomeInfo {
-  caller: Caller;
-  turn: TurnRequest;
-  ms: number;
-  usage?: Usage;
-  finishReason?: FinishReason;
-  /** Set when the turn failed (status of the error a client sees). */
-  errorStatus?: number;
-  errorCode?: string;
-  /** The client went away before the end. */
-  aborted?: boolean;
-}
-
-export interface TurnObserver {
-  turnEnded(info: TurnOutcomeInfo): void;
-}
 
 export async function* startTurn(ctx: AppContext, turn: TurnRequest, caller: Caller, signal: AbortSignal): AsyncGenerator<TurnEvent> {
   const started = performance.now();

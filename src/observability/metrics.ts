@@ -3,7 +3,7 @@
  * (a TurnObserver in ctx.observers), every upstream error (the backend's onUpstreamError). Read at scrape
  * time: account pool status (queue depth, in-flight per account) and PoW pool statistics.
  */
-import type { TurnObserver, TurnOutcomeInfo } from "../api/start-turn.ts";
+import type { TurnObserver, TurnOutcomeInfo } from "../core/turn/turn-observer.ts";
 import type { PoolStatus } from "../pool/account-pool.ts";
 import type { PowPoolStats } from "../upstream/pow/pool.ts";
 import { VERSION } from "../version.ts";

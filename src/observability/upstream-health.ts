@@ -3,7 +3,7 @@
  * or puts a WAF / challenge page in front of us (waf). They are not per-account trouble, so they are kept here and shown on /readyz and in the admin console until
  * a turn succeeds again; the log line comes from the backend.
  */
-import type { TurnObserver, TurnOutcomeInfo } from "../api/start-turn.ts";
+import type { TurnObserver, TurnOutcomeInfo } from "../core/turn/turn-observer.ts";
 
 export interface UpstreamProblem {
   kind: string;

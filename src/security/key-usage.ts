@@ -4,7 +4,7 @@
  * it when the key is over its requests-per-minute or tokens-per-day (UTC) quota. A key is named by its stored
  * hash (what ApiKeyIndex.match answers and callers carry as `caller.key`), never by its value.
  */
-import type { TurnObserver, TurnOutcomeInfo } from "../api/start-turn.ts";
+import type { TurnObserver, TurnOutcomeInfo } from "../core/turn/turn-observer.ts";
 import type { KeyQuota } from "../store/key-usage-repo.ts";
 import type { Store } from "../store/store.ts";
 

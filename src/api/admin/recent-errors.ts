@@ -1,5 +1,5 @@
 /** The last upstream and turn failures, in memory, for the dashboard (`GET /admin/errors/recent`). */
-import type { TurnObserver, TurnOutcomeInfo } from "../start-turn.ts";
+import type { TurnObserver, TurnOutcomeInfo } from "../../core/turn/turn-observer.ts";
 
 export interface RecentError {
   at: number;

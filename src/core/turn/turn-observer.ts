@@ -1,0 +1,29 @@
+/**
+ * Who ran a turn and how it ended, for the observers told about every business turn (usage counters,
+ * metrics, upstream health, the admin "recent errors"). Lives in core so that those observers, which sit
+ * below the HTTP surfaces, never import from them.
+ */
+import type { Usage } from "../usage/usage.ts";
+import type { FinishReason, TurnRequest } from "./turn.ts";
+
+/** Who is calling a business route: a configured API key (pooled accounts) or, when allowed, a direct upstream token. */
+export type Caller =
+  | { kind: "key"; key: string; id: string }
+  | { kind: "direct"; token: string; id: string };
+
+export interface TurnOutcomeInfo {
+  caller: Caller;
+  turn: TurnRequest;
+  ms: number;
+  usage?: Usage;
+  finishReason?: FinishReason;
+  /** Set when the turn failed (status of the error a client sees). */
+  errorStatus?: number;
+  errorCode?: string;
+  /** The client went away before the end. */
+  aborted?: boolean;
+}
+
+export interface TurnObserver {
+  turnEnded(info: TurnOutcomeInfo): void;
+}
