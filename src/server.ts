@@ -22,6 +22,7 @@ import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
+import { warmTokenizer } from "./core/usage/tokenizer.ts";
 import { Engine, type EngineDeps } from "./upstream/deepseek/engine.ts";
 
 export interface RunningServer {
@@ -150,6 +151,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
+  // Off the start path: the tokenizer loads in slices once the server answers (requests before that await it).
+  setTimeout(() => void warmTokenizer(), 0);
   metrics.attach({
     pool: () => engine.pool.status(),
     pow: () => engine.powStats(),

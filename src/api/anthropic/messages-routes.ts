@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { promptForTurn } from "../../core/turn/execute-turn.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countTokensAsync } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
@@ -43,7 +43,7 @@ export function messagesRoutes(ctx: AppContext) {
 
   const countTokensHandler = ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, { ...body, stream: false }, request, caller);
-    return { input_tokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+    return countTokensAsync(promptForTurn(turn, ctx.turnDeps())).then((input_tokens) => ({ input_tokens }));
   };
 
   let app = new Elysia({ name: "anthropic-messages" }).use(businessAuth(ctx));

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { promptForTurn } from "../../core/turn/execute-turn.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countTokensAsync } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
@@ -38,7 +38,7 @@ export function generateRoutes(ctx: AppContext) {
       const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
       requireContents(inner);
       const turn = generateTurnRequest(ctx, modelName, inner, false, request, caller);
-      return { totalTokens: countTokens(promptForTurn(turn, ctx.turnDeps())) };
+      return countTokensAsync(promptForTurn(turn, ctx.turnDeps())).then((totalTokens) => ({ totalTokens }));
     }
     requireContents(body);
     const streamAction = action === "streamGenerateContent";

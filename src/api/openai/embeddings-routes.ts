@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import { deterministicEmbedding, embeddingToBase64 } from "../../core/embeddings/deterministic.ts";
 import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countTokensAsync } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import { HttpError } from "../http-error.ts";
@@ -31,13 +31,14 @@ export function embeddingsRoutes(ctx: AppContext) {
     const inputs: string[] =
       typeof body.input === "string" ? [body.input] : body.input.length && Array.isArray(body.input[0]) ? (body.input as number[][]).map((a) => a.join(" ")) : typeof body.input[0] === "number" ? [(body.input as number[]).join(" ")] : (body.input as string[]);
     if (inputs.length === 0 || inputs.every((s) => s === "")) throw new HttpError(400, "input must not be empty");
-    let tokens = 0;
     const data = inputs.map((text, index) => {
-      tokens += countTokens(text);
       const v = deterministicEmbedding(text, body.dimensions);
       return { object: "embedding", index, embedding: body.encoding_format === "base64" ? embeddingToBase64(v) : v };
     });
-    return { object: "list", data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    return Promise.all(inputs.map((text) => countTokensAsync(text))).then((counts) => {
+      const tokens = counts.reduce((a, b) => a + b, 0);
+      return { object: "list", data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    });
   };
   return new Elysia({ name: "openai-embeddings" })
     .use(businessAuth(ctx))
