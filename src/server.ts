@@ -23,6 +23,7 @@ import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import { warmTokenizer } from "./core/usage/tokenizer.ts";
+import { startIdleGc } from "./runtime/idle-gc.ts";
 import { Engine, type EngineDeps } from "./upstream/deepseek/engine.ts";
 
 export interface RunningServer {
@@ -70,7 +71,6 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const engine = new Engine({ options, store, settings, logger, ...overrides });
   const upstreamHealth = new UpstreamHealth();
   engine.upstreamErrorListeners.push(metrics.upstreamError, upstreamHealth.onUpstreamError);
-  engine.warmup();
   const ctx: AppContext = {
     options,
     store,
@@ -97,8 +97,10 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   };
   const app = createApp(ctx);
 
+  let served = 0;
   const handle = async (request: Request, server: Server<undefined>): Promise<Response> => {
     const started = performance.now();
+    served++;
     const requestId = REQUEST_ID.test(request.headers.get("x-request-id") ?? "") ? request.headers.get("x-request-id")! : randomUUID();
     const url = new URL(request.url);
     const address = server.requestIP(request)?.address;
@@ -151,8 +153,13 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
-  // Off the start path: the tokenizer loads in slices once the server answers (requests before that await it).
-  setTimeout(() => void warmTokenizer(), 0);
+  // Off the start path, once the server answers: the tokenizer loads in slices (requests before that await it)
+  // and the PoW workers start and warm up (a solve before that starts them itself).
+  setTimeout(() => {
+    void warmTokenizer();
+    if (!ctx.state.draining) engine.warmup();
+  }, 0);
+  const idleGc = startIdleGc({ inFlight: () => server.pendingRequests, served: () => served });
   metrics.attach({
     pool: () => engine.pool.status(),
     pow: () => engine.powStats(),
@@ -166,6 +173,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   let stopping: Promise<void> | undefined;
   const drainAndStop = async (graceMs: number) => {
     ctx.state.draining = true;
+    idleGc.stop();
     const deadline = performance.now() + graceMs;
     if (server.pendingRequests > 0 && graceMs > 0) logger.info("draining", { in_flight: server.pendingRequests, timeout_s: graceMs / 1000 });
     while (server.pendingRequests > 0 && performance.now() < deadline) await Bun.sleep(20);

@@ -4,7 +4,8 @@
  * (Isolated: matches and the text between them are both pieces), each piece is UTF-8 encoded to byte-level
  * symbols and merged by rank (lowest rank first, leftmost on ties).
  *
- * Everything is integer ids in typed arrays: merges in an open-addressing table keyed by (left, right) id.
+ * Everything is integer ids in typed arrays: merges in an open-addressing table keyed by (left, right) id,
+ * built once by the data generator (buildMergeTable) and used in place from the data file.
  * Counting runs as a resumable job so the async API can yield to the event loop between slices of work,
  * including in the middle of one very long piece.
  */
@@ -21,7 +22,7 @@ const CLOCK_EVERY = 64;
 export class BpeTokenizer {
   private readonly left: Uint32Array;
   private readonly right: Uint32Array;
-  private readonly result: Uint32Array;
+  private readonly delta: Uint32Array;
   private readonly table: Int32Array;
   private readonly mask: number;
   private readonly byteIds: Uint32Array;
@@ -34,13 +35,13 @@ export class BpeTokenizer {
   private readonly addedFirst: string;
   private readonly cache = new Map<string, number>();
 
-  /** Build from decoded tables; `buildTable` may be done in slices by the caller (see load). */
-  constructor(tables: BpeTables, table: Int32Array) {
+  constructor(tables: BpeTables) {
     this.left = tables.left;
     this.right = tables.right;
-    this.result = tables.result;
-    this.table = table;
-    this.mask = table.length - 1;
+    this.delta = tables.delta;
+    this.table = tables.table;
+    this.mask = tables.table.length - 1;
+    if ((this.mask & tables.table.length) !== 0) throw new Error("merge table size must be a power of two");
     this.byteIds = Uint32Array.from(tables.header.byteIds);
     this.splits = tables.header.splits.map((s) => new RegExp(s, "gu"));
     this.added = new Map(tables.header.added);
@@ -50,24 +51,6 @@ export class BpeTokenizer {
     // The fast scan looks for one first character; all DeepSeek added tokens start with "<".
     if (firsts.size > 1) throw new Error("added tokens with different first characters are not supported");
     this.addedFirst = [...firsts][0] ?? "\u0000";
-  }
-
-  /** An empty merge table sized for `merges` entries (load factor ≤ 0.5). */
-  static tableFor(merges: number): Int32Array {
-    let size = 1024;
-    while (size < merges * 2) size *= 2;
-    return new Int32Array(size);
-  }
-
-  /** Inserts merges [from, to) into `table` (rank + 1 per slot; 0 = empty). */
-  static fillTable(tables: BpeTables, table: Int32Array, from: number, to: number): void {
-    const mask = table.length - 1;
-    const { left, right } = tables;
-    for (let r = from; r < to; r++) {
-      let h = slot(left[r]!, right[r]!, mask);
-      while (table[h] !== 0) h = (h + 1) & mask;
-      table[h] = r + 1;
-    }
   }
 
   /** Rank of merging (a, b), or -1. */
@@ -84,7 +67,7 @@ export class BpeTokenizer {
   }
 
   mergedId(rank: number): number {
-    return this.result[rank]!;
+    return rank + this.delta[rank]!;
   }
 
   /** Token count of `text` (no special tokens added). Runs to completion. */
@@ -167,6 +150,20 @@ export class BpeTokenizer {
     }
     return n;
   }
+}
+
+/** The merge lookup table (load factor ≤ 0.5, linear probing; rank + 1 per slot, 0 = empty). */
+export function buildMergeTable(left: Uint32Array, right: Uint32Array): Int32Array {
+  let size = 1024;
+  while (size < left.length * 2) size *= 2;
+  const table = new Int32Array(size);
+  const mask = size - 1;
+  for (let r = 0; r < left.length; r++) {
+    let h = slot(left[r]!, right[r]!, mask);
+    while (table[h] !== 0) h = (h + 1) & mask;
+    table[h] = r + 1;
+  }
+  return table;
 }
 
 function slot(a: number, b: number, mask: number): number {
