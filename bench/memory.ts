@@ -2,7 +2,7 @@
  * Where RSS goes: ds2api as a child process (from source, and dist/ds2api when built) against a lean reference
  * gateway (bench/reference-gateway.ts) doing the same upstream work, both in front of the same simulator
  * process (bench/sim-server.ts), measured in the same run. Phases: idle (2 s after /readyz), after the first
- * chat, peak during 16 concurrent streams, and 3 s after a burst of 160 streamed chats (16 at a time).
+ * chat, peak during 16 concurrent streams, and 3 s after each of two bursts of 160 streamed chats (16 at a time).
  * RSS is VmRSS from /proc/<pid>/status.
  * Usage: bun bench/memory.ts [--no-dist] [--smol] [--env NAME=value]...
  */
@@ -58,6 +58,7 @@ interface Figures {
   firstChat: number;
   streamsPeak: number;
   afterBurst: number;
+  afterBurst2: number;
 }
 
 async function measure(proc: Subprocess, url: string, key: string): Promise<Figures> {
@@ -78,9 +79,14 @@ async function measure(proc: Subprocess, url: string, key: string): Promise<Figu
   await Promise.all(Array.from({ length: STREAMS }, () => chat(url, key)));
   sampling = false;
   await sampler;
-  for (let round = 0; round < 10; round++) await Promise.all(Array.from({ length: STREAMS }, () => chat(url, key)));
-  await Bun.sleep(3000);
-  return { idle, firstChat, streamsPeak, afterBurst: rssMiB(proc.pid) };
+  const burst = async () => {
+    for (let round = 0; round < 10; round++) await Promise.all(Array.from({ length: STREAMS }, () => chat(url, key)));
+    await Bun.sleep(3000);
+    return rssMiB(proc.pid);
+  };
+  const afterBurst = await burst();
+  const afterBurst2 = await burst();
+  return { idle, firstChat, streamsPeak, afterBurst, afterBurst2 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "ds2api-memory-"));
@@ -127,14 +133,15 @@ try {
     await p.exited;
   }
   const base = results[0]![1];
-  const cols: [keyof Figures, string][] = [["idle", "idle"], ["firstChat", "after 1st chat"], ["streamsPeak", `${STREAMS} streams (peak)`], ["afterBurst", "after burst"]];
+  const cols: [keyof Figures, string][] = [["idle", "idle"], ["firstChat", "after 1st chat"], ["streamsPeak", `${STREAMS} streams (peak)`], ["afterBurst", "after burst"], ["afterBurst2", "after 2nd burst"]];
   console.log(`RSS in MiB${smol ? " (bun --smol)" : ""}${Object.keys(extraEnv).length ? ` env ${JSON.stringify(extraEnv)}` : ""}`);
   console.log("".padEnd(30) + cols.map(([, h]) => h.padStart(22)).join(""));
   for (const [name, f] of results) {
     console.log(name.padEnd(30) + cols.map(([k]) => `${f[k].toFixed(1)}${name === results[0]![0] ? "" : ` (${(f[k] / base[k]).toFixed(2)}×)`}`.padStart(22)).join(""));
   }
   for (const [name, f] of results.slice(1)) {
-    console.log(`${name}: after-1st-chat/idle ${(f.firstChat / f.idle).toFixed(2)}×, after-burst vs after-1st-chat ${(((f.afterBurst - f.firstChat) / f.firstChat) * 100).toFixed(1)}%`);
+    const pct = (a: number, b: number) => `${a >= b ? "+" : ""}${(((a - b) / b) * 100).toFixed(1)}%`;
+    console.log(`${name}: after-1st-chat/idle ${(f.firstChat / f.idle).toFixed(2)}×; vs after-1st-chat: after burst ${pct(f.afterBurst, f.firstChat)}, after 2nd burst ${pct(f.afterBurst2, f.firstChat)}`);
   }
 } finally {
   for (const p of procs) p.kill();

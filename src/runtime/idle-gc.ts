@@ -35,7 +35,7 @@ export function startIdleGc(options: IdleGcOptions): { stop(): void } {
     servedAtLastGc = options.served();
     quietSince = undefined;
     collect();
-  }, Math.max(100, Math.floor(quietMs / 3)));
+  }, Math.max(10, Math.floor(quietMs / 3)));
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
