@@ -50,6 +50,8 @@ function historyFilePolicy(section: { enabled?: boolean; min_chars?: number; pro
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** Still answered while draining: probes and scrapes. */
 const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
+/** How long after listening the PoW workers start warming up. */
+const POW_WARMUP_DELAY_MS = 250;
 /** After cutting the last streams on shutdown, how long their leases may take to come back before sqlite closes. */
 const LEASE_RETURN_MS = 2000;
 
@@ -153,12 +155,13 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
-  // Off the start path, once the server answers: the tokenizer loads in slices (requests before that await it)
-  // and the PoW workers start and warm up (a solve before that starts them itself).
+  // Off the start path, once the server answers: the tokenizer loads (requests before that await it, never
+  // blocking), and a little later the PoW workers start and warm up, so that their start (worker threads compiling
+  // and tiering up the wasm kernel) does not compete with the first requests; a solve before that starts them.
+  setTimeout(() => void warmTokenizer(), 0);
   setTimeout(() => {
-    void warmTokenizer();
     if (!ctx.state.draining) engine.warmup();
-  }, 0);
+  }, POW_WARMUP_DELAY_MS).unref();
   const idleGc = startIdleGc({ inFlight: () => server.pendingRequests, served: () => served });
   metrics.attach({
     pool: () => engine.pool.status(),
