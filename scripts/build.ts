@@ -22,7 +22,7 @@ const entrypoints = ["src/main.ts", ...WORKER_ENTRYPOINTS.filter((p) => existsSy
 // The admin console (public/) is embedded as a generated module; refresh it so the binary carries the current page.
 if (await writeConsoleModule()) console.log("regenerated src/api/admin-console/assets.generated.ts from public/");
 mkdirSync(dirname(outfile), { recursive: true });
-const cmd = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", ...(target ? [`--target=${target}`] : []), ...entrypoints, "--outfile", outfile];
+const cmd = [process.execPath, "build", "--compile", "--bytecode", "--minify", "--sourcemap=none", ...(target ? [`--target=${target}`] : []), ...entrypoints, "--outfile", outfile];
 const proc = Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) {
   console.error(`build failed (exit ${proc.exitCode})`);

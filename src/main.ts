@@ -1,9 +1,8 @@
-/** CLI entry: parse flags and env, then serve (or run a subcommand). */
+/**
+ * CLI entry: parse flags and env, then serve (or run a subcommand). Subcommands and the simulator are imported
+ * only when used, so a plain start loads nothing it does not serve with.
+ */
 import { HELP } from "./cli/help.ts";
-import { runHealthcheck } from "./cli/healthcheck.ts";
-import { runPowCommand } from "./cli/pow.ts";
-import { DEMO_API_KEY, prepareSimulation } from "./cli/simulate.ts";
-import { runSimCommand } from "./sim/index.ts";
 import { ConfigError } from "./config/ds2api-config.ts";
 import { OptionsError, resolveOptions } from "./config/options.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -24,10 +23,15 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "healthcheck") {
     const options = resolveOptions(rest, process.env);
+    const { runHealthcheck } = await import("./cli/healthcheck.ts");
     return runHealthcheck(options.port, options.host);
   }
-  if (command === "pow") return runPowCommand(rest, Bun.stdin.stream());
+  if (command === "pow") {
+    const { runPowCommand } = await import("./cli/pow.ts");
+    return runPowCommand(rest, Bun.stdin.stream());
+  }
   if (command === "sim") {
+    const { runSimCommand } = await import("./sim/index.ts");
     await runSimCommand(rest);
     return -1; // keep running until a signal
   }
@@ -38,7 +42,10 @@ async function main(argv: string[]): Promise<number> {
   let options = resolveOptions(argv, process.env);
   const logger = createLogger(options.logLevel);
   let stopSimulator: (() => Promise<void>) | undefined;
+  let demoApiKey = "";
   if (options.simulate) {
+    const { DEMO_API_KEY, prepareSimulation } = await import("./cli/simulate.ts");
+    demoApiKey = DEMO_API_KEY;
     const dbExplicit = argv.some((a) => a === "--db" || a.startsWith("--db=")) || Boolean(process.env.DS2API_DB_PATH);
     const sim = await prepareSimulation(options, dbExplicit);
     options = sim.options;
@@ -56,8 +63,8 @@ async function main(argv: string[]): Promise<number> {
   if (options.simulate) {
     process.stdout.write(
       `\n  Simulation mode: DeepSeek is simulated in-process (demo account, in-memory data).\n` +
-        `    demo API key:  ${DEMO_API_KEY}\n` +
-        `    try:           curl -N ${running.url}/v1/chat/completions -H "Authorization: Bearer ${DEMO_API_KEY}" \\\n` +
+        `    demo API key:  ${demoApiKey}\n` +
+        `    try:           curl -N ${running.url}/v1/chat/completions -H "Authorization: Bearer ${demoApiKey}" \\\n` +
         `                     -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","stream":true,"messages":[{"role":"user","content":"Hello"}]}'\n\n`,
     );
   }

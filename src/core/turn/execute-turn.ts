@@ -11,7 +11,7 @@ import { buildHistoryTranscript, historyContinueMessages, shouldUseHistoryFile }
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
 import { selectTools, toolChoiceViolation } from "../toolcalls/normalize.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
-import { countTokens } from "../usage/tokenizer.ts";
+import { countTokensAsync } from "../usage/tokenizer.ts";
 import { usageFor } from "../usage/usage.ts";
 import type { SearchSource } from "../upstream/provider.ts";
 import type { ProviderLookup } from "../upstream/registry.ts";
@@ -103,6 +103,8 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
   for (let attempt = 0; ; attempt++) {
     const messages = attempt === 0 ? req.messages : [...req.messages, { role: "user", text: correctiveInstruction(req.toolChoice) }];
     const prompts = buildTurnPrompts({ ...req, messages }, promptDeps);
+    // Counted in slices while the upstream request is under way; awaited (never blocking) at the first event.
+    const promptCount = countTokensAsync(prompts.counted);
     const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
     const stripper = req.stream ? new StreamingCitationStripper() : undefined;
     let reasoning = "";
@@ -152,7 +154,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
     while (!step.done) {
       const ev = step.value;
       if (promptTokens === undefined) {
-        promptTokens = countTokens(prompts.counted);
+        promptTokens = await promptCount;
         yield { type: "started", promptTokens };
       }
       switch (ev.type) {
@@ -193,7 +195,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
     yield {
       type: "done",
       finishReason,
-      usage: usageFor({ promptTokens: promptTokens ?? countTokens(prompts.counted), reasoning, text: rawText }),
+      usage: usageFor({ promptTokens: promptTokens ?? (await promptCount), reasoning, text: rawText }),
       citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
       text: req.stream ? visibleText : renderCitations(visibleText, ctx),
       reasoning: req.exposeReasoning && req.thinking ? reasoning : "",
