@@ -1,9 +1,15 @@
 /**
- * Gateway overhead against the in-process simulator (no network, tiny PoW): requests/s and latency for
- * non-stream and stream chat completions, sequential and concurrent, plus time-to-first-token.
- * Usage: bun bench/gateway.ts [--requests 200] [--concurrency 8]
+ * Gateway overhead: ds2api against a lean reference gateway (bench/reference-gateway.ts: session, PoW, completion,
+ * DeepSeek's SSE streamed back as is) in front of the same simulator process, measured in the same run, A and B
+ * interleaved round by round so that machine noise hits both alike. Streamed chat completions, sequential and
+ * concurrent: requests/s, p50 / p95 latency and the ratio ds2api / reference. ds2api does more per request
+ * (auth, OpenAI framing, tool sieve, citations, usage) — the ratio is the price of that.
+ * Usage: bun bench/gateway.ts [--requests 200] [--concurrency 8] [--rounds 3]
  */
-import { API_KEY, startStack } from "../tests/support/stack.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -11,62 +17,116 @@ const arg = (name: string, def: number) => {
 };
 const N = arg("--requests", 200);
 const C = arg("--concurrency", 8);
+const ROUNDS = arg("--rounds", 3);
+const ACCOUNTS = 4;
+const KEY = "sk-gateway-bench";
+const root = join(import.meta.dir, "..");
 
-const stack = await startStack({ accounts: 4, env: { DS2API_ACCOUNT_MAX_INFLIGHT: "4", LOG_LEVEL: "error" } });
-stack.sim.state.setDefaultReply({ thinking: "Short reasoning for the benchmark.", answer: "A short answer of a few words, streamed in odd chunks." });
-
-const body = (stream: boolean) =>
-  JSON.stringify({ model: "deepseek-v4-flash", stream, messages: [{ role: "user", content: "benchmark" }] });
-
-async function one(stream: boolean): Promise<{ ms: number; ttft: number }> {
-  const t0 = performance.now();
-  const r = await fetch(`${stack.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: body(stream) });
-  if (!stream) {
-    await r.json();
-    const ms = performance.now() - t0;
-    return { ms, ttft: ms };
-  }
-  const reader = r.body!.getReader();
-  let ttft = 0;
-  const dec = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!ttft && dec.decode(value).includes("reasoning_content")) ttft = performance.now() - t0;
-  }
-  return { ms: performance.now() - t0, ttft };
+function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+async function waitReady(url: string, proc: Subprocess): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before ${url}/readyz answered`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {}
+    if (performance.now() > deadline) throw new Error(`${url}/readyz did not answer in 30 s`);
+    await Bun.sleep(20);
+  }
+}
 
-async function run(label: string, stream: boolean, concurrency: number) {
-  for (let i = 0; i < 10; i++) await one(stream); // warm up
-  const results: { ms: number; ttft: number }[] = [];
+async function one(url: string): Promise<number> {
   const t0 = performance.now();
+  const r = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "deepseek-v4-flash", stream: true, messages: [{ role: "user", content: "benchmark" }] }),
+  });
+  if (r.status !== 200) throw new Error(`${url} answered ${r.status}: ${await r.text()}`);
+  await r.arrayBuffer();
+  return performance.now() - t0;
+}
+
+async function series(url: string, concurrency: number): Promise<{ rate: number; ms: number[] }> {
+  const ms: number[] = [];
   let next = 0;
+  const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < N) {
         next++;
-        results.push(await one(stream));
+        ms.push(await one(url));
       }
     }),
   );
-  const wall = (performance.now() - t0) / 1000;
-  const ms = results.map((r) => r.ms);
-  const ttft = results.map((r) => r.ttft);
-  console.log(
-    `${label.padEnd(28)} ${String(results.length).padStart(4)} req  ${(results.length / wall).toFixed(1).padStart(7)} req/s  p50 ${pct(ms, 50).toFixed(1)} ms  p95 ${pct(ms, 95).toFixed(1)} ms` +
-      (stream ? `  ttft p50 ${pct(ttft, 50).toFixed(1)} ms` : ""),
-  );
+  return { rate: ms.length / ((performance.now() - t0) / 1000), ms };
 }
 
-await run("non-stream, sequential", false, 1);
-await run(`non-stream, ${C} concurrent`, false, C);
-await run("stream, sequential", true, 1);
-await run(`stream, ${C} concurrent`, true, C);
-await stack.stop();
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const median = (xs: number[]) => pct(xs, 50);
+
+const dir = mkdtempSync(join(tmpdir(), "ds2api-gateway-bench-"));
+const procs: Subprocess[] = [];
+const spawn = (cmd: string[], env: Record<string, string> = {}, stdout: "pipe" | "ignore" = "ignore") => {
+  const p = Bun.spawn(cmd, { cwd: dir, stdout, stderr: "inherit", env: { ...process.env, LOG_LEVEL: "error", ...env } });
+  procs.push(p);
+  return p;
+};
+try {
+  const sim = spawn([process.execPath, join(root, "bench/sim-server.ts"), "--accounts", String(ACCOUNTS), "--difficulty", "100", "--token-ms", "0"], {}, "pipe");
+  const reader = (sim.stdout as ReadableStream<Uint8Array>).getReader();
+  const simUrl = new TextDecoder().decode((await reader.read()).value).trim();
+  reader.releaseLock();
+  const logins = Array.from({ length: ACCOUNTS }, (_, i) => `bench${i}@example.com:pw-${i}`);
+  const accounts = logins.map((l) => ({ email: l.split(":")[0], password: l.split(":")[1] }));
+
+  const dsPort = freePort();
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ keys: [KEY], accounts }));
+  const ds = spawn([process.execPath, join(root, "src/main.ts")], {
+    PORT: String(dsPort),
+    HOST: "127.0.0.1",
+    DS2API_ADMIN_KEY: "gateway-bench-admin-key",
+    DS2API_DB_PATH: join(dir, "db.sqlite"),
+    DS2API_CONFIG_PATH: join(dir, "config.json"),
+    DS2API_DEEPSEEK_BASE_URL: simUrl,
+    DS2API_ACCOUNT_MAX_INFLIGHT: "4",
+  });
+  const refPort = freePort();
+  const ref = spawn([process.execPath, join(root, "bench/reference-gateway.ts"), String(refPort), simUrl, ...logins]);
+  const dsUrl = `http://127.0.0.1:${dsPort}`;
+  const refUrl = `http://127.0.0.1:${refPort}`;
+  await Promise.all([waitReady(dsUrl, ds), waitReady(refUrl, ref)]);
+  for (let i = 0; i < 20; i++) await Promise.all([one(dsUrl), one(refUrl)]); // warm-up (JIT, logins, PoW workers)
+
+  for (const concurrency of [1, C]) {
+    const figures = { ds: { rate: [] as number[], ms: [] as number[] }, ref: { rate: [] as number[], ms: [] as number[] } };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of [["ref", refUrl], ["ds", dsUrl]] as const) {
+        const s = await series(url, concurrency);
+        figures[name].rate.push(s.rate);
+        figures[name].ms.push(...s.ms);
+      }
+    }
+    const label = concurrency === 1 ? "stream, sequential" : `stream, ${concurrency} concurrent`;
+    const row = (name: string, f: { rate: number[]; ms: number[] }) =>
+      `  ${name.padEnd(22)} ${median(f.rate).toFixed(1).padStart(7)} req/s  p50 ${median(f.ms).toFixed(1)} ms  p95 ${pct(f.ms, 95).toFixed(1)} ms`;
+    console.log(`${label} (${ROUNDS} rounds × ${N} requests, medians)`);
+    console.log(row("reference (baseline)", figures.ref));
+    console.log(row("ds2api", figures.ds));
+    console.log(`  ratio ds2api / reference: p50 latency ${(median(figures.ds.ms) / median(figures.ref.ms)).toFixed(2)}×, throughput ${(median(figures.ds.rate) / median(figures.ref.rate)).toFixed(2)}×`);
+  }
+} finally {
+  for (const p of procs) p.kill();
+  await Promise.all(procs.map((p) => p.exited));
+  rmSync(dir, { recursive: true, force: true });
+}
 process.exit(0);

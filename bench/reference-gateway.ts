@@ -3,12 +3,20 @@
  * session, PoW challenge, PoW solve, completion — and streaming DeepSeek's SSE back unchanged.
  * Usage: bun bench/reference-gateway.ts <port> <simulator url> <email:password>...
  */
-import { ReferencePowSolver } from "../src/sim/reference-solver.ts";
+import { powPrefixBytes } from "../src/upstream/pow/challenge.ts";
 import { powResponseHeader } from "../src/upstream/pow/header.ts";
+import { defaultPowKernelFlavor, PowKernel, powKernelScalarModule, powKernelSimdModule, targetLanes } from "../src/upstream/pow/kernel.ts";
 import type { PowChallenge } from "../src/upstream/pow/types.ts";
 
 const [port, upstream, ...logins] = process.argv.slice(2);
-const solver = new ReferencePowSolver();
+// The same wasm hash kernel ds2api's workers run, here on the main thread: the PoW costs both gateways alike.
+const kernel = new PowKernel(defaultPowKernelFlavor() === "simd" ? powKernelSimdModule()! : powKernelScalarModule());
+const solver = {
+  async solve(c: PowChallenge): Promise<number | null> {
+    kernel.setPrefix(powPrefixBytes(c));
+    return kernel.solve(targetLanes(c.challenge), 0, c.difficulty);
+  },
+};
 type Envelope = { data: { biz_data: Record<string, unknown> } };
 
 async function call(path: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
