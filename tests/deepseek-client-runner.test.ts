@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PATHS, ReferencePowSolver, startSimulator, TEMPLATE_REFUSAL, toolCallMarkup, type RunningSimulator } from "../src/sim/index.ts";
+import { PATHS, ReferencePowSolver, TEMPLATE_REFUSAL, toolCallMarkup, type RunningSimulator } from "../src/sim/index.ts";
+import { startSim } from "./support/sim.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
 import {
   EMPTY_OUTPUT_RETRY_SUFFIX, hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload,
@@ -37,7 +38,7 @@ async function expectError(p: Promise<unknown>, kind: DeepSeekError["kind"]): Pr
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ accounts: [{ email: "r@example.com", password: "pw" }], minClientVersionForExpert: "2.0.0" });
+  sim = await startSim({ accounts: [{ email: "r@example.com", password: "pw" }], minClientVersionForExpert: "2.0.0" });
   client = new DeepSeekClient({ baseUrl: sim.url, pow: new ReferencePowSolver(), retry: { completionDelayMs: 5, delayMs: 5 } });
   token = (await client.login({ email: "r@example.com", password: "pw" })).token;
 });
@@ -280,7 +281,7 @@ describe("empty output", () => {
   });
 
   test("rate limit window gives empty output", async () => {
-    const s = await startSimulator({ accounts: [{ email: "rl@x.y", password: "p" }], rateLimit: { max: 1, windowMs: 60_000, mode: "reasoning_only" } });
+    const s = await startSim({ accounts: [{ email: "rl@x.y", password: "p" }], rateLimit: { max: 1, windowMs: 60_000, mode: "reasoning_only" } });
     try {
       const c = new DeepSeekClient({ baseUrl: s.url, pow: new ReferencePowSolver(), retry: { completionDelayMs: 5, delayMs: 5 } });
       const t = s.state.tokenFor("rl@x.y");

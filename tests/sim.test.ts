@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PATHS, ReferencePowSolver, runSimCommand, SIM_ERRORS, splitReplayRounds, startSimulator, type RunningSimulator } from "../src/sim/index.ts";
+import { PATHS, ReferencePowSolver, runSimCommand, SIM_ERRORS, splitReplayRounds, type RunningSimulator } from "../src/sim/index.ts";
+import { startSim } from "./support/sim.ts";
 import { deepSeekHashV1, powMessage } from "../src/upstream/pow/reference-hash.ts";
 import type { PowChallenge } from "../src/upstream/pow/types.ts";
 import { FIXTURES_URL } from "./support/fixtures.ts";
@@ -47,7 +48,7 @@ function completionBody(session: string, extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ accounts: [{ email: "a@example.com", password: "pw-a" }, { mobile: "13800138000", password: "pw-m" }] });
+  sim = await startSim({ accounts: [{ email: "a@example.com", password: "pw-a" }, { mobile: "13800138000", password: "pw-m" }] });
   token = sim.state.tokenFor("a@example.com");
 });
 afterAll(() => sim.stop());
@@ -103,7 +104,7 @@ describe("envelopes and auth", () => {
   });
 
   test("login can invalidate older tokens; tokens expire", async () => {
-    const s = await startSimulator({ accounts: [{ email: "x@y.z", password: "p" }], invalidateOldTokensOnLogin: true, tokenTtlMs: 80 });
+    const s = await startSim({ accounts: [{ email: "x@y.z", password: "p" }], invalidateOldTokensOnLogin: true, tokenTtlMs: 80 });
     try {
       const login = async () => (await (await fetch(s.url + PATHS.login, { method: "POST", body: JSON.stringify({ email: "x@y.z", password: "p" }) })).json()).data.biz_data.user.token;
       const a = await login();
@@ -121,7 +122,7 @@ describe("envelopes and auth", () => {
 
 describe("sessions", () => {
   test("both create variants, UUID ids, fetch_page, delete, delete_all", async () => {
-    const s = await startSimulator({ accounts: [{ email: "s@x.y", password: "p" }], sessionVariant: "alternate" });
+    const s = await startSim({ accounts: [{ email: "s@x.y", password: "p" }], sessionVariant: "alternate" });
     try {
       const t = s.state.tokenFor("s@x.y");
       const post = async (path: string, body: unknown) => (await (await fetch(s.url + path, { method: "POST", headers: { authorization: `Bearer ${t}` }, body: JSON.stringify(body) })).json()).data.biz_data;
