@@ -9,6 +9,7 @@ import { DeepSeekError } from "../src/upstream/deepseek/errors.ts";
 import type { DeepSeekEvent } from "../src/upstream/deepseek/events.ts";
 import { DeepSeekStreamParser } from "../src/upstream/deepseek/sse/parser.ts";
 import { FIXTURES_URL } from "./support/fixtures.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const FIXTURES = new URL("upstream/", FIXTURES_URL);
 
@@ -217,37 +218,33 @@ describe("failures", () => {
     expect(run.state.error).toContain("model overloaded");
   });
 
-  test("abort cancels promptly and the simulator sees the connection close", async () => {
-    sim.state.script({ answer: "x".repeat(400), chunking: 1, tokenDelayMs: 15 });
+  test("abort cancels the turn and the simulator sees the connection close", async () => {
+    // After 10 tokens the upstream goes quiet for 10 minutes: only the abort can end this turn within the test.
+    sim.state.script({ answer: "x".repeat(400), chunking: 1, stall: { afterTokens: 10, ms: 600_000, keepaliveMs: 100 } });
     const ac = new AbortController();
     const run = runCompletion({ client, token, payload: payload({ thinkingEnabled: false }), signal: ac.signal });
     const streamsBefore = sim.state.streams.length;
     let n = 0;
-    let abortedAt = 0;
     const e = await expectError((async () => {
       for await (const ev of run) {
-        if (ev.type === "text" && ++n === 5) {
-          abortedAt = Date.now();
-          ac.abort();
-        }
+        if (ev.type === "text" && ++n === 5) ac.abort();
       }
     })(), "aborted");
-    expect(Date.now() - abortedAt).toBeLessThan(500);
     expect(e.kind).toBe("aborted");
+    expect(n).toBeGreaterThanOrEqual(5); // events already received may still be handed out
     const rec = sim.state.streams[streamsBefore]!;
-    await sim.state.waitFor(() => rec.outcome !== "open");
+    await waitUntil(() => rec.outcome !== "open");
     expect(rec.outcome).toBe("cancelled");
-    expect(rec.closedAt! - abortedAt).toBeLessThan(1000);
   });
 
   test("breaking out of the loop also cancels the upstream stream", async () => {
-    sim.state.script({ answer: "y".repeat(400), chunking: 1, tokenDelayMs: 15 });
+    sim.state.script({ answer: "y".repeat(400), chunking: 1, stall: { afterTokens: 1, ms: 600_000, keepaliveMs: 100 } });
     const streamsBefore = sim.state.streams.length;
     for await (const ev of runCompletion({ client, token, payload: payload({ thinkingEnabled: false }) })) {
       if (ev.type === "text") break;
     }
     const rec = sim.state.streams[streamsBefore]!;
-    await sim.state.waitFor(() => rec.outcome !== "open");
+    await waitUntil(() => rec.outcome !== "open");
     expect(rec.outcome).toBe("cancelled");
   });
 });

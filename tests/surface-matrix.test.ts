@@ -8,6 +8,7 @@ import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import type { ReplyScript } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { waitUntil } from "./support/wait.ts";
 
 interface Outcome {
   text: string;
@@ -84,7 +85,7 @@ const FINISH = {
 } as const;
 
 async function poolIdle() {
-  await stack.sim.state.waitFor(() => stack.server.ctx.engine.pool.status().inUse === 0, 3000);
+  await waitUntil(() => stack.server.ctx.engine.pool.status().inUse === 0);
 }
 
 for (const surface of ["openai", "anthropic", "gemini"] as const) {

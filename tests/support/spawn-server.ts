@@ -3,6 +3,8 @@ import type { Subprocess } from "bun";
 import { spawnTracked } from "./processes.ts";
 import { repoRoot } from "./test-server.ts";
 
+export { until } from "./wait.ts";
+
 export interface SpawnedServer {
   proc: Subprocess<"ignore", "pipe", "pipe">;
   url: string;
@@ -18,15 +20,6 @@ export function sourceCommand(): string[] {
 async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
   const decoder = new TextDecoder();
   for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
-}
-
-/** Polls `cond` every 10 ms until it holds; fails only if it never does within `timeoutMs` (keep that generous). */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(10);
-  }
 }
 
 /**
