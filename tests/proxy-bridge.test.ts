@@ -11,12 +11,14 @@ import { startSocksBridge } from "../src/upstream/proxy/socks-bridge.ts";
 import { trackStop } from "./support/processes.ts";
 import { deadPort, startTestHttpProxy, startTestSocks5, type TestProxy } from "./support/proxy-servers.ts";
 
-const TLS_FIXTURES = join(import.meta.dir, "fixtures", "tls");
+const TLS_FIXTURES = join(import.meta.dir, "support", "tls");
 
 /** A bridge that is also registered for cleanup (stopped after the test even if it times out first). */
 function bridgeFor(proxy: ConfigProxy): ReturnType<typeof startSocksBridge> {
   const bridge = startSocksBridge(proxy);
-  trackStop("socks bridge", () => bridge.stop(true));
+  const stop = bridge.stop.bind(bridge);
+  const tracked = trackStop("socks bridge", () => stop(true));
+  bridge.stop = () => void tracked();
   return bridge;
 }
 

@@ -2,8 +2,12 @@
  * Loaded before every test file (bunfig.toml [test] preload): no test leaves a process or server behind.
  * See tests/support/processes.ts for the registry.
  */
-import { afterAll, afterEach, beforeEach } from "bun:test";
+import { afterAll, afterEach, beforeEach, setDefaultTimeout } from "bun:test";
 import { enterTest, killEverythingSync, leaveTest, runMarker, stopEverything, stopTestScoped } from "./processes.ts";
+
+// Bun's default is 5 s per test and bunfig.toml has no setting for it. Integration tests start real servers and
+// processes: a generous bound that only a hung test reaches, so a loaded machine is slow, not red.
+setDefaultTimeout(60_000);
 
 // The reaper outlives a runner that is killed outright and then kills whatever carries this run's marker.
 const reaper = Bun.spawn([process.execPath, new URL("./reaper.ts", import.meta.url).pathname, String(process.pid), runMarker], {
