@@ -16,6 +16,8 @@ export interface GatedUpstream {
   url: string;
   /** Holds the next response whose path ends with `path`, after the first event for which `holdAfter` is true. */
   holdNext(path: string, holdAfter: (event: string) => boolean): Hold;
+  /** Disarms holds not yet used and lets every held stream go. */
+  releaseAll(): void;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ interface Armed {
 
 export function startGatedUpstream(target: string): GatedUpstream {
   const armed: Armed[] = [];
+  const releases: (() => void)[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -56,7 +59,12 @@ export function startGatedUpstream(target: string): GatedUpstream {
       const reachedP = new Promise<void>((r) => (reached = r));
       const released = new Promise<void>((r) => (release = r));
       armed.push({ path, holdAfter, reached, released });
+      releases.push(release);
       return { reached: reachedP, release };
+    },
+    releaseAll() {
+      armed.length = 0;
+      for (const r of releases.splice(0)) r();
     },
     stop,
   };

@@ -9,6 +9,21 @@ import { enterTest, killEverythingSync, leaveTest, runMarker, stopEverything, st
 // processes: a generous bound that only a hung test reaches, so a loaded machine is slow, not red.
 setDefaultTimeout(60_000);
 
+/** Per-test (and per-hook) timeout: generous, only a hung test reaches it, so a loaded machine is slow, not red. */
+export const TEST_TIMEOUT_MS = 60_000;
+
+// Bun's default timeout is 5 s, bunfig.toml has no setting for it, and setDefaultTimeout() only holds for the file
+// that calls it. So every test file calls it first: prepended on its first line (line numbers stay as they are).
+Bun.plugin({
+  name: "ds2api-test-timeout",
+  setup(build) {
+    build.onLoad({ filter: /\.test\.ts$/ }, async ({ path }) => ({
+      contents: `import { setDefaultTimeout as __setDefaultTimeout } from "bun:test"; __setDefaultTimeout(${TEST_TIMEOUT_MS}); ${await Bun.file(path).text()}`,
+      loader: "ts",
+    }));
+  },
+});
+
 // The reaper outlives a runner that is killed outright and then kills whatever carries this run's marker.
 const reaper = Bun.spawn([process.execPath, new URL("./reaper.ts", import.meta.url).pathname, String(process.pid), runMarker], {
   detached: true,
