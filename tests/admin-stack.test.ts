@@ -13,7 +13,7 @@ beforeAll(async () => {
   api = new AdminClient(stack.url);
   api.auth = await api.login("e2e-admin");
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
   stack.sim.state.setDefaultReply({ thinking: "pondering deeply", answer: "The answer is forty-two." });

@@ -43,7 +43,7 @@ beforeAll(async () => {
   client = new DeepSeekClient({ baseUrl: sim.url, pow: new ReferencePowSolver(), retry: { completionDelayMs: 5, delayMs: 5 } });
   token = (await client.login({ email: "r@example.com", password: "pw" })).token;
 });
-afterAll(() => sim.stop());
+afterAll(() => sim?.stop());
 
 describe("runner basics", () => {
   test("default reply echoes the prompt; thinking and answer separated; session created; ids exposed", async () => {

@@ -42,7 +42,7 @@ beforeAll(async () => {
   client = makeClient();
   token = (await client.login({ email: "user@example.com", password: PASSWORD })).token;
 });
-afterAll(() => sim.stop());
+afterAll(() => sim?.stop());
 
 describe("identity and login", () => {
   test("base headers come from the identity settings", async () => {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeProcess, PROBE_VAR, processesWithEnv, spawnTracked } from "./support/processes.ts";
-import { until } from "./support/spawn-server.ts";
+import { sourceCommand, spawnServer, until } from "./support/spawn-server.ts";
 import { repoRoot, tempDir } from "./support/test-server.ts";
 
 const dirs: string[] = [];
@@ -98,4 +98,20 @@ test("starts things, then waits to be killed", async () => {
     await proc.exited;
     await until(() => leftovers(probe).length === 0, 20_000, `no leftovers (still running: ${leftovers(probe).join("; ")})`);
   }, 120_000);
+
+  test("the server shuts itself down cleanly when the process named by DS2API_PARENT_PID is gone", async () => {
+    const parent = spawnTracked(["sleep", "1000"], { stdout: "ignore", stderr: "ignore" });
+    const dir = tempDir("ds2api-parent-watch-");
+    dirs.push(dir);
+    const srv = await spawnServer([...sourceCommand(), "--port", "0", "--host", "127.0.0.1", "--db", join(dir, "db.sqlite")], {
+      cwd: dir,
+      env: { DS2API_ADMIN_KEY: "k", DS2API_PARENT_PID: String(parent.pid) },
+    });
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    parent.kill("SIGKILL");
+    await parent.exited;
+    // Nobody signals the server: it notices on its own and goes through the normal graceful shutdown.
+    expect(await srv.proc.exited).toBe(0);
+    expect(srv.stderr()).toContain("shutting down");
+  });
 });

@@ -12,7 +12,7 @@ beforeAll(async () => {
   stack = await startStack({ accounts: 2 });
   client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
   stack.sim.state.setDefaultReply({ thinking: "ok", answer: "fine" });

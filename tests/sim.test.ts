@@ -52,7 +52,7 @@ beforeAll(async () => {
   sim = await startSim({ accounts: [{ email: "a@example.com", password: "pw-a" }, { mobile: "13800138000", password: "pw-m" }] });
   token = sim.state.tokenFor("a@example.com");
 });
-afterAll(() => sim.stop());
+afterAll(() => sim?.stop());
 
 describe("envelopes and auth", () => {
   test("missing and bad tokens are HTTP 200 envelopes with data null", async () => {

@@ -7,7 +7,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({ accounts: 1 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.server.ctx.streamHeadStartMs = 1500;
   stack.server.ctx.keepAliveMs = 5000;

@@ -73,7 +73,7 @@ beforeAll(async () => {
     return o;
   };
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
   for (const a of stack.server.ctx.store.accounts.list()) stack.server.ctx.engine.pool.markHealthy(a.identifier);
