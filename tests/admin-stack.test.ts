@@ -163,15 +163,22 @@ describe("usage counters and quotas", () => {
     const key = await newKey({ tokens_per_day: 1 });
     expect((await gemini(key)).status).toBe(200);
     await waitUntil(() => stack.server.ctx.store.keyUsage.usage(key).requests === 1);
+    const askedAt = Date.now();
     const refused = await gemini(key);
+    const answeredAt = Date.now();
     expect(refused.status).toBe(429);
     const body = (await refused.json()) as { error: { code: number; status: string; message: string } };
     expect(body.error.code).toBe(429);
     expect(body.error.status).toBe("RESOURCE_EXHAUSTED");
     expect(body.error.message).toContain("daily");
-    const now = new Date();
-    const toMidnight = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;
-    expect(Math.abs(Number(refused.headers.get("retry-after")) - toMidnight)).toBeLessThan(5);
+    // Seconds to the next UTC midnight as seen at some moment between asking and the answer (±1 s for rounding).
+    const toMidnight = (t: number) => {
+      const d = new Date(t);
+      return (Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - t) / 1000;
+    };
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil(toMidnight(askedAt)) + 1);
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.floor(toMidnight(answeredAt)) - 1);
     const id = (await api.get("/admin/keys")).json.items.find((k: { key_preview: string; quota: { tokens_per_day: number | null } }) => k.quota.tokens_per_day === 1).key_id;
     expect((await api.put(`/admin/keys/${id}`, { quota: { tokens_per_day: null } })).status).toBe(200);
     expect((await gemini(key)).status).toBe(200);
