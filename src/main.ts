@@ -94,7 +94,25 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  watchParent(process.env.DS2API_PARENT_PID, () => onSignal("SIGTERM"));
   return -1; // keep running
+}
+
+/** DS2API_PARENT_PID (set by the test harness): shut down like on SIGTERM once that process is gone, so a killed
+ *  test runner leaves no server behind. */
+function watchParent(pidText: string | undefined, onGone: () => void): void {
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") return;
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1000);
+  timer.unref();
 }
 
 main(process.argv.slice(2)).then(

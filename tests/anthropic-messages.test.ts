@@ -8,7 +8,7 @@ beforeAll(async () => {
   stack = await startStack();
   client = new Anthropic({ apiKey: API_KEY, baseURL: `${stack.url}/anthropic`, maxRetries: 0 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 
 const lastPrompt = () => (stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { prompt: string }).prompt;
 

@@ -10,7 +10,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "config.json"), JSON.stringify({ keys: [KEY] }));
   srv = await startTestServer({ dir });
 });
-afterAll(() => srv.stop());
+afterAll(() => srv?.stop());
 
 type Shape = "openai" | "anthropic" | "gemini";
 const ROUTES: { shape: Shape; path: string }[] = [

@@ -12,8 +12,8 @@ describe("direct-token mode", () => {
     on = await startStack({ accounts: 1, env: { DS2API_ALLOW_DIRECT_TOKEN: "true" } });
   });
   afterAll(async () => {
-    await off.stop();
-    await on.stop();
+    await off?.stop();
+    await on?.stop();
   });
 
   test("off by default: an unknown credential is a 401, even if it is a valid DeepSeek token", async () => {
@@ -45,7 +45,7 @@ describe("X-Ds2-Target-Account", () => {
   beforeAll(async () => {
     stack = await startStack({ accounts: 3 });
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   test("pins every request to the named account; an unknown account is a clear error that names no account", async () => {
     const client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0, defaultHeaders: { "X-Ds2-Target-Account": "USER2@example.com" } });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { toolCallMarkup } from "../src/sim/index.ts";
+import { spawnTracked } from "./support/processes.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { repoRoot } from "./support/test-server.ts";
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   mkdirSync(join(stack.dir, "home"), { recursive: true });
   mkdirSync(work, { recursive: true });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 
 test("claude -p completes a Write tool loop through ds2api", async () => {
   const seen: { tools: boolean; result: boolean }[] = [];
@@ -39,12 +40,12 @@ test("claude -p completes a Write tool loop through ds2api", async () => {
     if (hasResult) return { answer: "Created hello.txt." };
     return { thinking: "I should use the Write tool.", answer: `I'll create it.\n\n${toolCallMarkup("Write", { file_path: join(work, "hello.txt"), content: "hello from ds2api" })}` };
   });
-  const proc = Bun.spawn(
+  // Registered: killed after the test even if it times out (tests/support/processes.ts).
+  const proc = spawnTracked(
     [claudeBinary(), "-p", "Create hello.txt containing: hello from ds2api", "--allowedTools", "Write", "--model", "claude-sonnet-4-6", "--output-format", "json"],
     {
       cwd: work,
       env: {
-        PATH: process.env.PATH ?? "",
         HOME: join(stack.dir, "home"),
         ANTHROPIC_BASE_URL: stack.url,
         ANTHROPIC_API_KEY: API_KEY,
@@ -56,9 +57,7 @@ test("claude -p completes a Write tool loop through ds2api", async () => {
       stderr: "pipe",
     },
   );
-  const timer = setTimeout(() => proc.kill(), 90_000);
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
   if (code !== 0) throw new Error(`claude exited ${code}: ${err}${out}`);
   const result = JSON.parse(out) as { is_error: boolean; result: string; num_turns: number };
   expect(result.is_error).toBe(false);

@@ -10,7 +10,7 @@ let srv: TestServer;
 beforeAll(async () => {
   srv = await startTestServer();
 });
-afterAll(() => srv.stop());
+afterAll(() => srv?.stop());
 
 describe("admin console route", () => {
   for (const path of ["/admin", "/admin/", "/admin/accounts/page-that-does-not-exist", "/admin/some/deep/client/route"]) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PATHS, ReferencePowSolver, startSimulator, TEMPLATE_REFUSAL, toolCallMarkup, type RunningSimulator } from "../src/sim/index.ts";
+import { PATHS, ReferencePowSolver, TEMPLATE_REFUSAL, toolCallMarkup, type RunningSimulator } from "../src/sim/index.ts";
+import { startSim } from "./support/sim.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
 import {
   EMPTY_OUTPUT_RETRY_SUFFIX, hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload,
@@ -8,6 +9,7 @@ import { DeepSeekError } from "../src/upstream/deepseek/errors.ts";
 import type { DeepSeekEvent } from "../src/upstream/deepseek/events.ts";
 import { DeepSeekStreamParser } from "../src/upstream/deepseek/sse/parser.ts";
 import { FIXTURES_URL } from "./support/fixtures.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const FIXTURES = new URL("upstream/", FIXTURES_URL);
 
@@ -37,11 +39,11 @@ async function expectError(p: Promise<unknown>, kind: DeepSeekError["kind"]): Pr
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ accounts: [{ email: "r@example.com", password: "pw" }], minClientVersionForExpert: "2.0.0" });
+  sim = await startSim({ accounts: [{ email: "r@example.com", password: "pw" }], minClientVersionForExpert: "2.0.0" });
   client = new DeepSeekClient({ baseUrl: sim.url, pow: new ReferencePowSolver(), retry: { completionDelayMs: 5, delayMs: 5 } });
   token = (await client.login({ email: "r@example.com", password: "pw" })).token;
 });
-afterAll(() => sim.stop());
+afterAll(() => sim?.stop());
 
 describe("runner basics", () => {
   test("default reply echoes the prompt; thinking and answer separated; session created; ids exposed", async () => {
@@ -216,37 +218,33 @@ describe("failures", () => {
     expect(run.state.error).toContain("model overloaded");
   });
 
-  test("abort cancels promptly and the simulator sees the connection close", async () => {
-    sim.state.script({ answer: "x".repeat(400), chunking: 1, tokenDelayMs: 15 });
+  test("abort cancels the turn and the simulator sees the connection close", async () => {
+    // After 10 tokens the upstream goes quiet for 10 minutes: only the abort can end this turn within the test.
+    sim.state.script({ answer: "x".repeat(400), chunking: 1, stall: { afterTokens: 10, ms: 600_000, keepaliveMs: 100 } });
     const ac = new AbortController();
     const run = runCompletion({ client, token, payload: payload({ thinkingEnabled: false }), signal: ac.signal });
     const streamsBefore = sim.state.streams.length;
     let n = 0;
-    let abortedAt = 0;
     const e = await expectError((async () => {
       for await (const ev of run) {
-        if (ev.type === "text" && ++n === 5) {
-          abortedAt = Date.now();
-          ac.abort();
-        }
+        if (ev.type === "text" && ++n === 5) ac.abort();
       }
     })(), "aborted");
-    expect(Date.now() - abortedAt).toBeLessThan(500);
     expect(e.kind).toBe("aborted");
+    expect(n).toBeGreaterThanOrEqual(5); // events already received may still be handed out
     const rec = sim.state.streams[streamsBefore]!;
-    await sim.state.waitFor(() => rec.outcome !== "open");
+    await waitUntil(() => rec.outcome !== "open");
     expect(rec.outcome).toBe("cancelled");
-    expect(rec.closedAt! - abortedAt).toBeLessThan(1000);
   });
 
   test("breaking out of the loop also cancels the upstream stream", async () => {
-    sim.state.script({ answer: "y".repeat(400), chunking: 1, tokenDelayMs: 15 });
+    sim.state.script({ answer: "y".repeat(400), chunking: 1, stall: { afterTokens: 1, ms: 600_000, keepaliveMs: 100 } });
     const streamsBefore = sim.state.streams.length;
     for await (const ev of runCompletion({ client, token, payload: payload({ thinkingEnabled: false }) })) {
       if (ev.type === "text") break;
     }
     const rec = sim.state.streams[streamsBefore]!;
-    await sim.state.waitFor(() => rec.outcome !== "open");
+    await waitUntil(() => rec.outcome !== "open");
     expect(rec.outcome).toBe("cancelled");
   });
 });
@@ -280,7 +278,7 @@ describe("empty output", () => {
   });
 
   test("rate limit window gives empty output", async () => {
-    const s = await startSimulator({ accounts: [{ email: "rl@x.y", password: "p" }], rateLimit: { max: 1, windowMs: 60_000, mode: "reasoning_only" } });
+    const s = await startSim({ accounts: [{ email: "rl@x.y", password: "p" }], rateLimit: { max: 1, windowMs: 60_000, mode: "reasoning_only" } });
     try {
       const c = new DeepSeekClient({ baseUrl: s.url, pow: new ReferencePowSolver(), retry: { completionDelayMs: 5, delayMs: 5 } });
       const t = s.state.tokenFor("rl@x.y");

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PATHS, ReferencePowSolver, SIM_ERRORS, startSimulator, type RunningSimulator } from "../src/sim/index.ts";
+import { PATHS, ReferencePowSolver, SIM_ERRORS, type RunningSimulator } from "../src/sim/index.ts";
+import { trackStop } from "./support/processes.ts";
+import { startSim } from "./support/sim.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
 import { DeepSeekError } from "../src/upstream/deepseek/errors.ts";
 import { DEFAULT_CLIENT_IDENTITY, IDENTITY_VERSION_SETTING } from "../src/upstream/deepseek/identity.ts";
@@ -33,14 +35,14 @@ function completionReq(sessionId: string) {
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({
+  sim = await startSim({
     accounts: [{ email: "user@example.com", password: PASSWORD }, { mobile: "13800138000", password: PASSWORD }],
     uploadReadyAfterMs: 40,
   });
   client = makeClient();
   token = (await client.login({ email: "user@example.com", password: PASSWORD })).token;
 });
-afterAll(() => sim.stop());
+afterAll(() => sim?.stop());
 
 describe("identity and login", () => {
   test("base headers come from the identity settings", async () => {
@@ -146,7 +148,9 @@ describe("errors", () => {
   test("network failure and timeout kinds", async () => {
     const dead = new DeepSeekClient({ baseUrl: "http://127.0.0.1:9", pow: new ReferencePowSolver(), retry: { delayMs: 1 } });
     await expectError(dead.createSession(token), "network");
-    const hang = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async () => { await Bun.sleep(500); return new Response("{}"); } });
+    // Never answers: only the client's own timeout (or abort) can end these calls.
+    const hang = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Promise<Response>(() => {}) });
+    const stopHang = trackStop("hanging server", () => hang.stop(true));
     try {
       const slow = new DeepSeekClient({ baseUrl: `http://127.0.0.1:${hang.port}`, pow: new ReferencePowSolver(), headerTimeoutMs: 50, retry: { attempts: 1 } });
       await expectError(slow.currentUser(token), "timeout");
@@ -155,7 +159,7 @@ describe("errors", () => {
       ac.abort();
       await expectError(p, "aborted");
     } finally {
-      await hang.stop(true);
+      await stopHang();
     }
   });
 });

@@ -10,7 +10,7 @@ beforeAll(async () => {
   stack = await startStack({ accounts: 1 });
   client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 
 test("not configured → 501 explaining how to enable it", async () => {
   const err = await client.embeddings.create({ model: "deepseek-v4-flash", input: "x" }).catch((e) => e);

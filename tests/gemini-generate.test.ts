@@ -8,7 +8,7 @@ beforeAll(async () => {
   stack = await startStack();
   ai = new GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: stack.url } });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 
 describe("Gemini through @google/genai", () => {
   test("generateContent: text, usage, system instruction, no thoughts unless asked", async () => {

@@ -5,7 +5,7 @@ let srv: TestServer;
 beforeAll(async () => {
   srv = await startTestServer({ env: { DS2API_MAX_BODY_MB: "1" } });
 });
-afterAll(() => srv.stop());
+afterAll(() => srv?.stop());
 
 const get = (path: string, init?: RequestInit) => fetch(srv.url + path, init);
 

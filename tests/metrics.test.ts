@@ -4,6 +4,7 @@ import { metricsRoutes } from "../src/api/metrics-route.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { parseExposition, sumOf, type Exposition } from "./support/prometheus-parse.ts";
 import { LoginLimiter } from "../src/security/login-limiter.ts";
+import { until, WAIT_MS } from "./support/wait.ts";
 
 const ADMIN = "e2e-admin"; // the stack's DS2API_ADMIN_KEY
 const MODEL = "deepseek-v4-flash";
@@ -23,20 +24,12 @@ function chat(url: string, stream: boolean, content = "hello") {
   });
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
-
 describe("/metrics", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ accounts: 2 });
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   test("needs the admin key as a Bearer token", async () => {
     const none = await fetch(`${stack.url}/metrics`);
@@ -152,7 +145,7 @@ describe("/metrics", () => {
     expect(sumOf(during, "ds2api_pool_in_flight")).toBe(1);
     expect(sumOf(during, "ds2api_http_in_flight_requests")).toBe(1);
     while (!(await reader.read()).done);
-    await until(async () => sumOf(await scrape(stack.url), "ds2api_account_in_flight") === 0, 3000, "the lease to come back");
+    await until(async () => sumOf(await scrape(stack.url), "ds2api_account_in_flight") === 0, WAIT_MS, "the lease to come back");
   });
 });
 
@@ -161,14 +154,14 @@ describe("/metrics queue depth", () => {
   beforeAll(async () => {
     stack = await startStack({ accounts: 1, env: { DS2API_ACCOUNT_MAX_INFLIGHT: "1", DS2API_ACCOUNT_MAX_QUEUE: "4" } });
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   test("a request waiting for the only account shows in the queue depth", async () => {
     stack.sim.state.script({ answer: "slow answer for the queue test", chunking: 3, tokenDelayMs: 60 });
     const first = chat(stack.url, false, "first");
-    await until(() => stack.sim.state.streams.some((s) => s.outcome === "open"), 5000, "the first stream to open");
+    await until(() => stack.sim.state.streams.some((s) => s.outcome === "open"), WAIT_MS, "the first stream to open");
     const second = chat(stack.url, false, "second");
-    await until(async () => sumOf(await scrape(stack.url), "ds2api_pool_queue_depth") === 1, 5000, "queue depth 1");
+    await until(async () => sumOf(await scrape(stack.url), "ds2api_pool_queue_depth") === 1, WAIT_MS, "queue depth 1");
     const m = await scrape(stack.url);
     expect(sumOf(m, "ds2api_pool_queue_capacity")).toBe(4);
     expect(sumOf(m, "ds2api_account_in_flight", { account: "user0@example.com" })).toBe(1);

@@ -8,7 +8,7 @@ beforeAll(async () => {
   stack = await startStack();
   client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => stack.sim.state.setDefaultReply({ thinking: "Let me think.", answer: "Hello there, friend!" }));
 
 describe("OpenAI chat completions through the official SDK", () => {

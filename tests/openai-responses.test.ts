@@ -9,7 +9,7 @@ beforeAll(async () => {
   stack = await startStack({ accounts: 1 });
   client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 const lastPrompt = () => (stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { prompt: string }).prompt;
 
 describe("OpenAI Responses API through the official SDK", () => {

@@ -6,6 +6,7 @@ import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-setti
 import { TokenManager } from "../src/pool/token-manager.ts";
 import { openStore } from "../src/store/store.ts";
 import { tempDir } from "./support/test-server.ts";
+import { waitUntil } from "./support/wait.ts";
 
 function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
   const store = openStore(join(tempDir(), "pool.sqlite"));
@@ -34,12 +35,12 @@ describe("account pool", () => {
     expect(pool.status().inUse).toBe(4);
     const order: number[] = [];
     const waiting = [0, 1, 2].map((i) => pool.acquire().then((l) => (order.push(i), l)));
-    await Bun.sleep(5);
-    expect(pool.status().waiting).toBe(3);
+    await waitUntil(() => pool.status().waiting === 3, "three waiters");
     first[0]!.release();
     first[0]!.release(); // idempotent
-    await Bun.sleep(1);
+    await waitUntil(() => order.length > 0, "the first waiter to be served");
     expect(order).toEqual([0]);
+    expect(pool.status().waiting).toBe(2);
     first[1]!.release();
     more[0]!.release();
     const served = await Promise.all(waiting);
@@ -96,6 +97,7 @@ describe("account pool", () => {
   test("failing accounts cool down, are skipped, and come back after the cool-down", async () => {
     const { pool, store } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 80 });
     const a = await pool.acquire();
+    const failedAt = Date.now();
     a.fail("rate_limited", "empty output");
     a.release();
     expect(store.accounts.get(a.identifier)!.status).toBe("cooling_down");
@@ -103,11 +105,11 @@ describe("account pool", () => {
     expect(pool.status().coolingDown).toBe(1);
     const b = await pool.acquire();
     expect(b.identifier).not.toBe(a.identifier);
-    // the only usable account is busy and the other cools down: the waiter is served when the cool-down ends
-    const t0 = Date.now();
+    // the only usable account is busy and the other cools down: the waiter is served when the cool-down ends,
+    // and not before (the cool-down started no earlier than failedAt)
     const c = await pool.acquire();
     expect(c.identifier).toBe(a.identifier);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(50);
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(80 - 1);
     c.succeed();
     expect(store.accounts.get(a.identifier)!.status).toBe("ok");
     b.release();
@@ -122,7 +124,7 @@ describe("account pool", () => {
     expect(pool.inflightOf("a0@x.io")).toBe(1);
     let got = false;
     const w = pool.acquire().then((x) => ((got = true), x));
-    await Bun.sleep(5);
+    await waitUntil(() => pool.status().waiting === 1, "the waiter to queue");
     expect(got).toBe(false);
     l.release();
     (await w).release();

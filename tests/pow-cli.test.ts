@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPowCommand } from "../src/cli/pow.ts";
 import { challengeOf, powVectors } from "./pow-fixtures.ts";
+import { spawnTracked } from "./support/processes.ts";
+import { runCommand } from "./support/spawn-server.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const bun = process.execPath;
@@ -83,13 +85,10 @@ describe("compiled executable", () => {
     const dir = mkdtempSync(join(tmpdir(), "ds2api-pow-"));
     try {
       const exe = join(dir, "pow-bin");
-      const build = Bun.spawnSync(
-        [bun, "build", "--compile", "--minify", "src/cli/pow-main.ts", "src/upstream/pow/worker.ts", "--outfile", exe],
-        { cwd: repo, stdout: "pipe", stderr: "pipe" },
-      );
-      expect(build.exitCode, build.stderr.toString()).toBe(0);
+      const build = await runCommand([bun, "build", "--compile", "--minify", "src/cli/pow-main.ts", "src/upstream/pow/worker.ts", "--outfile", exe], { cwd: repo });
+      expect(build.code, build.stderr).toBe(0);
       // run from an unrelated directory so nothing can be loaded from the source tree
-      const proc = Bun.spawn([exe, "--workers", "2"], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const proc = spawnTracked([exe, "--workers", "2"], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
       proc.stdin.write(JSON.stringify(challengeOf(solvable)));
       await proc.stdin.end();
       const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

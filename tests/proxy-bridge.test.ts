@@ -1,7 +1,6 @@
 /** The proxy layer on its own: SOCKS5 dialing, the local HTTP→SOCKS bridge, proxied fetch and its error scrubbing. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConfigProxy } from "../src/config/ds2api-config.ts";
 import { probeProxy } from "../src/upstream/proxy/proxy-probe.ts";
@@ -9,7 +8,19 @@ import { fetchVia, missingProxyFetch, ProxyRouter } from "../src/upstream/proxy/
 import { describeProxy, httpProxyUrl, proxyFingerprint, scrubProxySecrets } from "../src/upstream/proxy/proxy-spec.ts";
 import { dialSocks5, ProxyDialError } from "../src/upstream/proxy/socks5-dial.ts";
 import { startSocksBridge } from "../src/upstream/proxy/socks-bridge.ts";
+import { trackStop } from "./support/processes.ts";
 import { deadPort, startTestHttpProxy, startTestSocks5, type TestProxy } from "./support/proxy-servers.ts";
+
+const TLS_FIXTURES = join(import.meta.dir, "support", "tls");
+
+/** A bridge that is also registered for cleanup (stopped after the test even if it times out first). */
+function bridgeFor(proxy: ConfigProxy): ReturnType<typeof startSocksBridge> {
+  const bridge = startSocksBridge(proxy);
+  const stop = bridge.stop.bind(bridge);
+  const tracked = trackStop("socks bridge", () => stop(true));
+  bridge.stop = () => void tracked();
+  return bridge;
+}
 
 const PASSWORD = "s3cr3t:p@ss/word";
 
@@ -107,7 +118,7 @@ describe("SOCKS5 dialing", () => {
 
 describe("HTTP → SOCKS bridge", () => {
   test("plain-http targets: absolute-form requests with bodies, sequential and concurrent, one SOCKS connection each", async () => {
-    const bridge = startSocksBridge(socksProxy(authSocks, { username: "alice", password: PASSWORD }));
+    const bridge = bridgeFor(socksProxy(authSocks, { username: "alice", password: PASSWORD }));
     try {
       const before = authSocks.connections;
       for (let i = 0; i < 3; i++) {
@@ -126,7 +137,7 @@ describe("HTTP → SOCKS bridge", () => {
   });
 
   test("streamed and large responses arrive whole", async () => {
-    const bridge = startSocksBridge(socksProxy(socks));
+    const bridge = bridgeFor(socksProxy(socks));
     try {
       const r = await fetch(`http://127.0.0.1:${target.port}/stream`, { proxy: bridge.url });
       expect(await r.text()).toBe([0, 1, 2, 3, 4].map((i) => `data: ${i}\n\n`).join(""));
@@ -141,7 +152,7 @@ describe("HTTP → SOCKS bridge", () => {
   });
 
   test("CONNECT tunnels carry raw bytes", async () => {
-    const bridge = startSocksBridge(socksProxy(socks));
+    const bridge = bridgeFor(socksProxy(socks));
     const echo = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(Buffer.concat([Buffer.from("echo:"), Buffer.from(d)])) } });
     try {
       const auth = new URL(bridge.url);
@@ -172,17 +183,11 @@ describe("HTTP → SOCKS bridge", () => {
     }
   });
 
-  test("https targets through CONNECT reuse one tunnel (self-signed target, when openssl is available)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "proxy-tls-"));
-    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"], { stderr: "ignore", stdout: "ignore" });
-    if (gen.exitCode !== 0) {
-      rmSync(dir, { recursive: true, force: true });
-      console.warn("openssl not available: https-through-CONNECT check skipped");
-      return;
-    }
-    const cert = readFileSync(join(dir, "c.pem"), "utf8");
-    const tls = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert, key: readFileSync(join(dir, "k.pem"), "utf8") }, fetch: async (req) => new Response(`tls ${new URL(req.url).pathname} ${await req.text()}`) });
-    const bridge = startSocksBridge(socksProxy(socks));
+  test("https targets through CONNECT reuse one tunnel (self-signed target)", async () => {
+    const cert = readFileSync(join(TLS_FIXTURES, "localhost.cert.pem"), "utf8");
+    const tls = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert, key: readFileSync(join(TLS_FIXTURES, "localhost.key.pem"), "utf8") }, fetch: async (req) => new Response(`tls ${new URL(req.url).pathname} ${await req.text()}`) });
+    const stopTls = trackStop("https target", () => tls.stop(true));
+    const bridge = bridgeFor(socksProxy(socks));
     try {
       const before = socks.connections;
       for (let i = 0; i < 3; i++) {
@@ -192,14 +197,13 @@ describe("HTTP → SOCKS bridge", () => {
       expect(socks.connections - before).toBe(1);
     } finally {
       bridge.stop(true);
-      tls.stop(true);
-      rmSync(dir, { recursive: true, force: true });
+      await stopTls();
     }
   });
 
   test("requests without the bridge's credentials get 407; a dead SOCKS server gives 502", async () => {
     const dead = deadPort();
-    const bridge = startSocksBridge(socksProxy(socks, { port: dead, username: "u", password: PASSWORD }));
+    const bridge = bridgeFor(socksProxy(socks, { port: dead, username: "u", password: PASSWORD }));
     try {
       const anonymous = await fetch(`http://127.0.0.1:${target.port}/`, { proxy: `http://127.0.0.1:${bridge.port}` });
       expect(anonymous.status).toBe(407);

@@ -5,6 +5,7 @@ import OpenAI from "openai";
 import { SIM_ERRORS } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { deepseekEngine } from "./support/deepseek-engine.ts";
+import { waitUntil } from "./support/wait.ts";
 
 let stack: Stack;
 let client: OpenAI;
@@ -12,7 +13,7 @@ beforeAll(async () => {
   stack = await startStack({ accounts: 2 });
   client = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
   stack.sim.state.setDefaultReply({ thinking: "ok", answer: "fine" });
@@ -20,7 +21,7 @@ beforeEach(() => {
 
 const pool = () => deepseekEngine(stack.server.ctx).pool;
 async function expectPoolIdle() {
-  await stack.sim.state.waitFor(() => pool().status().inUse === 0, 3000);
+  await waitUntil(() => pool().status().inUse === 0);
   expect(pool().status().inUse).toBe(0);
   expect(pool().status().waiting).toBe(0);
 }
@@ -133,7 +134,7 @@ describe("client disconnect and concurrency", () => {
       for await (const _ of stream) if (++n === 3) ac.abort();
     })().catch(() => {});
     await reading;
-    await stack.sim.state.waitFor(() => stack.sim.state.streams.at(-1)!.outcome !== "open", 2000);
+    await waitUntil(() => stack.sim.state.streams.at(-1)!.outcome !== "open");
     expect(stack.sim.state.streams.at(-1)!.outcome).toBe("cancelled");
     await expectPoolIdle();
   });
@@ -172,7 +173,7 @@ describe("client disconnect and concurrency", () => {
         body: JSON.stringify({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: `h${i}` }] }),
       }),
     );
-    await stack.sim.state.waitFor(() => pool().status().waiting === s.maxQueue, 2000);
+    await waitUntil(() => pool().status().waiting === s.maxQueue);
     const anthropic = new Anthropic({ apiKey: API_KEY, baseURL: stack.url, maxRetries: 0 });
     const err = await anthropic.messages.create({ model: "claude-sonnet-4-6", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
@@ -252,7 +253,7 @@ describe("auto_delete", () => {
     stack.server.ctx.settings.invalidate();
     try {
       await ask("delete my session");
-      await stack.sim.state.waitFor(() => stack.sim.state.counters.sessionsDeleted === before + 1);
+      await waitUntil(() => stack.sim.state.counters.sessionsDeleted === before + 1);
       const deleted = stack.sim.state.requestsTo("/api/v0/chat_session/delete").at(-1)!.body as { chat_session_id: string };
       const used = stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { chat_session_id: string };
       expect(deleted.chat_session_id).toBe(used.chat_session_id);

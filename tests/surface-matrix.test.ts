@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import type { ReplyScript } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { deepseekEngine } from "./support/deepseek-engine.ts";
+import { waitUntil } from "./support/wait.ts";
 
 interface Outcome {
   text: string;
@@ -73,7 +74,7 @@ beforeAll(async () => {
     return o;
   };
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
   for (const a of stack.server.ctx.store.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
@@ -85,7 +86,7 @@ const FINISH = {
 } as const;
 
 async function poolIdle() {
-  await stack.sim.state.waitFor(() => deepseekEngine(stack.server.ctx).pool.status().inUse === 0, 3000);
+  await waitUntil(() => deepseekEngine(stack.server.ctx).pool.status().inUse === 0);
 }
 
 for (const surface of ["openai", "anthropic", "gemini"] as const) {

@@ -16,7 +16,7 @@ beforeAll(async () => {
   anthropic = new Anthropic({ apiKey: API_KEY, baseURL: stack.url, maxRetries: 0 });
   gemini = new GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: stack.url } });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack?.stop());
 
 const weatherTool = {
   type: "function" as const,

@@ -4,6 +4,7 @@
  * target and count what passes through them.
  */
 import type { Socket } from "bun";
+import { trackStop } from "./processes.ts";
 
 interface Conn {
   buf: Buffer;
@@ -136,7 +137,8 @@ export function startTestSocks5(opts: { username?: string; password?: string } =
     },
   });
   state.port = server.port;
-  state.stop = () => server.stop(true);
+  const stop = trackStop(`test proxy :${server.port}`, () => server.stop(true));
+  state.stop = () => void stop();
   return state;
 }
 
@@ -205,7 +207,8 @@ export function startTestHttpProxy(opts: { username?: string; password?: string 
     },
   });
   state.port = server.port;
-  state.stop = () => server.stop(true);
+  const stop = trackStop(`test proxy :${server.port}`, () => server.stop(true));
+  state.stop = () => void stop();
   return state;
 }
 

@@ -1,6 +1,9 @@
 /** Runs ds2api as a child process (source via bun, or a compiled binary) and waits until it listens. */
 import type { Subprocess } from "bun";
+import { spawnTracked } from "./processes.ts";
 import { repoRoot } from "./test-server.ts";
+
+export { until } from "./wait.ts";
 
 export interface SpawnedServer {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -19,26 +22,24 @@ async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promis
   for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
 }
 
+/**
+ * Starts the server and waits for its "listening" line. The process is registered (tests/support/processes.ts):
+ * it is killed after the test (or at the end of the run, when started in beforeAll) if nobody stopped it.
+ */
 export async function spawnServer(cmd: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SpawnedServer> {
   const out: string[] = [];
   const err: string[] = [];
-  const proc = Bun.spawn(cmd, {
-    cwd: opts.cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...opts.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = spawnTracked(cmd, { cwd: opts.cwd, env: opts.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   void drain(proc.stdout, out);
   void drain(proc.stderr, err);
-  const deadline = Date.now() + (opts.timeoutMs ?? 15000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 45_000);
   let url: string | undefined;
   while (!url) {
     const m = /listening url=(http:\/\/\S+)/.exec(err.join(""));
     if (m) url = m[1];
     else if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${err.join("")}${out.join("")}`);
     else if (Date.now() > deadline) {
-      proc.kill();
+      proc.kill("SIGKILL");
       throw new Error(`server did not start: ${err.join("")}`);
     } else await Bun.sleep(20);
   }
@@ -54,11 +55,11 @@ export async function spawnServer(cmd: string[], opts: { cwd: string; env?: Reco
   };
 }
 
-/** Runs a command to completion and returns its exit code and output. */
+/** Runs a command to completion (registered like spawnServer) and returns its exit code and output. */
 export async function runCommand(cmd: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }) {
-  const proc = Bun.spawn(cmd, {
+  const proc = spawnTracked(cmd, {
     cwd: opts.cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...opts.env },
+    env: opts.env,
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -5,6 +5,7 @@ import { startSimulator, type RunningSimulator, type SimOptions } from "../../sr
 import { resolveOptions } from "../../src/config/options.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import { trackStop } from "./processes.ts";
 import { tempDir } from "./test-server.ts";
 
 export const API_KEY = "sk-e2e-test-key";
@@ -29,6 +30,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const n = opts.accounts ?? 2;
   const accounts = Array.from({ length: n }, (_, i) => ({ email: `user${i}@example.com`, password: `pw-${i}` }));
   const sim = await startSimulator({ powDifficulty: 500, ...opts.sim, accounts: opts.sim?.accounts ?? accounts });
+  const stopSim = trackStop(`simulator ${sim.url}`, () => sim.stop());
   const dir = tempDir();
   writeFileSync(join(dir, "config.json"), JSON.stringify({ keys: [API_KEY], accounts, ...opts.config }));
   const options = resolveOptions(["--port", "0", "--host", "127.0.0.1"], {
@@ -42,6 +44,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const server = await startServer(options, createLogger("debug", (l) => logs.push(l)), {
     clientOptions: { retry: { attempts: 3, completionDelayMs: 20, delayMs: 10 }, uploadPoll: { intervalMs: 20, maxPolls: 50, maxWaitMs: 2000 } },
+  }).catch(async (e) => {
+    await stopSim();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  // Registered: stopped after the test (or at the end of the run) if the test never gets to stop() itself.
+  const stop = trackStop(`stack ${server.url}`, async () => {
+    await server.stop();
+    await stopSim();
+    rmSync(dir, { recursive: true, force: true });
   });
   return {
     sim,
@@ -49,10 +61,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     url: server.url,
     logs,
     dir,
-    async stop() {
-      await server.stop();
-      await sim.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }

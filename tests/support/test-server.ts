@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { resolveOptions } from "../../src/config/options.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import { trackStop } from "./processes.ts";
 
 export interface TestServer {
   url: string;
@@ -32,6 +33,12 @@ export async function startTestServer(opts: { env?: Record<string, string>; args
   const options = resolveOptions(["--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], env);
   const logs: string[] = [];
   const running = await startServer(options, createLogger("debug", (l) => logs.push(l)));
+  // Registered: stopped after the test (or at the end of the run) if the test never gets to stop() itself.
+  let keepDir = false;
+  const stop = trackStop(`test server ${running.url}`, async () => {
+    await running.stop();
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  });
   return {
     url: running.url,
     dir,
@@ -40,8 +47,8 @@ export async function startTestServer(opts: { env?: Record<string, string>; args
     running,
     adminKey: env.DS2API_ADMIN_KEY ?? running.generatedAdminKey ?? "",
     async stop(o) {
-      await running.stop();
-      if (!o?.keepDir) rmSync(dir, { recursive: true, force: true });
+      keepDir = o?.keepDir ?? false;
+      await stop();
     },
   };
 }
