@@ -300,7 +300,7 @@ describe("provider pools admin API", () => {
   test("every change is audited, and no audit entry holds a secret", async () => {
     const items = await auditActions();
     const actions = new Set(items.map((i) => i.action));
-    for (const a of ["add", "import", "update", "enable", "disable", "reset", "reset_all", "delete"]) expect(actions.has(`providers.credentials.${a}`)).toBe(true);
+    for (const a of ["add", "import", "update", "enable", "disable", "test", "reset", "reset_all", "delete"]) expect(actions.has(`providers.credentials.${a}`)).toBe(true);
     const add = items.find((i) => i.action === "providers.credentials.add")!;
     expect(add.target).toBe(FAKE_POOL_ID);
     expect(add.detail).toMatchObject({ added: expect.any(Number), ids: expect.any(Array) });

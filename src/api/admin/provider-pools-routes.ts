@@ -337,7 +337,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
       )
       .post(
         "/providers/:provider/credentials/:id/test",
-        async ({ params }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
           requireEntry(p, params.id);
           const started = performance.now();
@@ -349,6 +349,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
           }
           // The provider's words may quote what it sent: masked like everything else.
           const scrub = scrubberFor(p);
+          audit(d, request, "providers.credentials.test", target(p, params.id), { success: outcome.ok });
           return {
             success: outcome.ok,
             id: params.id,
