@@ -6,6 +6,7 @@ import { renderAccounts } from "./pages/accounts.ts";
 import { renderDashboard } from "./pages/dashboard.ts";
 import { renderKeys } from "./pages/keys.ts";
 import { renderLogin } from "./pages/login.ts";
+import { renderProviders } from "./pages/providers.ts";
 import { renderSettings } from "./pages/settings.ts";
 import { renderTester } from "./pages/tester.ts";
 import { renderTransfer } from "./pages/transfer.ts";
@@ -16,6 +17,7 @@ const PAGES: { id: string; label: MessageKey; render: Page }[] = [
   { id: "dashboard", label: "nav.dashboard", render: renderDashboard },
   { id: "accounts", label: "nav.accounts", render: renderAccounts },
   { id: "keys", label: "nav.keys", render: renderKeys },
+  { id: "providers", label: "nav.providers", render: renderProviders },
   { id: "settings", label: "nav.settings", render: renderSettings },
   { id: "tester", label: "nav.tester", render: renderTester },
   { id: "transfer", label: "nav.transfer", render: renderTransfer },

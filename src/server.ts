@@ -26,6 +26,7 @@ import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
+import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
@@ -61,8 +62,11 @@ const POW_WARMUP_DELAY_MS = 250;
 /** After cutting the last streams on shutdown, how long their leases may take to come back before sqlite closes. */
 const LEASE_RETURN_MS = 2000;
 
-/** Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries). */
-export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions">;
+/**
+ * Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries), and register
+ * extra providers (e.g. a fake credential-pool provider) after the built-in ones.
+ */
+export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: UpstreamProvider[] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
@@ -78,8 +82,10 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
-  const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...overrides });
+  const { extraProviders = [], ...engineOverrides } = overrides;
+  const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
   const providers = new ProviderRegistry().register(deepseek);
+  for (const p of extraProviders) providers.register(p);
   const upstreamHealth = new UpstreamHealth();
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);

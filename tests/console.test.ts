@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { findChromium } from "./support/chromium.ts";
 import { MARKER_VAR, runMarker } from "./support/processes.ts";
+import { FAKE_POOL_ID, FakePoolProvider } from "./support/fake-pool-provider.ts";
 import { runCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
-import { repoRoot, tempDir } from "./support/test-server.ts";
+import { repoRoot, startTestServer, tempDir } from "./support/test-server.ts";
 
 const chromiumLookup = findChromium();
 const CHROMIUM = chromiumLookup.path;
@@ -344,7 +345,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
   test("phone width: every page fits without sideways scrolling", async () => {
     await page.setViewportSize(PHONE);
     try {
-      for (const route of ["dashboard", "accounts", "keys", "settings", "tester", "transfer"]) {
+      for (const route of ["dashboard", "accounts", "keys", "providers", "settings", "tester", "transfer"]) {
         await go(route);
         await page.waitForLoadState("networkidle").catch(() => {});
         await page.waitForTimeout(300);
@@ -361,6 +362,111 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await page.setViewportSize(DESKTOP);
     }
   }, 60_000);
+
+  test("providers: a key pool — add two, import a list, test, disable, reset, edit, delete; no secret ever rendered", async () => {
+    // The compiled --simulate binary has no key-pool provider of its own here: an in-process server with a fake one serves this page.
+    const fake = new FakePoolProvider();
+    const pool = await startTestServer({ extraProviders: [fake] });
+    fake.bind(pool.running.ctx.store);
+    const mk = (tag: string) => `${tag}-${crypto.randomUUID().replace(/-/g, "")}`;
+    const [one, two, three, four, five] = [mk("pk-one"), mk("pk-two"), mk("pk-three"), mk("bad-four"), mk("pk-five")];
+    const all = [one, two, three, four, five];
+    try {
+      await page.goto(`${pool.url}/admin`);
+      await page.waitForSelector("#login-key");
+      await page.fill("#login-key", pool.adminKey);
+      await page.click("form.login-card button[type=submit]");
+      await page.waitForSelector('#page[data-page="dashboard"]');
+      await page.click('.nav a[data-page="providers"]');
+      await page.waitForSelector(`#prov-table tr[data-provider="${FAKE_POOL_ID}"]`);
+      expect(await textOf('#prov-table tr[data-provider="deepseek"]')).toContain("DeepSeek web chat");
+      const status = (id: string) => page.getAttribute(`#prov-table tr[data-provider="${id}"] [data-configured]`, "data-configured");
+      expect(await status(FAKE_POOL_ID)).toBe("0");
+
+      const sec = page.locator(`[data-pool="${FAKE_POOL_ID}"]`);
+      const row = (label: string) => sec.locator(`tr[data-entry]:has-text("${label}")`);
+      const total = () => sec.locator("[data-pool-total]").textContent();
+      for (const [secret, label] of [[one, "label-one"], [two, "label-two"]] as const) {
+        await sec.locator('[data-form="add"] [data-field="secret"]').fill(secret);
+        await sec.locator('[data-form="add"] [data-field="label"]').fill(label);
+        await sec.locator('[data-form="add"] button[type=submit]').click();
+        await row(label).waitFor();
+        // The secret leaves the form once it is sent.
+        expect(await sec.locator('[data-form="add"] [data-field="secret"]').inputValue()).toBe("");
+      }
+      expect(await total()).toBe("2 entries");
+      expect(await row("label-one").locator("code").textContent()).toBe(`${one.slice(0, 2)}****${one.slice(-2)}`);
+      await page.waitForFunction((id) => document.querySelector(`#prov-table tr[data-provider="${id}"] [data-configured]`)?.getAttribute("data-configured") === "1", FAKE_POOL_ID);
+
+      // Bulk import: two new, one already there (updated), one refused line.
+      await sec.locator('[data-form="import"] textarea').fill([`${three},label-three`, `${four},label-four,5`, `${one},label-one-again`, `${five},label-five,lots`].join("\n"));
+      await sec.locator('[data-form="import"] button[type=submit]').click();
+      await page.waitForSelector('.toast-ok:has-text("Added 2, updated 1, skipped 1")');
+      await row("label-four").waitFor();
+      await row("label-one-again").waitFor();
+      expect(await total()).toBe("4 entries");
+      expect(await sec.locator('[data-form="import"] textarea').inputValue()).toBe("");
+
+      // Test: a good entry passes and counts one use; a "bad" one is rejected and shows so.
+      await row("label-three").locator('[data-action="test"]').click();
+      await row("label-three").locator('[data-test-result="ok"]').waitFor();
+      expect(await row("label-three").locator("[data-usage]").getAttribute("data-usage")).toBe("1");
+      await row("label-four").locator('[data-action="test"]').click();
+      await row("label-four").locator('[data-test-result="failed"]').waitFor();
+      expect(await row("label-four").locator("[data-state]").getAttribute("data-state")).toBe("bad");
+      expect(await row("label-four").locator("[data-state]").textContent()).toBe("Rejected");
+
+      // Disable / enable.
+      await row("label-two").locator('[data-action="disable"]').click();
+      await row("label-two").locator('[data-action="enable"]').waitFor();
+      expect(await row("label-two").locator("[data-state]").textContent()).toBe("Disabled");
+
+      // Reset all usage (confirmed): every count back to 0.
+      expect(await sec.locator('[data-usage]:not([data-usage="0"])').count()).toBeGreaterThan(0);
+      await sec.locator('[data-action="reset-all"]').click();
+      await page.waitForSelector('.toast-ok:has-text("Usage reset (4)")');
+      await page.waitForFunction((id) => [...document.querySelectorAll(`[data-pool="${id}"] [data-usage]`)].every((e) => e.getAttribute("data-usage") === "0"), FAKE_POOL_ID);
+
+      // Edit label and max usage inline.
+      await row("label-three").locator('[data-action="edit"]').click();
+      await sec.locator('[data-form="edit"] [data-field="edit-label"]').fill("label-renamed");
+      await sec.locator('[data-form="edit"] [data-field="edit-max_usage"]').fill("7");
+      await sec.locator('[data-form="edit"] button[type=submit]').click();
+      await row("label-renamed").waitFor();
+      expect(await row("label-renamed").locator("[data-usage]").textContent()).toBe("0 / 7");
+      expect(await sec.locator('[data-form="edit"]').count()).toBe(0);
+      await shot("11-providers");
+
+      // Delete with confirm.
+      await row("label-two").locator('[data-action="delete"]').click();
+      await row("label-two").waitFor({ state: "detached" });
+      expect(await total()).toBe("3 entries");
+      const stored = pool.running.ctx.store.credentials.list(FAKE_POOL_ID);
+      expect(stored.map((c) => c.label).sort()).toEqual(["label-four", "label-one-again", "label-renamed"]);
+      expect(stored.find((c) => c.label === "label-renamed")?.maxUsage).toBe(7);
+
+      // Phone width: the page still fits.
+      await page.setViewportSize(PHONE);
+      try {
+        await page.reload();
+        await row("label-renamed").waitFor();
+        const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+        expect(scroll).toBeLessThanOrEqual(width);
+        await shot("12-phone-providers");
+      } finally {
+        await page.setViewportSize(DESKTOP);
+      }
+
+      // No secret anywhere in what the page shows or holds.
+      const text = await page.evaluate(() => document.body.innerText);
+      const html = await page.content();
+      for (const s of all) expect({ s: s.slice(0, 8), inText: text.includes(s), inHtml: html.includes(s) }).toEqual({ s: s.slice(0, 8), inText: false, inHtml: false });
+    } finally {
+      // Back to the binary's origin (its session) for the tests after this one.
+      await go("dashboard").catch(() => {});
+      await pool.stop();
+    }
+  }, 90_000);
 
   test("a rejected or expired session goes back to the login page", async () => {
     const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");

@@ -65,3 +65,66 @@ export interface RecentError {
   account?: string;
   message: string;
 }
+
+/** GET /admin/providers item: a registered upstream provider and the status of its pool. */
+export interface ProviderView {
+  id: string;
+  display_name: string;
+  configured: boolean;
+  models: string[];
+  pool: "accounts" | "credentials" | null;
+  entry_kind: string | null;
+  manage: string | null;
+  accounts: { total: number; enabled: number; usable: number; cooling: number; failing: number; disabled: number; in_use: number; available: number; waiting: number } | null;
+  credentials: CredentialPoolStatus | null;
+}
+
+export interface CredentialPoolStatus {
+  total: number;
+  usable: number;
+  exhausted: number;
+  bad: number;
+  cooling: number;
+  disabled: number;
+  in_use: number;
+}
+
+/** One entry of a key-style credential pool (never the secret: `preview` is masked). */
+export interface CredentialItem {
+  id: string;
+  preview: string;
+  label: string;
+  enabled: boolean;
+  state: "ok" | "exhausted" | "bad" | "cooling" | "disabled" | string;
+  state_reason: string;
+  usage: number;
+  max_usage: number;
+  inflight: number;
+  cooldown_until: number | null;
+  last_used_at: number | null;
+  last_error: string;
+  has_own_auth: boolean;
+}
+
+export interface CredentialList {
+  provider: string;
+  entry_kind: string;
+  items: CredentialItem[];
+  total: number;
+  status: CredentialPoolStatus;
+}
+
+export interface CredentialImport {
+  success: boolean;
+  added: number;
+  updated: number;
+  skipped: { entry: string; reason: string }[];
+}
+
+export interface CredentialTest {
+  success: boolean;
+  id: string;
+  message: string;
+  text?: string;
+  response_time: number;
+}

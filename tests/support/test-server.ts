@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveOptions } from "../../src/config/options.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import type { UpstreamProvider } from "../../src/core/upstream/provider.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { trackStop } from "./processes.ts";
 
@@ -21,7 +22,7 @@ export function tempDir(prefix = "ds2api-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startTestServer(opts: { env?: Record<string, string>; args?: string[]; dir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { env?: Record<string, string>; args?: string[]; dir?: string; extraProviders?: UpstreamProvider[] } = {}): Promise<TestServer> {
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, "ds2api.sqlite");
   const env: Record<string, string> = {
@@ -32,7 +33,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; args
   };
   const options = resolveOptions(["--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], env);
   const logs: string[] = [];
-  const running = await startServer(options, createLogger("debug", (l) => logs.push(l)));
+  const running = await startServer(options, createLogger("debug", (l) => logs.push(l)), opts.extraProviders ? { extraProviders: opts.extraProviders } : {});
   // Registered: stopped after the test (or at the end of the run) if the test never gets to stop() itself.
   let keepDir = false;
   const stop = trackStop(`test server ${running.url}`, async () => {

@@ -13,6 +13,7 @@ import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
+import { providerPoolsRoutes } from "./provider-pools-routes.ts";
 import { proxiesRoutes } from "./proxies-routes.ts";
 import { RecentErrors } from "./recent-errors.ts";
 import { selfTestRoutes } from "./selftest-routes.ts";
@@ -43,6 +44,7 @@ export function adminRoutes(ctx: AppContext) {
     .use(keysRoutes(d))
     .use(accountTestRoutes(d))
     .use(accountsRoutes(d))
+    .use(providerPoolsRoutes(d))
     .use(proxiesRoutes(d))
     .use(settingsRoutes(d))
     .use(statusRoutes(d))

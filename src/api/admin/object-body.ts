@@ -3,12 +3,12 @@ import { badRequest } from "../http-error.ts";
 
 const WRITES = new Set(["POST", "PUT", "PATCH"]);
 /** The only admin writes that take no input at all, so may come without a body. */
-const NO_INPUT = /^\/admin\/accounts\/[^/]+\/(enable|disable)$/;
+const NO_INPUT = /^\/admin\/(accounts\/[^/]+\/(enable|disable)|providers\/[^/]+\/credentials(\/[^/]+\/(enable|disable|reset|test)|\/reset))$/;
 
 /**
  * Every admin write carries a JSON object (`{}` when it has nothing to say): `42`, `"s"`, `null`, `[]` or no
  * body at all are refused, so an all-optional schema cannot turn them into "use the defaults" (a random
- * key, an empty config update). Only enable/disable may come without a body.
+ * key, an empty config update). Only enable/disable (and a credential's reset/test) may come without a body.
  */
 export function requireObjectBody(request: Request, body: unknown): void {
   if (!WRITES.has(request.method)) return;
