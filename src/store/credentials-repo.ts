@@ -19,7 +19,7 @@ export interface CredentialRecord {
   secret: string;
   /** A per-entry authorization that overrides the provider-wide one (e.g. Volcengine). */
   auth?: string;
-  /** Masked secret for display (`1234****5678`). */
+  /** Masked secret for display (`ab****yz`). */
   preview: string;
   label?: string;
   enabled: boolean;
@@ -71,11 +71,9 @@ interface Row {
   updated_at: number;
 }
 
-/** `1234****5678` for long secrets, `ab****yz` for short ones, `****` for tiny ones. */
+/** `ab****yz` (first and last two, like DeepSeek token previews), `****` for secrets too short to show any of. */
 export function credentialPreview(secret: string): string {
-  if (secret.length >= 16) return `${secret.slice(0, 4)}****${secret.slice(-4)}`;
-  if (secret.length >= 6) return `${secret.slice(0, 2)}****${secret.slice(-2)}`;
-  return "****";
+  return secret.length >= 8 ? `${secret.slice(0, 2)}****${secret.slice(-2)}` : "****";
 }
 
 export class CredentialsRepo {

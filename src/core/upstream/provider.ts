@@ -161,7 +161,7 @@ export interface ClientIdentityView {
 /** One entry of a key-style credential pool (a Volcengine web id, an OnDemand API key) as the admin API shows it: never the secret. */
 export interface CredentialView {
   id: string;
-  /** The masked secret (`1234****5678`). */
+  /** The masked secret (`ab****yz`). */
   preview: string;
   label?: string;
   enabled: boolean;
