@@ -26,6 +26,7 @@ import { defaultToolKit } from "./core/turn/toolkit.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
+import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -73,6 +74,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const metrics = new Metrics();
   const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...overrides });
   const providers = new ProviderRegistry().register(deepseek);
+  providers.register(new OnDemandProvider({ options, store, settings, logger }));
   const upstreamHealth = new UpstreamHealth();
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
