@@ -54,6 +54,11 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
   if (native) return withRequested(native, requested);
 
   const user = userAliasMap(userAliases);
+  const routed = user.get(key);
+  if (routed?.includes("/") && !routed.startsWith(`${key}/`)) {
+    const inner = resolveModel(routed);
+    if (inner) return withRequested(inner, requested);
+  }
   const direct = aliasTarget(key, user);
   if (direct) return withRequested(direct, requested);
 

@@ -4,8 +4,9 @@
  * - closed (`ok`): usable; requests rotate over the usable keys, fewest in flight first, round-robin on ties;
  * - open: `bad` after 401/403 (rests `bad_key_probe_seconds`, doubling per consecutive failure up to 10 min) or
  *   `cooling` after 429 (rests for the upstream's Retry-After, else `cooldown_seconds`);
- * - half-open: once its rest is over a key may take one request at a time; the session create that request starts
- *   with is the probe: success closes the breaker (`ok`), a key failure opens it again for longer.
+ * - half-open: once its rest is over a key takes the next request (one at a time, before the closed keys); the
+ *   session create that request starts with is the probe: success closes the breaker (`ok`), a key failure opens
+ *   it again for longer and the request moves on to the next key.
  *
  * State, rest end and failure count are persisted (they survive a restart); in-flight counts live in memory.
  * Waits are bounded: never longer than the queue wait, never after a failed key.
@@ -91,14 +92,14 @@ export class KeyPool {
     const candidates = all.filter((r) => r.enabled && !exclude.has(r.id) && !this.exhausted(r));
     const n = all.length || 1;
     const order = (r: CredentialRecord) => (all.indexOf(r) - this.cursor + n) % n;
-    const closed = candidates.filter((r) => r.state === "ok").sort((a, b) => this.inflightOf(a.id) - this.inflightOf(b.id) || order(a) - order(b));
-    if (closed[0]) {
-      this.cursor = (all.indexOf(closed[0]) + 1) % n;
-      return { record: closed[0], probing: false };
-    }
+    // A key whose rest is over is probed first (one request at a time), so breakers close while other keys serve.
     const halfOpen = candidates.filter((r) => (r.state === "cooling" || r.state === "bad") && restingUntil(r, now) === undefined && this.inflightOf(r.id) === 0);
     halfOpen.sort((a, b) => (a.cooldownUntil ?? 0) - (b.cooldownUntil ?? 0));
-    return halfOpen[0] ? { record: halfOpen[0], probing: true } : undefined;
+    if (halfOpen[0]) return { record: halfOpen[0], probing: true };
+    const closed = candidates.filter((r) => r.state === "ok").sort((a, b) => this.inflightOf(a.id) - this.inflightOf(b.id) || order(a) - order(b));
+    if (!closed[0]) return undefined;
+    this.cursor = (all.indexOf(closed[0]) + 1) % n;
+    return { record: closed[0], probing: false };
   }
 
   async acquire(opts: AcquireOptions): Promise<KeyLease> {
