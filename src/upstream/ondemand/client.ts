@@ -129,11 +129,11 @@ export class OnDemandClient {
           throw new OnDemandError("network", `the stream broke: ${(e as Error)?.message ?? e}`);
         }
         const frames = step.done ? parser.end() : parser.push(step.value!);
+        if (parser.garbage > 0) throw new OnDemandError("protocol", "OnDemand sent lines that are not an event stream", 200, undefined, undefined, "malformed_stream");
         for (const f of frames) {
           if (f.type !== "heartbeat") lastActivity = performance.now();
           yield f;
         }
-        if (parser.garbage > 0) throw new OnDemandError("protocol", "OnDemand sent lines that are not an event stream", 200, undefined, undefined, "malformed_stream");
         if (step.done) return;
       }
     } finally {
