@@ -228,3 +228,33 @@ describe("persistence and secrets", () => {
     expect(texts[0]).toContain("****");
   });
 });
+
+describe("concurrency and cancellation", () => {
+  test("concurrent requests on a cold key create one session; in-flight counts come back to zero", async () => {
+    stack = await startOdStack({ keys: [OD_KEYS[0]!] });
+    stack.sim.state.setDefaultReply({ answer: "together", delayMs: 20 });
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => ask(stack!, `c${i}`)));
+    expect(answers).toEqual(["together", "together", "together", "together"]);
+    expect(stack.sim.state.sessionCreates()).toHaveLength(1);
+    expect(pool(stack).status().inUse).toBe(0);
+  });
+
+  test("a client that goes away frees the key and cancels the upstream stream", async () => {
+    stack = await startOdStack({ keys: [OD_KEYS[0]!] });
+    stack.sim.state.script({ answer: "a long answer that keeps coming for quite a while", deltaChars: 1, delayMs: 100 });
+    const ac = new AbortController();
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${OD_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: odModel("gpt-4o"), messages: [{ role: "user", content: "x" }], stream: true }),
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await waitFor(() => pool(stack!).status().inUse === 1, "the key to be in use");
+    ac.abort();
+    await waitFor(() => pool(stack!).status().inUse === 0, "the key to be freed");
+    await waitFor(() => stack!.sim.state.queries().at(-1)!.cancelled === true, "the upstream stream to be cancelled");
+    expect(viewOf(stack, OD_KEYS[0]!).state).toBe("ok");
+  });
+});

@@ -119,10 +119,14 @@ async function handle(state: OdSimState, req: Request): Promise<Response> {
       }),
     );
   }
-  return answer(streamResponse(streamSteps(script, ids, b.query), script.writes ?? "frame", req.signal));
+  let finished = false;
+  req.signal.addEventListener("abort", () => {
+    if (!finished) rec.cancelled = true;
+  }, { once: true });
+  return answer(streamResponse(streamSteps(script, ids, b.query), script.writes ?? "frame", req.signal, () => (finished = true)));
 }
 
-function streamResponse(steps: StreamStep[], writes: "frame" | "split" | "coalesced", signal: AbortSignal): Response {
+function streamResponse(steps: StreamStep[], writes: "frame" | "split" | "coalesced", signal: AbortSignal, onFinished: () => void): Response {
   const enc = new TextEncoder();
   let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
   let pending: Uint8Array[] = [];
@@ -180,11 +184,13 @@ function streamResponse(steps: StreamStep[], writes: "frame" | "split" | "coales
               return;
             case "end":
               flush();
+              onFinished();
               c.close();
               return;
           }
         }
         flush();
+        onFinished();
         c.close();
       } catch {
         // the client went away

@@ -73,6 +73,8 @@ export interface OdRequestRecord {
   sessionId?: string;
   /** What the simulator answered with. */
   status?: number;
+  /** The caller went away before the answer was complete. */
+  cancelled?: boolean;
 }
 
 export interface OdSession {
