@@ -105,6 +105,36 @@ describe("streams", () => {
     expect(keyStates()).toEqual(["ok", "ok"]);
   });
 
+  test("a stream that keeps sending but runs past the turn limit: 504 turn_timeout, in-stream when started; the key is freed", async () => {
+    const { store, settings } = stack.server.ctx;
+    store.settings.set("runtime", { turn_timeout_seconds: 1 });
+    settings.invalidate();
+    try {
+      stack.sim.state.script({ answer: "x".repeat(60), deltaChars: 1, delayMs: 100 });
+      const r = await chat(false);
+      expect(r.status).toBe(504);
+      expect((await errorOf(r)).code).toBe("turn_timeout");
+      stack.sim.state.script({ answer: "y".repeat(60), deltaChars: 1, delayMs: 100 });
+      const s = await chat(true);
+      expect(s.status).toBe(200);
+      expect(await s.text()).toContain('"code":"turn_timeout"');
+    } finally {
+      store.settings.set("runtime", {});
+      settings.invalidate();
+    }
+    expect(stack.server.ctx.providers.get("ondemand")!.credentials!.status().inUse).toBe(0);
+    expect(keyStates()).toEqual(["ok", "ok"]);
+  });
+
+  test("upstream errors reach the listeners under the provider's name, never as a bare DeepSeek kind", async () => {
+    stack.sim.state.script({ answer: "x", malformed: true });
+    await chat(false);
+    const text = await (await fetch(`${stack.url}/metrics`, { headers: { authorization: "Bearer od-admin" } })).text();
+    expect(text).toContain('kind="ondemand.protocol"');
+    const ready = (await (await fetch(`${stack.url}/readyz`)).json()) as { upstream_problem?: unknown };
+    expect(ready.upstream_problem).toBeUndefined();
+  });
+
   test("a pause shorter than the idle limit is fine", async () => {
     stack.sim.state.script({ answer: "slow but fine", stall: { afterDeltas: 1, ms: 150 } });
     const r = await chat(false);

@@ -70,9 +70,11 @@ export class OnDemandProvider implements UpstreamProvider {
       queueWaitMs: this.conf.turnLimits().queueWaitMs,
     }));
     this.sessions = new SessionCache(() => this.conf.sessionTtlMs());
+    // Kinds carry the provider ("ondemand.protocol"): the listener has no provider field yet, and an OnDemand fault
+    // must not read as DeepSeek's (e.g. /readyz `upstream_problem` reacts to a bare "protocol").
     const report = (kind: string, keyId: string | undefined, message: string) => {
       deps.logger.warn("OnDemand upstream error", { kind, key: keyId, error: message });
-      for (const l of this.listeners) l(kind, keyId, message);
+      for (const l of this.listeners) l(`${this.id}.${kind}`, keyId, message);
     };
     this.runner = new OnDemandTurnRunner({ client: () => this.httpClient(), pool: this.pool, sessions: this.sessions, settings: this.conf, report });
     this.credentials = new OnDemandKeyAdmin({
