@@ -32,6 +32,7 @@ import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
 import { warmTokenizer } from "./core/usage/tokenizer.ts";
 import { startIdleGc } from "./runtime/idle-gc.ts";
+import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -85,6 +86,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const { extraProviders = [], ...engineOverrides } = overrides;
   const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
   const providers = new ProviderRegistry().register(deepseek);
+  providers.register(new OnDemandProvider({ options, store, settings, logger }));
   for (const p of extraProviders) providers.register(p);
   const upstreamHealth = new UpstreamHealth();
   providers.onUpstreamError(metrics.upstreamError);

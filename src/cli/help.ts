@@ -21,6 +21,8 @@ Other environment variables:
   DS2API_ADMIN_KEY            admin secret (a random one is generated and printed once when unset)
   DS2API_CONFIG_JSON          config JSON inline, or base64 of it
   DS2API_DEEPSEEK_BASE_URL    upstream origin (default https://chat.deepseek.com)
+  ONDEMAND_APIKEYS            OnDemand API keys, comma-separated (added to the key pool at start)
+  ONDEMAND_API_BASE           OnDemand Chat API base (default https://api.on-demand.io/chat/v1)
   DS2API_ACCOUNT_MAX_INFLIGHT per-account concurrent requests (default 2)
   DS2API_ACCOUNT_MAX_QUEUE    waiting requests (default accounts × per-account limit)
   DS2API_GLOBAL_MAX_INFLIGHT  global concurrent cap (default accounts × per-account limit)

@@ -5,6 +5,7 @@
  */
 import type { Store } from "../store/store.ts";
 import type { ConfigProxy, Ds2ApiConfig } from "./ds2api-config.ts";
+import { exportOnDemandSection, importOnDemandKeys, ONDEMAND_SECTION } from "./ondemand-section.ts";
 
 export type ImportMode = "merge" | "replace";
 
@@ -67,6 +68,7 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
       for (const p of doc.proxies) byId.set(p.id, { ...p, password: p.password ?? byId.get(p.id)?.password });
       store.settings.set(SETTING_KEYS.proxies, [...byId.values()]);
     } else if (replace) store.settings.delete(SETTING_KEYS.proxies);
+    if (doc.ondemandKeys) importOnDemandKeys(store, doc.ondemandKeys);
     return result;
   });
 }
@@ -81,6 +83,8 @@ export function readConfig(store: Store): Ds2ApiConfig {
   const all = store.settings.all();
   const sections: Record<string, Record<string, unknown>> = {};
   for (const [k, v] of Object.entries(all)) if (k.startsWith(SECTION_PREFIX)) sections[k.slice(SECTION_PREFIX.length)] = v as Record<string, unknown>;
+  const ondemand = exportOnDemandSection(store, sections[ONDEMAND_SECTION]);
+  if (ondemand) sections[ONDEMAND_SECTION] = ondemand;
   return {
     accounts: store.accounts.list().map((a) => ({
       identifier: a.identifier,

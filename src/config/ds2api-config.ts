@@ -4,6 +4,7 @@
  * keys the Go project ignores are kept too and reported as warnings. Nothing here touches storage.
  */
 import { canonicalMobile } from "./mobile.ts";
+import { ONDEMAND_SECTION, parseOnDemandSection } from "./ondemand-section.ts";
 import { AUTO_DELETE_MODES, EMBEDDING_PROVIDERS, RUNTIME_BOUNDS, type RuntimeSettings } from "./runtime-settings.ts";
 
 export interface ConfigApiKey {
@@ -56,6 +57,8 @@ export interface Ds2ApiConfig {
   sections: Record<string, Record<string, unknown>>;
   /** Keys this build does not interpret (kept verbatim for export). */
   extra: Record<string, unknown>;
+  /** OnDemand API keys from the `ondemand` section (its other fields are `sections.ondemand`). */
+  ondemandKeys?: string[];
 }
 
 export interface ParsedConfig {
@@ -73,7 +76,7 @@ export class ConfigError extends Error {
 const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity"] as const;
 /** Keys the Go project reads but ignores; kept for export, reported once. */
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
-const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ...POLICY_SECTIONS]);
+const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, ...POLICY_SECTIONS]);
 
 const ACCOUNT_FIELDS = new Set(["email", "mobile", "password", "name", "remark", "proxy_id", "token", "test_status"]);
 
@@ -346,6 +349,12 @@ export function parseDs2ApiConfig(input: unknown): ParsedConfig {
     }
     validateSection(name, value, problems);
     config.sections[name] = value;
+  }
+  const ondemand = parseOnDemandSection(raw[ONDEMAND_SECTION], problems);
+  if (ondemand) {
+    config.sections[ONDEMAND_SECTION] = ondemand.section;
+    config.ondemandKeys = ondemand.keys;
+    if (ondemand.maskedSkipped) warnings.push(`ondemand.api_keys: ${ondemand.maskedSkipped} masked key(s) (from an export) skipped; keys already stored are kept`);
   }
   for (const [k, v] of Object.entries(raw)) {
     if (HANDLED.has(k)) continue;

@@ -46,6 +46,10 @@ export interface ServerOptions {
   trustedProxies: string[];
   /** Key for the secrets kept in sqlite (DS2API_SECRET_KEY); else `<db>.key` beside the database. */
   secretKey?: string;
+  /** OnDemand API keys (ONDEMAND_APIKEYS, comma-separated; added to the stored pool at start). */
+  ondemandApiKeys: string[];
+  /** OnDemand Chat API base (ONDEMAND_API_BASE; the `ondemand.api_base` setting wins). */
+  ondemandApiBase?: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -163,5 +167,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     simulate,
     trustedProxies: trustedProxiesFrom(env.DS2API_TRUSTED_PROXIES),
     secretKey: env.DS2API_SECRET_KEY?.trim() || undefined,
+    ondemandApiKeys: (env.ONDEMAND_APIKEYS ?? "").split(",").map((k) => k.trim()).filter(Boolean),
+    ondemandApiBase: env.ONDEMAND_API_BASE?.trim().replace(/\/+$/, "") || undefined,
   };
 }

@@ -4,7 +4,7 @@
  * `<alias>-nothinking`. No family heuristics.
  */
 import { BUILTIN_ALIASES } from "./aliases.ts";
-import { NATIVE_MODEL_IDS, NOTHINKING_SUFFIX, nativeModel, type ModelSpec } from "./native.ts";
+import { DEEPSEEK_PROVIDER, NATIVE_MODEL_IDS, NOTHINKING_SUFFIX, nativeModel, type ModelSpec } from "./native.ts";
 
 export interface ResolvedModel extends ModelSpec {
   /** The name as the client sent it, trimmed (not lower-cased). */
@@ -54,6 +54,11 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
   if (native) return withRequested(native, requested);
 
   const user = userAliasMap(userAliases);
+  const routed = user.get(key);
+  if (routed?.includes("/") && !routed.startsWith(`${key}/`)) {
+    const inner = resolveModel(routed);
+    if (inner) return withRequested(inner, requested);
+  }
   const direct = aliasTarget(key, user);
   if (direct) return withRequested(direct, requested);
 
@@ -63,6 +68,18 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
       const id = base.thinkingForcedOff ? base.id : base.id + NOTHINKING_SUFFIX;
       const spec = nativeModel(id);
       if (spec) return withRequested(spec, requested);
+    }
+  }
+  // Minimal `provider/model` routing (the provider checks the model and answers 400 for one it does not serve).
+  const slash = key.indexOf("/");
+  if (slash > 0 && slash < key.length - 1) {
+    const provider = key.slice(0, slash);
+    if (provider === DEEPSEEK_PROVIDER) {
+      const inner = resolveModel(requested.slice(slash + 1), userAliases);
+      return inner && withRequested(inner, requested);
+    }
+    if (/^[a-z][a-z0-9_-]*$/.test(provider)) {
+      return { id: key.slice(slash + 1), provider, modelType: "default", thinkingDefault: false, thinkingForcedOff: false, search: false, requested };
     }
   }
   return null;

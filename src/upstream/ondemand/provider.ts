@@ -1,0 +1,165 @@
+/**
+ * OnDemand (on-demand.io Chat API, other-providers.md Part B) as an `UpstreamProvider`: a pool of API keys with
+ * a circuit breaker per key (credentials/pool.ts), one session per key (sessions.ts), the query client
+ * (client.ts), the stream parser, the model → endpointId map (models.ts, extended by the `ondemand.models`
+ * setting) and the failure mapping onto core's classes (failure-map.ts). Tools go through core's DSML prompt and
+ * sieve (`toolCalls: "text"`): the flattened prompt is the query.
+ */
+import type { LiveSettings } from "../../config/live-settings.ts";
+import type { ServerOptions } from "../../config/options.ts";
+import type { ModelSpec } from "../../core/models/native.ts";
+import { TurnError } from "../../core/turn/turn-error.ts";
+import type {
+  CredentialPoolAdmin,
+  ProviderStatus,
+  UpstreamErrorListener,
+  UpstreamEvent,
+  UpstreamOutcome,
+  UpstreamProvider,
+  UpstreamTurn,
+} from "../../core/upstream/provider.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { CredentialRecord } from "../../store/credentials-repo.ts";
+import type { Store } from "../../store/store.ts";
+import { OnDemandClient } from "./client.ts";
+import { OnDemandKeyAdmin } from "./credentials/admin.ts";
+import { KeyPool } from "./credentials/pool.ts";
+import { OnDemandError } from "./errors.ts";
+import { classifyOnDemandError } from "./failure-map.ts";
+import { endpointMap, modelKey, ONDEMAND_PROVIDER_ID, onDemandModels } from "./models.ts";
+import { SessionCache } from "./sessions.ts";
+import { OnDemandSettings } from "./settings.ts";
+import { OnDemandTurnRunner, redact } from "./turn-runner.ts";
+
+export interface OnDemandDeps {
+  options: Pick<ServerOptions, "turnLimits" | "ondemandApiBase" | "ondemandApiKeys">;
+  store: Store;
+  settings: LiveSettings;
+  logger: Logger;
+  /** Test hook. */
+  fetch?: typeof fetch;
+}
+
+/** The endpoint the admin key test asks (the first mapped model). */
+const TEST_PROMPT = "Reply with the single word OK.";
+
+export class OnDemandProvider implements UpstreamProvider {
+  readonly id = ONDEMAND_PROVIDER_ID;
+  readonly displayName = "OnDemand";
+  readonly input = "prompt";
+  readonly toolCalls = "text";
+  readonly acceptsTranscript = false;
+  readonly credentials: CredentialPoolAdmin;
+  private readonly listeners: UpstreamErrorListener[] = [];
+  private readonly conf: OnDemandSettings;
+  private readonly pool: KeyPool;
+  private readonly sessions: SessionCache;
+  private readonly runner: OnDemandTurnRunner;
+  private client?: { base: string; client: OnDemandClient };
+
+  constructor(private readonly deps: OnDemandDeps) {
+    this.conf = new OnDemandSettings(deps.settings, deps.options);
+    const keys = deps.options.ondemandApiKeys ?? [];
+    // ONDEMAND_APIKEYS joins the stored pool (same key = same entry: restarting adds nothing twice).
+    let added = 0;
+    for (const secret of keys) if (deps.store.credentials.upsert(this.id, { secret }).created) added++;
+    if (added) deps.logger.info("OnDemand keys from ONDEMAND_APIKEYS added to the pool", { added });
+    this.pool = new KeyPool(deps.store.credentials, () => ({
+      badKeyProbeMs: this.conf.badKeyProbeMs(),
+      cooldownMs: this.conf.cooldownMs(),
+      queueWaitMs: this.conf.turnLimits().queueWaitMs,
+    }));
+    this.sessions = new SessionCache(() => this.conf.sessionTtlMs());
+    // Kinds carry the provider ("ondemand.protocol"): the listener has no provider field yet, and an OnDemand fault
+    // must not read as DeepSeek's (e.g. /readyz `upstream_problem` reacts to a bare "protocol").
+    const report = (kind: string, keyId: string | undefined, message: string) => {
+      deps.logger.warn("OnDemand upstream error", { kind, key: keyId, error: message });
+      for (const l of this.listeners) l(`${this.id}.${kind}`, keyId, message);
+    };
+    this.runner = new OnDemandTurnRunner({ client: () => this.httpClient(), pool: this.pool, sessions: this.sessions, settings: this.conf, report });
+    this.credentials = new OnDemandKeyAdmin({
+      repo: deps.store.credentials,
+      pool: this.pool,
+      dropSession: (id) => this.sessions.drop(id),
+      test: (record) => this.testKey(record),
+    });
+  }
+
+  private httpClient(): OnDemandClient {
+    const base = this.conf.apiBase();
+    if (this.client?.base !== base) {
+      this.client = {
+        base,
+        client: new OnDemandClient({
+          apiBase: () => base,
+          headerTimeoutMs: () => this.conf.turnLimits().upstreamHeaderTimeoutMs,
+          idleTimeoutMs: () => this.conf.turnLimits().upstreamIdleTimeoutMs,
+          fetch: this.deps.fetch,
+        }),
+      };
+    }
+    return this.client.client;
+  }
+
+  private endpoints(): Map<string, string> {
+    return endpointMap(this.conf.modelOverrides());
+  }
+
+  models(): readonly ModelSpec[] {
+    return onDemandModels(this.endpoints());
+  }
+
+  /** Configured when at least one key is stored (the API base has a default). */
+  configured(): boolean {
+    return this.deps.store.credentials.count(this.id) > 0;
+  }
+
+  async *run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
+    const key = modelKey(turn.model.id);
+    const endpointId = this.endpoints().get(key);
+    if (!endpointId) {
+      throw new TurnError(400, `model "${turn.model.id}" is not served by OnDemand; available: ${[...this.endpoints().keys()].join(", ")} (map more with config.json ondemand.models)`, "model_not_found");
+    }
+    if (!this.configured()) {
+      throw new TurnError(503, "OnDemand is not configured: add API keys with ONDEMAND_APIKEYS, config.json ondemand.api_keys or the admin API", "provider_unconfigured", 60);
+    }
+    return yield* this.runner.run(turn, endpointId, signal);
+  }
+
+  /** One sync query with this key (own session, not cached); a key failure opens its breaker, success closes it. */
+  private async testKey(record: CredentialRecord): Promise<{ ok: boolean; message: string; text?: string }> {
+    const [first] = this.endpoints().values();
+    if (!first) return { ok: false, message: "no OnDemand model is mapped (ondemand.models)" };
+    const signal = AbortSignal.timeout(this.conf.turnLimits().upstreamIdleTimeoutMs + this.conf.turnLimits().upstreamHeaderTimeoutMs);
+    const client = this.httpClient();
+    try {
+      const session = await client.createSession(record.secret, signal);
+      const { answer } = await client.querySync(record.secret, session, { query: TEST_PROMPT, endpointId: first, pluginIds: [], responseMode: "sync" }, signal);
+      this.deps.store.credentials.setState(this.id, record.id, "ok");
+      return { ok: true, message: "the key works", text: answer.slice(0, 200) };
+    } catch (e) {
+      if (!(e instanceof OnDemandError)) return { ok: false, message: `test failed: ${(e as Error)?.message ?? e}` };
+      const f = classifyOnDemandError(e);
+      f.message = redact(f.message, record.secret);
+      if (f.class === "account") this.pool.open(record.id, f);
+      return { ok: false, message: f.message };
+    }
+  }
+
+  onUpstreamError(listener: UpstreamErrorListener): void {
+    this.listeners.push(listener);
+  }
+
+  status(): ProviderStatus {
+    return { id: this.id, models: this.models().length, credentials: this.credentials.status() };
+  }
+
+  reload(): void {
+    this.sessions.clear();
+    this.client = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.sessions.clear();
+  }
+}
