@@ -6,7 +6,9 @@ import { HttpError, tooManyRequests } from "./http-error.ts";
 
 export type Caller =
   | { kind: "key"; key: string; id: string }
-  | { kind: "direct"; token: string; id: string };
+  | { kind: "direct"; token: string; id: string }
+  /** No credential, allowed only on the Ollama routes from loopback when DS2API_OLLAMA_LOOPBACK_OPEN is on (pooled accounts, no key quota). */
+  | { kind: "loopback"; id: string };
 
 /** `caller:` + first 8 bytes of SHA-256 of the credential, as hex (stable, reveals nothing). */
 export function callerId(credential: string): string {
