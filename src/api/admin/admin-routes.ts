@@ -12,10 +12,12 @@ import { authenticateAdmin } from "./admin-guard.ts";
 import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { configRoutes } from "./config-routes.ts";
+import { importRoutes } from "./import-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
 import { proxiesRoutes } from "./proxies-routes.ts";
 import { RecentErrors } from "./recent-errors.ts";
 import { selfTestRoutes } from "./selftest-routes.ts";
+import { sessionsRoutes } from "./sessions-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 import { statusRoutes } from "./status-routes.ts";
 
@@ -40,8 +42,10 @@ export function adminRoutes(ctx: AppContext) {
       return {};
     })
     .use(configRoutes(d))
+    .use(importRoutes(d))
     .use(keysRoutes(d))
     .use(accountTestRoutes(d))
+    .use(sessionsRoutes(d))
     .use(accountsRoutes(d))
     .use(proxiesRoutes(d))
     .use(settingsRoutes(d))
