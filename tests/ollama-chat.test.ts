@@ -215,6 +215,12 @@ describe("Ollama errors", () => {
   });
 });
 
+test("Ollama turns are counted under their own surface in /metrics", async () => {
+  await ollama.chat({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "count me" }] });
+  const text = await (await fetch(`${stack.url}/metrics`, { headers: { authorization: "Bearer e2e-admin" } })).text();
+  expect(text).toMatch(/ds2api_turns_total\{[^}]*surface="ollama"[^}]*\} [1-9]/);
+});
+
 describe("DS2API_OLLAMA_LOOPBACK_OPEN", () => {
   let open: Stack;
   beforeAll(async () => {

@@ -4,7 +4,7 @@
  * clients parse every line as JSON), one object otherwise; a failure after the stream started is an
  * `{"error": …}` line, which the Ollama clients raise as an error.
  */
-import type { TurnRequest } from "../../core/turn/turn.ts";
+import type { ToolCallOut, TurnRequest } from "../../core/turn/turn.ts";
 import type { TurnRendering } from "../serve-turn.ts";
 import { describeFailure } from "../turn-errors.ts";
 import { assistantMessage, createdAt, doneReason, OllamaClock } from "./ollama-response.ts";
@@ -12,7 +12,7 @@ import { assistantMessage, createdAt, doneReason, OllamaClock } from "./ollama-r
 export type OllamaRoute = "chat" | "generate";
 
 /** The body of one line (or of the whole answer) for this route. */
-function payload(route: OllamaRoute, content: string, thinking?: string, calls?: Parameters<typeof assistantMessage>[2]): Record<string, unknown> {
+function payload(route: OllamaRoute, content: string, thinking?: string, calls?: ToolCallOut[]): Record<string, unknown> {
   if (route === "chat") return { message: assistantMessage(content, thinking, calls) };
   return { response: content, ...(thinking ? { thinking } : {}) };
 }

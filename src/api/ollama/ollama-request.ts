@@ -73,7 +73,7 @@ interface TurnBase {
   options: OllamaChatRequest["options"];
 }
 
-function turnFrom(ctx: AppContext, base: TurnBase, messages: Record<string, unknown>[], tools: unknown, request: Request, caller: Caller): TurnRequest {
+function turnFrom(base: TurnBase, messages: Record<string, unknown>[], tools: unknown, request: Request, caller: Caller): TurnRequest {
   const thinking = resolveThinking({ thinking: base.think ?? undefined }, base.model);
   return {
     surface: "ollama",
@@ -99,7 +99,7 @@ export function ollamaChatTurn(ctx: AppContext, body: OllamaChatRequest, request
   const model = resolveOllamaModel(ctx, body.model);
   refuseFormat(body.format);
   const messages = (body.messages ?? []).map(openAiMessage);
-  return turnFrom(ctx, { model, think: body.think, stream: streams(body.stream), options: body.options }, messages, body.tools, request, caller);
+  return turnFrom({ model, think: body.think, stream: streams(body.stream), options: body.options }, messages, body.tools, request, caller);
 }
 
 export function ollamaGenerateTurn(ctx: AppContext, body: OllamaGenerateRequest, request: Request, caller: Caller): TurnRequest {
@@ -110,5 +110,5 @@ export function ollamaGenerateTurn(ctx: AppContext, body: OllamaGenerateRequest,
   const messages: Record<string, unknown>[] = [];
   if (body.system) messages.push({ role: "system", content: body.system });
   messages.push({ role: "user", content: body.prompt ?? "" });
-  return turnFrom(ctx, { model, think: body.think, stream: streams(body.stream), options: body.options }, messages, undefined, request, caller);
+  return turnFrom({ model, think: body.think, stream: streams(body.stream), options: body.options }, messages, undefined, request, caller);
 }
