@@ -4,6 +4,9 @@ import { adminConsoleRoutes } from "./api/admin-console/console-routes.ts";
 import { adminRoutes } from "./api/admin/admin-routes.ts";
 import { healthRoutes } from "./api/health-routes.ts";
 import { ollamaRoutes } from "./api/ollama-routes.ts";
+import { ollamaChatRoutes } from "./api/ollama/chat-routes.ts";
+import { ollamaGenerateRoutes } from "./api/ollama/generate-routes.ts";
+import { OLLAMA_CHAT_PATHS, ollamaCaller } from "./api/ollama/ollama-auth.ts";
 import { metricsRoutes } from "./api/metrics-route.ts";
 import { messagesRoutes } from "./api/anthropic/messages-routes.ts";
 import { generateRoutes } from "./api/gemini/generate-routes.ts";
@@ -30,7 +33,9 @@ export function createApp(ctx: AppContext) {
     bodyTimeoutMs,
     // A caller without a valid key never gets its body parsed (the business routes authenticate again, with quotas).
     beforeParse: (request, pathname) => {
-      if (authenticatedBeforeBody(request.method, pathname)) authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken);
+      if (!authenticatedBeforeBody(request.method, pathname)) return;
+      if (OLLAMA_CHAT_PATHS.has(pathname)) ollamaCaller(ctx, request);
+      else authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken);
     },
   });
   const app = new Elysia({ name: "ds2api" })
@@ -70,6 +75,8 @@ export function createApp(ctx: AppContext) {
     .use(metricsRoutes(ctx))
     .use(modelRoutes(ctx))
     .use(ollamaRoutes(ctx))
+    .use(ollamaChatRoutes(ctx))
+    .use(ollamaGenerateRoutes(ctx))
     .use(chatRoutes(ctx))
     .use(embeddingsRoutes(ctx))
     .use(responsesRoutes(ctx))

@@ -73,6 +73,7 @@ const ROUTES: Route[] = [
   { method: "POST", path: "/admin/accounts/test", body: { identifier: "fixed@example.com" }, bad: {} },
   { method: "POST", path: "/admin/accounts/test-all", body: {}, bad: { model: 5 } },
   { method: "POST", path: "/admin/accounts/bulk", body: () => { const pw = `bulk-pw-${++seq}`; passwords.add(pw); return { text: `bulk${seq}@example.com:${pw}` }; }, bad: { text: "" } },
+  { method: "POST", path: "/admin/import", body: () => { const pw = `imp-pw-${++seq}`; passwords.add(pw); return { keys: [`sk-imported-${crypto.randomUUID()}`], accounts: [{ email: `imp${seq}@example.com`, password: pw }] }; }, bad: { accounts: [{ email: "not-an-email", password: "x" }] } },
   { method: "GET", path: "/admin/queue/status" },
   { method: "GET", path: "/admin/settings" },
   { method: "PUT", path: "/admin/settings", body: { runtime: { min_interval_ms: 0, cooldown_seconds: 30 } }, bad: { runtime: { account_max_inflight: 999 } } },
@@ -88,6 +89,7 @@ const ROUTES: Route[] = [
 const AUTH_ONLY: Route[] = [
   { method: "POST", path: "/admin/settings/password", bad: { new_password: "ab" } },
   { method: "POST", path: "/admin/playground", bad: { surface: "cobol", model: "x", message: "hi" } },
+  { method: "POST", path: "/admin/accounts/sessions/delete-all", bad: {} },
 ];
 
 const resolvePath = async (r: Route) => (typeof r.path === "function" ? r.path() : r.path);

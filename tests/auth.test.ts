@@ -127,7 +127,12 @@ describe("public routes", () => {
 
   test("/v1/models/{id} resolves aliases; unknown → 404 naming valid ids", async () => {
     const r = await fetch(srv.url + "/v1/models/gpt-4o");
-    expect((await r.json()).id).toBe("deepseek-v4-flash");
+    expect(await r.json()).toMatchObject({ id: "gpt-4o", object: "model", ds2api: { maps_to: "deepseek-v4-flash" } });
+    const legacy = await (await fetch(srv.url + "/v1/models/deepseek-chat")).json();
+    expect(legacy).toMatchObject({ id: "deepseek-chat", ds2api: { maps_to: "deepseek-v4-flash-nothinking" } });
+    const native = await (await fetch(srv.url + "/v1/models/deepseek-v4-pro")).json();
+    expect(native.id).toBe("deepseek-v4-pro");
+    expect(native.ds2api).toBeUndefined();
     const u = await fetch(srv.url + "/v1/models/gpt-3.5-turbo");
     expect(u.status).toBe(404);
     expect((await u.json()).error.message).toContain("deepseek-v4-flash");

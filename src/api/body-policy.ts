@@ -10,7 +10,7 @@ export interface BodyLimits {
   maxSmallBodyBytes: number;
 }
 
-const TURN_PATHS = new Set(["/v1/chat/completions", "/chat/completions", "/v1/responses", "/responses", "/anthropic/v1/messages", "/v1/messages", "/messages"]);
+const TURN_PATHS = new Set(["/v1/chat/completions", "/chat/completions", "/v1/responses", "/responses", "/anthropic/v1/messages", "/v1/messages", "/messages", "/api/chat", "/api/generate"]);
 const BUSINESS_PATHS = new Set(["/anthropic/v1/messages/count_tokens", "/v1/messages/count_tokens", "/messages/count_tokens", "/v1/embeddings", "/embeddings"]);
 const GEMINI_ACTION = /^\/v1(?:beta)?\/models\/[^/]+?(?::|%3a)(generateContent|streamGenerateContent|countTokens)$/i;
 

@@ -2,15 +2,21 @@
 import type { ToolCallOut, TurnEvent } from "../core/turn/turn.ts";
 import { toHttpError } from "./turn-errors.ts";
 
-export type TurnResult = Extract<TurnEvent, { type: "done" }> & { toolCalls: ToolCallOut[] };
+export type TurnResult = Extract<TurnEvent, { type: "done" }> & {
+  toolCalls: ToolCallOut[];
+  /** performance.now() when the first reasoning/text/tool event arrived (the end, when there was none). */
+  firstOutputAt: number;
+};
 
 /** Aborts the turn when the client disconnects; TurnErrors become HttpErrors. */
 export async function collectTurn(events: AsyncGenerator<TurnEvent>): Promise<TurnResult> {
   const calls: ToolCallOut[] = [];
+  let firstOutputAt: number | undefined;
   try {
     for await (const ev of events) {
+      if (ev.type !== "started" && ev.type !== "done") firstOutputAt ??= performance.now();
       if (ev.type === "tool_calls") calls.push(...ev.calls);
-      else if (ev.type === "done") return { ...ev, toolCalls: calls };
+      else if (ev.type === "done") return { ...ev, toolCalls: calls, firstOutputAt: firstOutputAt ?? performance.now() };
     }
   } catch (e) {
     throw toHttpError(e);

@@ -20,8 +20,10 @@ export function mayStillBeSending(request: Request): boolean {
   return request.headers.has("transfer-encoding");
 }
 
+/** A streamed body (SSE, or Ollama's NDJSON) that must not be cut by the idle timer while it is produced. */
 export function isEventStream(response: Response): boolean {
-  return (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  const type = response.headers.get("content-type") ?? "";
+  return type.startsWith("text/event-stream") || type.startsWith("application/x-ndjson");
 }
 
 /** The same response, calling `onEnd` once its body has been fully produced (not when the client cancels). */

@@ -65,6 +65,8 @@ export function errorBody(surface: Surface, status: number, message: string, cod
       return anthropicErrorBody(status, message, code);
     case "gemini":
       return geminiErrorBody(status, message);
+    case "ollama":
+      return { error: message };
     case "admin":
       return { detail: message };
     default:

@@ -35,6 +35,8 @@ export interface TurnRendering {
   /** A stream writer over the open SSE sink. */
   stream(sink: SseSink): TurnStreamWriter;
   keepAlive(sink: SseSink): void;
+  /** Stream framing: SSE (default) or NDJSON (Ollama). */
+  format?: "sse" | "ndjson";
 }
 
 export async function serveTurn(ctx: AppContext, request: Request, caller: Caller, turn: TurnRequest, rendering: TurnRendering): Promise<unknown> {
@@ -92,6 +94,7 @@ export async function serveTurn(ctx: AppContext, request: Request, caller: Calle
       keepAliveMs: ctx.keepAliveMs,
       keepAlive: (sink) => rendering.keepAlive(sink),
       onError: (_sink, e) => writer?.error(e),
+      format: rendering.format,
     },
   );
 }

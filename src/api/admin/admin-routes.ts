@@ -12,11 +12,13 @@ import { authenticateAdmin } from "./admin-guard.ts";
 import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { configRoutes } from "./config-routes.ts";
+import { importRoutes } from "./import-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
 import { providerPoolsRoutes } from "./provider-pools-routes.ts";
 import { proxiesRoutes } from "./proxies-routes.ts";
 import { RecentErrors } from "./recent-errors.ts";
 import { selfTestRoutes } from "./selftest-routes.ts";
+import { sessionsRoutes } from "./sessions-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 import { statusRoutes } from "./status-routes.ts";
 
@@ -41,8 +43,10 @@ export function adminRoutes(ctx: AppContext) {
       return {};
     })
     .use(configRoutes(d))
+    .use(importRoutes(d))
     .use(keysRoutes(d))
     .use(accountTestRoutes(d))
+    .use(sessionsRoutes(d))
     .use(accountsRoutes(d))
     .use(providerPoolsRoutes(d))
     .use(proxiesRoutes(d))

@@ -33,7 +33,8 @@ export function statusRoutes(d: AdminDeps) {
           accounts: s.accounts,
         };
       })
-      .get("/version", () => ({ success: true, current_version: VERSION, current_tag: `v${VERSION}`, source: "build" }))
+      // No latest-release lookup: the server assumes no network egress beyond DeepSeek, so it says so instead of calling GitHub.
+      .get("/version", () => ({ success: true, current_version: VERSION, current_tag: `v${VERSION}`, source: "build", checked_at: new Date().toISOString(), latest_version: null, check_error: "not checked: this server makes no outbound calls except to its upstream providers" }))
       .get(
         "/audit",
         ({ query }) => ({

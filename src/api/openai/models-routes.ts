@@ -7,9 +7,11 @@ import { HttpError } from "../http-error.ts";
 export function modelRoutes(ctx: AppContext) {
   const openAiList = () => openAiModelList(ctx.settings.modelAliases());
   const openAiOne = ({ params }: { params: { id: string } }) => {
-    const model = resolveModel(decodeURIComponent(params.id), ctx.settings.modelAliases());
-    if (!model) throw new HttpError(404, modelNotAvailableMessage(decodeURIComponent(params.id)), "model_not_found");
-    return openAiModelObject(model.id);
+    const asked = decodeURIComponent(params.id).trim();
+    const model = resolveModel(asked, ctx.settings.modelAliases());
+    if (!model) throw new HttpError(404, modelNotAvailableMessage(asked), "model_not_found");
+    // An alias answers under its own id (clients check it) and names the native model it runs on.
+    return model.id === asked.toLowerCase() ? openAiModelObject(model.id) : { ...openAiModelObject(asked), ds2api: { maps_to: model.id } };
   };
   const geminiOne = ({ params }: { params: { id: string } }) => {
     const name = decodeURIComponent(params.id).replace(/^models\//, "");

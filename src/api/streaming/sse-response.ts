@@ -21,6 +21,8 @@ export interface SseOptions {
   keepAliveMs?: number;
   /** Called when the producer throws after the stream started; must write the surface's in-stream error. */
   onError: (sink: SseSink, error: unknown) => void;
+  /** `ndjson` (Ollama): one JSON object per line, `send` ignores the event name and comments are dropped. */
+  format?: "sse" | "ndjson";
 }
 
 export const SSE_HEADERS = {
@@ -29,6 +31,8 @@ export const SSE_HEADERS = {
   connection: "keep-alive",
   "x-accel-buffering": "no",
 };
+
+export const NDJSON_HEADERS = { ...SSE_HEADERS, "content-type": "application/x-ndjson" };
 
 export function sseResponse(produce: (sink: SseSink, signal: AbortSignal) => Promise<void>, opts: SseOptions): Response {
   const abort = new AbortController();
@@ -47,10 +51,13 @@ export function sseResponse(produce: (sink: SseSink, signal: AbortSignal) => Pro
           onClientGone();
         }
       };
+      const ndjson = opts.format === "ndjson";
       const sink: SseSink = {
-        send: (data, event) => write(`${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`),
-        sendRaw: (data) => write(`data: ${data}\n\n`),
-        comment: (text) => write(`: ${text}\n\n`),
+        send: (data, event) => write(ndjson ? `${JSON.stringify(data)}\n` : `${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`),
+        sendRaw: (data) => write(ndjson ? `${data}\n` : `data: ${data}\n\n`),
+        comment: (text) => {
+          if (!ndjson) write(`: ${text}\n\n`);
+        },
         get closed() {
           return closed;
         },
@@ -79,5 +86,5 @@ export function sseResponse(produce: (sink: SseSink, signal: AbortSignal) => Pro
       onClientGone();
     },
   });
-  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  return new Response(stream, { status: 200, headers: opts.format === "ndjson" ? NDJSON_HEADERS : SSE_HEADERS });
 }

@@ -9,7 +9,9 @@ import type { FinishReason, TurnRequest } from "./turn.ts";
 /** Who is calling a business route: a configured API key (pooled accounts) or, when allowed, a direct upstream token. */
 export type Caller =
   | { kind: "key"; key: string; id: string }
-  | { kind: "direct"; token: string; id: string };
+  | { kind: "direct"; token: string; id: string }
+  /** No credential, allowed only on the Ollama routes from loopback when DS2API_OLLAMA_LOOPBACK_OPEN is on (pooled accounts, no key quota). */
+  | { kind: "loopback"; id: string };
 
 export interface TurnOutcomeInfo {
   caller: Caller;

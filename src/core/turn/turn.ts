@@ -8,7 +8,7 @@ import type { CanonicalMessage } from "../prompt/message.ts";
 import type { ParsedToolCall, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
 import type { Usage } from "../usage/usage.ts";
 
-export type SurfaceName = "openai" | "anthropic" | "gemini";
+export type SurfaceName = "openai" | "anthropic" | "gemini" | "ollama";
 
 export interface TurnRequest {
   surface: SurfaceName;

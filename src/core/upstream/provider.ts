@@ -141,7 +141,12 @@ export interface AccountAdmin {
    * completion — bypassing the pool and its in-flight limits.
    */
   test(account: AccountCredentials, model: ModelSpec, message?: string): Promise<AccountTestOutcome>;
+  /** Delete every chat session the account holds upstream (a fresh login; the token is stored). Absent: the provider keeps no remote sessions. */
+  deleteSessions?(account: AccountCredentials): Promise<AccountSessionsOutcome>;
 }
+
+/** The result of deleting an account's upstream sessions: the stage that failed and a message free of secrets otherwise. */
+export type AccountSessionsOutcome = { ok: true } | { ok: false; stage: string; message: string };
 
 /** Outbound proxy hooks (the stored proxies are shared settings; the provider holds their live bridges). */
 export interface ProxyAdmin {

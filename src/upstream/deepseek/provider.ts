@@ -14,6 +14,7 @@ import type {
   UpstreamProvider,
   UpstreamTurn,
 } from "../../core/upstream/provider.ts";
+import { deleteDeepSeekSessions } from "./account-sessions.ts";
 import { testDeepSeekAccount } from "./account-test.ts";
 import { Engine, type EngineDeps } from "./engine.ts";
 import { toUpstreamEvent } from "./events.ts";
@@ -43,6 +44,7 @@ export class DeepSeekProvider implements UpstreamProvider {
       markHealthy: (id) => engine.pool.markHealthy(id),
       markFailing: (id, kind, message) => engine.pool.markFailing(id, kind, message),
       test: (account, model, message) => testDeepSeekAccount({ client: engine.client(account.identifier), store: deps.store }, account, model, message),
+      deleteSessions: (account) => deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store }, account),
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
   }

@@ -1,0 +1,24 @@
+/**
+ * Delete every DeepSeek chat session of one account (admin `POST /admin/accounts/sessions/delete-all`):
+ * a fresh login (the token is stored, as the account test does), then `chat_session/delete_all`.
+ * Failure messages never carry the password or token.
+ */
+import type { AccountCredentials, AccountSessionsOutcome } from "../../core/upstream/provider.ts";
+import type { Store } from "../../store/store.ts";
+import type { DeepSeekClient } from "./client.ts";
+import { redact } from "./errors.ts";
+
+export async function deleteDeepSeekSessions(deps: { client: DeepSeekClient; store: Store }, account: AccountCredentials): Promise<AccountSessionsOutcome> {
+  const { client, store } = deps;
+  let token: string | undefined;
+  let stage = "login";
+  try {
+    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "" })).token;
+    store.accounts.setToken(account.identifier, token);
+    stage = "delete";
+    await client.deleteAllSessions(token);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, stage, message: redact(`${stage} failed: ${(e as Error)?.message ?? String(e)}`, [account.password, token]) };
+  }
+}
