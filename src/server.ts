@@ -24,8 +24,10 @@ import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
+import { registerProviderModels } from "./core/models/resolve.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
+import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -55,7 +57,7 @@ const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
 const LEASE_RETURN_MS = 2000;
 
 /** Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries). */
-export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions">;
+export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { volcengineClient?: VolcengineDeps["clientOptions"] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
@@ -73,6 +75,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const metrics = new Metrics();
   const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...overrides });
   const providers = new ProviderRegistry().register(deepseek);
+  const volcengine = new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient });
+  providers.register(volcengine);
+  registerProviderModels(volcengine.models());
   const upstreamHealth = new UpstreamHealth();
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);

@@ -5,6 +5,7 @@
  */
 import type { Store } from "../store/store.ts";
 import type { ConfigProxy, Ds2ApiConfig } from "./ds2api-config.ts";
+import { importVolcengineSection, readVolcengineSection } from "./volcengine-config.ts";
 
 export type ImportMode = "merge" | "replace";
 
@@ -67,6 +68,7 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
       for (const p of doc.proxies) byId.set(p.id, { ...p, password: p.password ?? byId.get(p.id)?.password });
       store.settings.set(SETTING_KEYS.proxies, [...byId.values()]);
     } else if (replace) store.settings.delete(SETTING_KEYS.proxies);
+    importVolcengineSection(store, doc.volcengine, replace);
     return result;
   });
 }
@@ -96,6 +98,7 @@ export function readConfig(store: Store): Ds2ApiConfig {
     modelAliases: (all[SETTING_KEYS.modelAliases] as Record<string, string> | undefined) ?? {},
     admin: all[SETTING_KEYS.admin] as Ds2ApiConfig["admin"],
     runtime: all[SETTING_KEYS.runtime] as Ds2ApiConfig["runtime"],
+    volcengine: readVolcengineSection(store),
     sections,
     extra: (all[SETTING_KEYS.extra] as Record<string, unknown> | undefined) ?? {},
   };

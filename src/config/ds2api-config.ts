@@ -5,6 +5,7 @@
  */
 import { canonicalMobile } from "./mobile.ts";
 import { AUTO_DELETE_MODES, EMBEDDING_PROVIDERS, RUNTIME_BOUNDS, type RuntimeSettings } from "./runtime-settings.ts";
+import { buildVolcengineSection, parseVolcengineSection, type VolcengineSection } from "./volcengine-config.ts";
 
 export interface ConfigApiKey {
   key: string;
@@ -52,6 +53,8 @@ export interface Ds2ApiConfig {
   modelAliases?: Record<string, string>;
   admin?: { password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number };
   runtime?: Partial<RuntimeSettings>;
+  /** The Volcengine console pool and settings (`volcengine` section). */
+  volcengine?: VolcengineSection;
   /** Other known policy sections, validated and kept as objects. */
   sections: Record<string, Record<string, unknown>>;
   /** Keys this build does not interpret (kept verbatim for export). */
@@ -73,7 +76,7 @@ export class ConfigError extends Error {
 const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity"] as const;
 /** Keys the Go project reads but ignores; kept for export, reported once. */
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
-const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ...POLICY_SECTIONS]);
+const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", "volcengine", ...POLICY_SECTIONS]);
 
 const ACCOUNT_FIELDS = new Set(["email", "mobile", "password", "name", "remark", "proxy_id", "token", "test_status"]);
 
@@ -334,6 +337,7 @@ export function parseDs2ApiConfig(input: unknown): ParsedConfig {
     modelAliases: parseAliases(raw.model_aliases, problems),
     admin: parseAdmin(raw.admin, problems),
     runtime: parseRuntime(raw.runtime, problems),
+    volcengine: parseVolcengineSection(raw.volcengine, problems),
     sections: {},
     extra: {},
   };
@@ -414,6 +418,7 @@ export function buildDs2ApiConfig(doc: Ds2ApiConfig, opts: { includeSecrets: boo
     if (Object.keys(admin).length) out.admin = admin;
   }
   if (doc.runtime && Object.keys(doc.runtime).length) out.runtime = doc.runtime;
+  if (doc.volcengine) out.volcengine = buildVolcengineSection(doc.volcengine, opts);
   for (const [name, value] of Object.entries(doc.sections)) {
     if (name === "vercel" && !opts.includeSecrets) {
       const { token: _token, ...rest } = value;

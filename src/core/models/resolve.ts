@@ -39,6 +39,13 @@ function aliasTarget(name: string, user: ReadonlyMap<string, string>): ModelSpec
   return target === undefined ? undefined : nativeModel(target);
 }
 
+/** Models of the other providers by `provider/model` (filled by the composition root; interim until provider routing lands). */
+const providerModels = new Map<string, ModelSpec>();
+
+export function registerProviderModels(models: readonly ModelSpec[]): void {
+  for (const m of models) providerModels.set(`${m.provider}/${m.id}`, m);
+}
+
 function withRequested(spec: ModelSpec, requested: string): ResolvedModel {
   return { ...spec, requested };
 }
@@ -52,6 +59,8 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
 
   const native = nativeModel(key);
   if (native) return withRequested(native, requested);
+  const prefixed = providerModels.get(key);
+  if (prefixed) return withRequested(prefixed, requested);
 
   const user = userAliasMap(userAliases);
   const direct = aliasTarget(key, user);
