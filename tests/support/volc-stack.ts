@@ -17,6 +17,14 @@ export function volcModel(id: "deepseek-r1" | "deepseek-v3-1"): string {
   return `volcengine/${id}`;
 }
 
+/**
+ * The id for surfaces that put the model in the URL path (Gemini `models/{model}:generateContent`): the bare id
+ * until the Gemini route accepts `provider/model` in its path (provider routing work).
+ */
+export function volcPathModel(id: "deepseek-r1" | "deepseek-v3-1"): string {
+  return id;
+}
+
 export interface VolcStack {
   sim: RunningVolcSimulator;
   server: RunningServer;
@@ -79,4 +87,39 @@ export async function startVolcStack(opts: VolcStackOptions = {}): Promise<VolcS
     },
   };
   return stack;
+}
+
+/** One OpenAI chat call with plain fetch: status, Retry-After and the parsed body. */
+export async function volcChat(stack: VolcStack, opts: { model?: string; stream?: boolean; text?: string } = {}): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown>; raw: string }> {
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${VOLC_API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: opts.model ?? volcModel("deepseek-v3-1"), stream: opts.stream ?? false, messages: [{ role: "user", content: opts.text ?? "hello" }] }),
+  });
+  const raw = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    // a stream
+  }
+  return { status: res.status, retryAfter: res.headers.get("retry-after"), body, raw };
+}
+
+/** The Volcengine pool admin capability of the running server. */
+export function volcAdmin(stack: VolcStack) {
+  const p = stack.server.ctx.providers.get("volcengine");
+  if (!p?.credentials) throw new Error("the volcengine provider has no credential admin");
+  return p.credentials;
+}
+
+/** The admin view of a web id (by its value; the view itself never holds the value). */
+export function viewOf(stack: VolcStack, webId: string) {
+  const store = stack.server.ctx.store;
+  const id = store.credentials.idFor("volcengine", webId);
+  return volcAdmin(stack).list().find((v) => v.id === id)!;
+}
+
+export function errorOf(r: { body: Record<string, unknown> }): { message: string; code?: string; type?: string } {
+  return (r.body.error ?? {}) as { message: string; code?: string; type?: string };
 }

@@ -39,11 +39,15 @@ function aliasTarget(name: string, user: ReadonlyMap<string, string>): ModelSpec
   return target === undefined ? undefined : nativeModel(target);
 }
 
-/** Models of the other providers by `provider/model` (filled by the composition root; interim until provider routing lands). */
+/** Models of the other providers by `provider/model` and bare id (filled by the composition root; interim until provider routing lands). */
 const providerModels = new Map<string, ModelSpec>();
+const bareProviderModels = new Map<string, ModelSpec>();
 
 export function registerProviderModels(models: readonly ModelSpec[]): void {
-  for (const m of models) providerModels.set(`${m.provider}/${m.id}`, m);
+  for (const m of models) {
+    providerModels.set(`${m.provider}/${m.id}`, m);
+    if (!nativeModel(m.id) && !BUILTIN_ALIASES.has(m.id)) bareProviderModels.set(m.id, m);
+  }
 }
 
 function withRequested(spec: ModelSpec, requested: string): ResolvedModel {
@@ -65,6 +69,8 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
   const user = userAliasMap(userAliases);
   const direct = aliasTarget(key, user);
   if (direct) return withRequested(direct, requested);
+  const bare = bareProviderModels.get(key);
+  if (bare) return withRequested(bare, requested);
 
   if (key.endsWith(NOTHINKING_SUFFIX)) {
     const base = aliasTarget(key.slice(0, -NOTHINKING_SUFFIX.length), user);
