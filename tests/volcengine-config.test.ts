@@ -162,7 +162,7 @@ describe("config.json volcengine section", () => {
   });
 
   test("export keeps the section; web ids and authorizations only with include_secrets; the file round-trips", async () => {
-    const section = { api_url: "http://127.0.0.1:1/ark/bff/api/cn-beijing/2024-01-29/Chat", authorization: VOLC_AUTH, max_usage: 40, daily_reset: true, body_style: "openai", web_ids: [A, { web_id: B, authorization: "Bearer b-own-auth", max_usage: 0, label: "B" }] };
+    const section = { api_url: "http://127.0.0.1:1/ark/bff/api/cn-beijing/2024-01-29/Chat", authorization: VOLC_AUTH, max_usage: 40, daily_reset: true, body_style: "openai" as const, web_ids: [A, { web_id: B, authorization: "Bearer b-own-auth", max_usage: 0, label: "B" }] };
     await withStack({ volcengine: section }, async (s) => {
       const get = async (q: string) => (await (await fetch(`${s.url}/admin/config/export${q}`, { headers: { authorization: `Bearer ${s.adminKey}` } })).json()) as { config: Record<string, unknown>; json: string };
       const plain = await get("");

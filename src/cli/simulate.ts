@@ -6,9 +6,13 @@
 import type { ServerOptions } from "../config/options.ts";
 import { THINKING_INSTRUCTION_MARKER } from "../core/prompt/thinking-injection.ts";
 import { startSimulator } from "../sim/index.ts";
+import { startVolcengineSimulator } from "../sim/volcengine/index.ts";
 
 export const DEMO_API_KEY = "sk-ds2api-demo";
 const DEMO_ACCOUNT = { email: "demo@ds2api.local", password: "demo-password" };
+/** The demo Volcengine web id and authorization (the fake console accepts only these). */
+const DEMO_WEB_ID = "7400000000000000000";
+const DEMO_VOLC_AUTH = "Bearer ds2api-demo-volcengine";
 
 export async function prepareSimulation(options: ServerOptions, dbExplicit: boolean): Promise<{ options: ServerOptions; stop(): Promise<void> }> {
   // A real (but small) proof of work keeps the whole path honest while staying instant.
@@ -22,13 +26,25 @@ export async function prepareSimulation(options: ServerOptions, dbExplicit: bool
       tokenDelayMs: 15,
     };
   });
+  const volc = await startVolcengineSimulator({ webIds: [DEMO_WEB_ID], authorization: DEMO_VOLC_AUTH });
+  volc.state.setDefaultReply((ctx) => {
+    const said = ctx.lastUserText.split(THINKING_INSTRUCTION_MARKER)[0]!.split("<｜User｜>").at(-1)!.split("<｜Assistant｜>")[0]!.trim().slice(0, 500);
+    return {
+      reasoning: ctx.model === "deepseek-r1-1" ? `The user wrote: "${said.slice(0, 200)}". This is the Volcengine console simulator.` : undefined,
+      answer: `Hello from the Volcengine console simulator (${ctx.model})! You said: ${said}\n\nAdd real web ids (VOLCENGINE_X_WEB_ID) to get real answers.`,
+      tokenDelayMs: 15,
+    };
+  });
   return {
     options: {
       ...options,
       deepseekBaseUrl: sim.url,
+      volcengine: { apiUrl: volc.chatUrl, webIds: [DEMO_WEB_ID], authorization: DEMO_VOLC_AUTH },
       dbPath: dbExplicit ? options.dbPath : ":memory:",
       configJson: JSON.stringify({ keys: [DEMO_API_KEY], accounts: [DEMO_ACCOUNT] }),
     },
-    stop: () => sim.stop(),
+    stop: async () => {
+      await Promise.all([sim.stop(), volc.stop()]);
+    },
   };
 }
