@@ -1,11 +1,14 @@
 /** Volcengine configuration: env, config.json section (import / export round trip), webids.json imports, the parser and error rules. */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { ConfigError, parseDs2ApiConfig } from "../src/config/ds2api-config.ts";
 import { OptionsError, resolveOptions } from "../src/config/options.ts";
 import { parseWebIdImport } from "../src/upstream/volcengine/credentials/import-text.ts";
 import { errorFromResponse } from "../src/upstream/volcengine/errors.ts";
 import { ChatStreamParser } from "../src/upstream/volcengine/stream-parser.ts";
 import { startVolcStack, viewOf, VOLC_AUTH, volcAdmin, volcChat, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
+
+// Each test may start its own server + simulator: allow for a loaded machine (no test asserts on time).
+setDefaultTimeout(30_000);
 
 const [A, B, C] = WEB_IDS as [string, string, string];
 

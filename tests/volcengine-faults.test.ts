@@ -1,7 +1,10 @@
 /** Every error form of the Volcengine console (other-providers §A.2) classified onto the failure classes. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { errorOf, startVolcStack, viewOf, VOLC_API_KEY, VOLC_AUTH, volcAdmin, volcChat, volcModel, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
+
+// Each test may start its own server + simulator: allow for a loaded machine (no test asserts on time).
+setDefaultTimeout(30_000);
 
 const [A, B] = WEB_IDS as [string, string, string];
 
@@ -9,7 +12,7 @@ let stack: VolcStack;
 beforeAll(async () => {
   stack = await startVolcStack({
     volcengine: { authorization: VOLC_AUTH, web_ids: [A, B] },
-    env: { DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS: "0.6", DS2API_UPSTREAM_HEADER_TIMEOUT_SECONDS: "0.6", DS2API_TURN_TIMEOUT_SECONDS: "3" },
+    env: { DS2API_UPSTREAM_IDLE_TIMEOUT_SECONDS: "1", DS2API_UPSTREAM_HEADER_TIMEOUT_SECONDS: "1", DS2API_TURN_TIMEOUT_SECONDS: "3" },
   });
 });
 afterAll(() => stack.stop());
@@ -198,7 +201,7 @@ describe("timeouts: 504, nothing benched", () => {
   });
 
   test("no response headers in time: 504, one call, not retried", async () => {
-    stack.sim.state.script({ answer: "late", headerDelayMs: 2000 });
+    stack.sim.state.script({ answer: "late", headerDelayMs: 3000 });
     const r = await volcChat(stack);
     expect(r.status).toBe(504);
     expect(errorOf(r).message).toContain("header timeout");

@@ -1,8 +1,14 @@
 /** The Volcengine web-id pool through the real server: selection, caps, failover, reset, persistence, secrecy. */
-import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { openStore } from "../src/store/store.ts";
+import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
+import { tempDir } from "./support/test-server.ts";
 import { errorOf, startVolcStack, viewOf, VOLC_AUTH, volcAdmin, volcChat, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
+
+// Each test may start its own server + simulator: allow for a loaded machine (no test asserts on time).
+setDefaultTimeout(30_000);
 
 const [A, B, C] = WEB_IDS as [string, string, string];
 
@@ -233,5 +239,43 @@ describe("persistence and secrecy", () => {
         expect(wal.includes(secret)).toBe(false);
       }
     });
+  });
+});
+
+describe("daily reset", () => {
+  test("usage goes back to 0 once per Beijing day, remembered across a reopen of the store", async () => {
+    const dir = tempDir("ds2api-volc-daily-");
+    const dbPath = join(dir, "db.sqlite");
+    let now = Date.UTC(2026, 0, 1, 15, 0); // 23:00 in Beijing
+    const poolOn = (store: ReturnType<typeof openStore>) =>
+      new CredentialPool({
+        store,
+        settings: () => ({ apiUrl: "", maxUsage: 1, dailyReset: true, bodyStyle: "console" }),
+        limits: () => ({ maxInflightPerEntry: 2, maxQueue: 10, queueWaitMs: 100, cooldownMs: 1000 }),
+        now: () => now,
+      });
+    const take = (pool: CredentialPool) => pool.acquire({ signal: new AbortController().signal, exclude: new Set(), noWait: true });
+    let store = openStore(dbPath);
+    try {
+      store.credentials.upsert("volcengine", { secret: A });
+      let pool = poolOn(store);
+      const first = await take(pool);
+      first.accepted();
+      first.release();
+      expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
+      now += 2 * 3_600_000; // 01:00 the next day in Beijing
+      const next = await take(pool);
+      expect(store.credentials.list("volcengine")[0]!.usageCount).toBe(0);
+      next.accepted();
+      next.release();
+      store.close();
+      store = openStore(dbPath);
+      pool = poolOn(store);
+      // the same day after a restart: no second reset
+      expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

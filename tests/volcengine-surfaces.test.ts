@@ -1,10 +1,13 @@
 /** Every client surface in front of the Volcengine console (its simulator), official SDKs as callers. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { toolCallMarkup } from "../src/sim/index.ts";
 import { startVolcStack, VOLC_API_KEY, VOLC_AUTH, volcModel, volcPathModel, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
+
+// Each test may start its own server + simulator: allow for a loaded machine (no test asserts on time).
+setDefaultTimeout(30_000);
 
 let stack: VolcStack;
 let openai: OpenAI;

@@ -378,7 +378,11 @@ export const EXPORT_NOTE_KEY = "_ds2api_note";
 export function exportNote(opts: { includeSecrets: boolean; omittedKeys: number }): string {
   const parts = [];
   if (opts.omittedKeys) parts.push(`${opts.omittedKeys} API key(s) are not included: ds2api stores only their hashes; add them again (keys / api_keys) where you import this`);
-  parts.push(opts.includeSecrets ? "account and proxy passwords are included in clear: keep this file secret" : "account and proxy passwords are not included (export with include_secrets=1 to move them)");
+  parts.push(
+    opts.includeSecrets
+      ? "account and proxy passwords (and Volcengine web ids / authorizations) are included in clear: keep this file secret"
+      : "account and proxy passwords (and Volcengine web ids / authorizations) are not included (export with include_secrets=1 to move them)",
+  );
   parts.push("DeepSeek tokens are never exported");
   if (opts.includeSecrets) parts.push("admin.password_hash, when present, is an argon2id (or legacy sha256:) hash; the Go ds2api cannot check argon2id, so set DS2API_ADMIN_KEY there");
   return parts.join("; ");
