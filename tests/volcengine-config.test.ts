@@ -148,6 +148,28 @@ describe("environment", () => {
   });
 });
 
+describe("URL, body style and the simulator's strict risk-control mode", () => {
+  test("another region / version segment works, the OpenAI-style body is a setting, browser headers pass strict mode", async () => {
+    await withStack({ sim: { strictHeaders: true }, volcengine: { authorization: VOLC_AUTH, body_style: "openai", web_ids: [A] } }, async (s) => {
+      const url = s.sim.chatUrl.replace("/cn-beijing/2024-01-29/", "/cn-shanghai/2024/");
+      s.server.ctx.store.settings.set("provider.volcengine.settings", { ...s.server.ctx.store.settings.get<Record<string, unknown>>("provider.volcengine.settings"), api_url: url });
+      const r = await volcChat(s, { text: "strict" });
+      expect(r.status).toBe(200);
+      const req = s.sim.state.chats().at(-1)!;
+      expect(req.path).toBe("/ark/bff/api/cn-shanghai/2024/Chat");
+      expect(req.body).toMatchObject({ model: "deepseek-v3-1", stream: true });
+      expect((req.body as { messages: { role: string; content: string }[] }).messages[0]!.content).toContain("strict");
+      // the same call without browser headers is refused by the strict mode (a WAF page)
+      const bare = await fetch(url, { method: "POST", headers: { "x-web-id": A, authorization: VOLC_AUTH, "content-type": "application/json" }, body: JSON.stringify(req.body) });
+      expect(bare.status).toBe(403);
+      expect(await bare.text()).toContain("安全验证");
+      // an unknown action gets the BFF envelope
+      const other = await fetch(url.replace("/Chat", "/ListEndpoints"), { method: "POST", body: "{}" });
+      expect(((await other.json()) as { ResponseMetadata: { Error: { Code: string } } }).ResponseMetadata.Error.Code).toBe("InvalidActionOrVersion");
+    });
+  });
+});
+
 describe("config.json volcengine section", () => {
   test("validation names every problem", () => {
     try {

@@ -218,6 +218,31 @@ describe("timeouts: 504, nothing benched", () => {
   });
 });
 
+describe("client disconnects", () => {
+  test("the upstream stream is cancelled and the web id is free again", async () => {
+    stack.sim.state.script({ answer: "a long slow answer ".repeat(40), chunkChars: 3, tokenDelayMs: 30 });
+    const ctl = new AbortController();
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${VOLC_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: volcModel("deepseek-v3-1"), stream: true, messages: [{ role: "user", content: "go" }] }),
+      signal: ctl.signal,
+    });
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes('"content":"a l')) seen += new TextDecoder().decode((await reader.read()).value);
+    expect(volcAdmin(stack).status().inUse).toBe(1);
+    ctl.abort();
+    await reader.cancel().catch(() => {});
+    for (let i = 0; i < 500 && volcAdmin(stack).status().inUse > 0; i++) await Bun.sleep(10);
+    expect(volcAdmin(stack).status().inUse).toBe(0);
+    const upstream = stack.sim.state.chats()[0]!;
+    for (let i = 0; i < 500 && upstream.streamEnd === undefined; i++) await Bun.sleep(10);
+    expect(upstream.streamEnd).toBe("cancelled");
+    poolUntouched();
+  });
+});
+
 describe("account-attributable", () => {
   test("InvalidCSRFToken rests that web id (cooling) and another one answers", async () => {
     stack.sim.state.injectFault({ kind: "envelope", code: "InvalidCSRFToken", message: "csrf token is invalid", httpStatus: 200, realStatus: 403 }, 1);

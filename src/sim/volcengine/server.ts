@@ -121,10 +121,10 @@ async function handle(state: VolcSimState, req: Request): Promise<Response> {
   const reply = state.nextReply({ webId: webId!, model, lastUserText: lastUser });
   record.outcome = "stream";
   if (reply.headerDelayMs) await Bun.sleep(reply.headerDelayMs);
-  return streamResponse(req, reply, model);
+  return streamResponse(req, reply, model, record);
 }
 
-function streamResponse(req: Request, reply: Parameters<typeof writeReply>[1], model: string): Response {
+function streamResponse(req: Request, reply: Parameters<typeof writeReply>[1], model: string, record: VolcRequestRecord): Response {
   const encoder = new TextEncoder();
   let cancelled = false;
   let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -152,6 +152,7 @@ function streamResponse(req: Request, reply: Parameters<typeof writeReply>[1], m
       controllerRef = controller;
       void (async () => {
         const how = await writeReply(sink, reply, model).catch(() => "cancelled" as const);
+        record.streamEnd = how === "ended" && cancelled ? "cancelled" : how;
         if (how === "ended" && !cancelled) {
           try {
             controller.close();

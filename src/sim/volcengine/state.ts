@@ -82,6 +82,8 @@ export interface VolcRequestRecord {
   messages?: { role: string; content: string }[];
   /** What the fake answered: "stream", or the error code / fault kind. */
   outcome: string;
+  /** How a streamed answer ended: written to the end, cut by the fake, or cancelled by the client. */
+  streamEnd?: "ended" | "cut" | "cancelled";
 }
 
 export interface VolcSimOptions {
