@@ -28,11 +28,13 @@ import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
+import { registerProviderModels } from "./core/models/resolve.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
 import { warmTokenizer } from "./core/usage/tokenizer.ts";
 import { startIdleGc } from "./runtime/idle-gc.ts";
 import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
+import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -64,10 +66,10 @@ const POW_WARMUP_DELAY_MS = 250;
 const LEASE_RETURN_MS = 2000;
 
 /**
- * Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries), and register
- * extra providers (e.g. a fake credential-pool provider) after the built-in ones.
+ * Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries), the Volcengine
+ * client's options, and register extra providers (e.g. a fake credential-pool provider) after the built-in ones.
  */
-export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: UpstreamProvider[] };
+export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: UpstreamProvider[]; volcengineClient?: VolcengineDeps["clientOptions"] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
@@ -86,6 +88,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const { extraProviders = [], ...engineOverrides } = overrides;
   const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
   const providers = new ProviderRegistry().register(deepseek);
+  const volcengine = new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient });
+  providers.register(volcengine);
+  registerProviderModels(volcengine.models());
   providers.register(new OnDemandProvider({ options, store, settings, logger }));
   for (const p of extraProviders) providers.register(p);
   const upstreamHealth = new UpstreamHealth();

@@ -4,7 +4,7 @@ export const HELP = `ds2api ${VERSION} — OpenAI / Anthropic / Gemini compatibl
 
 Usage:
   ds2api [options]              start the server
-  ds2api --simulate             start with a built-in DeepSeek simulator, a demo account and a demo API key
+  ds2api --simulate             start with built-in DeepSeek and Volcengine simulators, demo credentials and a demo API key
   ds2api pow [--repeat N]       solve a PoW challenge JSON read from stdin (debugging)
   ds2api sim [--port N]         run the DeepSeek upstream simulator alone
   ds2api healthcheck            exit 0 when the local server answers /healthz (container health check)
@@ -44,4 +44,7 @@ Other environment variables:
   DS2API_TURN_TIMEOUT_SECONDS             longest a whole turn may take (default 900)
   DS2API_MAX_ACCOUNT_ATTEMPTS             accounts one request may try (default 3)
   DS2API_QUEUE_WAIT_SECONDS               longest wait for an account before 429 / 503 (default 30)
+  VOLCENGINE_API_URL          Volcengine Ark console Chat URL (default .../ark/bff/api/cn-beijing/2024-01-29/Chat)
+  VOLCENGINE_X_WEB_ID         Volcengine web id(s), comma-separated (seed the web-id pool)
+  VOLCENGINE_AUTHORIZATION    the console's authorization header (global; a web id may have its own)
 `;

@@ -7,9 +7,13 @@ import type { ServerOptions } from "../config/options.ts";
 import { THINKING_INSTRUCTION_MARKER } from "../core/prompt/thinking-injection.ts";
 import { startSimulator } from "../sim/index.ts";
 import { startOnDemandSimulator } from "../sim/ondemand/index.ts";
+import { startVolcengineSimulator } from "../sim/volcengine/index.ts";
 
 export const DEMO_API_KEY = "sk-ds2api-demo";
 const DEMO_ACCOUNT = { email: "demo@ds2api.local", password: "demo-password" };
+/** The demo Volcengine web id and authorization (the fake console accepts only these). */
+const DEMO_WEB_ID = "7400000000000000000";
+const DEMO_VOLC_AUTH = "Bearer ds2api-demo-volcengine";
 /** The simulated OnDemand's one API key (models `ondemand/gpt-4o`, …). */
 export const DEMO_ONDEMAND_KEY = "od-demo-key-0000000000000000";
 
@@ -30,18 +34,27 @@ export async function prepareSimulation(options: ServerOptions, dbExplicit: bool
     answer: `Hello from the simulated OnDemand (${endpointId})! You said: ${query.split("<｜User｜>").at(-1)!.split("<｜Assistant｜>")[0]!.trim().slice(0, 500)}`,
     delayMs: 15,
   }));
+  const volc = await startVolcengineSimulator({ webIds: [DEMO_WEB_ID], authorization: DEMO_VOLC_AUTH });
+  volc.state.setDefaultReply((ctx) => {
+    const said = ctx.lastUserText.split(THINKING_INSTRUCTION_MARKER)[0]!.split("<｜User｜>").at(-1)!.split("<｜Assistant｜>")[0]!.trim().slice(0, 500);
+    return {
+      reasoning: ctx.model === "deepseek-r1-1" ? `The user wrote: "${said.slice(0, 200)}". This is the Volcengine console simulator.` : undefined,
+      answer: `Hello from the Volcengine console simulator (${ctx.model})! You said: ${said}\n\nAdd real web ids (VOLCENGINE_X_WEB_ID) to get real answers.`,
+      tokenDelayMs: 15,
+    };
+  });
   return {
     options: {
       ...options,
       deepseekBaseUrl: sim.url,
       ondemandApiBase: ondemand.apiBase,
       ondemandApiKeys: [DEMO_ONDEMAND_KEY],
+      volcengine: { apiUrl: volc.chatUrl, webIds: [DEMO_WEB_ID], authorization: DEMO_VOLC_AUTH },
       dbPath: dbExplicit ? options.dbPath : ":memory:",
       configJson: JSON.stringify({ keys: [DEMO_API_KEY], accounts: [DEMO_ACCOUNT] }),
     },
     stop: async () => {
-      await sim.stop();
-      await ondemand.stop();
+      await Promise.all([sim.stop(), ondemand.stop(), volc.stop()]);
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { Store } from "../store/store.ts";
 import type { ConfigProxy, Ds2ApiConfig } from "./ds2api-config.ts";
 import { exportOnDemandSection, importOnDemandKeys, ONDEMAND_SECTION } from "./ondemand-section.ts";
+import { importVolcengineSection, readVolcengineSection } from "./volcengine-config.ts";
 
 export type ImportMode = "merge" | "replace";
 
@@ -69,6 +70,7 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
       store.settings.set(SETTING_KEYS.proxies, [...byId.values()]);
     } else if (replace) store.settings.delete(SETTING_KEYS.proxies);
     if (doc.ondemandKeys) importOnDemandKeys(store, doc.ondemandKeys);
+    importVolcengineSection(store, doc.volcengine, replace);
     return result;
   });
 }
@@ -100,6 +102,7 @@ export function readConfig(store: Store): Ds2ApiConfig {
     modelAliases: (all[SETTING_KEYS.modelAliases] as Record<string, string> | undefined) ?? {},
     admin: all[SETTING_KEYS.admin] as Ds2ApiConfig["admin"],
     runtime: all[SETTING_KEYS.runtime] as Ds2ApiConfig["runtime"],
+    volcengine: readVolcengineSection(store),
     sections,
     extra: (all[SETTING_KEYS.extra] as Record<string, unknown> | undefined) ?? {},
   };

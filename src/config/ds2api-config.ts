@@ -6,6 +6,7 @@
 import { canonicalMobile } from "./mobile.ts";
 import { ONDEMAND_SECTION, parseOnDemandSection } from "./ondemand-section.ts";
 import { AUTO_DELETE_MODES, EMBEDDING_PROVIDERS, RUNTIME_BOUNDS, type RuntimeSettings } from "./runtime-settings.ts";
+import { buildVolcengineSection, parseVolcengineSection, type VolcengineSection } from "./volcengine-config.ts";
 
 export interface ConfigApiKey {
   key: string;
@@ -53,6 +54,8 @@ export interface Ds2ApiConfig {
   modelAliases?: Record<string, string>;
   admin?: { password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number };
   runtime?: Partial<RuntimeSettings>;
+  /** The Volcengine console pool and settings (`volcengine` section). */
+  volcengine?: VolcengineSection;
   /** Other known policy sections, validated and kept as objects. */
   sections: Record<string, Record<string, unknown>>;
   /** Keys this build does not interpret (kept verbatim for export). */
@@ -76,7 +79,7 @@ export class ConfigError extends Error {
 const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity"] as const;
 /** Keys the Go project reads but ignores; kept for export, reported once. */
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
-const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, ...POLICY_SECTIONS]);
+const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, "volcengine", ...POLICY_SECTIONS]);
 
 const ACCOUNT_FIELDS = new Set(["email", "mobile", "password", "name", "remark", "proxy_id", "token", "test_status"]);
 
@@ -337,6 +340,7 @@ export function parseDs2ApiConfig(input: unknown): ParsedConfig {
     modelAliases: parseAliases(raw.model_aliases, problems),
     admin: parseAdmin(raw.admin, problems),
     runtime: parseRuntime(raw.runtime, problems),
+    volcengine: parseVolcengineSection(raw.volcengine, problems),
     sections: {},
     extra: {},
   };
@@ -383,7 +387,11 @@ export const EXPORT_NOTE_KEY = "_ds2api_note";
 export function exportNote(opts: { includeSecrets: boolean; omittedKeys: number }): string {
   const parts = [];
   if (opts.omittedKeys) parts.push(`${opts.omittedKeys} API key(s) are not included: ds2api stores only their hashes; add them again (keys / api_keys) where you import this`);
-  parts.push(opts.includeSecrets ? "account and proxy passwords are included in clear: keep this file secret" : "account and proxy passwords are not included (export with include_secrets=1 to move them)");
+  parts.push(
+    opts.includeSecrets
+      ? "account and proxy passwords (and Volcengine web ids / authorizations) are included in clear: keep this file secret"
+      : "account and proxy passwords (and Volcengine web ids / authorizations) are not included (export with include_secrets=1 to move them)",
+  );
   parts.push("DeepSeek tokens are never exported");
   if (opts.includeSecrets) parts.push("admin.password_hash, when present, is an argon2id (or legacy sha256:) hash; the Go ds2api cannot check argon2id, so set DS2API_ADMIN_KEY there");
   return parts.join("; ");
@@ -423,6 +431,7 @@ export function buildDs2ApiConfig(doc: Ds2ApiConfig, opts: { includeSecrets: boo
     if (Object.keys(admin).length) out.admin = admin;
   }
   if (doc.runtime && Object.keys(doc.runtime).length) out.runtime = doc.runtime;
+  if (doc.volcengine) out.volcengine = buildVolcengineSection(doc.volcengine, opts);
   for (const [name, value] of Object.entries(doc.sections)) {
     if (name === "vercel" && !opts.includeSecrets) {
       const { token: _token, ...rest } = value;

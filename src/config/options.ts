@@ -5,6 +5,7 @@
 import { type LogLevel, parseLogLevel } from "../observability/logger.ts";
 import type { TurnLimitEnv } from "./runtime-settings.ts";
 import { parseTrustedProxies, TrustedProxyError } from "../security/trusted-proxies.ts";
+import { parseVolcengineEnv, type VolcengineEnv } from "./volcengine-config.ts";
 
 export interface ServerOptions {
   port: number;
@@ -17,6 +18,8 @@ export interface ServerOptions {
   configJson?: string;
   adminKey?: string;
   deepseekBaseUrl: string;
+  /** VOLCENGINE_API_URL, VOLCENGINE_X_WEB_ID (comma-separated), VOLCENGINE_AUTHORIZATION. */
+  volcengine: VolcengineEnv;
   accountMaxInflight?: number;
   accountMaxQueue?: number;
   globalMaxInflight?: number;
@@ -119,6 +122,12 @@ function baseUrlFrom(raw: string | undefined): string {
   return value.replace(/\/+$/, "");
 }
 
+function volcengineFrom(env: Env): VolcengineEnv {
+  const { value, problem } = parseVolcengineEnv(env);
+  if (problem) throw new OptionsError(problem);
+  return value;
+}
+
 function trustedProxiesFrom(raw: string | undefined): string[] {
   try {
     return parseTrustedProxies(raw);
@@ -143,6 +152,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     configJson: env.DS2API_CONFIG_JSON?.trim() || undefined,
     adminKey: env.DS2API_ADMIN_KEY?.trim() || undefined,
     deepseekBaseUrl: baseUrlFrom(env.DS2API_DEEPSEEK_BASE_URL),
+    volcengine: volcengineFrom(env),
     accountMaxInflight: intFrom("DS2API_ACCOUNT_MAX_INFLIGHT", env.DS2API_ACCOUNT_MAX_INFLIGHT, 1, 256),
     accountMaxQueue: intFrom("DS2API_ACCOUNT_MAX_QUEUE", env.DS2API_ACCOUNT_MAX_QUEUE, 0, 200000),
     globalMaxInflight: intFrom("DS2API_GLOBAL_MAX_INFLIGHT", env.DS2API_GLOBAL_MAX_INFLIGHT, 0, 200000),

@@ -203,6 +203,11 @@ export class CredentialsRepo {
     return (this.db.query("SELECT usage_count AS n FROM provider_credentials WHERE provider = ? AND id = ?").get(provider, id) as { n: number } | null)?.n ?? 0;
   }
 
+  /** Set the usage count (an import carrying the count of another tool). */
+  setUsage(provider: string, id: string, count: number): void {
+    this.db.query("UPDATE provider_credentials SET usage_count = ?, updated_at = ? WHERE provider = ? AND id = ?").run(Math.max(0, Math.floor(count)), Date.now(), provider, id);
+  }
+
   /** Set the state (ok clears the reason, the cool-down and the failure count). */
   setState(provider: string, id: string, state: CredentialState, reason?: string, opts: { cooldownUntil?: number; failures?: number } = {}): void {
     const failures = state === "ok" ? 0 : opts.failures;

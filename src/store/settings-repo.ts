@@ -32,6 +32,9 @@ export class SettingsRepo {
       return { ...value, token: box.seal(value.token, "settings.vercel.token") };
     }
     if (key === "admin" && isObj(value) && value.password_hash !== undefined) return { ...value, password_hash: hashIfPlainPassword(value.password_hash) };
+    if (key.startsWith("provider.") && isObj(value) && typeof value.authorization === "string" && value.authorization && !SecretBox.isSealed(value.authorization)) {
+      return { ...value, authorization: box.seal(value.authorization, `settings.${key}.authorization`) };
+    }
     return value;
   }
 
@@ -42,6 +45,7 @@ export class SettingsRepo {
       return value.map((p) => (isObj(p) && typeof p.password === "string" ? { ...p, password: box.open(p.password, "settings.proxies.password") } : p));
     }
     if (key === "section.vercel" && isObj(value) && typeof value.token === "string") return { ...value, token: box.open(value.token, "settings.vercel.token") };
+    if (key.startsWith("provider.") && isObj(value) && typeof value.authorization === "string") return { ...value, authorization: box.open(value.authorization, `settings.${key}.authorization`) };
     return value;
   }
 

@@ -39,6 +39,17 @@ function aliasTarget(name: string, user: ReadonlyMap<string, string>): ModelSpec
   return target === undefined ? undefined : nativeModel(target);
 }
 
+/** Models of the other providers by `provider/model` and bare id (filled by the composition root; interim until provider routing lands). */
+const providerModels = new Map<string, ModelSpec>();
+const bareProviderModels = new Map<string, ModelSpec>();
+
+export function registerProviderModels(models: readonly ModelSpec[]): void {
+  for (const m of models) {
+    providerModels.set(`${m.provider}/${m.id}`, m);
+    if (!nativeModel(m.id) && !BUILTIN_ALIASES.has(m.id)) bareProviderModels.set(m.id, m);
+  }
+}
+
 function withRequested(spec: ModelSpec, requested: string): ResolvedModel {
   return { ...spec, requested };
 }
@@ -52,6 +63,8 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
 
   const native = nativeModel(key);
   if (native) return withRequested(native, requested);
+  const prefixed = providerModels.get(key);
+  if (prefixed) return withRequested(prefixed, requested);
 
   const user = userAliasMap(userAliases);
   const routed = user.get(key);
@@ -61,6 +74,8 @@ export function resolveModel(name: unknown, userAliases?: UserAliases | null): R
   }
   const direct = aliasTarget(key, user);
   if (direct) return withRequested(direct, requested);
+  const bare = bareProviderModels.get(key);
+  if (bare) return withRequested(bare, requested);
 
   if (key.endsWith(NOTHINKING_SUFFIX)) {
     const base = aliasTarget(key.slice(0, -NOTHINKING_SUFFIX.length), user);
