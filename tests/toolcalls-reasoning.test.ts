@@ -327,6 +327,30 @@ describe("Responses, Anthropic and Gemini: a call only in the reasoning", () => 
     noMarkup(JSON.stringify(r.output.filter((o) => o.type === "reasoning")));
   });
 
+  test("Responses stream: reasoning_text deltas without markup, a function_call item, response.completed", async () => {
+    stack.sim.state.script({ thinking: THINK, answer: "", chunking: 1 });
+    const stream = await openai.responses.create({
+      model: "deepseek-v4-flash",
+      input: "Weather in Paris?",
+      tools: [{ type: "function", name: "get_weather", description: "Weather", parameters: weatherTool.function.parameters, strict: false }],
+      stream: true,
+    });
+    let reasoning = "";
+    const done: Array<{ type: string; name?: string; arguments?: string }> = [];
+    let completed: { output: Array<{ type: string; name?: string }> } | undefined;
+    for await (const ev of stream) {
+      if (ev.type === "response.reasoning_text.delta") reasoning += ev.delta;
+      if (ev.type === "response.output_item.done") done.push(ev.item as { type: string; name?: string; arguments?: string });
+      if (ev.type === "response.completed") completed = ev.response as unknown as typeof completed;
+    }
+    const calls = done.filter((i) => i.type === "function_call");
+    expect(calls.map((c) => c.name)).toEqual(["get_weather"]);
+    expect(JSON.parse(calls[0]!.arguments!)).toEqual({ city: "Paris", days: 2 });
+    expect(completed!.output.filter((o) => o.type === "function_call").map((o) => o.name)).toEqual(["get_weather"]);
+    expect(reasoning).toContain("I'll call the tool.");
+    noMarkup(reasoning);
+  });
+
   test("Anthropic stream with thinking: thinking block without markup, then a tool_use block, stop_reason tool_use", async () => {
     stack.sim.state.script({ thinking: THINK, answer: "", chunking: 3 });
     const tools = [{ name: "get_weather", description: "Weather", input_schema: { type: "object" as const, properties: { city: { type: "string" }, days: { type: "integer" } } } }];
