@@ -13,9 +13,10 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { ReasoningCallSieve } from "../src/core/toolcalls/reasoning-sieve.ts";
+import { ToolCallSieve } from "../src/core/toolcalls/sieve.ts";
 import type { ParsedToolCall, ToolSpec } from "../src/core/toolcalls/types.ts";
 import { toolCallMarkup } from "../src/sim/index.ts";
-import { chunkings } from "./toolcalls-helpers.ts";
+import { chunkings, mergeText } from "./toolcalls-helpers.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 
 const str = { type: "string" };
@@ -152,6 +153,22 @@ describe("reasoning sieve: every chunking gives the same shown reasoning and cal
       for (const m of MARKUP) if (!c.keeps?.includes(m)) expect(c.shown).not.toContain(m);
     });
   }
+
+  test("the sieve's markRejected mode: a complete block without a valid call is rejected_call (default: text)", () => {
+    const block = dsml(["launch_rocket", { target: "moon" }]);
+    const input = `a ${block} b`;
+    for (const chunks of chunkings(input, 4)) {
+      const marked = new ToolCallSieve(TOOLS, { markRejected: true });
+      const out = mergeText([...chunks.flatMap((c) => marked.push(c)), ...marked.end()]);
+      expect(out).toEqual([
+        { type: "text", text: "a " },
+        { type: "rejected_call", text: block },
+        { type: "text", text: " b" },
+      ]);
+      const plain = new ToolCallSieve(TOOLS);
+      expect(mergeText([...chunks.flatMap((c) => plain.push(c)), ...plain.end()])).toEqual([{ type: "text", text: input }]);
+    }
+  });
 
   test("reasoning pushed after end() is a new segment; the last block still wins", () => {
     const rs = new ReasoningCallSieve(TOOLS);
@@ -304,6 +321,20 @@ describe("OpenAI chat: a call only in the reasoning", () => {
     expect(finish).toBe("tool_calls");
     // No corrective retry was asked for.
     expect(completionBodies().slice(before).some((b) => b.prompt.includes("You must call at least one of the available tools now"))).toBe(false);
+  });
+
+  test("a forced tool_choice: a call in the reasoning counts (no corrective retry)", async () => {
+    stack.sim.state.script({ thinking: THINK, answer: "" });
+    const before = completions();
+    const r = await openai.chat.completions.create({
+      model: "deepseek-v4-flash",
+      messages: [{ role: "user", content: "Weather?" }],
+      tools: [weatherTool],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+    });
+    expect(r.choices[0]!.finish_reason).toBe("tool_calls");
+    expect((r.choices[0]!.message as unknown as Msg).tool_calls!.map((t) => t.function.name)).toEqual(["get_weather"]);
+    expect(completionBodies().slice(before).some((b) => b.prompt.includes('did not call the tool "get_weather"'))).toBe(false);
   });
 
   test("without tools, reasoning is shown as it came", async () => {
