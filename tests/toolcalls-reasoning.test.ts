@@ -8,7 +8,7 @@
  *    on OpenAI chat (stream and non-stream), Responses, Anthropic and Gemini, and the reasoning the
  *    client sees holds no markup; the turn rules (answer call wins, last block wins, tool_choice required).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
@@ -182,6 +182,9 @@ describe("reasoning sieve: every chunking gives the same shown reasoning and cal
 
 // ---------------------------------------------------------------------------------------------------
 // Through the server.
+
+// A first request (logins, PoW) on a loaded machine can take longer than bun's 5 s default; no test here is about time.
+setDefaultTimeout(60_000);
 
 let stack: Stack;
 let openai: OpenAI;
