@@ -4,4 +4,5 @@ export { renderToolPrompt } from "./prompt.ts";
 export { renderToolCallHistory, renderToolResult } from "./history.ts";
 export { parseToolCalls, type ParseResult } from "./parse.ts";
 export { ToolCallSieve } from "./sieve.ts";
+export { ReasoningCallSieve } from "./reasoning-sieve.ts";
 export { coerceToSchema } from "./schema.ts";

@@ -11,6 +11,8 @@
  *   `tool_calls` output; rejected ones are released as text.
  * - Only a possible tag start at the end of the buffer is held back (`<`, `<|DS`, `<tool_`, `<｜`…).
  * - The stream ending inside a capture yields `incomplete_call` with the raw text.
+ * - With `markRejected` (the reasoning channel), a complete block that gives no valid call comes out as
+ *   `rejected_call` instead of text, so a caller can keep its markup out of what it shows.
  */
 import { BlockScan, type BlockKind, type BlockLevel } from "./block-scan.ts";
 import { parseBlock } from "./block-parse.ts";
@@ -68,10 +70,12 @@ export class ToolCallSieve {
   private capHead: string[] = [];
 
   private readonly tools: readonly ToolSpec[];
+  private readonly markRejected: boolean;
 
-  constructor(tools: readonly ToolSpec[], opts: { atLineStart?: boolean } = {}) {
+  constructor(tools: readonly ToolSpec[], opts: { atLineStart?: boolean; markRejected?: boolean } = {}) {
     this.tools = tools;
     this.lineStart = opts.atLineStart ?? true;
+    this.markRejected = opts.markRejected ?? false;
   }
 
   push(delta: string): SieveOutput[] {
@@ -302,7 +306,7 @@ export class ToolCallSieve {
     }
     if (r.status === "done") {
       const end = r.end + headLen;
-      if (!this.acceptBlock(end, 0)) this.backToProse(end);
+      if (!this.acceptBlock(end, 0)) this.rejectBlock(end);
       return true;
     }
     // The stream ended inside the capture: salvage with looser CDATA rules, else look for a real
@@ -312,7 +316,7 @@ export class ToolCallSieve {
       if (again.status === "done" && this.acceptBlock(again.end, level)) return true;
     }
     const tagEnd = this.capTag!.end;
-    const inner = new ToolCallSieve(this.tools, { atLineStart: false });
+    const inner = new ToolCallSieve(this.tools, { atLineStart: false, markRejected: this.markRejected });
     const rest = [...inner.push(this.buf.slice(tagEnd)), ...inner.end()];
     if (rest.some((o) => o.type === "tool_calls")) {
       this.pushText(this.buf.slice(0, tagEnd));
@@ -348,6 +352,14 @@ export class ToolCallSieve {
     this.mode = "post";
     this.pos = 0;
     return true;
+  }
+
+  /** A complete block without a valid call: text again, or `rejected_call` when marking. */
+  private rejectBlock(end: number): void {
+    if (!this.markRejected) return this.backToProse(end);
+    this.out.push({ type: "rejected_call", text: this.buf.slice(0, end) });
+    this.cut(end);
+    this.backToProse(0);
   }
 
   private backToProse(at: number): void {

@@ -49,4 +49,6 @@ export type SieveOutput =
   | { type: "text"; text: string }
   | { type: "tool_calls"; calls: ParsedToolCall[] }
   /** The stream ended inside what looked like a tool call: raw text, flagged so a surface can pick a finish reason. */
-  | { type: "incomplete_call"; text: string };
+  | { type: "incomplete_call"; text: string }
+  /** A complete block that gave no valid call (only with the sieve's `markRejected`; otherwise it is plain text). */
+  | { type: "rejected_call"; text: string };

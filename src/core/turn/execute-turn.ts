@@ -10,6 +10,7 @@ import type { CanonicalToolCall } from "../prompt/message.ts";
 import { buildHistoryTranscript, historyContinueMessages, shouldUseHistoryFile } from "../prompt/history-file.ts";
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
 import { selectTools, toolChoiceViolation } from "../toolcalls/normalize.ts";
+import { ReasoningCallSieve } from "../toolcalls/reasoning-sieve.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
 import { countTokensAsync } from "../usage/tokenizer.ts";
 import { usageFor } from "../usage/usage.ts";
@@ -106,8 +107,11 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
     // Counted in slices while the upstream request is under way; awaited (never blocking) at the first event.
     const promptCount = countTokensAsync(prompts.counted);
     const sieve = tools.length ? deps.toolkit.createSieve(tools) : undefined;
+    // Call markup in the reasoning is kept out of the shown reasoning; its last block is the fallback call.
+    const reasoningSieve = tools.length ? new ReasoningCallSieve(tools) : undefined;
     const stripper = req.stream ? new StreamingCitationStripper() : undefined;
     let reasoning = "";
+    let shownReasoning = "";
     let rawText = "";
     let visibleText = "";
     let incompleteCall = false;
@@ -135,6 +139,13 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       }
     }
 
+    /** Reasoning the client sees (when exposed), after the reasoning sieve. */
+    function* emitReasoning(text: string): Generator<TurnEvent> {
+      if (!text || !(req.exposeReasoning && req.thinking)) return;
+      shownReasoning += text;
+      yield { type: "reasoning", text };
+    }
+
     const gen = provider.run(
       {
         model: req.model,
@@ -146,6 +157,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
         callerId: req.callerId,
         directToken: req.directToken,
         pinnedAccount: req.pinnedAccount,
+        answered: reasoningSieve ? () => reasoningSieve.calls.length > 0 : undefined,
       },
       signal,
     );
@@ -160,9 +172,10 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       switch (ev.type) {
         case "reasoning":
           reasoning += ev.text;
-          if (req.exposeReasoning && req.thinking) yield { type: "reasoning", text: ev.text };
+          yield* emitReasoning(reasoningSieve ? reasoningSieve.push(ev.text) : ev.text);
           break;
         case "text":
+          if (reasoningSieve) yield* emitReasoning(reasoningSieve.end());
           rawText += ev.text;
           yield* emitSieved(sieve ? sieve.push(ev.text) : [{ type: "text", text: ev.text }]);
           break;
@@ -178,8 +191,11 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       step = await gen.next();
     }
     const outcome = step.value;
+    if (reasoningSieve) yield* emitReasoning(reasoningSieve.end());
     if (sieve) yield* emitSieved(sieve.end());
     if (stripper) yield* flushStripper(stripper, mustCall && calls.length === 0 ? held : undefined);
+    // No call in the answer: a call block written in the reasoning is the call (toolcalls.md §2.9).
+    if (reasoningSieve?.calls.length && calls.length === 0 && !outcome.contentFiltered) yield* emitSieved([{ type: "tool_calls", calls: reasoningSieve.calls }]);
 
     if (outcome.empty && calls.length === 0) {
       // Request-attributable (the content comes back empty), not a rate limit: 502, no Retry-After, no cool-down.
@@ -198,7 +214,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       usage: usageFor({ promptTokens: promptTokens ?? (await promptCount), reasoning, text: rawText }),
       citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
       text: req.stream ? visibleText : renderCitations(visibleText, ctx),
-      reasoning: req.exposeReasoning && req.thinking ? reasoning : "",
+      reasoning: shownReasoning,
     };
     return;
   }

@@ -66,6 +66,8 @@ export interface UpstreamTurn {
   directToken?: string;
   /** X-Ds2-Target-Account. */
   pinnedAccount?: string;
+  /** True when the caller already has its answer although no text came (a tool call written in the reasoning): no empty-output retry. */
+  answered?: () => boolean;
 }
 
 /** How a turn ended (the generator's return value). */

@@ -43,6 +43,8 @@ export interface DeepSeekTurn {
   callerId: string;
   directToken?: string;
   pinnedAccount?: string;
+  /** The caller has its answer without text (a tool call in the reasoning): skip the empty-output retry. */
+  answered?: () => boolean;
 }
 
 const VISIBLE = new Set(["reasoning", "text"]);
@@ -107,7 +109,7 @@ export class DeepSeekBackend {
       searchEnabled: turn.search,
       extra: turn.passthrough,
     };
-    if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal);
+    if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal, turn.answered);
 
     const tried = new Set<string>();
     const failures: UpstreamFailure[] = [];
@@ -140,7 +142,7 @@ export class DeepSeekBackend {
           if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, f.message);
           continue;
         }
-        const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal);
+        const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal, turn.answered);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
@@ -176,10 +178,11 @@ export class DeepSeekBackend {
     token: string,
     lease: Lease | undefined,
     signal: AbortSignal,
+    answered?: () => boolean,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const runs: SessionUse[] = [];
     try {
-      return yield* this.attemptOnce(basePayload, historyFile, token, lease, signal, runs);
+      return yield* this.attemptOnce(basePayload, historyFile, token, lease, signal, runs, answered);
     } finally {
       this.cleanUpSessions(lease?.identifier, runs);
     }
@@ -207,6 +210,7 @@ export class DeepSeekBackend {
     lease: Lease | undefined,
     signal: AbortSignal,
     runs: SessionUse[],
+    answered?: () => boolean,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const client = this.deps.client(lease?.identifier);
     let visible = false;
@@ -255,7 +259,7 @@ export class DeepSeekBackend {
         throw failureToTurnError(f);
       }
     }
-    if (hadNoVisibleOutput(run)) {
+    if (hadNoVisibleOutput(run) && !answered?.()) {
       const retry = runEmptyOutputRetry(run, { client, token, payload, signal });
       try {
         for await (const ev of retry) yield ev;

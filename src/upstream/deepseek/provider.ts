@@ -66,6 +66,7 @@ export class DeepSeekProvider implements UpstreamProvider {
         callerId: turn.callerId,
         directToken: turn.directToken,
         pinnedAccount: turn.pinnedAccount,
+        answered: turn.answered,
       },
       signal,
     );
