@@ -50,8 +50,8 @@ export function messagesRoutes(ctx: AppContext) {
   let app = new Elysia({ name: "anthropic-messages" }).use(businessAuth(ctx));
   for (const prefix of PREFIXES) {
     app = app
-      .post(`${prefix}/messages`, messages as never, { body: MessagesBody })
-      .post(`${prefix}/messages/count_tokens`, countTokensHandler as never, { body: CountTokensBody });
+      .post(`${prefix}/messages`, messages, { body: MessagesBody })
+      .post(`${prefix}/messages/count_tokens`, countTokensHandler, { body: CountTokensBody });
   }
   return app;
 }

@@ -72,6 +72,6 @@ export function generateRoutes(ctx: AppContext) {
   };
   return new Elysia({ name: "gemini-generate" })
     .use(businessAuth(ctx))
-    .post("/v1beta/models/:rest", handler as never, { body: GenerateContentBody })
-    .post("/v1/models/:rest", handler as never, { body: GenerateContentBody });
+    .post("/v1beta/models/:rest", handler, { body: GenerateContentBody })
+    .post("/v1/models/:rest", handler, { body: GenerateContentBody });
 }

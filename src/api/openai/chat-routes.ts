@@ -43,8 +43,8 @@ export function chatRoutes(ctx: AppContext) {
   };
   return new Elysia({ name: "openai-chat" })
     .use(businessAuth(ctx))
-    .post("/v1/chat/completions", handler as never, { body: ChatCompletionBody })
-    .post("/chat/completions", handler as never, { body: ChatCompletionBody });
+    .post("/v1/chat/completions", handler, { body: ChatCompletionBody })
+    .post("/chat/completions", handler, { body: ChatCompletionBody });
 }
 
 function chatCompletionErrorChunk(f: { status: number; message: string; code: string }) {

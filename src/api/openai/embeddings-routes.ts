@@ -1,5 +1,5 @@
 /** `POST /v1/embeddings` (and `/embeddings`): deterministic vectors, opt-in like the Go ds2api; no account slot taken. */
-import { Elysia, t } from "elysia";
+import { Elysia, t, type Static } from "elysia";
 import { deterministicEmbedding, embeddingToBase64 } from "../../core/embeddings/deterministic.ts";
 import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
 import { countTokensAsync } from "../../core/usage/tokenizer.ts";
@@ -19,7 +19,7 @@ const EmbeddingsBody = t.Object(
   { additionalProperties: true },
 );
 
-type Body = { model: string; input: string | string[] | number[] | number[][]; encoding_format?: "float" | "base64"; dimensions?: number };
+type Body = Static<typeof EmbeddingsBody>;
 
 export function embeddingsRoutes(ctx: AppContext) {
   const handler = async ({ body }: { body: Body }) => {
@@ -42,6 +42,6 @@ export function embeddingsRoutes(ctx: AppContext) {
   };
   return new Elysia({ name: "openai-embeddings" })
     .use(businessAuth(ctx))
-    .post("/v1/embeddings", handler as never, { body: EmbeddingsBody })
-    .post("/embeddings", handler as never, { body: EmbeddingsBody });
+    .post("/v1/embeddings", handler, { body: EmbeddingsBody })
+    .post("/embeddings", handler, { body: EmbeddingsBody });
 }

@@ -79,8 +79,8 @@ export function responsesRoutes(ctx: AppContext) {
 
   return new Elysia({ name: "openai-responses" })
     .use(businessAuth(ctx))
-    .post("/v1/responses", create as never, { body: ResponsesBody })
-    .post("/responses", create as never, { body: ResponsesBody })
-    .get("/v1/responses/:id", get as never)
-    .get("/responses/:id", get as never);
+    .post("/v1/responses", create, { body: ResponsesBody })
+    .post("/responses", create, { body: ResponsesBody })
+    .get("/v1/responses/:id", get)
+    .get("/responses/:id", get);
 }
