@@ -9,6 +9,7 @@ import { MIGRATIONS, VACUUM_PENDING_SETTING } from "./migrations.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { resolveSecretKey, type ResolvedKey } from "./secret-key.ts";
 import { StoreError } from "./store-error.ts";
+import { startMark } from "../runtime/start-trace.ts";
 
 export { StoreError } from "./store-error.ts";
 
@@ -46,8 +47,11 @@ export function openDatabase(path: string, secretKey?: string): { db: Database; 
     db.exec("PRAGMA foreign_keys = ON;");
     // Deleted and overwritten content is zeroed, so no old secret lingers in free pages.
     db.exec("PRAGMA secure_delete = ON;");
+    startMark("sqlite opened");
     keys = resolveSecretKey(db, full, isMemory, secretKey);
+    startMark("secret key");
     migrate(db, keys);
+    startMark("migrations");
     keys.persist(db);
     vacuumIfPending(db);
   } catch (e) {
