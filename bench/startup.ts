@@ -28,8 +28,10 @@ function freePort(): number {
 interface PhaseAt {
   /** ms since spawn (the child's clock origin aligned to the spawn) */
   wall: number;
-  /** CPU ms the child had used (user + system), when it printed the mark */
+  /** CPU ms the child had used (user + system, all threads), when it printed the mark */
   cpu: number;
+  /** CPU ms of the child's main thread alone (NaN where /proc is not there) */
+  main: number;
 }
 
 /** Phase name → when it was reached, from the child's start-trace lines. */
@@ -39,10 +41,10 @@ function parsePhases(stderr: string, spawnedAt: number): Map<string, PhaseAt> {
   for (const line of stderr.split("\n")) {
     const o = /^start-trace-origin ([\d.]+)$/.exec(line);
     if (o) origin = Number(o[1]);
-    const m = /^start-trace ([\d.]+) ([\d.]+) (.+)$/.exec(line);
-    if (m && origin !== undefined) phases.set(m[3]!.replace(/ \(.*\)$/, ""), { wall: origin + Number(m[1]) - spawnedAt, cpu: Number(m[2]) });
+    const m = /^start-trace ([\d.]+) ([\d.]+) ([\d.]+|NaN) (.+)$/.exec(line);
+    if (m && origin !== undefined) phases.set(m[4]!.replace(/ \(.*\)$/, ""), { wall: origin + Number(m[1]) - spawnedAt, cpu: Number(m[2]), main: Number(m[3]) });
   }
-  if (origin !== undefined) phases.set("process time origin", { wall: origin - spawnedAt, cpu: 0 });
+  if (origin !== undefined) phases.set("process time origin", { wall: origin - spawnedAt, cpu: 0, main: 0 });
   return phases;
 }
 
@@ -72,7 +74,7 @@ async function once(cmd: (port: number, dir: string) => string[], phases?: Map<s
           if (phases) {
             proc.kill();
             for (const [k, v] of parsePhases(await new Response(proc.stderr as ReadableStream).text(), spawnedAt)) phases.set(k, v);
-            phases.set("client saw 200", { wall: ms, cpu: NaN });
+            phases.set("client saw 200", { wall: ms, cpu: NaN, main: NaN });
           }
           return ms;
         }
@@ -118,12 +120,15 @@ const medianOf = (xs: number[]) => (xs.some((x) => !Number.isNaN(x)) ? median(xs
 const fmt = (x: number) => (Number.isNaN(x) ? "" : x.toFixed(1)).padStart(7);
 for (const [name, runs] of phaseRuns) {
   if (!runs.length) continue;
-  console.log(`\n${name}: median per phase — wall ms since spawn (step), CPU ms used (step)`);
+  console.log(`\n${name}: median per phase — wall ms since spawn (step); CPU ms used, all threads (step); main thread (step)`);
   const order = [...runs[0]!.entries()].sort((a, b) => a[1].wall - b[1].wall).map(([k]) => k);
-  let prev = { wall: 0, cpu: 0 };
+  let prev: PhaseAt = { wall: 0, cpu: 0, main: 0 };
   for (const phase of order) {
-    const at = { wall: medianOf(runs.map((r) => r.get(phase)?.wall ?? NaN)), cpu: medianOf(runs.map((r) => r.get(phase)?.cpu ?? NaN)) };
-    console.log(`  ${phase.padEnd(30)} ${fmt(at.wall)} (${fmt(at.wall - prev.wall)})   cpu ${fmt(at.cpu)} (${fmt(at.cpu - prev.cpu)})`);
-    prev = { wall: at.wall, cpu: Number.isNaN(at.cpu) ? prev.cpu : at.cpu };
+    const of = (k: keyof PhaseAt) => medianOf(runs.map((r) => r.get(phase)?.[k] ?? NaN));
+    const at: PhaseAt = { wall: of("wall"), cpu: of("cpu"), main: of("main") };
+    console.log(
+      `  ${phase.padEnd(30)} ${fmt(at.wall)} (${fmt(at.wall - prev.wall)})   cpu ${fmt(at.cpu)} (${fmt(at.cpu - prev.cpu)})   main ${fmt(at.main)} (${fmt(at.main - prev.main)})`,
+    );
+    prev = { wall: at.wall, cpu: Number.isNaN(at.cpu) ? prev.cpu : at.cpu, main: Number.isNaN(at.main) ? prev.main : at.main };
   }
 }
