@@ -2,6 +2,7 @@
  * CLI entry: parse flags and env, then serve (or run a subcommand). Subcommands and the simulator are imported
  * only when used, so a plain start loads nothing it does not serve with.
  */
+import { startMark } from "./runtime/start-trace.ts";
 import { HELP } from "./cli/help.ts";
 import { ConfigError } from "./config/ds2api-config.ts";
 import { OptionsError, resolveOptions } from "./config/options.ts";
@@ -12,6 +13,7 @@ import { VERSION } from "./version.ts";
 
 /** DS2API_SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may run on after SIGTERM/SIGINT (default 30). */
 async function main(argv: string[]): Promise<number> {
+  startMark("modules loaded");
   if (argv.includes("--version") || argv.includes("-v")) {
     process.stdout.write(`ds2api ${VERSION}\n`);
     return 0;

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { createApp } from "./app.ts";
 import { corsHeaders, isCrossSiteWrite } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
+import { probeResponse } from "./api/health-routes.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import { bodyLimitFor, bodyTooLargeMessage } from "./api/body-policy.ts";
 import { hostProblem, pathOf, requestTarget, routableRequest } from "./api/request-target.ts";
@@ -35,6 +36,7 @@ import { warmTokenizer } from "./core/usage/tokenizer.ts";
 import { startIdleGc } from "./runtime/idle-gc.ts";
 import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
+import { startMark } from "./runtime/start-trace.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -73,15 +75,18 @@ export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extr
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
+  startMark("store open");
   try {
     loadStartupConfig(store, options, logger);
   } catch (e) {
     store.close();
     throw e;
   }
+  startMark("config loaded");
   const adminKey = new AdminKey(store, options.adminKey);
   const { generatedKey } = adminKey.ensure();
   logger.info(adminKey.describe());
+  startMark("admin key");
   const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
@@ -120,7 +125,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     loginLimiter: new LoginLimiter(),
     clientAddress: new WeakMap(),
   };
+  startMark("context built");
   const app = createApp(ctx);
+  startMark("app built");
 
   let served = 0;
   const handle = async (incoming: Request, server: Server<undefined>): Promise<Response> => {
@@ -153,7 +160,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       request = routableRequest(incoming, target!);
       if (address) ctx.clientAddress.set(request, address);
       try {
-        response = await app.handle(request);
+        response = probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
       } catch (e) {
         logger.error("request failed", { id: requestId, path: pathname, error: (e as Error)?.stack ?? String(e) });
         response = errorResponse(surface, 500, "internal error; see the server log");
@@ -174,6 +181,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       ...(address ? { client: address } : {}),
     });
     const restoreIdle = () => setIdleTimeout(server, incoming, options.idleTimeoutSeconds);
+    if (served === 1) startMark(`first response (${pathname} ${response.status})`);
     if (!isEventStream(response)) {
       restoreIdle();
       return response;
@@ -200,6 +208,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
+  startMark("listening");
   // Off the start path, once the server answers: the tokenizer loads (requests before that await it, never
   // blocking), and a little later the PoW workers start and warm up, so that their start (worker threads compiling
   // and tiering up the wasm kernel) does not compete with the first requests; a solve before that starts them.

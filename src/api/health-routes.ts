@@ -12,33 +12,66 @@ const WELCOME = `<!doctype html><html><head><meta charset="utf-8"><title>ds2api<
 <li>Gemini: <code>/v1beta/models/{model}:generateContent</code></li>
 <li>Admin console: <a href="/admin">/admin</a></li></ul></body></html>`;
 
+/** A probe's answer: status code and JSON body. */
+export interface ProbeAnswer {
+  status: number;
+  body: object;
+}
+
+/** GET /healthz: the process is up. */
+export function livenessAnswer(): ProbeAnswer {
+  return { status: 200, body: { status: "ok" } };
+}
+
+/**
+ * GET /readyz: 200 once listening (503 while starting or draining), with the pool's capacity and any upstream
+ * problem; `strict` (`?strict=1`) also wants an account that can serve now.
+ */
+export function readinessAnswer(ctx: AppContext, strict: boolean): ProbeAnswer {
+  if (!ctx.state.ready || ctx.state.draining) {
+    return { status: 503, body: { status: ctx.state.draining ? "draining" : "starting" } };
+  }
+  const pool = ctx.providers.accountStatus();
+  const capacity = {
+    accounts: pool.total,
+    usable_now: pool.usableNow,
+    cooling_down: pool.coolingDown,
+    failing: pool.failing,
+    disabled: pool.disabled,
+    in_flight: pool.inUse,
+    waiting: pool.waiting,
+  };
+  const problem = ctx.upstreamHealth.problem;
+  const upstream = problem ? { upstream_problem: { kind: problem.kind, message: problem.message, since: new Date(problem.at).toISOString() } } : {};
+  // Plain readiness stays 200 so the admin console is reachable; strict mode wants an account that can serve.
+  if (strict && pool.usableNow === 0) return { status: 503, body: { status: "no_usable_accounts", capacity, ...upstream } };
+  return { status: 200, body: { status: "ready", capacity, ...upstream } };
+}
+
+const isStrict = (value: string | null | undefined) => value === "1" || value === "true";
+
+/**
+ * The probes, answered straight from the server's outer wrapper (GET/HEAD) without Elysia routing, so the first
+ * probe after a start does not wait for Elysia to compile its router. Other methods fall through to Elysia (405).
+ */
+export function probeResponse(ctx: AppContext, method: string, pathname: string, target: string): Response | undefined {
+  if (method !== "GET" && method !== "HEAD") return undefined;
+  let answer: ProbeAnswer | undefined;
+  if (pathname === "/healthz") answer = livenessAnswer();
+  else if (pathname === "/readyz") {
+    const query = target.indexOf("?");
+    answer = readinessAnswer(ctx, query >= 0 && isStrict(new URLSearchParams(target.slice(query + 1)).get("strict")));
+  }
+  return answer && Response.json(answer.body, { status: answer.status });
+}
+
 export function healthRoutes(ctx: AppContext) {
+  const answer = (set: { status?: number | string }, probe: ProbeAnswer) => {
+    set.status = probe.status;
+    return probe.body;
+  };
   return new Elysia({ name: "health" })
-    .get("/healthz", () => ({ status: "ok" }))
-    .get("/readyz", ({ set, query }) => {
-      if (!ctx.state.ready || ctx.state.draining) {
-        set.status = 503;
-        return { status: ctx.state.draining ? "draining" : "starting" };
-      }
-      const pool = ctx.providers.accountStatus();
-      const capacity = {
-        accounts: pool.total,
-        usable_now: pool.usableNow,
-        cooling_down: pool.coolingDown,
-        failing: pool.failing,
-        disabled: pool.disabled,
-        in_flight: pool.inUse,
-        waiting: pool.waiting,
-      };
-      const problem = ctx.upstreamHealth.problem;
-      const upstream = problem ? { upstream_problem: { kind: problem.kind, message: problem.message, since: new Date(problem.at).toISOString() } } : {};
-      // Plain readiness stays 200 so the admin console is reachable; strict mode wants an account that can serve.
-      const strict = query.strict === "1" || query.strict === "true";
-      if (strict && pool.usableNow === 0) {
-        set.status = 503;
-        return { status: "no_usable_accounts", capacity, ...upstream };
-      }
-      return { status: "ready", capacity, ...upstream };
-    })
+    .get("/healthz", ({ set }) => answer(set, livenessAnswer()))
+    .get("/readyz", ({ set, query }) => answer(set, readinessAnswer(ctx, isStrict(query.strict))))
     .get("/", () => new Response(WELCOME, { headers: { "content-type": "text/html; charset=utf-8" } }));
 }

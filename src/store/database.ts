@@ -9,6 +9,7 @@ import { MIGRATIONS, VACUUM_PENDING_SETTING } from "./migrations.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { resolveSecretKey, type ResolvedKey } from "./secret-key.ts";
 import { StoreError } from "./store-error.ts";
+import { startMark } from "../runtime/start-trace.ts";
 
 export { StoreError } from "./store-error.ts";
 
@@ -32,6 +33,8 @@ export function openDatabase(path: string, secretKey?: string): { db: Database; 
       throw new StoreError(`cannot create the folder for the database ${full}: ${(e as Error).message}`);
     }
   }
+  // A file this start creates holds nothing yet: it is set up without fsyncs (see below).
+  const fresh = !isMemory && !existsSync(full);
   let db: Database;
   try {
     db = new Database(full, { create: true, strict: true });
@@ -40,16 +43,25 @@ export function openDatabase(path: string, secretKey?: string): { db: Database; 
   }
   let keys: ResolvedKey;
   try {
+    // On a new file, switching to WAL and creating the schema would cost some ten fsyncs (rollback journal, its
+    // folder, the file header, then the WAL header and its folder): tens of milliseconds of a first start on a busy
+    // disk. They are skipped while the file holds only its schema; a power cut in those milliseconds can lose that
+    // schema (the next start recreates it, or reports a damaged file to delete), never stored data.
+    if (fresh) db.exec("PRAGMA synchronous = OFF;");
     db.exec("PRAGMA journal_mode = WAL;");
-    db.exec("PRAGMA synchronous = NORMAL;");
+    if (!fresh) db.exec("PRAGMA synchronous = NORMAL;");
     db.exec("PRAGMA busy_timeout = 5000;");
     db.exec("PRAGMA foreign_keys = ON;");
     // Deleted and overwritten content is zeroed, so no old secret lingers in free pages.
     db.exec("PRAGMA secure_delete = ON;");
+    startMark("sqlite opened");
     keys = resolveSecretKey(db, full, isMemory, secretKey);
+    startMark("secret key");
     migrate(db, keys);
+    startMark("migrations");
     keys.persist(db);
     vacuumIfPending(db);
+    if (fresh) db.exec("PRAGMA synchronous = NORMAL;");
   } catch (e) {
     db.close();
     if (e instanceof StoreError) throw e;
