@@ -1,28 +1,50 @@
-/** Model listings: OpenAI `/v1/models` (public), Anthropic `/anthropic/v1/models`, Gemini `/v1beta/models`. */
+/**
+ * Model listings: OpenAI `/v1/models` (public), Anthropic `/anthropic/v1/models`, Gemini `/v1beta/models`, and
+ * the single-model lookups. Every configured provider's models are listed (`owned_by` names the provider);
+ * a `provider/model` id may come as two path segments or URL-encoded (`volcengine%2Fdeepseek-r1`).
+ */
 import { Elysia } from "elysia";
-import { anthropicModelList, geminiModelList, geminiModelObject, modelNotAvailableMessage, openAiModelList, openAiModelObject, resolveModel } from "../../core/models/index.ts";
+import { anthropicModelList, geminiModelList, geminiModelObject, openAiModelList, openAiModelObject } from "../../core/models/index.ts";
 import type { AppContext } from "../../context.ts";
-import { HttpError } from "../http-error.ts";
+import { lookupModel, modelLookupError } from "../model-lookup.ts";
+
+type IdParams = { params: { id: string; provider?: string } };
+
+/** The requested id from `/:id` or `/:provider/:id`, percent-decoded (`%2F` included). */
+export function modelPathId(params: { id: string; provider?: string }): string {
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  return params.provider !== undefined ? `${decode(params.provider)}/${decode(params.id)}` : decode(params.id);
+}
 
 export function modelRoutes(ctx: AppContext) {
-  const openAiList = () => openAiModelList(ctx.settings.modelAliases());
-  const openAiOne = ({ params }: { params: { id: string } }) => {
-    const model = resolveModel(decodeURIComponent(params.id), ctx.settings.modelAliases());
-    if (!model) throw new HttpError(404, modelNotAvailableMessage(decodeURIComponent(params.id)), "model_not_found");
-    return openAiModelObject(model.id);
+  const catalog = () => ctx.providers.catalog();
+  const openAiList = () => openAiModelList(catalog(), ctx.settings.modelAliases());
+  const openAiOne = ({ params }: IdParams) => {
+    const r = lookupModel(ctx, modelPathId(params));
+    if (!r.ok) throw modelLookupError(r, 404);
+    return openAiModelObject(catalog().listedId(r.model), r.model.provider);
   };
-  const geminiOne = ({ params }: { params: { id: string } }) => {
-    const name = decodeURIComponent(params.id).replace(/^models\//, "");
-    const model = resolveModel(name, ctx.settings.modelAliases());
-    if (!model) throw new HttpError(404, modelNotAvailableMessage(name));
-    return geminiModelObject(name, model.id);
+  const geminiOne = ({ params }: IdParams) => {
+    const name = modelPathId(params).replace(/^models\//, "");
+    const r = lookupModel(ctx, name);
+    if (!r.ok) throw modelLookupError(r, 404);
+    return geminiModelObject(catalog(), name, r.model);
   };
   return new Elysia({ name: "models" })
     .get("/v1/models", openAiList)
     .get("/models", openAiList)
     .get("/v1/models/:id", openAiOne)
+    .get("/v1/models/:provider/:id", openAiOne)
     .get("/models/:id", openAiOne)
-    .get("/anthropic/v1/models", () => anthropicModelList())
-    .get("/v1beta/models", () => geminiModelList())
-    .get("/v1beta/models/:id", geminiOne);
+    .get("/models/:provider/:id", openAiOne)
+    .get("/anthropic/v1/models", () => anthropicModelList(catalog()))
+    .get("/v1beta/models", () => geminiModelList(catalog()))
+    .get("/v1beta/models/:id", geminiOne)
+    .get("/v1beta/models/:provider/:id", geminiOne);
 }

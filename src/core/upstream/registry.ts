@@ -1,7 +1,9 @@
 /**
  * The upstream providers of a running server. `execute-turn` picks the provider of the resolved model
- * here; surfaces, admin and health ask the registry, never a concrete provider.
+ * here; surfaces, admin and health ask the registry, never a concrete provider. The first provider registered
+ * is the primary one: its ids and the built-in aliases own the unprefixed model names (core/models/catalog.ts).
  */
+import { defaultSetupHint, ModelCatalog } from "../models/catalog.ts";
 import type { ModelSpec } from "../models/native.ts";
 import { TurnError } from "../turn/turn-error.ts";
 import type { AccountPoolStatus, ProviderId, ProviderStatus, UpstreamErrorListener, UpstreamProvider } from "./provider.ts";
@@ -11,8 +13,18 @@ export interface ProviderLookup {
   forModel(model: Pick<ModelSpec, "id" | "provider">): UpstreamProvider;
 }
 
+/** Whether a provider has what it needs to serve (`configured()` absent = yes; a throwing check = no). */
+export function isConfigured(p: UpstreamProvider): boolean {
+  try {
+    return p.configured ? p.configured() : true;
+  } catch {
+    return false;
+  }
+}
+
 export class ProviderRegistry implements ProviderLookup {
   private readonly byId = new Map<ProviderId, UpstreamProvider>();
+  private cached?: { key: unknown[]; catalog: ModelCatalog };
 
   register(provider: UpstreamProvider): this {
     if (this.byId.has(provider.id)) throw new Error(`provider ${JSON.stringify(provider.id)} is registered twice`);
@@ -28,16 +40,41 @@ export class ProviderRegistry implements ProviderLookup {
     return [...this.byId.values()];
   }
 
-  /** The provider serving `model`; a model whose provider is not running here is a 503. */
+  /** The provider whose ids own the unprefixed model names (the first registered). */
+  primary(): UpstreamProvider | undefined {
+    return this.byId.values().next().value;
+  }
+
+  /** The provider serving `model`; a model whose provider is not running here, or not configured, is a 503. */
   forModel(model: Pick<ModelSpec, "id" | "provider">): UpstreamProvider {
     const p = this.byId.get(model.provider);
     if (!p) throw new TurnError(503, `model "${model.id}" is served by provider "${model.provider}", which is not configured on this server`, "provider_unavailable");
+    if (!isConfigured(p)) {
+      throw new TurnError(503, `model "${model.id}" is served by provider "${p.id}" (${p.displayName}), which is not configured on this server: ${p.setupHint?.() ?? defaultSetupHint(p)}`, "provider_unavailable");
+    }
     return p;
   }
 
-  /** Every model of every provider, in registration order. */
+  /** Every model of every configured provider, in registration order. */
   models(): ModelSpec[] {
-    return this.list().flatMap((p) => [...p.models()]);
+    return this.catalog().listed().slice();
+  }
+
+  /**
+   * The model catalog as the providers see it now (configured or not, their `models()`); rebuilt only when a
+   * provider's configured state or model list changed.
+   */
+  catalog(): ModelCatalog {
+    const list = this.list();
+    const entries = list.map((p) => ({ p, configured: isConfigured(p), models: p.models() }));
+    const key = entries.flatMap((e) => [e.p, e.configured, e.models]);
+    const c = this.cached;
+    if (c && c.key.length === key.length && c.key.every((k, i) => k === key[i])) return c.catalog;
+    const catalog = new ModelCatalog(
+      entries.map((e) => ({ id: e.p.id, displayName: e.p.displayName, configured: e.configured, setupHint: e.p.setupHint?.(), models: e.models })),
+    );
+    this.cached = { key, catalog };
+    return catalog;
   }
 
   status(): ProviderStatus[] {
@@ -51,8 +88,9 @@ export class ProviderRegistry implements ProviderLookup {
     return mergePoolStatus(pools);
   }
 
+  /** Subscribe to every provider's upstream errors; the listener learns which provider met each one. */
   onUpstreamError(listener: UpstreamErrorListener): void {
-    for (const p of this.byId.values()) p.onUpstreamError(listener);
+    for (const p of this.byId.values()) p.onUpstreamError((kind, account, message) => listener(kind, account, message, p.id));
   }
 
   reload(): void {
