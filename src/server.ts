@@ -23,6 +23,7 @@ import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
+import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
@@ -54,8 +55,11 @@ const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
 /** After cutting the last streams on shutdown, how long their leases may take to come back before sqlite closes. */
 const LEASE_RETURN_MS = 2000;
 
-/** Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries). */
-export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions">;
+/**
+ * Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries), and register
+ * extra providers after the built-in ones (e.g. a scripted fake provider to test routing).
+ */
+export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: readonly UpstreamProvider[] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
@@ -71,9 +75,11 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
-  const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...overrides });
-  const providers = new ProviderRegistry().register(deepseek);
-  const upstreamHealth = new UpstreamHealth();
+  const { extraProviders = [], ...engineOverrides } = overrides;
+  // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
+  const providers = new ProviderRegistry().register(new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides }));
+  for (const p of extraProviders) providers.register(p);
+  const upstreamHealth = new UpstreamHealth(providers.primary()?.id);
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
   providers.warmup();
@@ -162,8 +168,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   }
   ctx.state.ready = true;
   metrics.attach({
-    pool: () => providers.accountStatus(),
-    pow: () => deepseek.engine.powStats(),
+    providers: () => providers.snapshots(),
     httpInFlight: () => Math.max(0, server.pendingRequests - 1),
     draining: () => ctx.state.draining,
   });

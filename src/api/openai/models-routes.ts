@@ -8,10 +8,11 @@ import { anthropicModelList, geminiModelList, geminiModelObject, openAiModelList
 import type { AppContext } from "../../context.ts";
 import { lookupModel, modelLookupError } from "../model-lookup.ts";
 
-type IdParams = { params: { id: string; provider?: string } };
+/** `/:id` or `/:id/:model` (the router needs one name per path position: `id` is then the provider). */
+type IdParams = { params: { id: string; model?: string } };
 
-/** The requested id from `/:id` or `/:provider/:id`, percent-decoded (`%2F` included). */
-export function modelPathId(params: { id: string; provider?: string }): string {
+/** The requested id from `/:id` or `/:id/:model` (`provider/model`), percent-decoded (`%2F` included). */
+export function modelPathId(params: { id: string; model?: string }): string {
   const decode = (s: string) => {
     try {
       return decodeURIComponent(s);
@@ -19,7 +20,7 @@ export function modelPathId(params: { id: string; provider?: string }): string {
       return s;
     }
   };
-  return params.provider !== undefined ? `${decode(params.provider)}/${decode(params.id)}` : decode(params.id);
+  return params.model !== undefined ? `${decode(params.id)}/${decode(params.model)}` : decode(params.id);
 }
 
 export function modelRoutes(ctx: AppContext) {
@@ -40,11 +41,11 @@ export function modelRoutes(ctx: AppContext) {
     .get("/v1/models", openAiList)
     .get("/models", openAiList)
     .get("/v1/models/:id", openAiOne)
-    .get("/v1/models/:provider/:id", openAiOne)
+    .get("/v1/models/:id/:model", openAiOne)
     .get("/models/:id", openAiOne)
-    .get("/models/:provider/:id", openAiOne)
+    .get("/models/:id/:model", openAiOne)
     .get("/anthropic/v1/models", () => anthropicModelList(catalog()))
     .get("/v1beta/models", () => geminiModelList(catalog()))
     .get("/v1beta/models/:id", geminiOne)
-    .get("/v1beta/models/:provider/:id", geminiOne);
+    .get("/v1beta/models/:id/:model", geminiOne);
 }

@@ -6,7 +6,30 @@
 import { defaultSetupHint, ModelCatalog } from "../models/catalog.ts";
 import type { ModelSpec } from "../models/native.ts";
 import { TurnError } from "../turn/turn-error.ts";
-import type { AccountPoolStatus, ProviderId, ProviderStatus, UpstreamErrorListener, UpstreamProvider } from "./provider.ts";
+import type {
+  AccountPoolStatus,
+  CredentialPoolStatus,
+  ProofOfWorkStats,
+  ProviderId,
+  ProviderStatus,
+  UpstreamErrorListener,
+  UpstreamProvider,
+} from "./provider.ts";
+
+/** One provider's capacity as health and metrics read it; a provider whose status hooks throw gets `error` instead. */
+export interface ProviderSnapshot {
+  provider: ProviderId;
+  displayName: string;
+  configured: boolean;
+  /** Configured and with something usable now (an account, a credential; a provider with neither pool: yes). */
+  canServe: boolean;
+  accounts?: AccountPoolStatus;
+  credentials?: CredentialPoolStatus;
+  pow?: ProofOfWorkStats;
+  /** How to configure it, when it is not. */
+  setupHint?: string;
+  error?: string;
+}
 
 /** What `execute-turn` needs of the registry. */
 export interface ProviderLookup {
@@ -81,9 +104,32 @@ export class ProviderRegistry implements ProviderLookup {
     return this.list().map((p) => p.status());
   }
 
+  /** Every provider's capacity, each read on its own (one provider's failing hooks never hide another's). */
+  snapshots(): ProviderSnapshot[] {
+    return this.list().map((p) => {
+      const configured = isConfigured(p);
+      const base = { provider: p.id, displayName: p.displayName, configured, ...(configured ? {} : { setupHint: p.setupHint?.() ?? defaultSetupHint(p) }) };
+      try {
+        const accounts = p.accounts?.status();
+        const credentials = p.credentials?.status();
+        const pow = p.powStats?.();
+        const usable = accounts ? accounts.usableNow > 0 : credentials ? credentials.usable > 0 : true;
+        return { ...base, canServe: configured && usable, ...(accounts ? { accounts } : {}), ...(credentials ? { credentials } : {}), ...(pow ? { pow } : {}) };
+      } catch (e) {
+        return { ...base, canServe: false, error: `status unavailable: ${(e as Error)?.message ?? String(e)}` };
+      }
+    });
+  }
+
   /** The account pools of every pooled provider, summed (with one provider: its pool status as is). */
   accountStatus(): AccountPoolStatus {
-    const pools = this.list().flatMap((p) => (p.accounts ? [p.accounts.status()] : []));
+    const pools = this.list().flatMap((p) => {
+      try {
+        return p.accounts ? [p.accounts.status()] : [];
+      } catch {
+        return [];
+      }
+    });
     if (pools.length === 1) return pools[0]!;
     return mergePoolStatus(pools);
   }
