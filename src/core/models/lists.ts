@@ -162,7 +162,7 @@ export interface GeminiModel {
 const GEMINI_METHODS = ["generateContent", "streamGenerateContent", "countTokens"];
 
 function describe(catalog: ModelCatalog, spec: ModelSpec): string {
-  const parts = [spec.modelType ? `${catalog.displayName(spec.provider)}, model_type ${spec.modelType}` : catalog.displayName(spec.provider)];
+  const parts = [spec.modelType && spec.provider === catalog.primary ? `${catalog.displayName(spec.provider)}, model_type ${spec.modelType}` : catalog.displayName(spec.provider)];
   if (spec.upstreamModel) parts.push(`upstream model ${spec.upstreamModel}`);
   parts.push(spec.thinkingForcedOff ? "thinking off" : "thinking on by default");
   if (spec.search) parts.push("web search");
