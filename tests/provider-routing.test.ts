@@ -15,6 +15,7 @@ import type {
   UpstreamTurn,
 } from "../src/core/upstream/provider.ts";
 import { TurnError } from "../src/core/turn/turn-error.ts";
+import { ProviderRegistry } from "../src/core/upstream/registry.ts";
 import { DEEPSEEK_MODELS } from "../src/upstream/deepseek/models.ts";
 import { parseExposition, sumOf } from "./support/prometheus-parse.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
@@ -318,7 +319,10 @@ describe("model lists name every configured provider", () => {
     const one = await get("/v1beta/models/beta/gpt-4o");
     expect(one.status).toBe(200);
     expect(one.json.name).toBe("models/beta/gpt-4o");
-    const tags = (await get("/api/tags")).json.models.map((m: { name: string }) => m.name);
+    const tagList = (await get("/api/tags")).json.models as { name: string; details: { family: string } }[];
+    expect(tagList.find((m) => m.name === "beta/gpt-4o")?.details.family).toBe("beta");
+    expect(tagList[0]!.details.family).toBe("deepseek");
+    const tags = tagList.map((m) => m.name);
     expect(tags.slice(0, 10)).toEqual(DEEPSEEK_MODELS.map((m) => m.id));
     expect(tags.slice(10)).toEqual(others);
   });
@@ -423,5 +427,56 @@ describe("catalog", () => {
     expect(catalog.resolve("my-nothinking", { my: "deepseek-v4-pro" })?.id).toBe("deepseek-v4-pro-nothinking");
     expect(catalog.resolve("unknown/solo")).toBeNull();
     expect(catalog.listed().map((m) => catalog.listedId(m)).slice(-2)).toEqual(["other/deepseek-v4-pro", "other/solo"]);
+  });
+
+  test("failures say where to go: unknown provider model, unconfigured provider, ambiguity; a prefix that names no provider is just a name", () => {
+    const catalog = new ModelCatalog([
+      { id: "deepseek", displayName: "DeepSeek web chat", configured: true, models: DEEPSEEK_MODELS },
+      { id: "a", displayName: "A", configured: true, models: [spec("a", "both"), spec("a", "only-a")] },
+      { id: "b", displayName: "B", configured: true, models: [spec("b", "both")] },
+      { id: "off", displayName: "Off", configured: false, setupHint: "set OFF_KEY", models: [spec("off", "m")] },
+    ]);
+    expect(catalog.lookup("a/zzz")).toMatchObject({ ok: false, code: "model_not_found", provider: "a" });
+    expect(catalog.lookup("off/m")).toMatchObject({ ok: false, code: "provider_unavailable", provider: "off" });
+    expect((catalog.lookup("off/m") as { message: string }).message).toContain("set OFF_KEY");
+    expect(catalog.lookup("off/unknown")).toMatchObject({ ok: false, code: "provider_unavailable" });
+    expect(catalog.lookup("m")).toMatchObject({ ok: false, code: "model_not_found" });
+    expect(catalog.lookup("both")).toMatchObject({ ok: false, code: "model_not_found", candidates: ["a/both", "b/both"] });
+    expect(catalog.lookup("openai/gpt-4o").ok).toBe(false);
+    expect(catalog.resolve("openai/gpt-4o", { "openai/gpt-4o": "a/only-a" })?.provider).toBe("a");
+    expect(catalog.resolve("x", { x: "off/m" })).toBeNull();
+    expect(catalog.lookup("x", { x: "off/m" })).toMatchObject({ code: "provider_unavailable" });
+    expect(catalog.lookupTarget("gpt-4o").ok).toBe(false); // alias targets are ids, not other aliases
+    expect(catalog.notAvailableMessage("nope")).toContain("a/only-a");
+    expect(catalog.notAvailableMessage("nope")).not.toContain("off/m");
+  });
+
+  test("the registry: listeners learn the provider (also of providers registered later), unconfigured providers are 503, the catalog follows configured()", () => {
+    const one = new FakeProvider("one", "One", [spec("one", "m1")]);
+    const two = new FakeProvider("two", "Two", [spec("two", "m2")]);
+    two.isConfigured = false;
+    const reg = new ProviderRegistry().register(one);
+    const seen: string[] = [];
+    reg.onUpstreamError((kind, _a, _m, provider) => seen.push(`${provider}:${kind}`));
+    reg.register(two);
+    one.listeners.forEach((l) => l("auth", undefined, "x"));
+    two.listeners.forEach((l) => l("waf", undefined, "y"));
+    expect(seen).toEqual(["one:auth", "two:waf"]);
+    expect(reg.primary()).toBe(one);
+    let err: unknown;
+    try {
+      reg.forModel({ id: "m2", provider: "two" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ status: 503, code: "provider_unavailable" });
+    expect((err as Error).message).toContain("TWO_API_KEYS");
+    const before = reg.catalog();
+    expect(reg.catalog()).toBe(before); // unchanged providers: the same catalog
+    expect(reg.models().map((m) => m.id)).toEqual(["m1"]);
+    two.isConfigured = true;
+    expect(reg.catalog()).not.toBe(before);
+    expect(reg.models().map((m) => m.id)).toEqual(["m1", "m2"]);
+    expect(reg.forModel({ id: "m2", provider: "two" })).toBe(two);
   });
 });

@@ -15,7 +15,12 @@ export function ollamaRoutes(ctx: AppContext) {
     // Every configured provider's models: the primary provider's under bare ids, the others as provider/model.
     .get("/api/tags", () => {
       const catalog = ctx.providers.catalog();
-      return { models: catalog.listed().map((m) => catalog.listedId(m)).map((id) => ({ name: id, model: id, size: 0, modified_at: MODIFIED_AT })) };
+      return {
+        models: catalog.listed().map((m) => {
+          const id = catalog.listedId(m);
+          return { name: id, model: id, size: 0, modified_at: MODIFIED_AT, details: { family: m.provider, format: "remote" } };
+        }),
+      };
     })
     .post(
       "/api/show",

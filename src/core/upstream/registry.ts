@@ -48,10 +48,12 @@ export function isConfigured(p: UpstreamProvider): boolean {
 export class ProviderRegistry implements ProviderLookup {
   private readonly byId = new Map<ProviderId, UpstreamProvider>();
   private cached?: { key: unknown[]; catalog: ModelCatalog };
+  private readonly errorListeners: UpstreamErrorListener[] = [];
 
   register(provider: UpstreamProvider): this {
     if (this.byId.has(provider.id)) throw new Error(`provider ${JSON.stringify(provider.id)} is registered twice`);
     this.byId.set(provider.id, provider);
+    for (const l of this.errorListeners) this.subscribe(provider, l);
     return this;
   }
 
@@ -134,9 +136,14 @@ export class ProviderRegistry implements ProviderLookup {
     return mergePoolStatus(pools);
   }
 
-  /** Subscribe to every provider's upstream errors; the listener learns which provider met each one. */
+  /** Subscribe to every provider's upstream errors (also those registered later); the listener learns which provider met each one. */
   onUpstreamError(listener: UpstreamErrorListener): void {
-    for (const p of this.byId.values()) p.onUpstreamError((kind, account, message) => listener(kind, account, message, p.id));
+    this.errorListeners.push(listener);
+    for (const p of this.byId.values()) this.subscribe(p, listener);
+  }
+
+  private subscribe(p: UpstreamProvider, listener: UpstreamErrorListener): void {
+    p.onUpstreamError((kind, account, message) => listener(kind, account, message, p.id));
   }
 
   reload(): void {
