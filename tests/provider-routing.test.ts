@@ -478,5 +478,18 @@ describe("catalog", () => {
     expect(reg.catalog()).not.toBe(before);
     expect(reg.models().map((m) => m.id)).toEqual(["m1", "m2"]);
     expect(reg.forModel({ id: "m2", provider: "two" })).toBe(two);
+
+    // A provider whose hooks throw loses its own models, not anyone else's.
+    const bad = new FakeProvider("bad", "Bad", []);
+    bad.models = () => {
+      throw new Error("catalog file unreadable");
+    };
+    bad.configured = () => {
+      throw new Error("settings unreadable");
+    };
+    reg.register(bad);
+    expect(reg.models().map((m) => m.id)).toEqual(["m1", "m2"]);
+    expect(reg.catalog().resolve("one/m1")?.provider).toBe("one");
+    expect(reg.snapshots().find((x) => x.provider === "bad")).toMatchObject({ configured: false, canServe: false });
   });
 });

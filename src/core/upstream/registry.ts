@@ -36,6 +36,17 @@ export interface ProviderLookup {
   forModel(model: Pick<ModelSpec, "id" | "provider">): UpstreamProvider;
 }
 
+/** A provider hook's answer, or `fallback` when the hook throws (one provider's bug must not break the others). */
+function safely<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+const NO_MODELS: readonly ModelSpec[] = Object.freeze([]);
+
 /** Whether a provider has what it needs to serve (`configured()` absent = yes; a throwing check = no). */
 export function isConfigured(p: UpstreamProvider): boolean {
   try {
@@ -75,7 +86,8 @@ export class ProviderRegistry implements ProviderLookup {
     const p = this.byId.get(model.provider);
     if (!p) throw new TurnError(503, `model "${model.id}" is served by provider "${model.provider}", which is not configured on this server`, "provider_unavailable");
     if (!isConfigured(p)) {
-      throw new TurnError(503, `model "${model.id}" is served by provider "${p.id}" (${p.displayName}), which is not configured on this server: ${p.setupHint?.() ?? defaultSetupHint(p)}`, "provider_unavailable");
+      const hint = safely(() => p.setupHint?.(), undefined) ?? defaultSetupHint(p);
+      throw new TurnError(503, `model "${model.id}" is served by provider "${p.id}" (${p.displayName}), which is not configured on this server: ${hint}`, "provider_unavailable");
     }
     return p;
   }
@@ -91,12 +103,12 @@ export class ProviderRegistry implements ProviderLookup {
    */
   catalog(): ModelCatalog {
     const list = this.list();
-    const entries = list.map((p) => ({ p, configured: isConfigured(p), models: p.models() }));
+    const entries = list.map((p) => ({ p, configured: isConfigured(p), models: safely(() => p.models(), NO_MODELS) }));
     const key = entries.flatMap((e) => [e.p, e.configured, e.models]);
     const c = this.cached;
     if (c && c.key.length === key.length && c.key.every((k, i) => k === key[i])) return c.catalog;
     const catalog = new ModelCatalog(
-      entries.map((e) => ({ id: e.p.id, displayName: e.p.displayName, configured: e.configured, setupHint: e.p.setupHint?.(), models: e.models })),
+      entries.map((e) => ({ id: e.p.id, displayName: e.p.displayName, configured: e.configured, setupHint: safely(() => e.p.setupHint?.(), undefined), models: e.models })),
     );
     this.cached = { key, catalog };
     return catalog;
@@ -110,7 +122,7 @@ export class ProviderRegistry implements ProviderLookup {
   snapshots(): ProviderSnapshot[] {
     return this.list().map((p) => {
       const configured = isConfigured(p);
-      const base = { provider: p.id, displayName: p.displayName, configured, ...(configured ? {} : { setupHint: p.setupHint?.() ?? defaultSetupHint(p) }) };
+      const base = { provider: p.id, displayName: p.displayName, configured, ...(configured ? {} : { setupHint: safely(() => p.setupHint?.(), undefined) ?? defaultSetupHint(p) }) };
       try {
         const accounts = p.accounts?.status();
         const credentials = p.credentials?.status();
