@@ -76,8 +76,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
   const { extraProviders = [], ...engineOverrides } = overrides;
+  const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
-  const providers = new ProviderRegistry().register(new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides }));
+  const providers = new ProviderRegistry().register(deepseek);
   for (const p of extraProviders) providers.register(p);
   const upstreamHealth = new UpstreamHealth(providers.primary()?.id);
   providers.onUpstreamError(metrics.upstreamError);
