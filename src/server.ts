@@ -29,7 +29,6 @@ import { openStore } from "./store/store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
-import { registerProviderModels } from "./core/models/resolve.ts";
 import type { EngineDeps } from "./upstream/deepseek/engine.ts";
 import { DeepSeekProvider } from "./upstream/deepseek/provider.ts";
 import { warmTokenizer } from "./core/usage/tokenizer.ts";
@@ -69,9 +68,10 @@ const LEASE_RETURN_MS = 2000;
 
 /**
  * Test hooks: replace parts of the engine (e.g. a reference PoW solver, fast client retries), the Volcengine
- * client's options, and register extra providers (e.g. a fake credential-pool provider) after the built-in ones.
+ * client's options, and register extra providers after the built-in ones (e.g. a scripted fake provider to test
+ * routing, a fake credential pool).
  */
-export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: UpstreamProvider[]; volcengineClient?: VolcengineDeps["clientOptions"] };
+export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: readonly UpstreamProvider[]; volcengineClient?: VolcengineDeps["clientOptions"] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
@@ -92,13 +92,12 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const metrics = new Metrics();
   const { extraProviders = [], ...engineOverrides } = overrides;
   const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
+  // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
-  const volcengine = new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient });
-  providers.register(volcengine);
-  registerProviderModels(volcengine.models());
+  providers.register(new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient }));
   providers.register(new OnDemandProvider({ options, store, settings, logger }));
   for (const p of extraProviders) providers.register(p);
-  const upstreamHealth = new UpstreamHealth();
+  const upstreamHealth = new UpstreamHealth(providers.primary()?.id);
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
   const ctx: AppContext = {
@@ -218,8 +217,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   }, POW_WARMUP_DELAY_MS).unref();
   const idleGc = startIdleGc({ inFlight: () => server.pendingRequests, served: () => served });
   metrics.attach({
-    pool: () => providers.accountStatus(),
-    pow: () => deepseek.engine.powStats(),
+    providers: () => providers.snapshots(),
     httpInFlight: () => Math.max(0, server.pendingRequests - 1),
     draining: () => ctx.state.draining,
   });

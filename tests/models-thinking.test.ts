@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { resolveModel } from "../src/core/models/index.ts";
+import { resolveModel } from "./support/deepseek-catalog.ts";
 import { requestedThinking, resolveGeminiThinking, resolveThinking } from "../src/core/thinking.ts";
 
 const flash = resolveModel("deepseek-v4-flash")!;

@@ -7,7 +7,7 @@ import {
   modelNotAvailableMessage,
   openAiModelList,
   resolveModel,
-} from "../src/core/models/index.ts";
+} from "./support/deepseek-catalog.ts";
 
 // api-surface §3.1 table, written out from the spec.
 const SPEC_TABLE: Array<[string, string, boolean]> = [

@@ -5,7 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { NATIVE_MODELS, resolveModel, type ModelSpec } from "../src/core/models/index.ts";
+import type { ModelSpec } from "../src/core/models/index.ts";
+import { NATIVE_MODELS, resolveModel } from "./support/deepseek-catalog.ts";
 import { executeTurn } from "../src/core/turn/execute-turn.ts";
 import { defaultToolKit } from "../src/core/turn/toolkit.ts";
 import type { TurnEvent, TurnRequest } from "../src/core/turn/turn.ts";

@@ -1,16 +1,50 @@
-/** Liveness, readiness and the welcome page. */
+/** Liveness, readiness (per provider) and the welcome page. */
 import { Elysia } from "elysia";
+import type { ProviderSnapshot } from "../core/upstream/registry.ts";
 import type { AppContext } from "../context.ts";
+import type { UpstreamProblem } from "../observability/upstream-health.ts";
 import { VERSION } from "../version.ts";
 
 const WELCOME = `<!doctype html><html><head><meta charset="utf-8"><title>ds2api</title></head>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;line-height:1.5">
 <h1>ds2api ${VERSION}</h1>
-<p>OpenAI, Anthropic and Gemini compatible gateway to DeepSeek web chat.</p>
+<p>OpenAI, Anthropic and Gemini compatible gateway to DeepSeek web chat and other upstream providers.</p>
 <ul><li>OpenAI: <code>/v1/chat/completions</code>, <code>/v1/models</code></li>
 <li>Anthropic: <code>/anthropic/v1/messages</code> (also <code>/v1/messages</code>)</li>
 <li>Gemini: <code>/v1beta/models/{model}:generateContent</code></li>
 <li>Admin console: <a href="/admin">/admin</a></li></ul></body></html>`;
+
+function problemView(problem: UpstreamProblem | undefined) {
+  return problem ? { upstream_problem: { kind: problem.kind, message: problem.message, since: new Date(problem.at).toISOString() } } : {};
+}
+
+/** One provider's entry under `providers` of /readyz. */
+function providerView(s: ProviderSnapshot, problem: UpstreamProblem | undefined) {
+  const a = s.accounts;
+  const c = s.credentials;
+  return {
+    name: s.displayName,
+    configured: s.configured,
+    can_serve: s.canServe,
+    ...(s.setupHint ? { setup: s.setupHint } : {}),
+    ...(s.error ? { error: s.error } : {}),
+    ...(a
+      ? {
+          accounts: {
+            accounts: a.total,
+            usable_now: a.usableNow,
+            cooling_down: a.coolingDown,
+            failing: a.failing,
+            disabled: a.disabled,
+            in_flight: a.inUse,
+            waiting: a.waiting,
+          },
+        }
+      : {}),
+    ...(c ? { credentials: { total: c.total, usable: c.usable, exhausted: c.exhausted, bad: c.bad, cooling: c.cooling, disabled: c.disabled, in_flight: c.inUse } } : {}),
+    ...problemView(problem),
+  };
+}
 
 /** A probe's answer: status code and JSON body. */
 export interface ProbeAnswer {
@@ -24,8 +58,9 @@ export function livenessAnswer(): ProbeAnswer {
 }
 
 /**
- * GET /readyz: 200 once listening (503 while starting or draining), with the pool's capacity and any upstream
- * problem; `strict` (`?strict=1`) also wants an account that can serve now.
+ * GET /readyz: 200 once listening (503 while starting or draining), with DeepSeek's pool capacity and upstream
+ * problem at the top level and every provider under `providers`; `strict` (`?strict=1`) wants some configured
+ * provider that can serve now.
  */
 export function readinessAnswer(ctx: AppContext, strict: boolean): ProbeAnswer {
   if (!ctx.state.ready || ctx.state.draining) {
@@ -41,11 +76,13 @@ export function readinessAnswer(ctx: AppContext, strict: boolean): ProbeAnswer {
     in_flight: pool.inUse,
     waiting: pool.waiting,
   };
-  const problem = ctx.upstreamHealth.problem;
-  const upstream = problem ? { upstream_problem: { kind: problem.kind, message: problem.message, since: new Date(problem.at).toISOString() } } : {};
-  // Plain readiness stays 200 so the admin console is reachable; strict mode wants an account that can serve.
-  if (strict && pool.usableNow === 0) return { status: 503, body: { status: "no_usable_accounts", capacity, ...upstream } };
-  return { status: 200, body: { status: "ready", capacity, ...upstream } };
+  const snapshots = ctx.providers.snapshots();
+  const providers = Object.fromEntries(snapshots.map((s) => [s.provider, providerView(s, ctx.upstreamHealth.problemOf(s.provider))]));
+  // Top level as before providers: the account pools (DeepSeek's) and the primary provider's upstream problem.
+  const upstream = problemView(ctx.upstreamHealth.problem);
+  // Plain readiness stays 200 so the admin console is reachable; strict mode wants some configured provider that can serve.
+  if (strict && !snapshots.some((s) => s.canServe)) return { status: 503, body: { status: "no_usable_accounts", capacity, ...upstream, providers } };
+  return { status: 200, body: { status: "ready", capacity, ...upstream, providers } };
 }
 
 const isStrict = (value: string | null | undefined) => value === "1" || value === "true";

@@ -1,7 +1,7 @@
 /** Ollama discovery (`/api/version`, `/api/tags`, `/api/show`) for IDE plugins that list models there, then chat over /v1. */
 import { Elysia, t } from "elysia";
-import { NATIVE_MODELS, resolveModel } from "../core/models/index.ts";
 import type { AppContext } from "../context.ts";
+import { lookupModel } from "./model-lookup.ts";
 
 const MODIFIED_AT = new Date(1677610602 * 1000).toISOString();
 
@@ -12,14 +12,24 @@ function plain(status: number, text: string): Response {
 export function ollamaRoutes(ctx: AppContext) {
   return new Elysia({ name: "ollama" })
     .get("/api/version", () => ({ version: "0.23.1" }))
-    .get("/api/tags", () => ({ models: NATIVE_MODELS.map((m) => ({ name: m.id, model: m.id, size: 0, modified_at: MODIFIED_AT })) }))
+    // Every configured provider's models: the primary provider's under bare ids, the others as provider/model.
+    .get("/api/tags", () => {
+      const catalog = ctx.providers.catalog();
+      return {
+        models: catalog.listed().map((m) => {
+          const id = catalog.listedId(m);
+          return { name: id, model: id, size: 0, modified_at: MODIFIED_AT, details: { family: m.provider, format: "remote" } };
+        }),
+      };
+    })
     .post(
       "/api/show",
       ({ body }) => {
-        const model = resolveModel(body.model ?? body.name, ctx.settings.modelAliases());
-        if (!model) return plain(404, "Model not found.");
-        const capabilities = ["tools", ...(model.thinkingForcedOff ? [] : ["thinking"]), ...(model.modelType === "vision" ? ["vision"] : [])];
-        return { id: model.id, capabilities, details: { family: "deepseek", format: "remote" }, model_info: {} };
+        const r = lookupModel(ctx, body.model ?? body.name);
+        if (!r.ok) return r.code === "provider_unavailable" ? plain(503, r.message) : plain(404, "Model not found.");
+        const model = r.model;
+        const capabilities = ["tools", ...(model.thinkingForcedOff ? [] : ["thinking"]), ...(model.vision ? ["vision"] : [])];
+        return { id: ctx.providers.catalog().listedId(model), capabilities, details: { family: model.provider, format: "remote" }, model_info: {} };
       },
       { body: t.Object({ model: t.Optional(t.String()), name: t.Optional(t.String()) }, { additionalProperties: true }) },
     );

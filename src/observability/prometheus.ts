@@ -17,8 +17,9 @@ function formatNumber(n: number): string {
   return String(n);
 }
 
+/** Labels with an empty value are left out: Prometheus treats `l=""` and a missing `l` as the same series. */
 function labelText(names: readonly string[], values: readonly string[], extra?: string): string {
-  const parts = names.map((n, i) => `${n}="${escapeLabelValue(values[i] ?? "")}"`);
+  const parts = names.flatMap((n, i) => (values[i] ? [`${n}="${escapeLabelValue(values[i]!)}"`] : []));
   if (extra) parts.push(extra);
   return parts.length ? `{${parts.join(",")}}` : "";
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startSimulator, type RunningSimulator, type SimOptions } from "../../src/sim/index.ts";
 import { resolveOptions } from "../../src/config/options.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import type { UpstreamProvider } from "../../src/core/upstream/provider.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { trackStop } from "./processes.ts";
 import { tempDir } from "./test-server.ts";
@@ -24,6 +25,8 @@ export interface StackOptions {
   sim?: SimOptions;
   env?: Record<string, string>;
   config?: Record<string, unknown>;
+  /** Providers registered after DeepSeek (startServer's `extraProviders` test hook). */
+  extraProviders?: UpstreamProvider[];
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -44,6 +47,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const server = await startServer(options, createLogger("debug", (l) => logs.push(l)), {
     clientOptions: { retry: { attempts: 3, completionDelayMs: 20, delayMs: 10 }, uploadPoll: { intervalMs: 20, maxPolls: 50, maxWaitMs: 2000 } },
+    extraProviders: opts.extraProviders,
   }).catch(async (e) => {
     await stopSim();
     rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,7 @@ export async function testAccount(d: AdminDeps, account: AccountRecord, model: s
     session_count: sessionCount,
     ...(thinking ? { thinking } : {}),
   });
-  const resolved = resolveModel(model, d.ctx.settings.modelAliases());
+  const resolved = resolveModel(model, d.ctx.settings.modelAliases(), d.ctx.providers.catalog());
   if (!resolved) return result(false, `unknown model ${JSON.stringify(model)}`);
   if (!account.password) {
     d.testStatus.set(account.identifier, "failed");
@@ -83,7 +83,7 @@ export function accountTestRoutes(d: AdminDeps) {
         async ({ body, request }) => {
           const account = requireAccount(d, body.identifier);
           const model = body.model ?? DEFAULT_MODEL;
-          if (!resolveModel(model, d.ctx.settings.modelAliases())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
+          if (!resolveModel(model, d.ctx.settings.modelAliases(), d.ctx.providers.catalog())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
           const r = await testAccount(d, account, model, body.message?.trim() || undefined);
           audit(d, request, "accounts.test", account.identifier, { success: r.success });
           return r;
@@ -94,7 +94,7 @@ export function accountTestRoutes(d: AdminDeps) {
         "/accounts/test-all",
         async ({ body, request }) => {
           const model = body?.model ?? DEFAULT_MODEL;
-          if (!resolveModel(model, d.ctx.settings.modelAliases())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
+          if (!resolveModel(model, d.ctx.settings.modelAliases(), d.ctx.providers.catalog())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
           const accounts = d.ctx.store.accounts.list();
           for (const a of accounts) d.testStatus.set(a.identifier, "testing");
           const results = await mapBounded(accounts, TEST_ALL_PARALLEL, (a) => testAccount(d, a, model));

@@ -121,7 +121,7 @@ export function configRoutes(d: AdminDeps) {
         ({ body, request }) => {
           const keys = body.api_keys?.length ? body.api_keys.map((e) => resolveKeyEntry(d, e)) : body.keys ? body.keys.map((k) => resolveKeyEntry(d, k)) : body.api_keys ? [] : undefined;
           const accounts = body.accounts ? parseOr400({ accounts: body.accounts, proxies: storedProxies(d) }).config.accounts ?? [] : undefined;
-          const aliases = body.model_aliases ? validateAliases(body.model_aliases) : undefined;
+          const aliases = body.model_aliases ? validateAliases(body.model_aliases, d.ctx.providers.catalog()) : undefined;
           store.transaction(() => {
             if (keys) {
               const keep = new Set(keys.map((k) => k.hash));
@@ -163,7 +163,7 @@ export function configRoutes(d: AdminDeps) {
           const mode = modeRaw as ImportMode;
           const { config, warnings } = parseOr400(importDocument(raw));
           if (config.apiKeys?.some((k) => k.key.includes("****"))) throw badRequest("the config holds masked API keys; ds2api stores only key hashes, so keys cannot be exported — give the full keys");
-          if (config.modelAliases) validateAliases(config.modelAliases);
+          if (config.modelAliases) validateAliases(config.modelAliases, d.ctx.providers.catalog());
           // The admin password is not something a replace should silently drop.
           const adminBefore = store.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);
           const result = store.transaction(() => {

@@ -104,7 +104,7 @@ export function settingsRoutes(d: AdminDeps) {
       .put(
         "/settings",
         ({ body, request }) => {
-          const aliases = body.model_aliases ? validateAliases(body.model_aliases) : undefined;
+          const aliases = body.model_aliases ? validateAliases(body.model_aliases, d.ctx.providers.catalog()) : undefined;
           for (const name of ["responses", "embeddings", "auto_delete", "current_input_file"] as const) {
             if (body[name]) validateSection(name, body[name]!);
           }

@@ -1,19 +1,24 @@
 /** Checks for admin settings writes that a schema cannot express; failures are 400 {detail}. */
 import { ConfigError, parseDs2ApiConfig } from "../../config/ds2api-config.ts";
 import { RUNTIME_BOUNDS, TURN_LIMIT_KEYS, type TurnLimits } from "../../config/runtime-settings.ts";
-import { isNativeModelId, NATIVE_MODEL_IDS } from "../../core/models/index.ts";
+import type { ModelCatalog } from "../../core/models/index.ts";
 import { badRequest } from "../http-error.ts";
 
-/** Aliases map a lower-case name to a native model id. Returns the normalised map. */
-export function validateAliases(raw: Record<string, string>): Record<string, string> {
+/**
+ * Aliases map a lower-case name to a model id: one of the primary provider's ids (DeepSeek) or `provider/model`
+ * of any registered provider (configured or not yet). Returns the normalised map.
+ */
+export function validateAliases(raw: Record<string, string>, catalog: ModelCatalog): Record<string, string> {
   const out: Record<string, string> = {};
+  const ids = () => catalog.listed().map((m) => catalog.listedId(m)).join(", ");
   for (const [alias, target] of Object.entries(raw)) {
     const a = alias.trim().toLowerCase();
     const tgt = String(target).trim().toLowerCase();
     if (!a) throw badRequest("model_aliases: an alias name is empty");
     if (a.length > 200) throw badRequest(`model_aliases: alias ${JSON.stringify(alias.slice(0, 40))}… is too long`);
-    if (isNativeModelId(a)) throw badRequest(`model_aliases: ${JSON.stringify(a)} is a native model id and cannot be an alias`);
-    if (!isNativeModelId(tgt)) throw badRequest(`model_aliases.${a}: ${JSON.stringify(tgt)} is not a native model id (one of ${NATIVE_MODEL_IDS.join(", ")})`);
+    if (catalog.isPrimaryId(a)) throw badRequest(`model_aliases: ${JSON.stringify(a)} is a native model id and cannot be an alias`);
+    const r = catalog.lookupTarget(tgt);
+    if (!r.ok && r.code !== "provider_unavailable") throw badRequest(`model_aliases.${a}: ${JSON.stringify(tgt)} is not a native model id or provider/model (one of ${ids()})`);
     out[a] = tgt;
   }
   return out;

@@ -1,5 +1,5 @@
 /** Anthropic Messages request → canonical turn. */
-import { NATIVE_MODEL_IDS, nativeModel, resolveModel, type ResolvedModel } from "../../core/models/index.ts";
+import type { ModelCatalog, ResolvedModel, UserAliases } from "../../core/models/index.ts";
 import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
 import { resolveThinking } from "../../core/thinking.ts";
 import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
@@ -7,6 +7,7 @@ import type { TurnRequest } from "../../core/turn/turn.ts";
 import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
+import { modelLookupError } from "../model-lookup.ts";
 import { passthroughFields, pinnedAccount } from "../request-meta.ts";
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -17,16 +18,19 @@ function isObj(v: unknown): v is Record<string, unknown> {
  * Claude model ids change often and Claude Code sends new ones (and `haiku` ids for background work), so an
  * unknown `claude-*` id runs on the closest native model instead of failing; anything else must resolve.
  */
-export function resolveClaudeModel(name: string, aliases: Readonly<Record<string, string>>): ResolvedModel {
-  const m = resolveModel(name, aliases);
-  if (m) return m;
+export function resolveClaudeModel(name: string, aliases: UserAliases, catalog: ModelCatalog): ResolvedModel {
+  const r = catalog.lookup(name, aliases);
+  if (r.ok) return r.model;
+  if (r.code !== "model_not_found" || r.provider || r.candidates) throw modelLookupError(r);
   const key = name.trim().toLowerCase();
   if (key.startsWith("claude")) {
     const base = /opus/.test(key) ? "deepseek-v4-pro" : "deepseek-v4-flash";
     const id = key.endsWith("-nothinking") ? `${base}-nothinking` : base;
-    return { ...nativeModel(id)!, requested: name.trim() };
+    const fallback = catalog.resolve(id);
+    if (fallback) return { ...fallback, requested: name.trim() };
   }
-  throw new HttpError(400, `model "${name}" is not available; use a claude-* id or one of: ${NATIVE_MODEL_IDS.join(", ")}`, "model_not_found");
+  const listed = catalog.listed().map((m) => catalog.listedId(m));
+  throw new HttpError(400, `model "${name}" is not available; use a claude-* id or one of: ${listed.join(", ")}`, "model_not_found");
 }
 
 /** `system` as a string or an array of text blocks (cache_control and other block fields ignored). */
@@ -124,7 +128,7 @@ function thinkingRequested(body: Record<string, unknown>): boolean {
 }
 
 export function messagesTurnRequest(ctx: AppContext, body: Record<string, unknown>, request: Request, caller: Caller): TurnRequest {
-  const model = resolveClaudeModel(String(body.model), ctx.settings.modelAliases());
+  const model = resolveClaudeModel(String(body.model), ctx.settings.modelAliases(), ctx.providers.catalog());
   const tools = normalizeTools(body.tools);
   const thinking = resolveThinking(body, model);
   return {

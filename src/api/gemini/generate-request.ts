@@ -1,5 +1,4 @@
 /** Gemini generateContent request → canonical turn. */
-import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
 import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
 import { resolveGeminiThinking } from "../../core/thinking.ts";
 import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
@@ -8,6 +7,7 @@ import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
 import { pinnedAccount } from "../request-meta.ts";
+import { requireModel } from "../model-lookup.ts";
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -79,8 +79,7 @@ const GENERATION_PASSTHROUGH: Record<string, string> = { temperature: "temperatu
 
 export function generateTurnRequest(ctx: AppContext, modelName: string, body: Record<string, unknown>, stream: boolean, request: Request, caller: Caller): TurnRequest {
   const name = modelName.replace(/^models\//, "");
-  const model = resolveModel(name, ctx.settings.modelAliases());
-  if (!model) throw new HttpError(400, modelNotAvailableMessage(name), "model_not_found");
+  const model = requireModel(ctx, name);
   const gc = isObj(body.generationConfig) ? body.generationConfig : {};
   const thinking = resolveGeminiThinking(gc, model);
   const tools = normalizeTools(body.tools);

@@ -15,9 +15,20 @@ import { GenerateContentBody } from "./generate-schema.ts";
 
 const ACTIONS = new Set(["generateContent", "streamGenerateContent", "countTokens"]);
 
-/** `gemini-2.5-pro:streamGenerateContent` → model and action, split on the last `:`. */
-export function splitModelAction(rest: string): { model: string; action: string } {
-  const decoded = decodeURIComponent(rest);
+/**
+ * `gemini-2.5-pro:streamGenerateContent` → model and action, split on the last `:`. A `provider/model` id comes
+ * either as two path segments (`volcengine/deepseek-r1:generateContent`: `rest` is the provider, `more` the rest) or URL-encoded
+ * (`volcengine%2Fdeepseek-r1:generateContent`).
+ */
+export function splitModelAction(rest: string, more?: string): { model: string; action: string } {
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new HttpError(400, `malformed percent-encoding in the model path ${JSON.stringify(s)}`);
+    }
+  };
+  const decoded = more !== undefined ? `${decode(rest)}/${decode(more)}` : decode(rest);
   const i = decoded.lastIndexOf(":");
   if (i <= 0) throw new HttpError(404, `no route for models/${decoded}; expected models/{model}:generateContent`);
   const action = decoded.slice(i + 1);
@@ -29,11 +40,11 @@ function requireContents(body: Record<string, unknown>): void {
   if (!Array.isArray(body.contents) || body.contents.length === 0) throw new HttpError(400, "invalid request: 'contents' must be a non-empty array");
 }
 
-type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller; params: { rest: string } };
+type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller; params: { rest: string; more?: string } };
 
 export function generateRoutes(ctx: AppContext) {
   const handler = async ({ body, request, caller, params }: Ctx) => {
-    const { model: modelName, action } = splitModelAction(params.rest);
+    const { model: modelName, action } = splitModelAction(params.rest, params.more);
     if (action === "countTokens") {
       const inner = typeof body.generateContentRequest === "object" && body.generateContentRequest ? (body.generateContentRequest as Record<string, unknown>) : body;
       requireContents(inner);
@@ -73,5 +84,7 @@ export function generateRoutes(ctx: AppContext) {
   return new Elysia({ name: "gemini-generate" })
     .use(businessAuth(ctx))
     .post("/v1beta/models/:rest", handler, { body: GenerateContentBody })
-    .post("/v1/models/:rest", handler, { body: GenerateContentBody });
+    .post("/v1beta/models/:rest/:more", handler, { body: GenerateContentBody })
+    .post("/v1/models/:rest", handler, { body: GenerateContentBody })
+    .post("/v1/models/:rest/:more", handler, { body: GenerateContentBody });
 }

@@ -3,7 +3,7 @@
  * (`deepseek-v4-flash:latest`); the tag is dropped before resolution and the name is echoed as sent.
  * Ollama messages are mapped onto OpenAI Chat messages and normalised by the same code as that surface.
  */
-import { NATIVE_MODEL_IDS, resolveModel, type ResolvedModel } from "../../core/models/index.ts";
+import type { ResolvedModel } from "../../core/models/index.ts";
 import { normalizeOpenAiMessages } from "../../core/prompt/normalize-openai.ts";
 import { resolveThinking } from "../../core/thinking.ts";
 import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
@@ -11,6 +11,7 @@ import type { TurnRequest } from "../../core/turn/turn.ts";
 import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
+import { lookupModel, modelLookupError } from "../model-lookup.ts";
 import { pinnedAccount } from "../request-meta.ts";
 import type { OllamaChatRequest, OllamaGenerateRequest, OllamaMessageIn } from "./ollama-schema.ts";
 
@@ -21,9 +22,10 @@ export function stripOllamaTag(name: string): string {
 }
 
 export function resolveOllamaModel(ctx: AppContext, name: string): ResolvedModel {
-  const model = resolveModel(stripOllamaTag(name.trim()), ctx.settings.modelAliases());
-  if (!model) throw new HttpError(404, `model "${name}" not found; available models: ${NATIVE_MODEL_IDS.join(", ")}`, "model_not_found");
-  return { ...model, requested: name.trim() };
+  // Ollama's own wording for an unknown model, with 404 (an unconfigured provider stays 503).
+  const r = lookupModel(ctx, stripOllamaTag(name.trim()));
+  if (!r.ok) throw r.code === "provider_unavailable" ? modelLookupError(r) : new HttpError(404, `model "${name.trim()}" not found: ${r.message}`, "model_not_found");
+  return { ...r.model, requested: name.trim() };
 }
 
 const IMAGES_UNSUPPORTED = "images are not supported yet by this server (vision upload is not available); send text only";

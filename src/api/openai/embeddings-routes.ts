@@ -1,11 +1,11 @@
 /** `POST /v1/embeddings` (and `/embeddings`): deterministic vectors, opt-in like the Go ds2api; no account slot taken. */
 import { Elysia, t, type Static } from "elysia";
 import { deterministicEmbedding, embeddingToBase64 } from "../../core/embeddings/deterministic.ts";
-import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
 import { countTokensAsync } from "../../core/usage/tokenizer.ts";
 import type { AppContext } from "../../context.ts";
 import { businessAuth } from "../business-auth.ts";
 import { HttpError } from "../http-error.ts";
+import { requireModel } from "../model-lookup.ts";
 
 const PROVIDERS = new Set(["mock", "deterministic", "builtin"]);
 
@@ -27,7 +27,7 @@ export function embeddingsRoutes(ctx: AppContext) {
     if (!PROVIDERS.has(provider)) {
       throw new HttpError(501, 'Embeddings are not configured: DeepSeek web chat has no embedding model. Set embeddings.provider to "deterministic" (admin settings or config.json) to serve deterministic placeholder vectors.', "embeddings_not_configured");
     }
-    if (!resolveModel(body.model, ctx.settings.modelAliases())) throw new HttpError(400, modelNotAvailableMessage(body.model), "model_not_found");
+    requireModel(ctx, body.model);
     const inputs: string[] =
       typeof body.input === "string" ? [body.input] : body.input.length && Array.isArray(body.input[0]) ? (body.input as number[][]).map((a) => a.join(" ")) : typeof body.input[0] === "number" ? [(body.input as number[]).join(" ")] : (body.input as string[]);
     if (inputs.length === 0 || inputs.every((s) => s === "")) throw new HttpError(400, "input must not be empty");

@@ -1,5 +1,4 @@
 /** OpenAI Responses request (`input` items, `instructions`, flat function tools) → canonical turn. */
-import { modelNotAvailableMessage, resolveModel } from "../../core/models/index.ts";
 import { normalizeOpenAiMessages } from "../../core/prompt/normalize-openai.ts";
 import { resolveThinking } from "../../core/thinking.ts";
 import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
@@ -8,6 +7,7 @@ import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
 import { passthroughFields, pinnedAccount } from "../request-meta.ts";
+import { requireModel } from "../model-lookup.ts";
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -70,8 +70,7 @@ export function responsesTurnRequest(
   request: Request,
   caller: Caller,
 ): { turn: TurnRequest; conversation: ChatMessage[] } {
-  const model = resolveModel(body.model, ctx.settings.modelAliases());
-  if (!model) throw new HttpError(400, modelNotAvailableMessage(String(body.model)), "model_not_found");
+  const model = requireModel(ctx, body.model);
   const input = Array.isArray(body.messages) && body.messages.length ? (body.messages as ChatMessage[]) : responsesInputToChat(body.input);
   if (input.length === 0) throw new HttpError(400, "request must include 'input' or 'messages'");
   const conversation = [...history, ...input];

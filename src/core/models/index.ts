@@ -1,4 +1,5 @@
 export * from "./native.ts";
 export * from "./aliases.ts";
+export * from "./catalog.ts";
 export * from "./resolve.ts";
 export * from "./lists.ts";

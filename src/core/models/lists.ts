@@ -1,10 +1,12 @@
 /**
  * Model list bodies per surface (api-surface §3.4): OpenAI `/v1/models`, Anthropic `/anthropic/v1/models`,
- * Gemini `/v1beta/models` (official `models.list` shape).
+ * Gemini `/v1beta/models` (official `models.list` shape). Each lists what the catalog serves: the primary
+ * provider's models (DeepSeek) and the aliases of today under their bare ids, then every other configured
+ * provider's models as `provider/model` (issue 12 §4), each naming its provider.
  */
 import { CLAUDE_ALIASES, GEMINI_ALIASES, LEGACY_ALIASES } from "./aliases.ts";
-import { NATIVE_MODEL_IDS, NATIVE_MODELS, NOTHINKING_SUFFIX, nativeModel } from "./native.ts";
-import type { UserAliases } from "./resolve.ts";
+import type { ModelCatalog, UserAliases } from "./catalog.ts";
+import { NOTHINKING_SUFFIX, type ModelSpec } from "./native.ts";
 
 // ---- OpenAI -------------------------------------------------------------------------------
 
@@ -14,33 +16,36 @@ export interface OpenAiModel {
   id: string;
   object: "model";
   created: number;
-  owned_by: "deepseek";
+  /** The provider serving it ("deepseek", "volcengine", ...). */
+  owned_by: string;
   permission: never[];
 }
 
-export function openAiModelObject(id: string): OpenAiModel {
-  return { id, object: "model", created: OPENAI_MODEL_CREATED, owned_by: "deepseek", permission: [] };
+export function openAiModelObject(id: string, ownedBy: string): OpenAiModel {
+  return { id, object: "model", created: OPENAI_MODEL_CREATED, owned_by: ownedBy, permission: [] };
 }
 
 /**
- * The ten native ids in spec order, then (our addition) the legacy DeepSeek ids and the config aliases,
- * each listed under its own name. Built-in OpenAI/Claude/Gemini aliases are not listed.
+ * The primary provider's ids in spec order, then (our addition) the legacy DeepSeek ids and the config aliases,
+ * each listed under its own name, then every other provider's models as `provider/model`. Built-in
+ * OpenAI/Claude/Gemini aliases are not listed.
  */
-export function openAiModelList(userAliases?: UserAliases | null): { object: "list"; data: OpenAiModel[] } {
+export function openAiModelList(catalog: ModelCatalog, userAliases?: UserAliases | null): { object: "list"; data: OpenAiModel[] } {
   const seen = new Set<string>();
   const data: OpenAiModel[] = [];
-  const add = (id: string) => {
-    if (!id || seen.has(id)) return;
+  const add = (id: string, target: ModelSpec | null | undefined) => {
+    if (!id || !target || seen.has(id)) return;
     seen.add(id);
-    data.push(openAiModelObject(id));
+    data.push(openAiModelObject(id, target.provider));
   };
-  for (const id of NATIVE_MODEL_IDS) add(id);
-  for (const [id] of LEGACY_ALIASES) add(id);
+  for (const m of catalog.primaryModels()) add(m.id, m);
+  for (const [id] of LEGACY_ALIASES) add(id, catalog.resolve(id));
   if (userAliases) {
     for (const [k, v] of Object.entries(userAliases)) {
-      if (typeof v === "string" && nativeModel(v.trim().toLowerCase())) add(k.trim().toLowerCase());
+      if (typeof v === "string") add(k.trim().toLowerCase(), catalog.resolve(v));
     }
   }
+  for (const m of catalog.otherModels()) add(catalog.listedId(m), m);
   return { object: "list", data };
 }
 
@@ -52,7 +57,8 @@ export interface AnthropicModel {
   id: string;
   object: "model";
   created: number;
-  owned_by: "anthropic";
+  /** "anthropic" for the Claude ids; the provider for other providers' models. */
+  owned_by: string;
   type: "model";
   display_name: string;
   created_at: string;
@@ -102,25 +108,29 @@ function claudeCreatedAt(id: string): string {
   return new Date(ANTHROPIC_MODEL_CREATED * 1000).toISOString().replace(".000Z", "Z");
 }
 
-function anthropicModelObject(id: string): AnthropicModel {
+function anthropicModelObject(id: string, ownedBy = "anthropic", displayName = claudeDisplayName(id)): AnthropicModel {
   return {
     id,
     object: "model",
     created: ANTHROPIC_MODEL_CREATED,
-    owned_by: "anthropic",
+    owned_by: ownedBy,
     type: "model",
-    display_name: claudeDisplayName(id),
+    display_name: displayName,
     created_at: claudeCreatedAt(id),
   };
 }
 
-/** 22 Claude ids, each followed by its `-nothinking` twin (44 entries). */
-export function anthropicModelList(): AnthropicModelList {
+/** 22 Claude ids, each followed by its `-nothinking` twin (44 entries), then other providers' models as `provider/model`. */
+export function anthropicModelList(catalog: ModelCatalog): AnthropicModelList {
   const data: AnthropicModel[] = [];
   for (const [id] of CLAUDE_ALIASES) {
-    if (CLAUDE_UNLISTED.has(id)) continue;
+    if (CLAUDE_UNLISTED.has(id) || !catalog.resolve(id)) continue;
     data.push(anthropicModelObject(id));
     data.push(anthropicModelObject(id + NOTHINKING_SUFFIX));
+  }
+  for (const m of catalog.otherModels()) {
+    const id = catalog.listedId(m);
+    data.push(anthropicModelObject(id, m.provider, `${m.displayName ?? m.id} (${catalog.displayName(m.provider)})`));
   }
   return {
     object: "list",
@@ -151,36 +161,39 @@ export interface GeminiModel {
 
 const GEMINI_METHODS = ["generateContent", "streamGenerateContent", "countTokens"];
 
-function describe(target: string): string {
-  const spec = nativeModel(target);
-  if (!spec) return "";
-  const parts = [`DeepSeek web chat, model_type ${spec.modelType}`];
+function describe(catalog: ModelCatalog, spec: ModelSpec): string {
+  const parts = [spec.modelType && spec.provider === catalog.primary ? `${catalog.displayName(spec.provider)}, model_type ${spec.modelType}` : catalog.displayName(spec.provider)];
+  if (spec.upstreamModel) parts.push(`upstream model ${spec.upstreamModel}`);
   parts.push(spec.thinkingForcedOff ? "thinking off" : "thinking on by default");
   if (spec.search) parts.push("web search");
   return parts.join(", ");
 }
 
-/** One Gemini model entry: `id` is the listed name, `target` the native id it runs on. */
-export function geminiModelObject(id: string, target: string = id): GeminiModel {
-  const spec = nativeModel(target);
+/** One Gemini model entry: `id` is the listed name, `spec` the model it runs on. */
+export function geminiModelObject(catalog: ModelCatalog, id: string, spec: ModelSpec): GeminiModel {
+  const target = catalog.listedId(spec);
   const entry: GeminiModel = {
     name: `models/${id}`,
     baseModelId: target,
     version: "v4",
     displayName: id === target ? id : `${id} (${target})`,
-    description: describe(target),
+    description: describe(catalog, spec),
     inputTokenLimit: GEMINI_INPUT_TOKEN_LIMIT,
     outputTokenLimit: GEMINI_OUTPUT_TOKEN_LIMIT,
     supportedGenerationMethods: [...GEMINI_METHODS],
   };
-  if (spec && spec.thinkingDefault) entry.thinking = true;
+  if (spec.thinkingDefault) entry.thinking = true;
   return entry;
 }
 
-/** Native ids, then the Gemini aliases. */
-export function geminiModelList(): { models: GeminiModel[] } {
+/** The primary provider's ids, then the Gemini aliases, then other providers' models as `provider/model`. */
+export function geminiModelList(catalog: ModelCatalog): { models: GeminiModel[] } {
   const models: GeminiModel[] = [];
-  for (const m of NATIVE_MODELS) models.push(geminiModelObject(m.id));
-  for (const [id, target] of GEMINI_ALIASES) models.push(geminiModelObject(id, target));
+  for (const m of catalog.primaryModels()) models.push(geminiModelObject(catalog, m.id, m));
+  for (const [id] of GEMINI_ALIASES) {
+    const spec = catalog.resolve(id);
+    if (spec) models.push(geminiModelObject(catalog, id, spec));
+  }
+  for (const m of catalog.otherModels()) models.push(geminiModelObject(catalog, catalog.listedId(m), m));
   return { models };
 }

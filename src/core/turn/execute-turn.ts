@@ -17,7 +17,7 @@ import { usageFor } from "../usage/usage.ts";
 import type { SearchSource } from "../upstream/provider.ts";
 import type { ProviderLookup } from "../upstream/registry.ts";
 import type { FinishReason, ToolCallOut, TurnEvent, TurnRequest } from "./turn.ts";
-import { EMPTY_OUTPUT_MESSAGE, REASONING_ONLY_MESSAGE, TurnError } from "./turn-error.ts";
+import { emptyOutputMessage, TurnError } from "./turn-error.ts";
 
 /** The tool-calling pieces the executor needs (bound to src/core/toolcalls by the caller). */
 export interface ToolKit {
@@ -199,7 +199,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
 
     if (outcome.empty && calls.length === 0) {
       // Request-attributable (the content comes back empty), not a rate limit: 502, no Retry-After, no cool-down.
-      throw new TurnError(502, outcome.reasoningOnly ? REASONING_ONLY_MESSAGE : EMPTY_OUTPUT_MESSAGE, "upstream_empty_output", undefined, "request");
+      throw new TurnError(502, emptyOutputMessage(provider.displayName, outcome.reasoningOnly), "upstream_empty_output", undefined, "request");
     }
     if (mustCall && calls.length === 0 && !outcome.contentFiltered) {
       if (attempt === 0) continue;

@@ -16,7 +16,8 @@ export class TurnError extends Error {
   }
 }
 
-export const EMPTY_OUTPUT_MESSAGE =
-  "DeepSeek returned no visible output for this request twice (the second time after a retry); the account is fine — rephrase the request or try again.";
-export const REASONING_ONLY_MESSAGE =
-  "DeepSeek returned reasoning but no visible answer for this request twice (the second time after a retry); the account is fine — rephrase the request or try again.";
+/** The error text of a turn whose upstream showed nothing twice, naming the provider (its `displayName`). */
+export function emptyOutputMessage(provider: string, reasoningOnly: boolean): string {
+  const what = reasoningOnly ? "reasoning but no visible answer" : "no visible output";
+  return `${provider} returned ${what} for this request twice (the second time after a retry); the account is fine — rephrase the request or try again.`;
+}

@@ -82,8 +82,11 @@ export interface UpstreamOutcome {
   account?: string;
 }
 
-/** Told about every upstream error a provider meets (metrics, /readyz, admin "recent errors"). */
-export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
+/**
+ * Told about every upstream error a provider meets (metrics, /readyz, admin "recent errors"). Providers call
+ * it with three arguments; the registry adds the id of the provider that met the error.
+ */
+export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string, provider?: ProviderId) => void;
 
 // ---- optional capabilities --------------------------------------------------------------------
 
@@ -231,6 +234,17 @@ export interface CredentialPoolAdmin {
   status(): CredentialPoolStatus;
 }
 
+/** Proof-of-work solver statistics of a provider that solves upstream challenges (DeepSeek), for /metrics. */
+export interface ProofOfWorkStats {
+  workers: number;
+  solves: number;
+  /** Solves that scanned the whole range without an answer. */
+  unsolved: number;
+  lastMs: number | null;
+  avgMs: number | null;
+  inFlight: number;
+}
+
 export interface ProviderStatus {
   id: ProviderId;
   models: number;
@@ -251,6 +265,11 @@ export interface UpstreamProvider {
    * the admin API can add credentials to it) but its models are not listed and its turns answer 503. Absent = true.
    */
   configured?(): boolean;
+  /**
+   * How to configure it, said in the 503 an unconfigured provider's models answer (e.g. "set VOLCENGINE_X_WEB_ID,
+   * the "volcengine" section of config.json, or add web ids in the admin console"). Absent = a generic hint.
+   */
+  setupHint?(): string;
   /** "prompt": one flattened prompt string; "messages": the message list (the prompt is still built). */
   readonly input: "prompt" | "messages";
   /** "text": tools go in the prompt as DSML and calls are read back from the text by the sieve. */
@@ -272,4 +291,6 @@ export interface UpstreamProvider {
   readonly credentials?: CredentialPoolAdmin;
   readonly proxies?: ProxyAdmin;
   identity?(): ClientIdentityView;
+  /** Proof-of-work solver statistics, for providers that solve challenges (undefined while no pool runs). */
+  powStats?(): ProofOfWorkStats | undefined;
 }

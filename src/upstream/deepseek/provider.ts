@@ -6,6 +6,7 @@ import type { ModelSpec } from "../../core/models/native.ts";
 import type {
   AccountAdmin,
   ClientIdentityView,
+  ProofOfWorkStats,
   ProviderStatus,
   ProxyAdmin,
   UpstreamErrorListener,
@@ -88,6 +89,10 @@ export class DeepSeekProvider implements UpstreamProvider {
 
   onUpstreamError(listener: UpstreamErrorListener): void {
     this.engine.upstreamErrorListeners.push(listener);
+  }
+
+  powStats(): ProofOfWorkStats | undefined {
+    return this.engine.powStats();
   }
 
   identity(): ClientIdentityView {

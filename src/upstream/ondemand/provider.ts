@@ -110,6 +110,11 @@ export class OnDemandProvider implements UpstreamProvider {
   }
 
   /** Configured when at least one key is stored (the API base has a default). */
+  /** What an operator does to configure it (the 503 for its models and /readyz say so). */
+  setupHint(): string {
+    return 'set ONDEMAND_APIKEYS, the "ondemand" section of config.json, or add API keys on the admin console\'s Providers page';
+  }
+
   configured(): boolean {
     return this.deps.store.credentials.count(this.id) > 0;
   }
