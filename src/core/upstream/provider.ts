@@ -66,6 +66,12 @@ export interface UpstreamTurn {
   directToken?: string;
   /** X-Ds2-Target-Account. */
   pinnedAccount?: string;
+  /** Images / files to upload with the serving account's token and reference in this turn (providers with `files`). */
+  attachments?: TurnAttachment[];
+  /** Files uploaded earlier on the pinned account (`POST /v1/files`), referenced as they are. */
+  refFileIds?: string[];
+  /** The turn carries an image: the provider picks its vision variant. */
+  vision?: boolean;
   /** True when the caller already has its answer although no text came (a tool call written in the reasoning): no empty-output retry. */
   answered?: () => boolean;
 }
@@ -84,6 +90,14 @@ export interface UpstreamOutcome {
 
 /** Told about every upstream error a provider meets (metrics, /readyz, admin "recent errors"). */
 export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
+
+/** An attachment's bytes, checked and ready to upload. */
+export interface TurnAttachment {
+  kind: "image" | "file";
+  data: Uint8Array;
+  filename: string;
+  mediaType: string;
+}
 
 // ---- optional capabilities --------------------------------------------------------------------
 
@@ -149,6 +163,40 @@ export interface AccountAdmin {
 
 /** The result of deleting an account's upstream sessions: the stage that failed and a message free of secrets otherwise. */
 export type AccountSessionsOutcome = { ok: true } | { ok: false; stage: string; message: string };
+
+/** A file held upstream, as the files API shows it. */
+export interface UpstreamFile {
+  id: string;
+  filename: string;
+  bytes: number;
+  /** processed (ready), pending, or error. */
+  status: "processed" | "pending" | "error";
+  /** The pooled account that holds it (absent in direct-token mode). */
+  account?: string;
+}
+
+export interface FileUploadRequest {
+  data: Uint8Array;
+  filename: string;
+  mediaType: string;
+  /** The upload is an image for the vision model. */
+  vision: boolean;
+  callerId: string;
+  directToken?: string;
+  /** Upload through this account (X-Ds2-Target-Account). */
+  pinnedAccount?: string;
+}
+
+/**
+ * File uploads of a provider whose turns can reference uploaded files (and take `UpstreamTurn.attachments`).
+ * Failures are TurnErrors (pool errors as for turns; an upstream failure is 500 "Failed to upload file.").
+ */
+export interface FileUploadAdmin {
+  /** Upload through a pooled account (or the caller's token), waiting until the file is parsed. */
+  upload(req: FileUploadRequest, signal?: AbortSignal): Promise<UpstreamFile>;
+  /** Ask the account that holds the file about it; undefined = not found. */
+  get(id: string, where: { account?: string; directToken?: string }, signal?: AbortSignal): Promise<UpstreamFile | undefined>;
+}
 
 /** Outbound proxy hooks (the stored proxies are shared settings; the provider holds their live bridges). */
 export interface ProxyAdmin {
@@ -271,5 +319,7 @@ export interface UpstreamProvider {
   readonly accounts?: AccountAdmin;
   readonly credentials?: CredentialPoolAdmin;
   readonly proxies?: ProxyAdmin;
+  /** Uploads, and turns that carry attachments; absent = images and files are refused with a 400. */
+  readonly files?: FileUploadAdmin;
   identity?(): ClientIdentityView;
 }
