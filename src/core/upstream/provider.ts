@@ -4,7 +4,7 @@
  * `UpstreamProvider`; core, the client surfaces, admin and health reach them only through this contract
  * (and the `ProviderRegistry`), never by importing a provider folder.
  */
-import type { ModelSpec } from "../models/native.ts";
+import type { ModelSpec, UpstreamModelType } from "../models/native.ts";
 import type { CanonicalMessage } from "../prompt/message.ts";
 
 /** The file name and type an attached transcript goes under (the live prompt refers to it by this name). */
@@ -179,8 +179,8 @@ export interface FileUploadRequest {
   data: Uint8Array;
   filename: string;
   mediaType: string;
-  /** The upload is an image for the vision model. */
-  vision: boolean;
+  /** The model variant the file is for (an image for the vision model: "vision"). */
+  modelType: UpstreamModelType;
   callerId: string;
   directToken?: string;
   /** Upload through this account (X-Ds2-Target-Account). */

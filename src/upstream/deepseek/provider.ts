@@ -62,7 +62,7 @@ export class DeepSeekProvider implements UpstreamProvider {
     this.files = {
       upload: async (req, signal) => {
         const { file, account } = await engine.backend.upload(
-          { data: req.data, filename: req.filename, contentType: req.mediaType, modelType: req.vision ? VISION_MODEL_TYPE : "default", directToken: req.directToken, pinnedAccount: req.pinnedAccount },
+          { data: req.data, filename: req.filename, contentType: req.mediaType, modelType: req.modelType, directToken: req.directToken, pinnedAccount: req.pinnedAccount },
           signal,
         );
         return toUpstreamFile(file, account, req);
