@@ -9,7 +9,7 @@ import { GoogleGenAI } from "@google/genai";
 import OpenAI, { toFile } from "openai";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 
-/** A real 1×1 PNG (67 bytes). */
+/** A real 1×1 PNG. */
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
 const PNG_B64 = PNG.toString("base64");
 const PNG_DATA_URL = `data:image/png;base64,${PNG_B64}`;
