@@ -7,7 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI, { toFile } from "openai";
+import { AdminClient } from "./support/admin-client.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { startVolcStack, VOLC_API_KEY, volcModel } from "./support/volc-stack.ts";
 
 /** A real 1×1 PNG. */
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
@@ -168,6 +170,22 @@ describe("images and files in chat requests", () => {
     expect(body.error.code).toBe("file_account_conflict");
   });
 
+  test("the account holding a referenced file is disabled: 409 in the surface's shape", async () => {
+    const f = await openai.files.create({ file: await toFile(Buffer.from("y"), "y.txt", { type: "text/plain" }), purpose: "assistants" });
+    const owner = stack.sim.state.accounts.get(stack.sim.state.files.get(f.id)!.accountId)!.email!;
+    const admin = new AdminClient(stack.url, "e2e-admin");
+    expect((await admin.call("POST", `/admin/accounts/${encodeURIComponent(owner)}/disable`)).status).toBe(200);
+    try {
+      const res = await post("/anthropic/v1/messages", { model: "deepseek-v4-flash", max_tokens: 10, messages: [{ role: "user", content: [{ type: "document", source: { type: "file", file_id: f.id } }, { type: "text", text: "read" }] }] });
+      expect(res.status).toBe(409);
+      const body = (await res.json()) as { type: string; error: { message: string } };
+      expect(body.type).toBe("error");
+      expect(body.error.message).toContain("upload the file again");
+    } finally {
+      expect((await admin.call("POST", `/admin/accounts/${encodeURIComponent(owner)}/enable`)).status).toBe(200);
+    }
+  });
+
   test("Responses input_image and input_file", async () => {
     const f = await openai.files.create({ file: await toFile(Buffer.from("doc body"), "doc.md", { type: "text/markdown" }), purpose: "user_data" });
     const r = await openai.responses.create({
@@ -305,5 +323,24 @@ describe("limits and errors in each surface's shape", () => {
     const created = [...stack.sim.state.files.keys()].filter((id) => !filesBefore.has(id));
     expect(created).toHaveLength(3);
     expect(body.ref_file_ids).not.toContain(created[0]);
+  });
+});
+
+describe("providers without file support", () => {
+  test("an image for a Volcengine model: 400 naming the provider, nothing sent", async () => {
+    const volc = await startVolcStack();
+    try {
+      const before = volc.sim.state.chats().length;
+      const res = await fetch(`${volc.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${VOLC_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: volcModel("deepseek-r1"), messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: PNG_DATA_URL } }] }] }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe("images/files are not supported by provider volcengine");
+      expect(volc.sim.state.chats().length).toBe(before);
+    } finally {
+      await volc.stop();
+    }
   });
 });
