@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI, { toFile } from "openai";
+import { describeRefFiles } from "../src/sim/index.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { startVolcStack, VOLC_API_KEY, volcModel } from "./support/volc-stack.ts";
@@ -29,12 +30,11 @@ afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.sim.state.clearScripts();
   stack.sim.state.clearFaults();
-  stack.sim.state.setDefaultReply((ctx) => ({ thinking: "Looking.", answer: describe_(ctx) }));
+  stack.sim.state.setDefaultReply((ctx) => ({ thinking: "Looking.", answer: echoWithFiles(ctx) }));
 });
 
-/** The simulator's default echo with the file descriptions (re-exported for the resolver above). */
-import { describeRefFiles } from "../src/sim/reply-script.ts";
-function describe_(ctx: Parameters<typeof describeRefFiles>[0] & { lastUserText: string }): string {
+/** The simulator's default echo: a description of each referenced file, then the last user text. */
+function echoWithFiles(ctx: Parameters<typeof describeRefFiles>[0] & { lastUserText: string }): string {
   return `${describeRefFiles(ctx)}Echo: ${ctx.lastUserText}`;
 }
 
@@ -141,7 +141,7 @@ describe("images and files in chat requests", () => {
     for (let i = 0; i < 4; i++) {
       const r = await openai.chat.completions.create({
         model: "deepseek-v4-flash",
-        messages: [{ role: "user", content: [{ type: "text", text: `read it ${i}` }, { type: "file", file: { file_id: f.id } }] as never }],
+        messages: [{ role: "user", content: [{ type: "text", text: `read it ${i}` }, { type: "file", file: { file_id: f.id } }] }],
       });
       expect(r.choices[0]!.message.content).toContain("I read a file named memo.txt of 23 bytes.");
       const c = lastCompletion();

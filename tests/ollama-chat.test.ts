@@ -1,8 +1,7 @@
 /** Ollama `/api/chat` and `/api/generate` through the server with the simulator upstream, the `ollama` npm client as the caller. */
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Ollama, type ChatResponse, type GenerateResponse, type Tool } from "ollama";
-import { toolCallMarkup } from "../src/sim/index.ts";
-import { describeRefFiles } from "../src/sim/reply-script.ts";
+import { describeRefFiles, toolCallMarkup } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 
 // The first turn logs in and solves a PoW; on a busy machine that can take longer than bun's 5 s default.
