@@ -17,13 +17,15 @@ const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 const PNG_B64 = PNG.toString("base64");
 const PNG_DATA_URL = `data:image/png;base64,${PNG_B64}`;
 const UPLOAD = "/api/v0/file/upload_file";
+/** A second client key: it must not see or use the first key's files. */
+const OTHER_KEY = "sk-e2e-other-key";
 const COMPLETION = "/api/v0/chat/completion";
 
 let stack: Stack;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  stack = await startStack({ accounts: 2 });
+  stack = await startStack({ accounts: 2, config: { keys: [API_KEY, OTHER_KEY] } });
   openai = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
 afterAll(() => stack?.stop());
@@ -66,6 +68,16 @@ describe("POST /v1/files and GET /v1/files/{id}", () => {
     // the lookup went to the account that holds the file
     const fetches = stack.sim.state.requestsTo("/api/v0/file/fetch_files");
     expect(fetches.at(-1)!.accountId).toBe(stack.sim.state.files.get(f.id)!.accountId);
+  });
+
+  test("a file belongs to the key that uploaded it: another key gets 404 / 400", async () => {
+    const f = await openai.files.create({ file: await toFile(Buffer.from("mine"), "mine.txt", { type: "text/plain" }), purpose: "assistants" });
+    const other = new OpenAI({ apiKey: OTHER_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+    const err = await other.files.retrieve(f.id).catch((e: unknown) => e as { status: number });
+    expect((err as { status: number }).status).toBe(404);
+    const res = await post("/v1/chat/completions", { model: "deepseek-v4-flash", messages: [{ role: "user", content: [{ type: "input_file", file_id: f.id }] }] }, { authorization: `Bearer ${OTHER_KEY}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`file ${f.id} is not known here`);
   });
 
   test("an image upload goes up as the vision model type", async () => {
@@ -290,6 +302,12 @@ describe("limits and errors in each surface's shape", () => {
     const unknown = await post("/v1beta/models/gemini-2.5-flash:generateContent", { contents: [{ role: "user", parts: [{ fileData: { mimeType: "text/plain", fileUri: "file-unknown-1" } }] }] });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("POST /v1/files");
+  });
+
+  test("a URL that is neither data: nor http(s): 400", async () => {
+    const res = await post("/v1/chat/completions", { model: "deepseek-v4-flash", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://example.invalid/x.png" } }] }] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("must be a data: URL or an http(s) URL");
   });
 
   test("an image larger than 20 MiB: 413", async () => {

@@ -9,6 +9,8 @@ export interface StoredFile {
   provider: string;
   /** The pooled account that holds it; undefined = uploaded with a caller's own token. */
   account?: string;
+  /** The caller that uploaded it (its stable id, never a credential): only it may read or reference the file. */
+  caller: string;
   filename: string;
   bytes: number;
   mediaType: string;
@@ -21,6 +23,7 @@ interface FileRow {
   id: string;
   provider: string;
   account: string | null;
+  caller: string;
   filename: string;
   bytes: number;
   media_type: string;
@@ -33,6 +36,7 @@ function fromRow(r: FileRow): StoredFile {
     id: r.id,
     provider: r.provider,
     account: r.account ?? undefined,
+    caller: r.caller,
     filename: r.filename,
     bytes: r.bytes,
     mediaType: r.media_type,
@@ -47,14 +51,15 @@ export class FilesRepo {
   put(f: StoredFile): void {
     this.db
       .query(
-        `INSERT OR REPLACE INTO uploaded_files (id, provider, account, filename, bytes, media_type, purpose, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO uploaded_files (id, provider, account, caller, filename, bytes, media_type, purpose, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(f.id, f.provider, f.account ?? null, f.filename, f.bytes, f.mediaType, f.purpose, f.createdAt);
+      .run(f.id, f.provider, f.account ?? null, f.caller, f.filename, f.bytes, f.mediaType, f.purpose, f.createdAt);
   }
 
-  get(id: string): StoredFile | undefined {
-    const r = this.db.query<FileRow, [string]>("SELECT * FROM uploaded_files WHERE id = ?").get(id);
+  /** The file, when `caller` uploaded it (another caller's file is not found). */
+  get(id: string, caller: string): StoredFile | undefined {
+    const r = this.db.query<FileRow, [string, string]>("SELECT * FROM uploaded_files WHERE id = ? AND caller = ?").get(id, caller);
     return r ? fromRow(r) : undefined;
   }
 

@@ -178,6 +178,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     id          TEXT PRIMARY KEY,
     provider    TEXT NOT NULL,
     account     TEXT,
+    caller      TEXT NOT NULL,
     filename    TEXT NOT NULL,
     bytes       INTEGER NOT NULL,
     media_type  TEXT NOT NULL,
