@@ -12,6 +12,7 @@ import { messagesRoutes } from "./api/anthropic/messages-routes.ts";
 import { generateRoutes } from "./api/gemini/generate-routes.ts";
 import { chatRoutes } from "./api/openai/chat-routes.ts";
 import { embeddingsRoutes } from "./api/openai/embeddings-routes.ts";
+import { filesRoutes } from "./api/openai/files-routes.ts";
 import { responsesRoutes } from "./api/openai/responses-routes.ts";
 import { modelRoutes } from "./api/openai/models-routes.ts";
 import { errorResponse } from "./api/error-response.ts";
@@ -79,6 +80,7 @@ export function createApp(ctx: AppContext) {
     .use(ollamaGenerateRoutes(ctx))
     .use(chatRoutes(ctx))
     .use(embeddingsRoutes(ctx))
+    .use(filesRoutes(ctx))
     .use(responsesRoutes(ctx))
     .use(messagesRoutes(ctx))
     .use(generateRoutes(ctx))

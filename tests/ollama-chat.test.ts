@@ -1,7 +1,7 @@
 /** Ollama `/api/chat` and `/api/generate` through the server with the simulator upstream, the `ollama` npm client as the caller. */
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Ollama, type ChatResponse, type GenerateResponse, type Tool } from "ollama";
-import { toolCallMarkup } from "../src/sim/index.ts";
+import { describeRefFiles, toolCallMarkup } from "../src/sim/index.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 
 // The first turn logs in and solves a PoW; on a busy machine that can take longer than bun's 5 s default.
@@ -185,14 +185,19 @@ describe("Ollama errors", () => {
     expect(g?.status_code).toBe(404);
   });
 
-  test("images → 400 saying they are not supported yet (never dropped silently)", async () => {
+  test("images (base64) are uploaded for the vision model; bytes that are no image → 400, nothing sent", async () => {
+    stack.sim.state.setDefaultReply((ctx) => ({ answer: `${describeRefFiles(ctx)}ok` }));
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    const r = await ollama.chat({ model: "deepseek-v4-flash", stream: false, messages: [{ role: "user", content: "what is this?", images: [png] }] });
+    expect(r.message.content).toContain("I see an image named image-1.png of 70 bytes (model vision).");
+    expect(lastUpstream().model_type).toBe("vision");
+    const g = await ollama.generate({ model: "deepseek-v4-flash", stream: false, prompt: "what?", images: [png] });
+    expect(g.response).toContain("I see an image named image-1.png of 70 bytes");
     const before = stack.sim.state.requestsTo("/api/v0/chat/completion").length;
-    const png = Buffer.from("not really a png").toString("base64");
-    const e = await errorOf(ollama.chat({ model: "deepseek-v4-vision", messages: [{ role: "user", content: "what is this?", images: [png] }] }));
+    const notPng = Buffer.from("not really a png").toString("base64");
+    const e = await errorOf(ollama.chat({ model: "deepseek-v4-vision", messages: [{ role: "user", content: "what is this?", images: [notPng] }] }));
     expect(e?.status_code).toBe(400);
-    expect(e?.error).toContain("images are not supported yet");
-    const g = await errorOf(ollama.generate({ model: "deepseek-v4-vision", prompt: "what?", images: [png] }));
-    expect(g?.status_code).toBe(400);
+    expect(e?.error).toContain("images must be one of");
     expect(stack.sim.state.requestsTo("/api/v0/chat/completion").length).toBe(before);
   });
 

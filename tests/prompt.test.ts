@@ -161,7 +161,10 @@ describe("normalizeOpenAiMessages", () => {
       { role: "user", content: null },
     ]);
     expect(a!.text).toBe("one\ntwo\nthree");
-    expect(a!.images).toEqual(["data:image/png;base64,AAA"]);
+    expect(a!.attachments).toEqual([
+      { kind: "image", source: { type: "url", url: "data:image/png;base64,AAA" } },
+      { kind: "file", source: { type: "file_id", id: "f" }, filename: undefined },
+    ]);
     expect(b!.text).toBe(JSON.stringify({ ok: true, n: 1 }));
     expect(c!.text).toBe("");
   });

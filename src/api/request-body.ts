@@ -1,4 +1,4 @@
-import { bodyClass, bodyLimitFor, bodyTooLargeMessage, type BodyLimit, type BodyLimits } from "./body-policy.ts";
+import { bodyClass, bodyLimitFor, FILES_PATHS, bodyTooLargeMessage, type BodyLimit, type BodyLimits } from "./body-policy.ts";
 import { yieldToLoop } from "./event-loop.ts";
 import { HttpError } from "./http-error.ts";
 import { JsonDepthScanner, MAX_JSON_DEPTH } from "./json-depth.ts";
@@ -167,6 +167,7 @@ export function jsonBodyParser(options: BodyParserOptions) {
       }
     }
     if (contentType.startsWith("multipart/")) return readFormBody(request, limit, options.bodyTimeoutMs);
+    if (FILES_PATHS.has(pathname) && request.method === "POST") throw new HttpError(400, "content-type must be multipart/form-data");
     return readJsonBody(request, limit, options.bodyTimeoutMs);
   };
 }

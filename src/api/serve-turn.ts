@@ -9,6 +9,7 @@ import type { FinishReason, ToolCallOut, TurnEvent, TurnRequest } from "../core/
 import type { AppContext } from "../context.ts";
 import type { Caller } from "./caller.ts";
 import { clientAbort, collectTurn, type TurnResult } from "./collect-turn.ts";
+import { resolveTurnAttachments } from "./files/resolve-attachments.ts";
 import { startTurn } from "./start-turn.ts";
 import { DeltaCoalescer } from "./streaming/delta-coalescer.ts";
 import { sseResponse, type SseSink } from "./streaming/sse-response.ts";
@@ -41,6 +42,12 @@ export interface TurnRendering {
 
 export async function serveTurn(ctx: AppContext, request: Request, caller: Caller, turn: TurnRequest, rendering: TurnRendering): Promise<unknown> {
   const abort = clientAbort(request);
+  try {
+    turn = await resolveTurnAttachments(ctx, turn, caller, abort.signal);
+  } catch (e) {
+    abort.dispose();
+    throw e;
+  }
   const events = startTurn(ctx, turn, caller, abort.signal);
   if (!turn.stream) {
     try {

@@ -5,7 +5,7 @@
  */
 import type { ServerOptions } from "../config/options.ts";
 import { THINKING_INSTRUCTION_MARKER } from "../core/prompt/thinking-injection.ts";
-import { startSimulator } from "../sim/index.ts";
+import { describeRefFiles, startSimulator } from "../sim/index.ts";
 import { startOnDemandSimulator } from "../sim/ondemand/index.ts";
 import { startVolcengineSimulator } from "../sim/volcengine/index.ts";
 
@@ -25,7 +25,7 @@ export async function prepareSimulation(options: ServerOptions, dbExplicit: bool
     const said = ctx.lastUserText.split(THINKING_INSTRUCTION_MARKER)[0]!.trim().slice(0, 500);
     return {
       thinking: `The user wrote: "${said.slice(0, 200)}". This is the ds2api simulator, so I will answer with a demo reply.`,
-      answer: `Hello from the ds2api simulator! You said: ${said}\n\nConnect real DeepSeek accounts in the admin console to get real answers.`,
+      answer: `Hello from the ds2api simulator! ${describeRefFiles(ctx)}You said: ${said}\n\nConnect real DeepSeek accounts in the admin console to get real answers.`,
       tokenDelayMs: 15,
     };
   });

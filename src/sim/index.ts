@@ -3,7 +3,7 @@ export { startSimulator, PATHS, type RunningSimulator } from "./server.ts";
 export { SimState, type SimOptions, type SimAccountInput, type RequestLogEntry, type StreamRecord, type SimSession, type SimFile } from "./state.ts";
 export {
   type ReplyScript, type ReplyResolver, type ReplyContext, type SearchScript, type SimSource, type Chunking,
-  chunkText, defaultReply, lastUserText, toolCallMarkup, DEFAULT_TIP, TEMPLATE_REFUSAL,
+  chunkText, defaultReply, describeRefFiles, lastUserText, toolCallMarkup, DEFAULT_TIP, TEMPLATE_REFUSAL,
 } from "./reply-script.ts";
 export { SIM_ERRORS, challengePage, type InjectedError } from "./envelope.ts";
 export { ReferencePowSolver } from "./reference-solver.ts";

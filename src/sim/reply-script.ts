@@ -98,6 +98,8 @@ export interface ReplyContext {
   searchEnabled: boolean;
   modelType: string;
   refFileIds: string[];
+  /** The referenced files as this simulator holds them. */
+  refFiles: { id: string; name: string; size: number; contentType: string }[];
   parentMessageId: number | null;
   /** 1-based count of completion requests this simulator has accepted. */
   completionNumber: number;
@@ -122,8 +124,16 @@ export function lastUserText(prompt: string): string {
 export function defaultReply(ctx: ReplyContext): ReplyScript {
   return {
     thinking: `Thinking about: ${ctx.lastUserText}`,
-    answer: `Echo: ${ctx.lastUserText}`,
+    answer: `${describeRefFiles(ctx)}Echo: ${ctx.lastUserText}`,
   };
+}
+
+/** "I see an image named X of N bytes (model vision). " per attached image, "I read a file …" per document (the transcript left out). */
+export function describeRefFiles(ctx: Pick<ReplyContext, "refFiles" | "modelType">): string {
+  return ctx.refFiles
+    .filter((f) => f.name !== "DS2API_HISTORY.txt")
+    .map((f) => (f.contentType.startsWith("image/") ? `I see an image named ${f.name} of ${f.size} bytes (model ${ctx.modelType}). ` : `I read a file named ${f.name} of ${f.size} bytes. `))
+    .join("");
 }
 
 /** A tool call in the markup the model emits (toolcalls.md canonical form), for replies that call tools. */

@@ -303,7 +303,9 @@ async function completion(state: SimState, req: Request, acc: SimAccount, b: Rec
 
   const ctx: ReplyContext = {
     prompt, lastUserText: lastUserText(prompt), payload: b, accountId: acc.id, accountLogin: acc.email ?? acc.mobile ?? acc.id,
-    sessionId: session.id, thinkingEnabled, searchEnabled, modelType, refFileIds: refIds as string[], parentMessageId: parent as number | null,
+    sessionId: session.id, thinkingEnabled, searchEnabled, modelType, refFileIds: refIds as string[],
+    refFiles: (refIds as string[]).map((id) => state.files.get(id)!).map((f) => ({ id: f.id, name: f.name, size: f.size, contentType: f.contentType })),
+    parentMessageId: parent as number | null,
     completionNumber: state.counters.completions,
   };
   const reply = state.nextReply();

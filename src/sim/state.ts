@@ -126,6 +126,8 @@ interface QueuedError {
   path: string;
   error: InjectedError;
   times: number;
+  /** Calls to let through before the error starts. */
+  after: number;
 }
 
 export class SimState {
@@ -245,8 +247,8 @@ export class SimState {
   }
 
   /** Fail the next `times` calls to `path` (full path like "/api/v0/chat_session/create") with `error`. */
-  injectError(path: string, error: InjectedError, opts: { times?: number } = {}): this {
-    this.errors.push({ path, error, times: opts.times ?? 1 });
+  injectError(path: string, error: InjectedError, opts: { times?: number; after?: number } = {}): this {
+    this.errors.push({ path, error, times: opts.times ?? 1, after: opts.after ?? 0 });
     return this;
   }
 
@@ -254,6 +256,10 @@ export class SimState {
     const i = this.errors.findIndex((e) => e.path === path);
     if (i < 0) return undefined;
     const e = this.errors[i]!;
+    if (e.after > 0) {
+      e.after--;
+      return undefined;
+    }
     if (--e.times <= 0) this.errors.splice(i, 1);
     return e.error;
   }

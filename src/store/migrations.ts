@@ -172,4 +172,18 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     PRIMARY KEY (provider, id)
   );
   `,
+  // files: which account holds each file uploaded through POST /v1/files (later requests are pinned to it).
+  `
+  CREATE TABLE uploaded_files (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    account     TEXT,
+    caller      TEXT NOT NULL,
+    filename    TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    media_type  TEXT NOT NULL,
+    purpose     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  );
+  `,
 ];

@@ -10,6 +10,7 @@ import { CredentialsRepo } from "./credentials-repo.ts";
 import { openDatabase } from "./database.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { KeyUsageRepo } from "./key-usage-repo.ts";
+import { FilesRepo } from "./files-repo.ts";
 import { SettingsRepo } from "./settings-repo.ts";
 
 export class Store {
@@ -20,6 +21,8 @@ export class Store {
   readonly audit: AuditRepo;
   /** Key-style pools of the non-DeepSeek providers. */
   readonly credentials: CredentialsRepo;
+  /** Files uploaded through /v1/files and the account holding each. */
+  readonly files: FilesRepo;
 
   constructor(readonly db: Database, readonly path: string, box: SecretBox) {
     this.settings = new SettingsRepo(db, box);
@@ -28,6 +31,7 @@ export class Store {
     this.keyUsage = new KeyUsageRepo(db);
     this.audit = new AuditRepo(db);
     this.credentials = new CredentialsRepo(db, box);
+    this.files = new FilesRepo(db);
   }
 
   /** Run `fn` atomically: every write inside lands, or none does. */

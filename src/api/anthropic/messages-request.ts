@@ -1,6 +1,6 @@
 /** Anthropic Messages request → canonical turn. */
 import type { ModelCatalog, ResolvedModel, UserAliases } from "../../core/models/index.ts";
-import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
+import type { Attachment, CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
 import { resolveThinking } from "../../core/thinking.ts";
 import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
 import type { TurnRequest } from "../../core/turn/turn.ts";
@@ -59,6 +59,21 @@ function blockText(content: unknown): string {
     .join("\n");
 }
 
+/** An `image` / `document` block's source (base64, url, file id, or a plain-text document) as an attachment. */
+function claudeAttachment(b: Record<string, unknown>, where: string): Attachment {
+  const kind = b.type === "image" ? "image" : "file";
+  const src = isObj(b.source) ? b.source : undefined;
+  const mediaType = typeof src?.media_type === "string" ? src.media_type : undefined;
+  const filename = typeof b.title === "string" && b.title ? b.title : undefined;
+  if (src?.type === "base64" && typeof src.data === "string") return { kind, source: { type: "base64", data: src.data, mediaType }, filename };
+  if (src?.type === "url" && typeof src.url === "string") return { kind, source: { type: "url", url: src.url, mediaType }, filename };
+  if (src?.type === "file" && typeof src.file_id === "string") return { kind, source: { type: "file_id", id: src.file_id }, filename };
+  if (src?.type === "text" && typeof src.data === "string" && kind === "file") {
+    return { kind, source: { type: "base64", data: Buffer.from(src.data, "utf8").toString("base64"), mediaType: mediaType ?? "text/plain" }, filename };
+  }
+  throw new HttpError(400, `${where}.source must be {type:"base64", media_type, data}, {type:"url", url} or {type:"file", file_id}`);
+}
+
 /** Claude messages → canonical messages: text, thinking (as reasoning), tool_use calls and tool_result messages. */
 export function normalizeClaudeMessages(system: unknown, messages: unknown[]): CanonicalMessage[] {
   const out: CanonicalMessage[] = [];
@@ -78,13 +93,17 @@ export function normalizeClaudeMessages(system: unknown, messages: unknown[]): C
     const texts: string[] = [];
     const reasoning: string[] = [];
     const calls: CanonicalToolCall[] = [];
+    const attachments: Attachment[] = [];
     const flush = () => {
-      if (texts.length || reasoning.length || calls.length) {
-        out.push({ role, text: texts.join("\n"), reasoning: reasoning.length ? reasoning.join("\n") : undefined, toolCalls: calls.length ? [...calls] : undefined });
+      if (texts.length || reasoning.length || calls.length || attachments.length) {
+        const msg: CanonicalMessage = { role, text: texts.join("\n"), reasoning: reasoning.length ? reasoning.join("\n") : undefined, toolCalls: calls.length ? [...calls] : undefined };
+        if (attachments.length) msg.attachments = [...attachments];
+        out.push(msg);
       }
       texts.length = 0;
       reasoning.length = 0;
       calls.length = 0;
+      attachments.length = 0;
     };
     content.forEach((b, j) => {
       if (!isObj(b)) throw new HttpError(400, `messages[${i}].content[${j}] must be a content block object`);
@@ -96,6 +115,10 @@ export function normalizeClaudeMessages(system: unknown, messages: unknown[]): C
           if (typeof b.thinking === "string" && b.thinking) reasoning.push(b.thinking);
           break;
         case "redacted_thinking":
+          break;
+        case "image":
+        case "document":
+          attachments.push(claudeAttachment(b, `messages[${i}].content[${j}]`));
           break;
         case "tool_use": {
           const id = typeof b.id === "string" ? b.id : undefined;

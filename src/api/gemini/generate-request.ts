@@ -1,5 +1,5 @@
 /** Gemini generateContent request → canonical turn. */
-import type { CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
+import type { Attachment, CanonicalMessage, CanonicalToolCall } from "../../core/prompt/message.ts";
 import { resolveGeminiThinking } from "../../core/thinking.ts";
 import { normalizeToolChoice, normalizeTools } from "../../core/toolcalls/index.ts";
 import type { TurnRequest } from "../../core/turn/turn.ts";
@@ -29,6 +29,22 @@ export function systemInstructionText(raw: unknown): string {
   return partsText(raw.parts);
 }
 
+/** `inlineData {mimeType, data}` / `fileData {mimeType, fileUri}` (a URL, or the id of a file uploaded here). */
+function geminiAttachment(p: Record<string, unknown>, where: string): Attachment {
+  const d = (isObj(p.inlineData) ? p.inlineData : p.fileData) as Record<string, unknown>;
+  const mediaType = typeof d.mimeType === "string" ? d.mimeType : undefined;
+  const kind = mediaType?.toLowerCase().startsWith("image/") ? "image" : "file";
+  const filename = typeof d.displayName === "string" && d.displayName ? d.displayName : undefined;
+  if (isObj(p.inlineData)) {
+    if (typeof d.data !== "string") throw new HttpError(400, `${where}.inlineData.data must be a base64 string`);
+    return { kind, source: { type: "base64", data: d.data, mediaType }, filename };
+  }
+  const uri = typeof d.fileUri === "string" ? d.fileUri.trim() : "";
+  if (!uri) throw new HttpError(400, `${where}.fileData.fileUri is required`);
+  if (/^file-[\w-]+$/.test(uri)) return { kind, source: { type: "file_id", id: uri }, filename };
+  return { kind, source: { type: "url", url: uri, mediaType }, filename };
+}
+
 /** contents[] → canonical messages; functionCall parts become assistant calls, functionResponse parts tool results. */
 export function normalizeGeminiContents(system: unknown, contents: unknown[]): CanonicalMessage[] {
   const out: CanonicalMessage[] = [];
@@ -43,13 +59,17 @@ export function normalizeGeminiContents(system: unknown, contents: unknown[]): C
     const texts: string[] = [];
     const reasoning: string[] = [];
     const calls: CanonicalToolCall[] = [];
+    const attachments: Attachment[] = [];
     const flush = () => {
-      if (texts.length || calls.length || reasoning.length) {
-        out.push({ role, text: texts.join("\n"), reasoning: reasoning.length ? reasoning.join("\n") : undefined, toolCalls: calls.length ? [...calls] : undefined });
+      if (texts.length || calls.length || reasoning.length || attachments.length) {
+        const msg: CanonicalMessage = { role, text: texts.join("\n"), reasoning: reasoning.length ? reasoning.join("\n") : undefined, toolCalls: calls.length ? [...calls] : undefined };
+        if (attachments.length) msg.attachments = [...attachments];
+        out.push(msg);
       }
       texts.length = 0;
       reasoning.length = 0;
       calls.length = 0;
+      attachments.length = 0;
     };
     parts.forEach((p, j) => {
       if (!isObj(p)) throw new HttpError(400, `contents[${i}].parts[${j}] must be an object`);
@@ -67,7 +87,7 @@ export function normalizeGeminiContents(system: unknown, contents: unknown[]): C
         const response = fr.response ?? fr.output ?? null;
         out.push({ role: "tool", text: typeof response === "string" ? response : JSON.stringify(response), toolCallId: id, toolName: name });
       } else if (isObj(p.inlineData) || isObj(p.fileData)) {
-        texts.push(`[${isObj(p.inlineData) ? String(p.inlineData.mimeType ?? "file") : String((p.fileData as Record<string, unknown>).mimeType ?? "file")} omitted]`);
+        attachments.push(geminiAttachment(p, `contents[${i}].parts[${j}]`));
       }
     });
     flush();

@@ -28,10 +28,14 @@ export function resolveOllamaModel(ctx: AppContext, name: string): ResolvedModel
   return { ...r.model, requested: name.trim() };
 }
 
-const IMAGES_UNSUPPORTED = "images are not supported yet by this server (vision upload is not available); send text only";
-
-function refuseImages(images: readonly string[] | null | undefined): void {
-  if (images && images.length) throw new HttpError(400, IMAGES_UNSUPPORTED, "images_not_supported");
+/**
+ * Ollama `images` (base64, no data: prefix) → OpenAI content parts after the text; the media type is read
+ * from the bytes when the turn's attachments are resolved.
+ */
+function withImages(text: string, images: readonly string[] | null | undefined): string | Record<string, unknown>[] {
+  if (!images?.length) return text;
+  const urls = images.map((b64) => (b64.startsWith("data:") ? b64 : `data:;base64,${b64}`));
+  return [{ type: "text", text }, ...urls.map((url) => ({ type: "image_url", image_url: { url } }))];
 }
 
 function refuseFormat(format: unknown): void {
@@ -57,8 +61,7 @@ function samplingFrom(options: Record<string, unknown> | null | undefined): Reco
 
 /** One Ollama message as an OpenAI Chat message (tool calls keep object arguments; tool results keep their tool name). */
 function openAiMessage(m: OllamaMessageIn): Record<string, unknown> {
-  refuseImages(m.images);
-  const out: Record<string, unknown> = { role: m.role, content: m.content ?? "" };
+  const out: Record<string, unknown> = { role: m.role, content: withImages(m.content ?? "", m.images) };
   if (m.thinking) out.reasoning_content = m.thinking;
   if (m.tool_calls?.length) {
     out.tool_calls = m.tool_calls.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: "function", function: { name: c.function.name, arguments: c.function.arguments ?? {} } }));
@@ -107,10 +110,9 @@ export function ollamaChatTurn(ctx: AppContext, body: OllamaChatRequest, request
 export function ollamaGenerateTurn(ctx: AppContext, body: OllamaGenerateRequest, request: Request, caller: Caller): TurnRequest {
   const model = resolveOllamaModel(ctx, body.model);
   refuseFormat(body.format);
-  refuseImages(body.images);
   if (body.suffix) throw new HttpError(400, "suffix (fill-in-the-middle) is not supported by this server", "suffix_not_supported");
   const messages: Record<string, unknown>[] = [];
   if (body.system) messages.push({ role: "system", content: body.system });
-  messages.push({ role: "user", content: body.prompt ?? "" });
+  messages.push({ role: "user", content: withImages(body.prompt ?? "", body.images) });
   return turnFrom({ model, think: body.think, stream: streams(body.stream), options: body.options }, messages, undefined, request, caller);
 }

@@ -1,7 +1,7 @@
 /**
  * OpenAI Chat `messages` → canonical messages (upstream-protocol §6.2 step 1, toolcalls.md §1.3–1.4).
  */
-import type { CanonicalMessage, CanonicalToolCall } from "./message.ts";
+import type { Attachment, CanonicalMessage, CanonicalToolCall } from "./message.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -16,6 +16,7 @@ function str(v: unknown): string | undefined {
 const TEXT_PARTS = new Set(["text", "input_text", "output_text"]);
 const REASONING_PARTS = new Set(["reasoning", "thinking", "reasoning_text", "summary_text"]);
 const IMAGE_PARTS = new Set(["image_url", "input_image", "image"]);
+const FILE_PARTS = new Set(["file", "input_file"]);
 
 export function normalizeRole(role: unknown): string {
   const r = typeof role === "string" ? role.trim().toLowerCase() : "";
@@ -28,7 +29,7 @@ export function normalizeRole(role: unknown): string {
 interface ContentParts {
   text: string;
   reasoning: string[];
-  images: string[];
+  attachments: Attachment[];
 }
 
 function partText(p: Rec): string | undefined {
@@ -52,9 +53,29 @@ function imageUrl(p: Rec): string | undefined {
   return undefined;
 }
 
+/** `image_url` / `input_image` (url, data URL or `file_id`). */
+function imagePart(p: Rec): Attachment | undefined {
+  const u = imageUrl(p);
+  if (u) return { kind: "image", source: { type: "url", url: u } };
+  const id = str(p.file_id);
+  return id ? { kind: "image", source: { type: "file_id", id } } : undefined;
+}
+
+/** Chat `{type:"file", file:{file_id|file_data, filename}}` and Responses `input_file` (`file_id`, `file_data`, `file_url`). */
+function filePart(p: Rec): Attachment | undefined {
+  const f = isRecord(p.file) ? p.file : p;
+  const filename = str(f.filename);
+  const id = str(f.file_id);
+  if (id) return { kind: "file", source: { type: "file_id", id }, filename };
+  const data = str(f.file_data);
+  if (data) return { kind: "file", source: data.startsWith("data:") ? { type: "url", url: data } : { type: "base64", data }, filename };
+  const url = str(f.file_url);
+  return url ? { kind: "file", source: { type: "url", url }, filename } : undefined;
+}
+
 /** Text of a content value: a string, text parts joined by "\n", or JSON for anything else. */
 export function contentParts(content: unknown): ContentParts {
-  const out: ContentParts = { text: "", reasoning: [], images: [] };
+  const out: ContentParts = { text: "", reasoning: [], attachments: [] };
   if (content === undefined || content === null) return out;
   if (typeof content === "string") {
     out.text = content;
@@ -79,8 +100,11 @@ export function contentParts(content: unknown): ContentParts {
       const t = reasoningText(part);
       if (t) out.reasoning.push(t);
     } else if (IMAGE_PARTS.has(type)) {
-      const u = imageUrl(part);
-      if (u) out.images.push(u);
+      const a = imagePart(part);
+      if (a) out.attachments.push(a);
+    } else if (FILE_PARTS.has(type)) {
+      const a = filePart(part);
+      if (a) out.attachments.push(a);
     }
   }
   out.text = texts.join("\n");
@@ -108,7 +132,7 @@ export function normalizeOpenAiMessages(messages: unknown[]): CanonicalMessage[]
     const role = normalizeRole(raw.role);
     const parts = contentParts(raw.content);
     const msg: CanonicalMessage = { role, text: parts.text };
-    if (parts.images.length) msg.images = parts.images;
+    if (parts.attachments.length) msg.attachments = parts.attachments;
 
     if (role === "assistant") {
       const reasoning = str(raw.reasoning_content) ?? (parts.reasoning.length ? parts.reasoning.join("\n") : undefined);

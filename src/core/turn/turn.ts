@@ -7,6 +7,7 @@ import type { ResolvedModel } from "../models/index.ts";
 import type { CanonicalMessage } from "../prompt/message.ts";
 import type { ParsedToolCall, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
 import type { Usage } from "../usage/usage.ts";
+import type { TurnAttachment } from "../upstream/provider.ts";
 
 export type SurfaceName = "openai" | "anthropic" | "gemini" | "ollama";
 
@@ -28,8 +29,14 @@ export interface TurnRequest {
   callerId: string;
   /** A caller's own DeepSeek token (direct-token mode). */
   directToken?: string;
-  /** X-Ds2-Target-Account. */
+  /** X-Ds2-Target-Account, or the account that holds a referenced file. */
   pinnedAccount?: string;
+  /** The messages' attachments, resolved to bytes (uploaded by the provider with the serving account). */
+  attachments?: TurnAttachment[];
+  /** Files uploaded earlier (on `pinnedAccount`), referenced by id. */
+  refFileIds?: string[];
+  /** An image is attached: the provider's vision variant runs the turn. */
+  vision?: boolean;
 }
 
 export interface ToolCallOut extends ParsedToolCall {

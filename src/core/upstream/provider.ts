@@ -4,7 +4,7 @@
  * `UpstreamProvider`; core, the client surfaces, admin and health reach them only through this contract
  * (and the `ProviderRegistry`), never by importing a provider folder.
  */
-import type { ModelSpec } from "../models/native.ts";
+import type { ModelSpec, UpstreamModelType } from "../models/native.ts";
 import type { CanonicalMessage } from "../prompt/message.ts";
 
 /** The file name and type an attached transcript goes under (the live prompt refers to it by this name). */
@@ -66,6 +66,12 @@ export interface UpstreamTurn {
   directToken?: string;
   /** X-Ds2-Target-Account. */
   pinnedAccount?: string;
+  /** Images / files to upload with the serving account's token and reference in this turn (providers with `files`). */
+  attachments?: TurnAttachment[];
+  /** Files uploaded earlier on the pinned account (`POST /v1/files`), referenced as they are. */
+  refFileIds?: string[];
+  /** The turn carries an image: the provider picks its vision variant. */
+  vision?: boolean;
   /** True when the caller already has its answer although no text came (a tool call written in the reasoning): no empty-output retry. */
   answered?: () => boolean;
 }
@@ -87,6 +93,14 @@ export interface UpstreamOutcome {
  * it with three arguments; the registry adds the id of the provider that met the error.
  */
 export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string, provider?: ProviderId) => void;
+
+/** An attachment's bytes, checked and ready to upload. */
+export interface TurnAttachment {
+  kind: "image" | "file";
+  data: Uint8Array;
+  filename: string;
+  mediaType: string;
+}
 
 // ---- optional capabilities --------------------------------------------------------------------
 
@@ -152,6 +166,40 @@ export interface AccountAdmin {
 
 /** The result of deleting an account's upstream sessions: the stage that failed and a message free of secrets otherwise. */
 export type AccountSessionsOutcome = { ok: true } | { ok: false; stage: string; message: string };
+
+/** A file held upstream, as the files API shows it. */
+export interface UpstreamFile {
+  id: string;
+  filename: string;
+  bytes: number;
+  /** processed (ready), pending, or error. */
+  status: "processed" | "pending" | "error";
+  /** The pooled account that holds it (absent in direct-token mode). */
+  account?: string;
+}
+
+export interface FileUploadRequest {
+  data: Uint8Array;
+  filename: string;
+  mediaType: string;
+  /** The model variant the file is for (an image for the vision model: "vision"). */
+  modelType: UpstreamModelType;
+  callerId: string;
+  directToken?: string;
+  /** Upload through this account (X-Ds2-Target-Account). */
+  pinnedAccount?: string;
+}
+
+/**
+ * File uploads of a provider whose turns can reference uploaded files (and take `UpstreamTurn.attachments`).
+ * Failures are TurnErrors (pool errors as for turns; an upstream failure is 500 "Failed to upload file.").
+ */
+export interface FileUploadAdmin {
+  /** Upload through a pooled account (or the caller's token), waiting until the file is parsed. */
+  upload(req: FileUploadRequest, signal?: AbortSignal): Promise<UpstreamFile>;
+  /** Ask the account that holds the file about it; undefined = not found. */
+  get(id: string, where: { account?: string; directToken?: string }, signal?: AbortSignal): Promise<UpstreamFile | undefined>;
+}
 
 /** Outbound proxy hooks (the stored proxies are shared settings; the provider holds their live bridges). */
 export interface ProxyAdmin {
@@ -290,6 +338,8 @@ export interface UpstreamProvider {
   readonly accounts?: AccountAdmin;
   readonly credentials?: CredentialPoolAdmin;
   readonly proxies?: ProxyAdmin;
+  /** Uploads, and turns that carry attachments; absent = images and files are refused with a 400. */
+  readonly files?: FileUploadAdmin;
   identity?(): ClientIdentityView;
   /** Proof-of-work solver statistics, for providers that solve challenges (undefined while no pool runs). */
   powStats?(): ProofOfWorkStats | undefined;

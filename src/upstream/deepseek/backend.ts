@@ -11,7 +11,8 @@ import type { AccountPool, Lease } from "../../pool/account-pool.ts";
 import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "../../pool/pool-errors.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
-import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type UpstreamOutcome } from "../../core/upstream/provider.ts";
+import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type TurnAttachment, type UpstreamOutcome } from "../../core/upstream/provider.ts";
+import type { UploadedFile } from "./upload-file.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 import { classifyDeepSeekError, classifyLoginFailure } from "./failure-map.ts";
@@ -43,11 +44,35 @@ export interface DeepSeekTurn {
   callerId: string;
   directToken?: string;
   pinnedAccount?: string;
+  /** Images / files to upload with the serving account's token (after the transcript, before `refFileIds`). */
+  attachments?: TurnAttachment[];
+  /** Files already on the pinned account. */
+  refFileIds?: string[];
   /** The caller has its answer without text (a tool call in the reasoning): skip the empty-output retry. */
   answered?: () => boolean;
 }
 
 const VISIBLE = new Set(["reasoning", "text"]);
+
+/** What a turn attaches: the transcript, the attachments to upload, and files already uploaded. */
+interface TurnFiles {
+  historyFile?: string;
+  attachments: TurnAttachment[];
+  refFileIds: string[];
+}
+
+/** One file to upload, and how (the account, or the caller's own token). */
+export interface BackendUpload {
+  data: Uint8Array;
+  filename: string;
+  contentType: string;
+  modelType: string;
+  directToken?: string;
+  pinnedAccount?: string;
+}
+
+/** Upload failures that are not the pool's: one message, as the Go ds2api answers (§7.2). */
+const UPLOAD_FAILED = "Failed to upload file.";
 
 /** A completion run and the token it used (for auto_delete). */
 interface SessionUse {
@@ -109,7 +134,8 @@ export class DeepSeekBackend {
       searchEnabled: turn.search,
       extra: turn.passthrough,
     };
-    if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal, turn.answered);
+    const files: TurnFiles = { historyFile: turn.historyFile, attachments: turn.attachments ?? [], refFileIds: turn.refFileIds ?? [] };
+    if (turn.directToken) return yield* this.attempt(payload, files, turn.directToken, undefined, signal, turn.answered);
 
     const tried = new Set<string>();
     const failures: UpstreamFailure[] = [];
@@ -142,7 +168,7 @@ export class DeepSeekBackend {
           if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, f.message);
           continue;
         }
-        const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal, turn.answered);
+        const outcome = yield* this.attempt(payload, files, token, lease, signal, turn.answered);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
@@ -174,7 +200,7 @@ export class DeepSeekBackend {
   /** One account: completion with one re-login on an invalid token and one empty-output retry. */
   private async *attempt(
     basePayload: CompletionPayload,
-    historyFile: string | undefined,
+    files: TurnFiles,
     token: string,
     lease: Lease | undefined,
     signal: AbortSignal,
@@ -182,7 +208,7 @@ export class DeepSeekBackend {
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const runs: SessionUse[] = [];
     try {
-      return yield* this.attemptOnce(basePayload, historyFile, token, lease, signal, runs, answered);
+      return yield* this.attemptOnce(basePayload, files, token, lease, signal, runs, answered);
     } finally {
       this.cleanUpSessions(lease?.identifier, runs);
     }
@@ -205,7 +231,7 @@ export class DeepSeekBackend {
 
   private async *attemptOnce(
     basePayload: CompletionPayload,
-    historyFile: string | undefined,
+    files: TurnFiles,
     token: string,
     lease: Lease | undefined,
     signal: AbortSignal,
@@ -219,10 +245,19 @@ export class DeepSeekBackend {
     let payload = basePayload;
     for (;;) {
       try {
-        if (historyFile && !payload.refFileIds?.length) {
-          // The transcript belongs to the account that uploads it, so it is uploaded with this account's token.
-          const file = await client.uploadFile(token, { data: historyFile, filename: TRANSCRIPT_FILE_NAME, contentType: TRANSCRIPT_CONTENT_TYPE, modelType: payload.modelType }, { signal });
-          payload = { ...basePayload, refFileIds: [file.id] };
+        if (payload === basePayload && (files.historyFile || files.attachments.length || files.refFileIds.length)) {
+          // Uploads belong to the account that makes them, so they go up with this account's token. A failed
+          // upload ends the attempt before the completion: nothing half-uploaded is ever referenced.
+          const ids: string[] = [];
+          if (files.historyFile) {
+            const file = await client.uploadFile(token, { data: files.historyFile, filename: TRANSCRIPT_FILE_NAME, contentType: TRANSCRIPT_CONTENT_TYPE, modelType: payload.modelType }, { signal });
+            ids.push(file.id);
+          }
+          for (const a of files.attachments) {
+            const file = await client.uploadFile(token, { data: a.data, filename: a.filename, contentType: a.mediaType, modelType: payload.modelType }, { signal });
+            ids.push(file.id);
+          }
+          payload = { ...basePayload, refFileIds: [...ids, ...files.refFileIds] };
         }
         run = runCompletion({ client, token, payload, signal });
         runs.push({ token, run });
@@ -285,6 +320,87 @@ export class DeepSeekBackend {
       empty: false,
       reasoningOnly: false,
     };
+  }
+
+  /**
+   * `POST /v1/files`: one upload through a pooled account (or the caller's token), one re-login on an invalid
+   * token, polling until the file is parsed. Returns the file and the account that holds it.
+   */
+  async upload(req: BackendUpload, signal?: AbortSignal): Promise<{ file: UploadedFile; account?: string }> {
+    const input = { data: req.data, filename: req.filename, contentType: req.contentType, modelType: req.modelType };
+    if (req.directToken) {
+      try {
+        return { file: await this.deps.client().uploadFile(req.directToken, input, { signal }) };
+      } catch (e) {
+        throw this.uploadError(e, undefined, signal);
+      }
+    }
+    const lease = await this.leaseFor(req.pinnedAccount, signal);
+    try {
+      let token = await this.leaseToken(lease, signal);
+      const client = this.deps.client(lease.identifier);
+      try {
+        return { file: await client.uploadFile(token, input, { signal }), account: lease.identifier };
+      } catch (e) {
+        if (!(e instanceof DeepSeekError) || e.kind !== "auth" || signal?.aborted) throw e;
+        token = await lease.relogin(token);
+        return { file: await client.uploadFile(token, input, { signal }), account: lease.identifier };
+      }
+    } catch (e) {
+      throw this.uploadError(e, lease.identifier, signal);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** `GET /v1/files/{id}`: asks the account that holds the file (undefined = not found there). */
+  async fetchFile(id: string, where: { account?: string; directToken?: string }, signal?: AbortSignal): Promise<UploadedFile | undefined> {
+    if (where.directToken) {
+      try {
+        return (await this.deps.client().fetchFiles(where.directToken, [id], signal))[0];
+      } catch (e) {
+        throw this.uploadError(e, undefined, signal, "Failed to fetch file.");
+      }
+    }
+    const lease = await this.leaseFor(where.account, signal);
+    try {
+      const token = await this.leaseToken(lease, signal);
+      return (await this.deps.client(lease.identifier).fetchFiles(token, [id], signal))[0];
+    } catch (e) {
+      throw this.uploadError(e, lease.identifier, signal, "Failed to fetch file.");
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async leaseFor(pinned: string | undefined, signal?: AbortSignal): Promise<Lease> {
+    try {
+      return await this.deps.pool.acquire({ signal, pinned });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      if (e instanceof AccountUnavailableError && e.pinned) throw this.pinnedUnavailable(pinned, e.detail ?? e.message);
+      throw poolError(e) ?? e;
+    }
+  }
+
+  private async leaseToken(lease: Lease, signal?: AbortSignal): Promise<string> {
+    try {
+      return await lease.token();
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      const f = classifyLoginFailure(e, { viaProxy: this.viaProxy(lease.identifier) });
+      this.report("login", lease.identifier, f.message);
+      if (coolsAccount(f)) lease.fail(f.penalty ?? "login", f.message);
+      throw failureToTurnError(f);
+    }
+  }
+
+  /** Upstream trouble during an upload / lookup → 500 with one message (the detail goes to the log). */
+  private uploadError(e: unknown, account: string | undefined, signal: AbortSignal | undefined, message = UPLOAD_FAILED): unknown {
+    if (signal?.aborted || e instanceof TurnError) return e;
+    if (e instanceof DeepSeekError) this.report(e.kind, account, e.message);
+    else this.deps.logger.warn("file upload failed", { account, error: String(e) });
+    return new TurnError(500, message, "upload_failed");
   }
 
   private report(kind: string, account: string | undefined, message: string): void {

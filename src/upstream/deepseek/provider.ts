@@ -7,9 +7,11 @@ import type {
   AccountAdmin,
   ClientIdentityView,
   ProofOfWorkStats,
+  FileUploadAdmin,
   ProviderStatus,
   ProxyAdmin,
   UpstreamErrorListener,
+  UpstreamFile,
   UpstreamEvent,
   UpstreamOutcome,
   UpstreamProvider,
@@ -19,7 +21,16 @@ import { deleteDeepSeekSessions } from "./account-sessions.ts";
 import { testDeepSeekAccount } from "./account-test.ts";
 import { Engine, type EngineDeps } from "./engine.ts";
 import { toUpstreamEvent } from "./events.ts";
+import { isFilePending, isFileReady, type UploadedFile } from "./upload-file.ts";
 import { DEEPSEEK_PROVIDER_ID, deepSeekFlags, deepSeekModels } from "./models.ts";
+
+/** The `model_type` that reads images (upstream-protocol §5.1). */
+const VISION_MODEL_TYPE = "vision";
+
+function toUpstreamFile(f: UploadedFile, account: string | undefined, sent?: { filename: string; data: Uint8Array }): UpstreamFile {
+  const status = isFileReady(f.status) ? "processed" : isFilePending(f.status) ? "pending" : "error";
+  return { id: f.id, filename: f.name ?? sent?.filename ?? "upload.bin", bytes: f.size ?? sent?.data.length ?? 0, status, account };
+}
 
 /** The outcome handed to the backend when the consumer stops a turn early (never reaches a client). */
 const STOPPED: UpstreamOutcome = { contentFiltered: false, truncated: false, empty: false, reasoningOnly: false };
@@ -34,6 +45,7 @@ export class DeepSeekProvider implements UpstreamProvider {
   readonly engine: Engine;
   readonly accounts: AccountAdmin;
   readonly proxies: ProxyAdmin;
+  readonly files: FileUploadAdmin;
 
   constructor(deps: EngineDeps) {
     const engine = new Engine(deps);
@@ -48,6 +60,19 @@ export class DeepSeekProvider implements UpstreamProvider {
       deleteSessions: (account) => deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store }, account),
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
+    this.files = {
+      upload: async (req, signal) => {
+        const { file, account } = await engine.backend.upload(
+          { data: req.data, filename: req.filename, contentType: req.mediaType, modelType: req.modelType, directToken: req.directToken, pinnedAccount: req.pinnedAccount },
+          signal,
+        );
+        return toUpstreamFile(file, account, req);
+      },
+      get: async (id, where, signal) => {
+        const file = await engine.backend.fetchFile(id, where, signal);
+        return file ? toUpstreamFile(file, where.account) : undefined;
+      },
+    };
   }
 
   models(): readonly ModelSpec[] {
@@ -60,13 +85,15 @@ export class DeepSeekProvider implements UpstreamProvider {
       {
         prompt: turn.prompt,
         historyFile: turn.transcript,
-        modelType: flags.modelType,
+        modelType: turn.vision ? VISION_MODEL_TYPE : flags.modelType,
         thinking: turn.thinking,
         search: flags.searchEnabled,
         passthrough: turn.passthrough,
         callerId: turn.callerId,
         directToken: turn.directToken,
         pinnedAccount: turn.pinnedAccount,
+        attachments: turn.attachments,
+        refFileIds: turn.refFileIds,
         answered: turn.answered,
       },
       signal,
