@@ -9,6 +9,7 @@ import { GoogleGenAI } from "@google/genai";
 import OpenAI, { toFile } from "openai";
 import { describeRefFiles } from "../src/sim/index.ts";
 import { AdminClient } from "./support/admin-client.ts";
+import { isPrivateAddress } from "../src/api/files/url-guard.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { startVolcStack, VOLC_API_KEY, volcModel } from "./support/volc-stack.ts";
 
@@ -25,7 +26,8 @@ let stack: Stack;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  stack = await startStack({ accounts: 2, config: { keys: [API_KEY, OTHER_KEY] } });
+  // The local image server of one test sits on 127.0.0.1: this stack allows private attachment URLs.
+  stack = await startStack({ accounts: 2, config: { keys: [API_KEY, OTHER_KEY] }, env: { DS2API_ALLOW_PRIVATE_ATTACHMENT_URLS: "true" } });
   openai = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0 });
 });
 afterAll(() => stack?.stop());
@@ -362,3 +364,33 @@ describe("providers without file support", () => {
     }
   });
 });
+
+describe("attachment URLs may not reach private addresses by default", () => {
+  test("loopback, private, link-local and metadata addresses are refused before any fetch; public ones pass the check", async () => {
+    for (const ip of ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"]) {
+      expect(isPrivateAddress(ip)).toBe(true);
+    }
+    for (const ip of ["1.1.1.1", "8.8.8.8", "2606:4700:4700::1111"]) expect(isPrivateAddress(ip)).toBe(false);
+    let hits = 0;
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (hits++, new Response(PNG, { headers: { "content-type": "image/png" } })) });
+    const strict = await startStack({ accounts: 1 });
+    try {
+      for (const url of [`http://127.0.0.1:${server.port}/cat.png`, `http://localhost:${server.port}/cat.png`, "http://[::1]/x.png", "http://169.254.169.254/latest/meta-data"]) {
+        const res = await fetch(`${strict.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "deepseek-v4-flash", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }] }),
+        });
+        expect(res.status).toBe(400);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe("attachment_url_refused");
+        expect(body.error.message).toContain("DS2API_ALLOW_PRIVATE_ATTACHMENT_URLS");
+      }
+      expect(hits).toBe(0);
+    } finally {
+      await strict.stop();
+      server.stop(true);
+    }
+  });
+});
+

@@ -28,6 +28,7 @@ Other environment variables:
   DS2API_GLOBAL_MAX_INFLIGHT  global concurrent cap (default accounts × per-account limit)
   DS2API_POW_WORKERS          proof-of-work worker threads (default CPU cores)
   DS2API_ALLOW_DIRECT_TOKEN   true: an unknown credential is used as a DeepSeek token (off by default)
+  DS2API_ALLOW_PRIVATE_ATTACHMENT_URLS  true: image/file URLs may point at loopback or private addresses (off by default)
   DS2API_OLLAMA_LOOPBACK_OPEN true: Ollama /api/chat and /api/generate need no key from 127.0.0.1 / ::1 (off by default)
   DS2API_MAX_BODY_MB          body limit in MiB of chat / messages / generateContent / responses (default 100)
   DS2API_MAX_SMALL_BODY_MB    body limit in MiB of every other route (default 4)

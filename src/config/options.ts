@@ -25,6 +25,8 @@ export interface ServerOptions {
   globalMaxInflight?: number;
   powWorkers?: number;
   allowDirectToken: boolean;
+  /** Fetch attachment URLs that point at loopback / private addresses (off: a caller cannot reach internal services). */
+  allowPrivateAttachmentUrls: boolean;
   /** Ollama `/api/chat` and `/api/generate` without a key for loopback callers (DS2API_OLLAMA_LOOPBACK_OPEN; off by default). */
   ollamaLoopbackOpen: boolean;
   /** HS256 secret for admin JWTs (DS2API_JWT_SECRET); a random per-installation secret otherwise. */
@@ -158,6 +160,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     globalMaxInflight: intFrom("DS2API_GLOBAL_MAX_INFLIGHT", env.DS2API_GLOBAL_MAX_INFLIGHT, 0, 200000),
     powWorkers: intFrom("DS2API_POW_WORKERS", env.DS2API_POW_WORKERS, 1, 256),
     allowDirectToken: boolFrom(env.DS2API_ALLOW_DIRECT_TOKEN),
+    allowPrivateAttachmentUrls: boolFrom(env.DS2API_ALLOW_PRIVATE_ATTACHMENT_URLS),
     ollamaLoopbackOpen: boolFrom(env.DS2API_OLLAMA_LOOPBACK_OPEN),
     jwtSecret: env.DS2API_JWT_SECRET?.trim() || undefined,
     metricsPublic: boolFrom(env.DS2API_METRICS_PUBLIC),

@@ -1,6 +1,10 @@
 /** Reads an attachment given as a URL: `data:` URLs decoded, http(s) URLs fetched with a size cap and a timeout. */
 import { HttpError } from "../http-error.ts";
 import { bareMediaType, FETCH_TIMEOUT_MS, MAX_ATTACHMENT_BYTES } from "./attachment-limits.ts";
+import { checkAttachmentHost } from "./url-guard.ts";
+
+/** Redirect hops followed for an attachment URL (each one checked like the first). */
+const MAX_REDIRECTS = 5;
 
 export interface FetchedBytes {
   data: Uint8Array;
@@ -45,15 +49,25 @@ function decodeDataUrl(url: string, what: string): FetchedBytes {
   return { data, mediaType };
 }
 
-async function fetchHttp(url: URL, what: string, signal: AbortSignal): Promise<FetchedBytes> {
+async function fetchHttp(first: URL, what: string, signal: AbortSignal, allowPrivate: boolean): Promise<FetchedBytes> {
   const timeout = AbortSignal.timeout(FETCH_TIMEOUT_MS);
+  let url = first;
   let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.any([signal, timeout]), redirect: "follow" });
-  } catch (e) {
-    if (signal.aborted) throw e;
-    const why = timeout.aborted ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : "the server could not be reached";
-    throw new HttpError(400, `${what} could not be fetched: ${why}`, "attachment_fetch_failed");
+  for (let hop = 0; ; hop++) {
+    await checkAttachmentHost(url, what, allowPrivate);
+    try {
+      res = await fetch(url, { signal: AbortSignal.any([signal, timeout]), redirect: "manual" });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const why = timeout.aborted ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : "the server could not be reached";
+      throw new HttpError(400, `${what} could not be fetched: ${why}`, "attachment_fetch_failed");
+    }
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (!location) break;
+    await res.body?.cancel().catch(() => {});
+    if (hop >= MAX_REDIRECTS) throw new HttpError(400, `${what} could not be fetched: more than ${MAX_REDIRECTS} redirects`, "attachment_fetch_failed");
+    url = new URL(location, url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new HttpError(400, `${what} redirects to a URL that is not http(s)`, "invalid_attachment");
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
@@ -94,7 +108,7 @@ async function fetchHttp(url: URL, what: string, signal: AbortSignal): Promise<F
   return { data, mediaType: bareMediaType(res.headers.get("content-type")), filename: name || undefined };
 }
 
-export async function readAttachmentUrl(raw: string, what: string, signal: AbortSignal): Promise<FetchedBytes> {
+export async function readAttachmentUrl(raw: string, what: string, signal: AbortSignal, allowPrivate = false): Promise<FetchedBytes> {
   const url = raw.trim();
   if (/^data:/i.test(url)) return decodeDataUrl(url, what);
   let parsed: URL;
@@ -104,5 +118,5 @@ export async function readAttachmentUrl(raw: string, what: string, signal: Abort
     throw new HttpError(400, `${what} must be a data: URL or an http(s) URL`, "invalid_attachment");
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new HttpError(400, `${what} must be a data: URL or an http(s) URL`, "invalid_attachment");
-  return fetchHttp(parsed, what, signal);
+  return fetchHttp(parsed, what, signal, allowPrivate);
 }

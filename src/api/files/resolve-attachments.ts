@@ -22,10 +22,10 @@ export function fileAccountUnavailable(id: string): HttpError {
   return new HttpError(409, `file ${id} is held by an upstream account that cannot serve requests now; upload the file again`, "file_account_unavailable");
 }
 
-async function readBytes(a: Attachment, what: string, signal: AbortSignal): Promise<{ data: Uint8Array; mediaType: string; filename?: string }> {
+async function readBytes(a: Attachment, what: string, signal: AbortSignal, allowPrivate: boolean): Promise<{ data: Uint8Array; mediaType: string; filename?: string }> {
   if (a.source.type === "base64") return { data: decodeBase64(a.source.data, what), mediaType: bareMediaType(a.source.mediaType) };
   if (a.source.type === "url") {
-    const got = await readAttachmentUrl(a.source.url, what, signal);
+    const got = await readAttachmentUrl(a.source.url, what, signal, allowPrivate);
     return { ...got, mediaType: got.mediaType || bareMediaType(a.source.mediaType) };
   }
   throw new Error("file ids are not read");
@@ -81,7 +81,7 @@ export async function resolveTurnAttachments(ctx: AppContext, turn: TurnRequest,
 
   const attachments: TurnAttachment[] = [];
   for (const { a, where, index } of inline) {
-    const got = await readBytes(a, where, signal);
+    const got = await readBytes(a, where, signal, ctx.options.allowPrivateAttachmentUrls);
     const mediaType = checkedType(a.kind, got.mediaType, got.data, where);
     attachments.push({ kind: a.kind, data: got.data, mediaType, filename: a.filename ?? got.filename ?? defaultFilename(a.kind, mediaType, index) });
   }
