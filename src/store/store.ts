@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import { AccountsRepo } from "./accounts-repo.ts";
 import { ApiKeysRepo } from "./api-keys-repo.ts";
 import { AuditRepo } from "./audit-repo.ts";
+import { ChatHistoryRepo } from "./chat-history-repo.ts";
 import { CredentialsRepo } from "./credentials-repo.ts";
 import { openDatabase } from "./database.ts";
 import type { SecretBox } from "./secret-box.ts";
@@ -20,6 +21,8 @@ export class Store {
   readonly audit: AuditRepo;
   /** Key-style pools of the non-DeepSeek providers. */
   readonly credentials: CredentialsRepo;
+  /** Recorded business turns (§12.6). */
+  readonly chatHistory: ChatHistoryRepo;
 
   constructor(readonly db: Database, readonly path: string, box: SecretBox) {
     this.settings = new SettingsRepo(db, box);
@@ -28,6 +31,7 @@ export class Store {
     this.keyUsage = new KeyUsageRepo(db);
     this.audit = new AuditRepo(db);
     this.credentials = new CredentialsRepo(db, box);
+    this.chatHistory = new ChatHistoryRepo(db);
   }
 
   /** Run `fn` atomically: every write inside lands, or none does. */

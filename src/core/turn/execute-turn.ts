@@ -215,6 +215,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
       text: req.stream ? visibleText : renderCitations(visibleText, ctx),
       reasoning: shownReasoning,
+      account: outcome.account,
     };
     return;
   }

@@ -4,7 +4,7 @@
  * below the HTTP surfaces, never import from them.
  */
 import type { Usage } from "../usage/usage.ts";
-import type { FinishReason, TurnRequest } from "./turn.ts";
+import type { FinishReason, TurnEvent, TurnRequest } from "./turn.ts";
 
 /** Who is calling a business route: a configured API key (pooled accounts) or, when allowed, a direct upstream token. */
 export type Caller =
@@ -24,8 +24,25 @@ export interface TurnOutcomeInfo {
   errorCode?: string;
   /** The client went away before the end. */
   aborted?: boolean;
+  /** The failure's message as the client sees it (no secrets: TurnErrors carry none). */
+  errorMessage?: string;
+}
+
+/** A turn about to run: who, what, and the request path it came in on (e.g. `/v1/responses`). */
+export interface TurnStartInfo {
+  caller: Caller;
+  turn: TurnRequest;
+  route: string;
+}
+
+/** Follows one turn: every event it yields, then how it ended. */
+export interface TurnWatch {
+  event(ev: TurnEvent): void;
+  ended(info: TurnOutcomeInfo): void;
 }
 
 export interface TurnObserver {
   turnEnded(info: TurnOutcomeInfo): void;
+  /** Optional: follow the turn from its start (chat history); undefined = not interested in this one. */
+  turnStarted?(info: TurnStartInfo): TurnWatch | undefined;
 }

@@ -47,6 +47,15 @@ export type TurnEvent =
   | { type: "reasoning"; text: string }
   | { type: "text"; text: string }
   | { type: "tool_calls"; calls: ToolCallOut[] }
-  | { type: "done"; finishReason: FinishReason; usage: Usage; citations: Citation[]; text: string; reasoning: string };
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      usage: Usage;
+      citations: Citation[];
+      text: string;
+      reasoning: string;
+      /** The upstream account / credential that served the turn, when the provider says. */
+      account?: string;
+    };
 
 export type { UpstreamOutcome, UpstreamTurn } from "../upstream/provider.ts";
