@@ -41,7 +41,7 @@ export interface TurnRendering {
 
 export async function serveTurn(ctx: AppContext, request: Request, caller: Caller, turn: TurnRequest, rendering: TurnRendering): Promise<unknown> {
   const abort = clientAbort(request);
-  const events = startTurn(ctx, turn, caller, abort.signal, new URL(request.url).pathname);
+  const events = startTurn(ctx, turn, caller, abort.signal, { route: new URL(request.url).pathname, captureTag: request.headers.get("x-ds2-capture-tag") ?? undefined });
   if (!turn.stream) {
     try {
       return rendering.json(await collectTurn(events));

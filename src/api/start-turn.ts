@@ -4,8 +4,13 @@ import type { TurnEvent, TurnRequest } from "../core/turn/turn.ts";
 import type { Caller, TurnOutcomeInfo, TurnWatch } from "../core/turn/turn-observer.ts";
 import type { AppContext } from "../context.ts";
 
-/** `route`: the request path the turn came in on (tells observers e.g. Chat Completions from Responses). */
-export async function* startTurn(ctx: AppContext, turn: TurnRequest, caller: Caller, signal: AbortSignal, route = ""): AsyncGenerator<TurnEvent> {
+/** Where the turn came from, for observers: the request path (Chat Completions vs Responses) and a dev-capture tag. */
+export interface TurnOrigin {
+  route: string;
+  captureTag?: string;
+}
+
+export async function* startTurn(ctx: AppContext, turn: TurnRequest, caller: Caller, signal: AbortSignal, origin: TurnOrigin = { route: "" }): AsyncGenerator<TurnEvent> {
   const started = performance.now();
   const guarded = (what: string, fn: () => void) => {
     try {
@@ -18,9 +23,19 @@ export async function* startTurn(ctx: AppContext, turn: TurnRequest, caller: Cal
   for (const o of ctx.observers) {
     if (!o.turnStarted) continue;
     guarded("turn observer failed", () => {
-      const w = o.turnStarted!({ caller, turn, route });
+      const w = o.turnStarted!({ caller, turn, ...origin });
       if (w) watches.push(w);
     });
+  }
+  const taps = watches.flatMap((w) => (w.tap ? [w.tap] : []));
+  if (taps.length) {
+    turn = {
+      ...turn,
+      tap: {
+        exchange: (info) => taps.forEach((t) => guarded("raw capture failed", () => t.exchange(info))),
+        chunk: (bytes) => taps.forEach((t) => guarded("raw capture failed", () => t.chunk(bytes))),
+      },
+    };
   }
   const notify = (info: Omit<TurnOutcomeInfo, "caller" | "turn" | "ms">) => {
     const full = { caller, turn, ms: performance.now() - started, ...info };

@@ -12,6 +12,7 @@ import { authenticateAdmin } from "./admin-guard.ts";
 import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { chatHistoryRoutes } from "./chat-history-routes.ts";
+import { devCaptureRoutes } from "./dev-capture-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { importRoutes } from "./import-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
@@ -54,5 +55,6 @@ export function adminRoutes(ctx: AppContext) {
     .use(settingsRoutes(d))
     .use(statusRoutes(d))
     .use(selfTestRoutes(d))
-    .use(chatHistoryRoutes(d));
+    .use(chatHistoryRoutes(d))
+    .use(devCaptureRoutes(d));
 }

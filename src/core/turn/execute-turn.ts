@@ -157,6 +157,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
         callerId: req.callerId,
         directToken: req.directToken,
         pinnedAccount: req.pinnedAccount,
+        tap: req.tap,
         answered: reasoningSieve ? () => reasoningSieve.calls.length > 0 : undefined,
       },
       signal,

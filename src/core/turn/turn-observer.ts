@@ -4,6 +4,7 @@
  * below the HTTP surfaces, never import from them.
  */
 import type { Usage } from "../usage/usage.ts";
+import type { RawStreamTap } from "../upstream/provider.ts";
 import type { FinishReason, TurnEvent, TurnRequest } from "./turn.ts";
 
 /** Who is calling a business route: a configured API key (pooled accounts) or, when allowed, a direct upstream token. */
@@ -33,12 +34,16 @@ export interface TurnStartInfo {
   caller: Caller;
   turn: TurnRequest;
   route: string;
+  /** The dev-capture tag the request carried (header `x-ds2-capture-tag`); only tags the capture issued count. */
+  captureTag?: string;
 }
 
 /** Follows one turn: every event it yields, then how it ended. */
 export interface TurnWatch {
   event(ev: TurnEvent): void;
   ended(info: TurnOutcomeInfo): void;
+  /** Wants the raw upstream stream of the turn (dev capture; honoured by providers with `rawCapture`). */
+  tap?: RawStreamTap;
 }
 
 export interface TurnObserver {

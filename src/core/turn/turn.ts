@@ -30,6 +30,8 @@ export interface TurnRequest {
   directToken?: string;
   /** X-Ds2-Target-Account. */
   pinnedAccount?: string;
+  /** Dev capture of the raw upstream stream (set by a turn observer, §12.7). */
+  tap?: RawStreamTap;
 }
 
 export interface ToolCallOut extends ParsedToolCall {
@@ -59,3 +61,4 @@ export type TurnEvent =
     };
 
 export type { UpstreamOutcome, UpstreamTurn } from "../upstream/provider.ts";
+import type { RawStreamTap } from "../upstream/provider.ts";

@@ -11,7 +11,7 @@ import type { AccountPool, Lease } from "../../pool/account-pool.ts";
 import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "../../pool/pool-errors.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
-import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type UpstreamOutcome } from "../../core/upstream/provider.ts";
+import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type RawStreamTap, type UpstreamOutcome } from "../../core/upstream/provider.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 import { classifyDeepSeekError, classifyLoginFailure } from "./failure-map.ts";
@@ -45,6 +45,8 @@ export interface DeepSeekTurn {
   pinnedAccount?: string;
   /** The caller has its answer without text (a tool call in the reasoning): skip the empty-output retry. */
   answered?: () => boolean;
+  /** Dev capture of the raw upstream responses. */
+  tap?: RawStreamTap;
 }
 
 const VISIBLE = new Set(["reasoning", "text"]);
@@ -109,7 +111,7 @@ export class DeepSeekBackend {
       searchEnabled: turn.search,
       extra: turn.passthrough,
     };
-    if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal, turn.answered);
+    if (turn.directToken) return yield* this.attempt(payload, turn.historyFile, turn.directToken, undefined, signal, turn.answered, turn.tap);
 
     const tried = new Set<string>();
     const failures: UpstreamFailure[] = [];
@@ -142,7 +144,7 @@ export class DeepSeekBackend {
           if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, f.message);
           continue;
         }
-        const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal, turn.answered);
+        const outcome = yield* this.attempt(payload, turn.historyFile, token, lease, signal, turn.answered, turn.tap);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
@@ -179,10 +181,11 @@ export class DeepSeekBackend {
     lease: Lease | undefined,
     signal: AbortSignal,
     answered?: () => boolean,
+    tap?: RawStreamTap,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const runs: SessionUse[] = [];
     try {
-      return yield* this.attemptOnce(basePayload, historyFile, token, lease, signal, runs, answered);
+      return yield* this.attemptOnce(basePayload, historyFile, token, lease, signal, runs, answered, tap);
     } finally {
       this.cleanUpSessions(lease?.identifier, runs);
     }
@@ -211,6 +214,7 @@ export class DeepSeekBackend {
     signal: AbortSignal,
     runs: SessionUse[],
     answered?: () => boolean,
+    tap?: RawStreamTap,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const client = this.deps.client(lease?.identifier);
     let visible = false;
@@ -224,7 +228,7 @@ export class DeepSeekBackend {
           const file = await client.uploadFile(token, { data: historyFile, filename: TRANSCRIPT_FILE_NAME, contentType: TRANSCRIPT_CONTENT_TYPE, modelType: payload.modelType }, { signal });
           payload = { ...basePayload, refFileIds: [file.id] };
         }
-        run = runCompletion({ client, token, payload, signal });
+        run = runCompletion({ client, token, payload, signal, tap, account: lease?.identifier });
         runs.push({ token, run });
         for await (const ev of run) {
           if (VISIBLE.has(ev.type)) visible = true;
@@ -260,7 +264,7 @@ export class DeepSeekBackend {
       }
     }
     if (hadNoVisibleOutput(run) && !answered?.()) {
-      const retry = runEmptyOutputRetry(run, { client, token, payload, signal });
+      const retry = runEmptyOutputRetry(run, { client, token, payload, signal, tap, account: lease?.identifier });
       try {
         for await (const ev of retry) yield ev;
       } catch (e) {

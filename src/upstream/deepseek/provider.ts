@@ -33,6 +33,7 @@ export class DeepSeekProvider implements UpstreamProvider {
   readonly engine: Engine;
   readonly accounts: AccountAdmin;
   readonly proxies: ProxyAdmin;
+  readonly rawCapture = true;
 
   constructor(deps: EngineDeps) {
     const engine = new Engine(deps);
@@ -67,6 +68,7 @@ export class DeepSeekProvider implements UpstreamProvider {
         directToken: turn.directToken,
         pinnedAccount: turn.pinnedAccount,
         answered: turn.answered,
+        tap: turn.tap,
       },
       signal,
     );
