@@ -129,7 +129,9 @@ export class ChatHistoryRecorder implements TurnObserver {
             content: text,
             tool_calls: calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })),
             error: status === "error" ? end.errorMessage ?? end.errorCode ?? "error" : status === "stopped" ? "client disconnected" : "",
-            usage: end.usage ? { ...end.usage } : null,
+            usage: end.usage
+              ? { prompt_tokens: end.usage.promptTokens, completion_tokens: end.usage.completionTokens, reasoning_tokens: end.usage.reasoningTokens, total_tokens: end.usage.totalTokens }
+              : null,
             first_output_ms: firstOutputAt === undefined ? undefined : Math.round(firstOutputAt - started),
           },
         });
