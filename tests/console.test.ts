@@ -319,7 +319,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     const created = (await (await admin("POST", "/admin/keys", { name: "history" })).json()) as { key: string };
     await go("history");
-    await page.waitForSelector("#history-limit option");
+    await page.waitForSelector("#history-limit option", { state: "attached" });
     expect(await page.inputValue("#history-limit")).toBe("0"); // off by default
     await page.selectOption("#history-limit", "20");
     await page.waitForSelector(".toast-ok");

@@ -41,7 +41,7 @@ function ms(v: unknown): string {
 }
 
 function block(title: string, text: string, id: string): HTMLElement {
-  return h("section", { class: "card", id }, h("h3", null, title), h("pre", { class: "history-text" }, text || "—"));
+  return h("section", { class: "card" }, h("h3", null, title), h("pre", { class: "history-text", id }, text || "—"));
 }
 
 export function renderHistory(root: HTMLElement): void {
