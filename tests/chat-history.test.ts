@@ -269,6 +269,29 @@ describe("chat history", () => {
   });
 });
 
+describe("settings in config.json", () => {
+  test("chat_history.limit and dev_capture.enabled are read from config.json and exported again", async () => {
+    const other = await startStack({ accounts: 1, config: { chat_history: { limit: 10 }, dev_capture: { enabled: true } } });
+    try {
+      expect((await list(other.url)).limit).toBe(10);
+      const caps = await admin("GET", "/admin/dev/captures", undefined, {}, other.url);
+      expect(caps.json.enabled).toBe(true);
+      const r = await business("/v1/chat/completions", { model: "deepseek-v4-flash", messages: [{ role: "user", content: "from config" }] }, API_KEY, other.url);
+      expect(r.status).toBe(200);
+      expect((await list(other.url)).items.map((i) => i.user_input)).toEqual(["from config"]);
+      const exported = await admin("GET", "/admin/config/export", undefined, {}, other.url);
+      expect(exported.json.config.chat_history).toEqual({ limit: 10 });
+      expect(exported.json.config.dev_capture).toEqual({ enabled: true });
+      // out of range in config.json: the config is refused with a clear problem
+      const bad = await admin("POST", "/admin/config/import", { config: { chat_history: { limit: -5 } }, mode: "merge" }, {}, other.url);
+      expect(bad.status).toBe(400);
+      expect(bad.json.detail).toContain("chat_history.limit");
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe("chat history on another provider", () => {
   test("a Volcengine turn is recorded with its provider, no web id or authorization in it", async () => {
     const volc = await startVolcStack();
