@@ -178,6 +178,22 @@ describe("chat history", () => {
     ac.abort();
     await reader.cancel().catch(() => {});
     await waitUntil(async () => (await list()).items.find((i) => i.user_input === "will-abort")?.status === "stopped", "the entry to be stopped");
+
+    // the same for a non-stream request: the client gives up while the upstream is silent
+    stack.sim.state.script({ answer: "never finished", stall: { afterTokens: 1, ms: 20_000 } });
+    const ac2 = new AbortController();
+    const pending = fetch(`${stack.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: "will-abort-plain" }] }),
+      signal: ac2.signal,
+    }).catch((e: unknown) => e);
+    await waitUntil(async () => (await list()).items.find((i) => i.user_input === "will-abort-plain")?.status === "streaming", "the non-stream entry in streaming state");
+    ac2.abort();
+    await pending;
+    await waitUntil(async () => (await list()).items.find((i) => i.user_input === "will-abort-plain")?.status === "stopped", "the non-stream entry to be stopped");
+    const stopped = (await list()).items.find((i) => i.user_input === "will-abort-plain");
+    expect(stopped.stream).toBe(false);
   });
 
   test("limit prunes the oldest entries; 0 turns recording off and empties the list", async () => {
