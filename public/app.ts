@@ -4,6 +4,7 @@ import { clear, h } from "./lib/dom.ts";
 import { getLang, setLang, t, type MessageKey } from "./lib/i18n.ts";
 import { renderAccounts } from "./pages/accounts.ts";
 import { renderDashboard } from "./pages/dashboard.ts";
+import { renderHistory } from "./pages/history.ts";
 import { renderKeys } from "./pages/keys.ts";
 import { renderLogin } from "./pages/login.ts";
 import { renderProviders } from "./pages/providers.ts";
@@ -20,6 +21,7 @@ const PAGES: { id: string; label: MessageKey; render: Page }[] = [
   { id: "providers", label: "nav.providers", render: renderProviders },
   { id: "settings", label: "nav.settings", render: renderSettings },
   { id: "tester", label: "nav.tester", render: renderTester },
+  { id: "history", label: "nav.history", render: renderHistory },
   { id: "transfer", label: "nav.transfer", render: renderTransfer },
 ];
 

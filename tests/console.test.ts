@@ -314,6 +314,60 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     await page.click("#lang-switch");
   }, 60_000);
 
+  test("chat history: turned on from the page, one conversation viewed in full (EN + 中文, phone width), then deleted", async () => {
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const created = (await (await admin("POST", "/admin/keys", { name: "history" })).json()) as { key: string };
+    await go("history");
+    await page.waitForSelector("#history-limit option", { state: "attached" });
+    expect(await page.inputValue("#history-limit")).toBe("0"); // off by default
+    await page.selectOption("#history-limit", "20");
+    await page.waitForSelector(".toast-ok");
+    const message = "history check in the browser";
+    const r = await fetch(`${srv.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${created.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "deepseek-v4-flash", messages: [{ role: "user", content: message }] }),
+    });
+    expect(r.status).toBe(200);
+    const reply = (await r.json()) as { choices: { message: { content: string } }[] };
+    await go("dashboard");
+    await go("history");
+    const row = page.locator(`#history-table tr:has-text("${message}")`);
+    await row.waitFor();
+    await row.locator('[data-action="view"]').click();
+    await page.waitForSelector("#history-answer");
+    expect(await textOf("#history-prompt")).toContain(message);
+    expect(await textOf("#history-answer")).toBe(reply.choices[0]!.message.content.trim());
+    expect(await textOf("#history-reasoning")).toContain(message);
+    expect(await textOf("#history-usage")).toMatch(/\d/);
+    expect(await textOf("#history-timing")).toMatch(/\d+\.\d\d s/);
+    expect(await page.content()).not.toContain(created.key);
+    await shot("11-history");
+    await page.click("#lang-switch");
+    await go("history");
+    expect(await textOf(".page-head h2")).toBe("对话记录");
+    await page.click("#lang-switch");
+    await page.setViewportSize(PHONE);
+    try {
+      await go("history");
+      await row.waitFor();
+      await row.locator('[data-action="view"]').click();
+      await page.waitForSelector("#history-answer");
+      const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      expect(scroll).toBeLessThanOrEqual(width);
+      await shot("12-phone-history");
+      await page.click("#history-delete"); // the confirm dialog is accepted
+      await page.waitForSelector("#history-list:not([hidden])");
+      await page.waitForFunction((m) => !document.querySelector("#history-list")?.textContent?.includes(m), message);
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+    const left = (await (await admin("GET", "/admin/chat-history")).json()) as { items: { user_input?: string }[] };
+    expect(left.items.some((i) => i.user_input === message)).toBe(false);
+    await admin("PUT", "/admin/chat-history/settings", { limit: 0 });
+  }, 60_000);
+
   test("import/export: export downloads the config, import merges a pasted one", async () => {
     await go("transfer");
     await page.waitForSelector("#xfer-text");
@@ -345,7 +399,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
   test("phone width: every page fits without sideways scrolling", async () => {
     await page.setViewportSize(PHONE);
     try {
-      for (const route of ["dashboard", "accounts", "keys", "providers", "settings", "tester", "transfer"]) {
+      for (const route of ["dashboard", "accounts", "keys", "providers", "settings", "tester", "transfer", "history"]) {
         await go(route);
         await page.waitForLoadState("networkidle").catch(() => {});
         await page.waitForTimeout(300);

@@ -16,17 +16,19 @@ export interface CapturedSample {
   meta: any;
 }
 
-export function loadSamples(): CapturedSample[] {
+/** Every sample folder under `root` (default: the vendored fixtures; a raw-sample root works the same). */
+export function loadSamples(root: string = UPSTREAM_FIXTURES): CapturedSample[] {
+  const dir = root.endsWith("/") ? root : `${root}/`;
   const out: CapturedSample[] = [];
-  for (const name of readdirSync(UPSTREAM_FIXTURES).sort()) {
-    const file = `${UPSTREAM_FIXTURES}${name}/upstream.stream.sse`;
+  for (const name of readdirSync(dir).sort()) {
+    const file = `${dir}${name}/upstream.stream.sse`;
     if (!existsSync(file)) continue;
     const bytes = new Uint8Array(readFileSync(file));
     out.push({
       name,
       bytes,
       text: new TextDecoder().decode(bytes),
-      meta: JSON.parse(readFileSync(`${UPSTREAM_FIXTURES}${name}/meta.json`, "utf8")),
+      meta: JSON.parse(readFileSync(`${dir}${name}/meta.json`, "utf8")),
     });
   }
   return out;

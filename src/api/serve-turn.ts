@@ -48,7 +48,7 @@ export async function serveTurn(ctx: AppContext, request: Request, caller: Calle
     abort.dispose();
     throw e;
   }
-  const events = startTurn(ctx, turn, caller, abort.signal);
+  const events = startTurn(ctx, turn, caller, abort.signal, { route: new URL(request.url).pathname, captureTag: request.headers.get("x-ds2-capture-tag") ?? undefined });
   if (!turn.stream) {
     try {
       return rendering.json(await collectTurn(events));

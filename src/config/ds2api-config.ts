@@ -76,7 +76,7 @@ export class ConfigError extends Error {
 }
 
 /** Known policy sections stored as-is after validation. */
-const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity"] as const;
+const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity", "chat_history", "dev_capture"] as const;
 /** Keys the Go project reads but ignores; kept for export, reported once. */
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
 const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, "volcengine", ...POLICY_SECTIONS]);
@@ -323,6 +323,13 @@ function validateSection(name: string, value: Record<string, unknown>, problems:
       break;
     case "current_input_file":
       boundedInt(value.min_chars, "current_input_file.min_chars", [1, 1e8], problems);
+      break;
+    case "chat_history":
+      boundedInt(value.limit, "chat_history.limit", [0, 10_000], problems);
+      break;
+    case "dev_capture":
+      if (value.enabled !== undefined && typeof value.enabled !== "boolean") problems.push("dev_capture.enabled must be a boolean");
+      if (value.sample_root !== undefined && typeof value.sample_root !== "string") problems.push("dev_capture.sample_root must be a string");
       break;
   }
 }

@@ -172,7 +172,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     PRIMARY KEY (provider, id)
   );
   `,
-  // files: which account holds each file uploaded through POST /v1/files (later requests are pinned to it).
+  // 5: files: which account holds each file uploaded through POST /v1/files (later requests are pinned to it).
   `
   CREATE TABLE uploaded_files (
     id          TEXT PRIMARY KEY,
@@ -185,5 +185,35 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     purpose     TEXT NOT NULL,
     created_at  INTEGER NOT NULL
   );
+  `,
+  // 6: chat history (§12.6): one row per business turn; the summary in columns, the conversation as JSON.
+  // `chat_history_rev` holds the one list revision every write bumps (ETags survive restarts).
+  `
+  CREATE TABLE chat_history (
+    id             TEXT PRIMARY KEY,
+    revision       INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    completed_at   INTEGER,
+    status         TEXT NOT NULL,
+    caller_id      TEXT,
+    account_id     TEXT,
+    provider       TEXT,
+    surface        TEXT,
+    model          TEXT,
+    stream         INTEGER NOT NULL DEFAULT 0,
+    user_input     TEXT,
+    preview        TEXT,
+    status_code    INTEGER,
+    elapsed_ms     INTEGER,
+    finish_reason  TEXT,
+    detail         TEXT NOT NULL
+  );
+  CREATE INDEX chat_history_created ON chat_history(created_at, id);
+  CREATE TABLE chat_history_rev (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    rev  INTEGER NOT NULL
+  );
+  INSERT INTO chat_history_rev(id, rev) VALUES (1, 0);
   `,
 ];

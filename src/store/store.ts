@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import { AccountsRepo } from "./accounts-repo.ts";
 import { ApiKeysRepo } from "./api-keys-repo.ts";
 import { AuditRepo } from "./audit-repo.ts";
+import { ChatHistoryRepo } from "./chat-history-repo.ts";
 import { CredentialsRepo } from "./credentials-repo.ts";
 import { openDatabase } from "./database.ts";
 import type { SecretBox } from "./secret-box.ts";
@@ -23,6 +24,8 @@ export class Store {
   readonly credentials: CredentialsRepo;
   /** Files uploaded through /v1/files and the account holding each. */
   readonly files: FilesRepo;
+  /** Recorded business turns (§12.6). */
+  readonly chatHistory: ChatHistoryRepo;
 
   constructor(readonly db: Database, readonly path: string, box: SecretBox) {
     this.settings = new SettingsRepo(db, box);
@@ -32,6 +35,7 @@ export class Store {
     this.audit = new AuditRepo(db);
     this.credentials = new CredentialsRepo(db, box);
     this.files = new FilesRepo(db);
+    this.chatHistory = new ChatHistoryRepo(db);
   }
 
   /** Run `fn` atomically: every write inside lands, or none does. */

@@ -11,6 +11,8 @@ import type { AdminDeps } from "./admin-deps.ts";
 import { authenticateAdmin } from "./admin-guard.ts";
 import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
+import { chatHistoryRoutes } from "./chat-history-routes.ts";
+import { devCaptureRoutes } from "./dev-capture-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { importRoutes } from "./import-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
@@ -52,5 +54,7 @@ export function adminRoutes(ctx: AppContext) {
     .use(proxiesRoutes(d))
     .use(settingsRoutes(d))
     .use(statusRoutes(d))
-    .use(selfTestRoutes(d));
+    .use(selfTestRoutes(d))
+    .use(chatHistoryRoutes(d))
+    .use(devCaptureRoutes(d));
 }

@@ -12,6 +12,8 @@ import { audit, type AdminDeps } from "./admin-deps.ts";
 import { resolveTurnLimits, TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
 import { turnLimitFields, turnLimitView, validateAliases, validateSection } from "./settings-validation.ts";
 import { accountAdmin, accountsProvider } from "./provider-admin.ts";
+import { chatHistoryLimit } from "../chat-history-recorder.ts";
+import { devCaptureSettings } from "../raw-capture/capture-settings.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
@@ -47,6 +49,8 @@ const SettingsBody = t.Object(
     embeddings: Loose,
     auto_delete: Loose,
     current_input_file: Loose,
+    chat_history: t.Optional(t.Object({ limit: Int(0, 10_000) }, { additionalProperties: false })),
+    dev_capture: t.Optional(t.Object({ enabled: t.Optional(t.Boolean()), sample_root: Str(4096) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -92,6 +96,8 @@ export function settingsView(d: AdminDeps) {
     embeddings: settings.section("embeddings"),
     auto_delete: settings.section("auto_delete"),
     current_input_file: settings.section("current_input_file"),
+    chat_history: { limit: chatHistoryLimit(d.ctx) },
+    dev_capture: devCaptureSettings(d.ctx),
     env_backed: false,
   };
 }
@@ -127,7 +133,7 @@ export function settingsRoutes(d: AdminDeps) {
             }
             if (runtime) store.settings.set(SETTING_KEYS.runtime, runtime);
             if (aliases) store.settings.set(SETTING_KEYS.modelAliases, aliases);
-            for (const name of ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file"] as const) {
+            for (const name of ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture"] as const) {
               const value = body[name];
               if (!value) continue;
               const key = SETTING_KEYS.section(name);
@@ -136,6 +142,7 @@ export function settingsRoutes(d: AdminDeps) {
               store.settings.set(key, merged);
             }
           });
+          if (body.chat_history?.limit !== undefined) store.chatHistory.prune(body.chat_history.limit);
           d.ctx.settings.invalidate();
           d.ctx.providers.reload();
           audit(d, request, "settings.update", undefined, { changed: body });

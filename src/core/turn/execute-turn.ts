@@ -160,6 +160,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
         attachments: req.attachments,
         refFileIds: req.refFileIds,
         vision: req.vision,
+        tap: req.tap,
         answered: reasoningSieve ? () => reasoningSieve.calls.length > 0 : undefined,
       },
       signal,
@@ -218,6 +219,7 @@ export async function* executeTurn(req: TurnRequest, deps: TurnDeps, signal: Abo
       citations: req.model.search ? buildCitationList(visibleText, ctx) : [],
       text: req.stream ? visibleText : renderCitations(visibleText, ctx),
       reasoning: shownReasoning,
+      account: outcome.account,
     };
     return;
   }

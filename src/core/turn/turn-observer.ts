@@ -4,7 +4,8 @@
  * below the HTTP surfaces, never import from them.
  */
 import type { Usage } from "../usage/usage.ts";
-import type { FinishReason, TurnRequest } from "./turn.ts";
+import type { RawStreamTap } from "../upstream/provider.ts";
+import type { FinishReason, TurnEvent, TurnRequest } from "./turn.ts";
 
 /** Who is calling a business route: a configured API key (pooled accounts) or, when allowed, a direct upstream token. */
 export type Caller =
@@ -24,8 +25,29 @@ export interface TurnOutcomeInfo {
   errorCode?: string;
   /** The client went away before the end. */
   aborted?: boolean;
+  /** The failure's message as the client sees it (no secrets: TurnErrors carry none). */
+  errorMessage?: string;
+}
+
+/** A turn about to run: who, what, and the request path it came in on (e.g. `/v1/responses`). */
+export interface TurnStartInfo {
+  caller: Caller;
+  turn: TurnRequest;
+  route: string;
+  /** The dev-capture tag the request carried (header `x-ds2-capture-tag`); only tags the capture issued count. */
+  captureTag?: string;
+}
+
+/** Follows one turn: every event it yields, then how it ended. */
+export interface TurnWatch {
+  event(ev: TurnEvent): void;
+  ended(info: TurnOutcomeInfo): void;
+  /** Wants the raw upstream stream of the turn (dev capture; honoured by providers with `rawCapture`). */
+  tap?: RawStreamTap;
 }
 
 export interface TurnObserver {
   turnEnded(info: TurnOutcomeInfo): void;
+  /** Optional: follow the turn from its start (chat history); undefined = not interested in this one. */
+  turnStarted?(info: TurnStartInfo): TurnWatch | undefined;
 }

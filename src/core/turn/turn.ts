@@ -37,6 +37,8 @@ export interface TurnRequest {
   refFileIds?: string[];
   /** An image is attached: the provider's vision variant runs the turn. */
   vision?: boolean;
+  /** Dev capture of the raw upstream stream (set by a turn observer, §12.7). */
+  tap?: RawStreamTap;
 }
 
 export interface ToolCallOut extends ParsedToolCall {
@@ -54,6 +56,16 @@ export type TurnEvent =
   | { type: "reasoning"; text: string }
   | { type: "text"; text: string }
   | { type: "tool_calls"; calls: ToolCallOut[] }
-  | { type: "done"; finishReason: FinishReason; usage: Usage; citations: Citation[]; text: string; reasoning: string };
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      usage: Usage;
+      citations: Citation[];
+      text: string;
+      reasoning: string;
+      /** The upstream account / credential that served the turn, when the provider says. */
+      account?: string;
+    };
 
 export type { UpstreamOutcome, UpstreamTurn } from "../upstream/provider.ts";
+import type { RawStreamTap } from "../upstream/provider.ts";

@@ -74,6 +74,27 @@ export interface UpstreamTurn {
   vision?: boolean;
   /** True when the caller already has its answer although no text came (a tool call written in the reasoning): no empty-output retry. */
   answered?: () => boolean;
+  /** Dev capture: told about every upstream exchange and its raw response bytes (providers with `rawCapture`). */
+  tap?: RawStreamTap;
+}
+
+/** One upstream exchange as the dev capture sees it (§12.7). Never holds a password, token or other credential. */
+export interface RawExchangeInfo {
+  /** e.g. `deepseek_completion`, `deepseek_continue`. */
+  label: string;
+  url: string;
+  statusCode: number;
+  /** The upstream request body without credentials (the prompt included). */
+  requestBody: Record<string, unknown>;
+  account?: string;
+  /** The provider's conversation id (chains a completion with its continues). */
+  sessionId?: string;
+}
+
+/** Receives the raw bytes of a turn's upstream responses, exchange by exchange. */
+export interface RawStreamTap {
+  exchange(info: RawExchangeInfo): void;
+  chunk(bytes: Uint8Array): void;
 }
 
 /** How a turn ended (the generator's return value). */
@@ -343,4 +364,6 @@ export interface UpstreamProvider {
   identity?(): ClientIdentityView;
   /** Proof-of-work solver statistics, for providers that solve challenges (undefined while no pool runs). */
   powStats?(): ProofOfWorkStats | undefined;
+  /** Honours `UpstreamTurn.tap` (raw stream capture, §12.7). */
+  readonly rawCapture?: boolean;
 }

@@ -11,7 +11,7 @@ import type { AccountPool, Lease } from "../../pool/account-pool.ts";
 import { AccountsCoolingError, AccountUnavailableError, LoginError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "../../pool/pool-errors.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { hadNoVisibleOutput, runCompletion, runEmptyOutputRetry, type CompletionPayload, type CompletionRun } from "./completion-runner.ts";
-import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type TurnAttachment, type UpstreamOutcome } from "../../core/upstream/provider.ts";
+import { TRANSCRIPT_CONTENT_TYPE, TRANSCRIPT_FILE_NAME, type RawStreamTap, type TurnAttachment, type UpstreamOutcome } from "../../core/upstream/provider.ts";
 import type { UploadedFile } from "./upload-file.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
@@ -50,6 +50,8 @@ export interface DeepSeekTurn {
   refFileIds?: string[];
   /** The caller has its answer without text (a tool call in the reasoning): skip the empty-output retry. */
   answered?: () => boolean;
+  /** Dev capture of the raw upstream responses. */
+  tap?: RawStreamTap;
 }
 
 const VISIBLE = new Set(["reasoning", "text"]);
@@ -135,7 +137,7 @@ export class DeepSeekBackend {
       extra: turn.passthrough,
     };
     const files: TurnFiles = { historyFile: turn.historyFile, attachments: turn.attachments ?? [], refFileIds: turn.refFileIds ?? [] };
-    if (turn.directToken) return yield* this.attempt(payload, files, turn.directToken, undefined, signal, turn.answered);
+    if (turn.directToken) return yield* this.attempt(payload, files, turn.directToken, undefined, signal, turn.answered, turn.tap);
 
     const tried = new Set<string>();
     const failures: UpstreamFailure[] = [];
@@ -168,7 +170,7 @@ export class DeepSeekBackend {
           if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, f.message);
           continue;
         }
-        const outcome = yield* this.attempt(payload, files, token, lease, signal, turn.answered);
+        const outcome = yield* this.attempt(payload, files, token, lease, signal, turn.answered, turn.tap);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
@@ -205,10 +207,11 @@ export class DeepSeekBackend {
     lease: Lease | undefined,
     signal: AbortSignal,
     answered?: () => boolean,
+    tap?: RawStreamTap,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const runs: SessionUse[] = [];
     try {
-      return yield* this.attemptOnce(basePayload, files, token, lease, signal, runs, answered);
+      return yield* this.attemptOnce(basePayload, files, token, lease, signal, runs, answered, tap);
     } finally {
       this.cleanUpSessions(lease?.identifier, runs);
     }
@@ -237,6 +240,7 @@ export class DeepSeekBackend {
     signal: AbortSignal,
     runs: SessionUse[],
     answered?: () => boolean,
+    tap?: RawStreamTap,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const client = this.deps.client(lease?.identifier);
     let visible = false;
@@ -259,7 +263,7 @@ export class DeepSeekBackend {
           }
           payload = { ...basePayload, refFileIds: [...ids, ...files.refFileIds] };
         }
-        run = runCompletion({ client, token, payload, signal });
+        run = runCompletion({ client, token, payload, signal, tap, account: lease?.identifier });
         runs.push({ token, run });
         for await (const ev of run) {
           if (VISIBLE.has(ev.type)) visible = true;
@@ -295,7 +299,7 @@ export class DeepSeekBackend {
       }
     }
     if (hadNoVisibleOutput(run) && !answered?.()) {
-      const retry = runEmptyOutputRetry(run, { client, token, payload, signal });
+      const retry = runEmptyOutputRetry(run, { client, token, payload, signal, tap, account: lease?.identifier });
       try {
         for await (const ev of retry) yield ev;
       } catch (e) {

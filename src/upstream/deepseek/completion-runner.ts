@@ -9,6 +9,7 @@ import { DeepSeekStreamParser } from "./sse/parser.ts";
 import { SseActivityScanner } from "./sse/activity.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { classifyEnvelope, DeepSeekError } from "./errors.ts";
+import type { RawStreamTap } from "../../core/upstream/provider.ts";
 
 export const MAX_CONTINUE_ROUNDS = 8;
 export const EMPTY_OUTPUT_RETRY_SUFFIX = "\n\nPrevious reply had no visible output. Please regenerate the visible final answer or tool call now.";
@@ -34,6 +35,10 @@ export interface RunCompletionOptions {
   maxContinueRounds?: number;
   /** Longest silence (no SSE data line) of a body after its headers; default: the client's setting. */
   idleTimeoutMs?: number;
+  /** Dev capture: each exchange (no token) and the raw bytes of its response body. */
+  tap?: RawStreamTap;
+  /** The account the token belongs to (for the capture). */
+  account?: string;
 }
 
 export interface CompletionRunState {
@@ -98,6 +103,10 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
       modelType: payload.modelType, extra: payload.extra,
     }, { signal });
     let path: string = DS_PATHS.completion;
+    this.tapExchange(res, path, {
+      chat_session_id: st.sessionId, parent_message_id: payload.parentMessageId ?? null, model_type: payload.modelType, prompt: payload.prompt,
+      ref_file_ids: payload.refFileIds ?? [], thinking_enabled: payload.thinkingEnabled, search_enabled: payload.searchEnabled, ...payload.extra,
+    });
 
     for (;;) {
       const seen = yield* this.readRound(res, parser, path);
@@ -137,7 +146,21 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
       this.dedupe.beginRound();
       res = await client.continue(token, { chatSessionId: st.sessionId, messageId: st.responseMessageId! }, { signal });
       path = DS_PATHS.continue;
+      this.tapExchange(res, path, { chat_session_id: st.sessionId, message_id: st.responseMessageId, fallback_to_resume: true });
     }
+  }
+
+  private tapExchange(res: Response, path: string, requestBody: Record<string, unknown>): void {
+    const tap = this.opts.tap;
+    if (!tap) return;
+    tap.exchange({
+      label: path === DS_PATHS.continue ? "deepseek_continue" : "deepseek_completion",
+      url: this.opts.client.baseUrl + path,
+      statusCode: res.status,
+      requestBody,
+      account: this.opts.account,
+      sessionId: this.state.sessionId,
+    });
   }
 
   /**
@@ -180,6 +203,7 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
         if (idled) throw idleError();
         if (r.done) break;
         bytes += r.value.length;
+        this.opts.tap?.chunk(r.value);
         if (activity.push(r.value)) lastActive = Date.now();
         const evs = parser.push(r.value);
         events += evs.length;

@@ -46,6 +46,7 @@ export class DeepSeekProvider implements UpstreamProvider {
   readonly accounts: AccountAdmin;
   readonly proxies: ProxyAdmin;
   readonly files: FileUploadAdmin;
+  readonly rawCapture = true;
 
   constructor(deps: EngineDeps) {
     const engine = new Engine(deps);
@@ -95,6 +96,7 @@ export class DeepSeekProvider implements UpstreamProvider {
         attachments: turn.attachments,
         refFileIds: turn.refFileIds,
         answered: turn.answered,
+        tap: turn.tap,
       },
       signal,
     );

@@ -1,0 +1,82 @@
+/**
+ * Chat history admin routes (§12.6): list and one entry with weak ETags (304 on If-None-Match), delete one
+ * or all, and the limit setting (0 = off, the default). The recorder is registered here as a turn observer.
+ */
+import { Elysia, t } from "elysia";
+import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { ChatHistoryRecorder, CHAT_HISTORY_SECTION, chatHistoryLimit, MAX_CHAT_HISTORY_LIMIT } from "../chat-history-recorder.ts";
+import { HttpError, notFound } from "../http-error.ts";
+import { audit, type AdminDeps } from "./admin-deps.ts";
+
+/** Format version of the list (the Go ds2api's file format is 2; ours is the sqlite table). */
+const HISTORY_VERSION = 2;
+
+function etagMatches(request: Request, etag: string): boolean {
+  const header = request.headers.get("if-none-match");
+  if (!header) return false;
+  return header.split(",").some((v) => {
+    const tag = v.trim();
+    return tag === "*" || tag === etag || tag.replace(/^W\//, "") === etag.replace(/^W\//, "");
+  });
+}
+
+function withEtag(request: Request, etag: string, body: () => unknown): Response {
+  if (etagMatches(request, etag)) return new Response(null, { status: 304, headers: { etag } });
+  return Response.json(body(), { headers: { etag, "cache-control": "no-cache" } });
+}
+
+export function chatHistoryRoutes(d: AdminDeps) {
+  const { ctx } = d;
+  ctx.observers.push(new ChatHistoryRecorder(ctx));
+  const repo = () => ctx.store.chatHistory;
+  const path = () => `${ctx.store.path}#chat_history`;
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      ctx.logger.warn("chat history store failed", { error: String(e) });
+      throw new HttpError(503, "chat history store unavailable");
+    }
+  };
+  const listBody = () => ({ version: HISTORY_VERSION, limit: chatHistoryLimit(ctx), revision: repo().revision(), items: repo().list(), path: path() });
+  return (app: Elysia<"/admin">) =>
+    app
+      .get("/chat-history", ({ request }) => guard(() => withEtag(request, `W/"chat-history-list-${repo().revision()}"`, listBody)))
+      .get("/chat-history/:id", ({ params, request }) =>
+        guard(() => {
+          const item = repo().get(params.id);
+          if (!item) throw notFound("chat history entry not found");
+          return withEtag(request, `W/"chat-history-detail-${item.id}-${item.revision}"`, () => ({ item }));
+        }),
+      )
+      .delete("/chat-history", ({ request }) =>
+        guard(() => {
+          repo().deleteAll();
+          audit(d, request, "chat_history.clear");
+          return { success: true };
+        }),
+      )
+      .delete("/chat-history/:id", ({ params, request }) =>
+        guard(() => {
+          if (!repo().delete(params.id)) throw notFound("chat history entry not found");
+          audit(d, request, "chat_history.delete", params.id);
+          return { success: true };
+        }),
+      )
+      .put(
+        "/chat-history/settings",
+        ({ body, request }) =>
+          guard(() => {
+            const key = SETTING_KEYS.section(CHAT_HISTORY_SECTION);
+            ctx.store.transaction(() => {
+              ctx.store.settings.set(key, { ...(ctx.store.settings.get<Record<string, unknown>>(key) ?? {}), limit: body.limit });
+              repo().prune(body.limit);
+            });
+            ctx.settings.invalidate();
+            audit(d, request, "chat_history.settings", undefined, { limit: body.limit });
+            return { success: true, limit: body.limit, revision: repo().revision(), items: repo().list() };
+          }),
+        { body: t.Object({ limit: t.Integer({ minimum: 0, maximum: MAX_CHAT_HISTORY_LIMIT }) }, { additionalProperties: false }) },
+      );
+}
