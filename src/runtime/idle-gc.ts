@@ -2,8 +2,8 @@
  * After a burst of requests, once the server has been idle for a moment, run one full garbage collection so the
  * heap (and RSS) comes back down instead of staying at the burst's high-water mark. JavaScriptCore collects the
  * burst's garbage eventually, but without allocation pressure that can take minutes and the freed pages are
- * returned late; one synchronous collection while nothing is in flight costs a few milliseconds that no request
- * waits for. It runs at most once per burst: an idle server is never collected over and over.
+ * returned late; one synchronous collection while nothing is in flight, then `Bun.shrink()` (which hands the freed
+ * heap pages back to the system), costs a few milliseconds that no request waits for. It runs at most once per burst: an idle server is never collected over and over.
  */
 
 export interface IdleGcOptions {
@@ -21,7 +21,10 @@ export interface IdleGcOptions {
 export function startIdleGc(options: IdleGcOptions): { stop(): void } {
   const quietMs = options.quietMs ?? 1500;
   const minRequests = options.minRequests ?? 8;
-  const collect = options.collect ?? (() => Bun.gc(true));
+  const collect = options.collect ?? (() => {
+    Bun.gc(true);
+    Bun.shrink();
+  });
   let servedAtLastGc = options.served();
   let quietSince: number | undefined;
   const timer = setInterval(() => {
