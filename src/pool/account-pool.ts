@@ -4,6 +4,7 @@
  * account with the fewest requests in flight, then the least recently used. A lease is released exactly
  * once whatever happens; reloading the account list keeps in-flight counts.
  */
+import type { AccountPoolStatus } from "../core/upstream/provider.ts";
 import type { AccountRecord } from "../store/accounts-repo.ts";
 import type { Store } from "../store/store.ts";
 import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "./pool-errors.ts";
@@ -64,22 +65,8 @@ interface Outlook {
   resting: number;
 }
 
-export interface PoolStatus {
-  total: number;
-  enabled: number;
-  usableNow: number;
-  coolingDown: number;
-  failing: number;
-  disabled: number;
-  inUse: number;
-  available: number;
-  waiting: number;
-  maxQueue: number;
-  maxInflightPerAccount: number;
-  globalMaxInflight: number;
-  recommendedConcurrency: number;
-  accounts: { identifier: string; inflight: number; status: string; cooldownUntil?: number }[];
-}
+/** The pool as admin, health and metrics see it: the provider-neutral account-pool status of the contract. */
+export type PoolStatus = AccountPoolStatus;
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 

@@ -8,6 +8,7 @@
  * Compiled executables: `bun build --compile` must get `src/upstream/pow/worker.ts` as an extra entrypoint
  * (see worker-url.ts).
  */
+import type { ProofOfWorkStats } from "../../core/upstream/provider.ts";
 import { powPrefixBytes, validateChallenge } from "./challenge.ts";
 import { targetLanes } from "./kernel.ts";
 import { abortError, SLICE_NONCES } from "./solver.ts";
@@ -24,15 +25,8 @@ export interface PowPoolOptions {
   checkExpiry?: boolean;
 }
 
-export interface PowPoolStats {
-  workers: number;
-  solves: number;
-  /** Solves that scanned the whole range without an answer. */
-  unsolved: number;
-  lastMs: number | null;
-  avgMs: number | null;
-  inFlight: number;
-}
+/** Worker-pool statistics, in the contract's provider-neutral shape (metrics, admin). */
+export type PowPoolStats = ProofOfWorkStats;
 
 /** Bun's Worker also has ref()/unref() (not in the DOM typings). */
 type PoolWorker = Worker & { ref(): void; unref(): void };
