@@ -1,6 +1,5 @@
 /** Everything a request handler may need, built once at start-up. */
 import type { TurnObserver } from "./core/turn/turn-observer.ts";
-import type { CoalescerOptions } from "./api/streaming/delta-coalescer.ts";
 import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";
 import type { ProviderRegistry } from "./core/upstream/registry.ts";
@@ -32,7 +31,8 @@ export interface AppContext {
   turnDeps(): TurnDeps;
   /** How long a stream waits for the first event before it starts with keep-alives (failures before that are plain HTTP errors). */
   streamHeadStartMs: number;
-  coalescing: CoalescerOptions;
+  /** How streamed deltas are batched (api/streaming/delta-coalescer.ts): at least `minChars`, at most `maxWaitMs` late. */
+  coalescing: { minChars: number; maxWaitMs: number };
   /** Interval of SSE keep-alive frames (comments / Anthropic pings). */
   keepAliveMs: number;
   /** Protocol-change / client-version signs from DeepSeek (shown on /readyz). */

@@ -3,6 +3,7 @@
  * Import is idempotent: keys are upserted by key (stored as their keyed hash), accounts by email /
  * canonical mobile (passwords and tokens sealed by the store).
  */
+import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { Store } from "../store/store.ts";
 import type { ConfigProxy, Ds2ApiConfig } from "./ds2api-config.ts";
 import { exportOnDemandSection, importOnDemandKeys, ONDEMAND_SECTION } from "./ondemand-section.ts";
@@ -16,15 +17,6 @@ export interface ImportResult {
   importedAccounts: number;
   updatedAccounts: number;
 }
-
-export const SETTING_KEYS = {
-  modelAliases: "model_aliases",
-  admin: "admin",
-  runtime: "runtime",
-  proxies: "proxies",
-  extra: "config_extra",
-  section: (name: string) => `section.${name}`,
-} as const;
 
 export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: ImportMode; acceptTokens: boolean }): ImportResult {
   return store.transaction(() => {

@@ -3,7 +3,7 @@
  * so request handlers never parse settings JSON per request.
  */
 import type { Store } from "../store/store.ts";
-import { SETTING_KEYS } from "./config-sync.ts";
+import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { RuntimeSettings } from "./runtime-settings.ts";
 
 export class LiveSettings {

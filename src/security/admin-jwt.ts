@@ -6,7 +6,7 @@
  */
 import { jwt } from "@elysiajs/jwt";
 import { randomBytes } from "node:crypto";
-import { SETTING_KEYS } from "../config/config-sync.ts";
+import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { Store } from "../store/store.ts";
 
 const SECRET_SETTING = "admin_jwt_secret";

@@ -10,7 +10,7 @@
  *   It is retired once a console password exists.
  */
 import { randomBytes } from "node:crypto";
-import { SETTING_KEYS } from "../config/config-sync.ts";
+import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { Store } from "../store/store.ts";
 import { secretsEqual, sha256Hex } from "./secret-compare.ts";
 

@@ -1,6 +1,6 @@
 /** Accounts: paged list, add, update, delete, enable/disable, proxy binding, bulk import. Every change reloads the pool. */
 import { Elysia, t } from "elysia";
-import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import { canonicalMobile } from "../../config/mobile.ts";
 import { badRequest, HttpError } from "../http-error.ts";

@@ -3,7 +3,7 @@
  * or all, and the limit setting (0 = off, the default). The recorder is registered here as a turn observer.
  */
 import { Elysia, t } from "elysia";
-import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { ChatHistoryRecorder, CHAT_HISTORY_SECTION, chatHistoryLimit, MAX_CHAT_HISTORY_LIMIT } from "../chat-history-recorder.ts";
 import { HttpError, notFound } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";

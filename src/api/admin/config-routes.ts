@@ -5,7 +5,8 @@
  * `_ds2api_note` / `omitted`.
  */
 import { Elysia, t } from "elysia";
-import { importConfig, readConfig, SETTING_KEYS, type ImportMode } from "../../config/config-sync.ts";
+import { importConfig, readConfig, type ImportMode } from "../../config/config-sync.ts";
+import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { buildDs2ApiConfig, ConfigError, decodeConfigText, EXPORT_NOTE_KEY, exportNote, parseDs2ApiConfig } from "../../config/ds2api-config.ts";
 import { badRequest } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";

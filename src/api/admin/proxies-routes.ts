@@ -4,7 +4,7 @@
  * `has_password`, and an empty password on update keeps the stored one. Changes reload the account pool.
  */
 import { Elysia, t } from "elysia";
-import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { parseProxyEntry, type ConfigProxy } from "../../config/ds2api-config.ts";
 import { probeProxy } from "../../upstream/proxy/proxy-probe.ts";
 import { badRequest, HttpError, notFound } from "../http-error.ts";

@@ -3,7 +3,7 @@
  * the admin password (which revokes every JWT). Runtime zeros clear an override (back to env / default).
  */
 import { Elysia, t } from "elysia";
-import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { DEFAULT_THINKING_INSTRUCTION } from "../../core/prompt/thinking-injection.ts";
 import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";

@@ -2,7 +2,7 @@
  * The DeepSeek engine of a running server: PoW worker pool, web client (rebuilt when the client identity
  * setting changes), token manager, account pool and the turn backend. One per process.
  */
-import { SETTING_KEYS } from "../../config/config-sync.ts";
+import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { resolveTurnLimits, type TurnLimits } from "../../config/runtime-settings.ts";
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
