@@ -66,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       `\n  Simulation mode: DeepSeek is simulated in-process (demo account, in-memory data).\n` +
         `    Volcengine:    the Ark console is simulated too (demo web id); try model volcengine/deepseek-r1\n` +
+        `    OnDemand:      simulated too (demo API key); try model ondemand/gpt-4o\n` +
         `    demo API key:  ${demoApiKey}\n` +
         `    try:           curl -N ${running.url}/v1/chat/completions -H "Authorization: Bearer ${demoApiKey}" \\\n` +
         `                     -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","stream":true,"messages":[{"role":"user","content":"Hello"}]}'\n\n`,
