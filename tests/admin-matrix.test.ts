@@ -233,6 +233,9 @@ describe("accounts", () => {
     expect(view.test_status).toBe("failed");
     expect(view.status).toBe("login_failed");
     expect(view.last_error.length).toBeGreaterThan(0);
+    // One "login failed" prefix, not "login: login failed: …".
+    expect(view.status_reason).toMatch(/^login failed: /);
+    expect(view.status_reason.match(/login failed/gi)).toHaveLength(1);
     const errors = (await api.get("/admin/errors/recent")).json.items;
     expect(errors.some((e: { account?: string }) => e.account === "toggle@example.com")).toBe(true);
   });
