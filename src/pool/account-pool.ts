@@ -389,7 +389,8 @@ export class AccountPool {
       maxQueue: s.maxQueue,
       maxInflightPerAccount: s.maxInflightPerAccount,
       globalMaxInflight: s.globalMaxInflight,
-      recommendedConcurrency: Math.max(1, this.accounts.length) * s.maxInflightPerAccount,
+      // What clients can usefully run at once now: accounts that can take a request (not disabled, cooling or failing) × the per-account limit, within the global cap.
+      recommendedConcurrency: s.globalMaxInflight > 0 ? Math.min(s.globalMaxInflight, usableNow * s.maxInflightPerAccount) : usableNow * s.maxInflightPerAccount,
       accounts: this.accounts.map((a) => ({
         identifier: a.identifier,
         inflight: this.slot(a.identifier).inflight,
