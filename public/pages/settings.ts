@@ -108,7 +108,6 @@ export function renderSettings(root: HTMLElement): void {
     const capture = s.dev_capture ?? {};
     const captureOn = h("input", { type: "checkbox", id: "set-capture-enabled", checked: capture.enabled === true });
     const captureRoot = h("input", { id: "set-capture-root", name: "sample_root", value: capture.sample_root ?? "", spellcheck: "false" });
-    const globalNow = s.runtime?.global_max_inflight;
 
     const num = (i: HTMLInputElement) => (i.value.trim() === "" ? undefined : Number(i.value));
     const save = h("button", { class: "btn btn-primary", type: "submit", id: "set-save" }, t("common.save"));
@@ -163,7 +162,7 @@ export function renderSettings(root: HTMLElement): void {
         h(
           "div",
           { class: "form-grid" },
-          runtimeInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey, { limit: typeof globalNow === "number" && globalNow > 0 ? globalNow : "—" }))),
+          runtimeInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey))),
         ),
       ),
       h(
