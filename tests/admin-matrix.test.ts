@@ -233,6 +233,9 @@ describe("accounts", () => {
     expect(view.test_status).toBe("failed");
     expect(view.status).toBe("login_failed");
     expect(view.last_error.length).toBeGreaterThan(0);
+    // One "login failed" prefix, not "login: login failed: …".
+    expect(view.status_reason).toMatch(/^login failed: /);
+    expect(view.status_reason.match(/login failed/gi)).toHaveLength(1);
     const errors = (await api.get("/admin/errors/recent")).json.items;
     expect(errors.some((e: { account?: string }) => e.account === "toggle@example.com")).toBe(true);
   });
@@ -245,6 +248,8 @@ describe("settings", () => {
     expectDetail(await api.put("/admin/settings", { admin: { jwt_expire_hours: 721 } }), 400);
     expectDetail(await api.put("/admin/settings", { auto_delete: { mode: "sometimes" } }), 400);
     expectDetail(await api.put("/admin/settings", { client_identity: { version: "1.0 beta; rm" } }), 400);
+    expectDetail(await api.put("/admin/settings", { current_input_file: { enabled: true, min_chars: 0 } }), 400);
+    expectDetail(await api.put("/admin/settings", { current_input_file: { prompt_chars: 10 } }), 400);
     const ok = await api.put("/admin/settings", {
       runtime: { account_max_inflight: 3, min_interval_ms: 250, daily_request_cap: 500, cooldown_seconds: 90, token_refresh_interval_hours: 12 },
       model_aliases: { "team-model": "deepseek-v4-pro" },
@@ -268,9 +273,31 @@ describe("settings", () => {
     expect(deepseekEngine(server.running.ctx).poolSettings().maxInflightPerAccount).toBe(3);
     expect(deepseekEngine(server.running.ctx).client().identity.version).toBe("2.1.0");
     expect((await api.get("/admin/queue/status")).json.max_inflight_per_account).toBe(3);
+    // No global cap set: the limit that holds is enabled accounts × per-account, not "unlimited".
+    const q = (await api.get("/admin/queue/status")).json;
+    expect(q.global_max_inflight).toBe(0);
+    expect(q.global_limit_source).toBe("accounts_x_per_account");
+    expect(q.global_limit).toBe((q.total - q.disabled) * 3);
+    expect(q.recommended_concurrency).toBe(q.usable_accounts * 3);
     // the alias resolves on the business side
     const models = await fetch(`${server.url}/v1/models/team-model`);
     expect(models.status).toBe(200);
+  });
+
+  test("current_input_file and auto_delete: written, read back, and cleared with null", async () => {
+    const put = await api.put("/admin/settings", { current_input_file: { enabled: true, min_chars: 20000, prompt_chars: 30000 }, auto_delete: { mode: "single" } });
+    expect(put.status).toBe(200);
+    let s = (await api.get("/admin/settings")).json;
+    expect(s.current_input_file).toEqual({ enabled: true, min_chars: 20000, prompt_chars: 30000 });
+    expect(s.current_input_file_defaults).toEqual({ enabled: true, prompt_chars: 64000 });
+    expect(s.auto_delete).toEqual({ mode: "single" });
+    expect(s.client_identity.device_id).toContain("****");
+    expect((await api.put("/admin/settings", { current_input_file: { min_chars: null, prompt_chars: null }, auto_delete: { mode: "none" } })).status).toBe(200);
+    s = (await api.get("/admin/settings")).json;
+    expect(s.current_input_file).toEqual({ enabled: true });
+    expect(s.auto_delete).toEqual({ mode: "none" });
+    const audit = (await api.get("/admin/audit?action=settings.update&limit=1")).json.items[0];
+    expect(JSON.stringify(audit)).toContain("auto_delete");
   });
 });
 

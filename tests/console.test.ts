@@ -174,9 +174,17 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     expect(usable + cooling + failing + disabled).toBe(2);
     // Live: the queue status is fetched again by the poller, not only on page load.
     const polled = await page.waitForResponse((r) => r.url().endsWith("/admin/queue/status") && r.status() === 200, { timeout: 10_000 });
-    const q = (await polled.json()) as { in_use: number; total: number };
+    const q = (await polled.json()) as { in_use: number; total: number; disabled: number; global_max_inflight: number; global_limit: number; max_inflight_per_account: number; usable_accounts: number; recommended_concurrency: number };
     expect(await n("in_use")).toBe(q.in_use);
     expect(q.total).toBe(2);
+    // The global limit is a number, never "∞": with no global cap set it is enabled accounts × per-account (README).
+    expect(q.global_max_inflight).toBe(0);
+    expect(q.global_limit).toBe((q.total - q.disabled) * q.max_inflight_per_account);
+    await page.waitForFunction((want) => document.querySelector('[data-stat="global_limit"]')?.textContent === want, q.global_limit.toLocaleString("en-US"));
+    expect(await textOf('[data-stat="global_limit"]')).toMatch(/^\d[\d,]*$/);
+    expect(await textOf('[data-stat-note="global_limit"]')).toBe("accounts × per-account (no global cap set)");
+    // Recommended concurrency counts usable accounts only.
+    expect(q.recommended_concurrency).toBe(q.usable_accounts * q.max_inflight_per_account);
     await shot("03-dashboard");
   }, 30_000);
 
@@ -314,6 +322,88 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     await page.click("#lang-switch");
   }, 60_000);
 
+  test("settings: long prompts as a file, session deletion and the thinking prompt are set through the page, read back, and agree with GET /admin/settings", async () => {
+    type Got = {
+      current_input_file: { enabled?: boolean; min_chars?: number; prompt_chars?: number };
+      auto_delete: { mode?: string };
+      thinking_injection: { enabled: boolean; prompt: string };
+      client_identity: { device_id?: string };
+    };
+    const adminGet = async () => {
+      const r = await fetch(`${srv.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(r.status).toBe(200);
+      return (await r.json()) as Got;
+    };
+    const save = async () => {
+      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
+      expect(put.status()).toBe(200);
+    };
+    const prompt = "Think it through step by step (browser test).";
+    await go("settings");
+    await page.waitForSelector("#set-current-input-file");
+    // Defaults: on, threshold empty with the built-in default as placeholder, auto_delete none.
+    expect(await page.isChecked("#set-cif-enabled")).toBe(true);
+    expect(await page.inputValue("#set-cif-prompt-chars")).toBe("");
+    expect(await page.getAttribute("#set-cif-prompt-chars", "placeholder")).toBe("64000");
+    expect(await page.inputValue("#set-auto-delete-mode")).toBe("none");
+    // Every section says what its numbers mean.
+    expect(await textOf('label:has(#set-daily_request_cap) .hint')).toContain("0 = unlimited");
+    expect(await textOf('label:has(#set-global_max_inflight) .hint')).toContain("0 = unlimited");
+    expect(await textOf('label:has(#set-min_interval_ms) .hint')).toContain("Milliseconds");
+    // The device id is shown masked.
+    const device = await textOf("#set-device-id code");
+    expect(device).toContain("****");
+    expect((await adminGet()).client_identity.device_id).toBe(device);
+
+    await page.fill("#set-cif-prompt-chars", "30000");
+    await page.fill("#set-cif-min-chars", "20000");
+    await page.selectOption("#set-auto-delete-mode", "single");
+    await page.fill("#set-thinking-prompt", prompt);
+    await save();
+    await page.reload();
+    await page.waitForSelector("#set-current-input-file");
+    expect(await page.isChecked("#set-cif-enabled")).toBe(true);
+    expect(await page.inputValue("#set-cif-prompt-chars")).toBe("30000");
+    expect(await page.inputValue("#set-cif-min-chars")).toBe("20000");
+    expect(await page.inputValue("#set-auto-delete-mode")).toBe("single");
+    expect(await page.inputValue("#set-thinking-prompt")).toBe(prompt);
+    let got = await adminGet();
+    expect(got.current_input_file).toEqual({ enabled: true, min_chars: 20000, prompt_chars: 30000 });
+    expect(got.auto_delete.mode).toBe("single");
+    expect(got.thinking_injection.prompt).toBe(prompt);
+    await shot("06c-settings-sections");
+
+    // Turned off and emptied: the stored values go (back to the defaults), and the page shows it after a reload.
+    await page.uncheck("#set-cif-enabled");
+    await page.fill("#set-cif-prompt-chars", "");
+    await page.fill("#set-cif-min-chars", "");
+    await page.selectOption("#set-auto-delete-mode", "none");
+    await page.fill("#set-thinking-prompt", "");
+    await save();
+    got = await adminGet();
+    expect(got.current_input_file).toEqual({ enabled: false });
+    expect(got.auto_delete.mode).toBe("none");
+    expect(got.thinking_injection.prompt).toBe("");
+    await page.reload();
+    await page.waitForSelector("#set-current-input-file");
+    expect(await page.isChecked("#set-cif-enabled")).toBe(false);
+    expect(await page.inputValue("#set-cif-prompt-chars")).toBe("");
+
+    // The same sections in Chinese.
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-current-input-file");
+    expect(await textOf("#set-current-input-file h3")).toBe("长提示词作为文件发送（current_input_file）");
+    expect(await textOf("#set-auto-delete h3")).toBe("删除聊天会话（auto_delete）");
+    expect(await textOf('label:has(#set-daily_request_cap) .hint')).toContain("0 = 不限");
+    await shot("06d-settings-sections-zh");
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-current-input-file");
+    // Leave the server as it was for the tests after this one.
+    await page.check("#set-cif-enabled");
+    await save();
+    expect((await adminGet()).current_input_file.enabled).toBe(true);
+  }, 60_000);
+
   test("chat history: turned on from the page, one conversation viewed in full (EN + 中文, phone width), then deleted", async () => {
     const admin = (method: string, path: string, body?: unknown) =>
       fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -405,7 +495,6 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
         await page.waitForTimeout(300);
         const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
         expect({ route, overflow: scroll > width }).toEqual({ route, overflow: false });
-        if (route === "dashboard" || route === "accounts" || route === "tester") await shot(`09-phone-${route}`);
       }
       // The menu opens from the burger button.
       expect(await page.locator(".nav").isVisible()).toBe(false);
@@ -416,6 +505,36 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await page.setViewportSize(DESKTOP);
     }
   }, 60_000);
+
+  test("screenshots: every page in the menu, at desktop and phone width, in English and Chinese (test-artifacts/console/pages/)", async () => {
+    const dir = join(SHOTS, "pages");
+    mkdirSync(dir, { recursive: true });
+    await go("dashboard");
+    // Every page the menu offers, so pages added later are photographed too.
+    const routes = await page.$$eval(".nav a[data-page]", (as) => as.map((a) => a.getAttribute("data-page") ?? ""));
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    const taken: string[] = [];
+    try {
+      for (const lang of ["en", "zh"] as const) {
+        if ((await page.evaluate(() => document.documentElement.lang)) !== (lang === "zh" ? "zh-CN" : "en")) await page.click("#lang-switch");
+        for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+          await page.setViewportSize(viewport);
+          for (const route of routes) {
+            await go(route);
+            await page.waitForLoadState("networkidle").catch(() => {});
+            const file = join(dir, `${route}-${width}-${lang}.png`);
+            await page.screenshot({ path: file, fullPage: true });
+            taken.push(file);
+          }
+        }
+      }
+    } finally {
+      await page.setViewportSize(DESKTOP);
+      if ((await page.evaluate(() => document.documentElement.lang)) === "zh-CN") await page.click("#lang-switch");
+    }
+    expect(taken.length).toBe(routes.length * 4);
+    for (const f of taken) expect(Bun.file(f).size).toBeGreaterThan(1000);
+  }, 180_000);
 
   test("providers: a key pool — add two, import a list, test, disable, reset, edit, delete; no secret ever rendered", async () => {
     // The compiled --simulate binary has no key-pool provider of its own here: an in-process server with a fake one serves this page.

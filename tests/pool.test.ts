@@ -153,6 +153,23 @@ describe("account pool", () => {
   });
 });
 
+describe("failure reasons", () => {
+  test("a failed login reads 'login failed: …' once, whichever layer prefixed the message; other kinds keep their kind", () => {
+    const { store, pool } = setup(3);
+    pool.markFailing("a0@x.io", "login", "account login failed: wrong password");
+    pool.markFailing("a1@x.io", "login", "login failed: HTTP 403");
+    pool.markFailing("a2@x.io", "rate_limited", "too many requests");
+    const a0 = store.accounts.get("a0@x.io")!;
+    expect(a0.status).toBe("login_failed");
+    expect(a0.statusReason).toBe("login failed: wrong password");
+    expect(a0.lastError).toBe("login failed: wrong password");
+    expect(store.accounts.get("a1@x.io")!.statusReason).toBe("login failed: HTTP 403");
+    expect(store.accounts.get("a2@x.io")!.statusReason).toBe("rate_limited: too many requests");
+    expect(store.accounts.get("a2@x.io")!.lastError).toBe("too many requests");
+    for (const a of store.accounts.list()) expect((a.statusReason ?? "").match(/login failed/gi)?.length ?? 0).toBeLessThanOrEqual(1);
+  });
+});
+
 describe("queue wait limit", () => {
   test("a waiter on busy accounts gives up after maxWaitMs with PoolBusyError; its slot in the queue is gone", async () => {
     const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });

@@ -36,6 +36,10 @@ export interface QueueStatus {
   total: number;
   max_inflight_per_account: number;
   global_max_inflight: number;
+  /** The limit that holds: the global cap, else enabled accounts × per-account. */
+  global_limit?: number;
+  global_limit_source?: "global_max_inflight" | "accounts_x_per_account";
+  usable_accounts?: number;
   recommended_concurrency: number;
   waiting: number;
   max_queue_size: number;

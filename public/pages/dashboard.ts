@@ -10,8 +10,14 @@ const ACCOUNTS_POLL_MS = 10000;
 /** The dashboard counts at most this many accounts page by page (100 per page). */
 const MAX_PAGES = 50;
 
-function stat(label: string, id: string, tone = ""): HTMLElement {
-  return h("div", { class: `stat ${tone}` }, h("div", { class: "stat-value", "data-stat": id }, "—"), h("div", { class: "stat-label" }, label));
+function stat(label: string, id: string, tone = "", note?: string): HTMLElement {
+  return h(
+    "div",
+    { class: `stat ${tone}` },
+    h("div", { class: "stat-value", "data-stat": id }, "—"),
+    h("div", { class: "stat-label" }, label),
+    note !== undefined ? h("div", { class: "hint", "data-stat-note": id }, note) : null,
+  );
 }
 
 async function allAccounts(): Promise<{ items: AccountView[]; total: number }> {
@@ -55,8 +61,8 @@ export function renderDashboard(root: HTMLElement): () => void {
         stat(t("dash.waiting"), "waiting"),
         stat(t("dash.available"), "available"),
         stat(t("dash.per_account"), "max_inflight_per_account"),
-        stat(t("dash.capacity"), "global_max_inflight"),
-        stat(t("dash.recommended"), "recommended_concurrency"),
+        stat(t("dash.capacity"), "global_limit", "", ""),
+        stat(t("dash.recommended"), "recommended_concurrency", "", t("dash.recommended_hint")),
       ),
     ),
     h("section", { class: "card" }, h("h3", null, t("dash.errors")), errorsBox),
@@ -76,9 +82,11 @@ export function renderDashboard(root: HTMLElement): () => void {
     try {
       const q = await api<QueueStatus>("GET", "/admin/queue/status");
       for (const k of ["in_use", "waiting", "available", "max_inflight_per_account", "recommended_concurrency"] as const) set(k, q[k]);
-      // A global limit of 0 means "no global limit".
-      const globalLimit = root.querySelector('[data-stat="global_max_inflight"]');
-      if (globalLimit) globalLimit.textContent = q.global_max_inflight > 0 ? formatNumber(q.global_max_inflight) : "∞";
+      // No global cap of its own (0) means accounts × per-account is the limit that holds (README): show that number.
+      const capSet = q.global_max_inflight > 0;
+      set("global_limit", q.global_limit ?? (capSet ? q.global_max_inflight : undefined));
+      const note = root.querySelector('[data-stat-note="global_limit"]');
+      if (note) note.textContent = capSet ? t("dash.capacity_set") : t("dash.capacity_auto");
       problem.hidden = true;
       updated.textContent = t("dash.updated", { time: new Date().toLocaleTimeString() });
     } catch (e) {

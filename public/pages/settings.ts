@@ -1,4 +1,8 @@
-/** Settings: runtime limits, timeouts and retries, token refresh, model aliases, client identity, thinking injection, admin password. */
+/**
+ * Settings: pacing and caps, timeouts and retries, token refresh, model aliases, long prompts as a file
+ * (current_input_file), session deletion (auto_delete), client identity, thinking injection, raw-sample capture,
+ * admin password. Every field has a one-line help text with its unit and what 0 / empty means.
+ */
 import { api, endSession } from "../lib/api.ts";
 import { busy, clear, field, h, toast } from "../lib/dom.ts";
 import { t, type MessageKey } from "../lib/i18n.ts";
@@ -14,7 +18,19 @@ type Settings = {
   model_aliases?: Record<string, string>;
   client_identity?: Record<string, string | number | undefined>;
   thinking_injection?: { enabled?: boolean; prompt?: string; default_prompt?: string };
+  current_input_file?: { enabled?: boolean; min_chars?: number; prompt_chars?: number };
+  current_input_file_defaults?: { enabled?: boolean; prompt_chars?: number };
+  auto_delete?: { mode?: string; sessions?: boolean };
+  dev_capture?: { enabled?: boolean; sample_root?: string; limit?: number; max_body_bytes?: number };
 };
+
+const AUTO_DELETE_MODES = ["none", "single", "all"] as const;
+
+/** The auto_delete mode a stored section means (legacy `sessions: true` = all), as the engine reads it. */
+function autoDeleteMode(a: Settings["auto_delete"]): (typeof AUTO_DELETE_MODES)[number] {
+  if (a?.mode === "single" || a?.mode === "all") return a.mode;
+  return a?.sessions === true ? "all" : "none";
+}
 
 const RUNTIME = ["account_max_inflight", "account_max_queue", "global_max_inflight", "min_interval_ms", "daily_request_cap", "cooldown_seconds"] as const;
 /** Turn limits (docs/RELIABILITY.md): shown as the stored override only; empty = the default (placeholder), saved as 0, which clears it. */
@@ -78,6 +94,20 @@ export function renderSettings(root: HTMLElement): void {
     const thinkOn = h("input", { type: "checkbox", id: "set-thinking-enabled", checked: Boolean(s.thinking_injection?.enabled) });
     const thinkPrompt = h("textarea", { id: "set-thinking-prompt", rows: 4, placeholder: s.thinking_injection?.default_prompt ?? "" });
     thinkPrompt.value = s.thinking_injection?.prompt ?? "";
+    const cif = s.current_input_file ?? {};
+    const cifDefaults = s.current_input_file_defaults ?? {};
+    const cifOn = h("input", { type: "checkbox", id: "set-cif-enabled", checked: cif.enabled ?? cifDefaults.enabled ?? true });
+    const cifMin = numberInput("cif-min-chars", cif.min_chars);
+    const cifPrompt = numberInput("cif-prompt-chars", cif.prompt_chars, cifDefaults.prompt_chars);
+    const adMode = h(
+      "select",
+      { id: "set-auto-delete-mode", name: "auto_delete_mode" },
+      AUTO_DELETE_MODES.map((m) => h("option", { value: m, selected: m === autoDeleteMode(s.auto_delete) }, t(`set.auto_delete.${m}` as MessageKey))),
+    );
+    const deviceId = s.client_identity?.device_id;
+    const capture = s.dev_capture ?? {};
+    const captureOn = h("input", { type: "checkbox", id: "set-capture-enabled", checked: capture.enabled === true });
+    const captureRoot = h("input", { id: "set-capture-root", name: "sample_root", value: capture.sample_root ?? "", spellcheck: "false" });
 
     const num = (i: HTMLInputElement) => (i.value.trim() === "" ? undefined : Number(i.value));
     const save = h("button", { class: "btn btn-primary", type: "submit", id: "set-save" }, t("common.save"));
@@ -105,7 +135,14 @@ export function renderSettings(root: HTMLElement): void {
                 model_aliases: parseAliases(aliases.value),
                 client_identity: ci,
                 thinking_injection: { enabled: thinkOn.checked, prompt: thinkPrompt.value },
+                // Empty numbers go back to the default (null clears the stored value).
+                current_input_file: { enabled: cifOn.checked, min_chars: num(cifMin) || null, prompt_chars: num(cifPrompt) || null },
+                auto_delete: { mode: adMode.value, sessions: null },
               };
+              const dc: Record<string, unknown> = { enabled: captureOn.checked };
+              // The shown folder is the resolved default when none is set: only a changed folder is saved.
+              if (captureRoot.value.trim() !== (capture.sample_root ?? "")) dc.sample_root = captureRoot.value.trim();
+              if (captureOn.checked !== (capture.enabled === true) || "sample_root" in dc) payload.dev_capture = dc;
               const jh = num(jwtHours);
               if (jh !== undefined) payload.admin = { jwt_expire_hours: jh };
               await api("PUT", "/admin/settings", payload);
@@ -117,7 +154,17 @@ export function renderSettings(root: HTMLElement): void {
           });
         },
       },
-      h("section", { class: "card" }, h("h3", null, t("set.runtime")), h("div", { class: "form-grid" }, runtimeInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i)))),
+      h(
+        "section",
+        { class: "card", id: "set-pacing" },
+        h("h3", null, t("set.pacing")),
+        h("p", { class: "hint" }, t("set.pacing_hint")),
+        h(
+          "div",
+          { class: "form-grid" },
+          runtimeInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey))),
+        ),
+      ),
       h(
         "section",
         { class: "card", id: "set-turn-limits" },
@@ -125,10 +172,47 @@ export function renderSettings(root: HTMLElement): void {
         h("p", { class: "hint" }, t("set.turn_limits_hint")),
         h("div", { class: "form-grid" }, turnInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey)))),
       ),
-      h("section", { class: "card" }, h("h3", null, t("set.token")), h("div", { class: "form-grid" }, field(t("set.token_refresh_interval_hours"), refresh), field(t("set.jwt_expire_hours"), jwtHours))),
+      h("section", { class: "card" }, h("h3", null, t("set.token")), h("div", { class: "form-grid" }, field(t("set.token_refresh_interval_hours"), refresh, t("set.token_refresh_interval_hours_hint")), field(t("set.jwt_expire_hours"), jwtHours, t("set.jwt_expire_hours_hint")))),
       h("section", { class: "card" }, h("h3", null, t("set.aliases")), field(t("set.aliases_hint"), aliases)),
-      h("section", { class: "card" }, h("h3", null, t("set.identity")), h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i)))),
-      h("section", { class: "card" }, h("h3", null, t("set.thinking")), h("label", { class: "check" }, thinkOn, t("set.thinking_enabled")), field(t("set.thinking_prompt"), thinkPrompt)),
+      h(
+        "section",
+        { class: "card", id: "set-current-input-file" },
+        h("h3", null, t("set.cif")),
+        h("p", { class: "hint" }, t("set.cif_hint")),
+        h("label", { class: "check" }, cifOn, t("set.cif_enabled")),
+        h(
+          "div",
+          { class: "form-grid" },
+          field(t("set.cif_prompt_chars"), cifPrompt, t("set.cif_prompt_chars_hint", { n: cifDefaults.prompt_chars ?? 64000 })),
+          field(t("set.cif_min_chars"), cifMin, t("set.cif_min_chars_hint")),
+        ),
+      ),
+      h("section", { class: "card", id: "set-auto-delete" }, h("h3", null, t("set.auto_delete")), field(t("set.auto_delete_mode"), adMode, t("set.auto_delete_hint"))),
+      h(
+        "section",
+        { class: "card", id: "set-identity" },
+        h("h3", null, t("set.identity")),
+        h("p", { class: "hint" }, t("set.identity_hint")),
+        h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey)))),
+        deviceId ? h("p", { class: "hint", id: "set-device-id" }, `${t("set.device_id")}: `, h("code", null, String(deviceId))) : null,
+      ),
+      h(
+        "section",
+        { class: "card", id: "set-thinking" },
+        h("h3", null, t("set.thinking")),
+        h("p", { class: "hint" }, t("set.thinking_hint")),
+        h("label", { class: "check" }, thinkOn, t("set.thinking_enabled")),
+        field(t("set.thinking_prompt"), thinkPrompt),
+      ),
+      h(
+        "section",
+        { class: "card", id: "set-capture" },
+        h("h3", null, t("set.capture")),
+        h("p", { class: "hint" }, t("set.capture_hint", { limit: capture.limit ?? 20, mb: Math.round((capture.max_body_bytes ?? 5 * 1024 * 1024) / 1048576) })),
+        h("label", { class: "check" }, captureOn, t("set.capture_enabled")),
+        field(t("set.capture_root"), captureRoot, t("set.capture_root_hint")),
+        h("p", { class: "hint" }, t("set.history_note")),
+      ),
       h("div", { class: "sticky-actions" }, save),
     );
 

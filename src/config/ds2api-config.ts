@@ -323,6 +323,7 @@ function validateSection(name: string, value: Record<string, unknown>, problems:
       break;
     case "current_input_file":
       boundedInt(value.min_chars, "current_input_file.min_chars", [1, 1e8], problems);
+      boundedInt(value.prompt_chars, "current_input_file.prompt_chars", [1000, 1e8], problems);
       break;
     case "chat_history":
       boundedInt(value.limit, "chat_history.limit", [0, 10_000], problems);

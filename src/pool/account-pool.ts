@@ -13,6 +13,18 @@ import type { TokenManager } from "./token-manager.ts";
 
 export type FailureKind = "rate_limited" | "auth" | "upstream" | "login" | "proxy";
 
+const LOGIN_FAILED = /^(?:account )?login failed:\s*/i;
+
+/**
+ * The status reason stored for a failing account. It starts with the kind (the pool reads "rate_limited:" back to
+ * tell capacity limits apart); a failed login reads "login failed: …" once, however the message was already prefixed
+ * ("account login failed: …" from a turn, "login failed: …" from an account test).
+ */
+export function failureReason(kind: FailureKind, message: string): string {
+  if (kind === "login") return `login failed: ${message.replace(LOGIN_FAILED, "")}`;
+  return `${kind}: ${message}`;
+}
+
 export interface Lease {
   readonly identifier: string;
   /** The account's token (logging in when there is none or it is older than the refresh interval). */
@@ -319,10 +331,12 @@ export class AccountPool {
     const s = this.settings();
     const until = this.now() + (kind === "login" ? s.loginFailureCooldownMs : s.cooldownMs);
     const status = kind === "login" ? "login_failed" : "cooling_down";
-    // statusReason starts with the kind: the pool reads "rate_limited:" back to tell capacity limits apart.
-    this.store.accounts.setStatus(id, status, `${kind}: ${message}`, until);
-    this.store.accounts.recordError(id, message);
-    this.updateAccount(id, { status, statusReason: `${kind}: ${message}`, cooldownUntil: until, lastError: message });
+    const reason = failureReason(kind, message);
+    // A failed login is its own last error too, so the console shows it once with one "login failed" prefix.
+    const lastError = kind === "login" ? reason : message;
+    this.store.accounts.setStatus(id, status, reason, until);
+    this.store.accounts.recordError(id, lastError);
+    this.updateAccount(id, { status, statusReason: reason, cooldownUntil: until, lastError });
     this.scheduleTimedWake();
   }
 
@@ -362,7 +376,8 @@ export class AccountPool {
       maxQueue: s.maxQueue,
       maxInflightPerAccount: s.maxInflightPerAccount,
       globalMaxInflight: s.globalMaxInflight,
-      recommendedConcurrency: Math.max(1, this.accounts.length) * s.maxInflightPerAccount,
+      // What clients can usefully run at once now: accounts that can take a request (not disabled, cooling or failing) × the per-account limit, within the global cap.
+      recommendedConcurrency: s.globalMaxInflight > 0 ? Math.min(s.globalMaxInflight, usableNow * s.maxInflightPerAccount) : usableNow * s.maxInflightPerAccount,
       accounts: this.accounts.map((a) => ({
         identifier: a.identifier,
         inflight: this.slot(a.identifier).inflight,

@@ -14,10 +14,13 @@ import { turnLimitFields, turnLimitView, validateAliases, validateSection } from
 import { accountAdmin, accountsProvider } from "./provider-admin.ts";
 import { chatHistoryLimit } from "../chat-history-recorder.ts";
 import { devCaptureSettings } from "../raw-capture/capture-settings.ts";
+import { maskSecret } from "../../observability/logger.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
 const Loose = t.Optional(t.Record(t.String(), t.Unknown()));
+/** A number that null clears (back to the default). */
+const OptInt = (min: number, max: number) => t.Optional(t.Union([t.Integer({ minimum: min, maximum: max }), t.Null()]));
 
 const RuntimeBody = t.Object(
   {
@@ -47,8 +50,12 @@ const SettingsBody = t.Object(
     thinking_injection: t.Optional(t.Object({ enabled: t.Optional(t.Boolean()), prompt: Str(20_000) }, { additionalProperties: false })),
     responses: Loose,
     embeddings: Loose,
-    auto_delete: Loose,
-    current_input_file: Loose,
+    auto_delete: t.Optional(
+      t.Object({ mode: t.Optional(t.Union([t.Literal("none"), t.Literal("single"), t.Literal("all")])), sessions: t.Optional(t.Union([t.Boolean(), t.Null()])) }, { additionalProperties: false }),
+    ),
+    current_input_file: t.Optional(
+      t.Object({ enabled: t.Optional(t.Boolean()), min_chars: OptInt(1, 100_000_000), prompt_chars: OptInt(1_000, 100_000_000) }, { additionalProperties: false }),
+    ),
     chat_history: t.Optional(t.Object({ limit: Int(0, 10_000) }, { additionalProperties: false })),
     dev_capture: t.Optional(t.Object({ enabled: t.Optional(t.Boolean()), sample_root: Str(4096) }, { additionalProperties: false })),
   },
@@ -90,12 +97,14 @@ export function settingsView(d: AdminDeps) {
     /** The turn limits without a stored override (environment, else default): what an empty / 0 field means. */
     runtime_defaults: turnLimitView(resolveTurnLimits({}, d.ctx.options.turnLimits)),
     model_aliases: settings.modelAliases(),
-    client_identity: { app_name: identity.appName, version: identity.version, platform: identity.platform, api_level: identity.apiLevel, locale: identity.locale },
+    client_identity: { app_name: identity.appName, version: identity.version, platform: identity.platform, api_level: identity.apiLevel, locale: identity.locale, device_id: identity.deviceId ? maskSecret(identity.deviceId) : undefined },
     thinking_injection: { enabled: thinking.enabled ?? true, prompt: thinking.prompt ?? "", default_prompt: DEFAULT_THINKING_INSTRUCTION },
     responses: settings.section("responses"),
     embeddings: settings.section("embeddings"),
     auto_delete: settings.section("auto_delete"),
     current_input_file: settings.section("current_input_file"),
+    /** What an unset current_input_file field means (src/server.ts historyFilePolicy). */
+    current_input_file_defaults: { enabled: true, prompt_chars: 64_000 },
     chat_history: { limit: chatHistoryLimit(d.ctx) },
     dev_capture: devCaptureSettings(d.ctx),
     env_backed: false,

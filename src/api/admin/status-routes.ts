@@ -24,6 +24,10 @@ export function statusRoutes(d: AdminDeps) {
           in_use_accounts: s.accounts.filter((a) => a.inflight > 0).map((a) => a.identifier).sort(),
           max_inflight_per_account: s.maxInflightPerAccount,
           global_max_inflight: s.globalMaxInflight,
+          /** The limit that holds: the set global cap, else (0 = no cap of its own) enabled accounts × per-account (README). */
+          global_limit: s.globalMaxInflight > 0 ? s.globalMaxInflight : s.enabled * s.maxInflightPerAccount,
+          global_limit_source: s.globalMaxInflight > 0 ? "global_max_inflight" : "accounts_x_per_account",
+          usable_accounts: s.usableNow,
           recommended_concurrency: s.recommendedConcurrency,
           waiting: s.waiting,
           max_queue_size: s.maxQueue,

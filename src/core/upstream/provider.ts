@@ -235,6 +235,8 @@ export interface ClientIdentityView {
   platform?: string;
   apiLevel?: number;
   locale?: string;
+  /** Sent with login; the admin view shows it masked. */
+  deviceId?: string;
 }
 
 /** One entry of a key-style credential pool (a Volcengine web id, an OnDemand API key) as the admin API shows it: never the secret. */
