@@ -3,7 +3,7 @@ import { api } from "../lib/api.ts";
 import { busy, cell, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
 import { errorMessage, itemText, statusBadge } from "../lib/status.ts";
-import type { AccountPage, AccountView, TestResult } from "../lib/types.ts";
+import type { AccountPage, AccountView, ProxyView, TestResult } from "../lib/types.ts";
 
 const PAGE_SIZES = [10, 20, 50, 100];
 
@@ -14,6 +14,7 @@ export function renderAccounts(root: HTMLElement): () => void {
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
   /** Latest test result per account, shown until the page is left. */
   const tests = new Map<string, TestResult>();
+  let proxies: ProxyView[] = [];
 
   const summary = h("span", { class: "muted", id: "acc-total" });
   const body = h("div", { class: "table-wrap" }, t("common.loading"));
@@ -161,15 +162,41 @@ export function renderAccounts(root: HTMLElement): () => void {
       cell(t("acc.col.last_used"), "", formatTime(a.last_used_at)),
       cell(t("acc.col.error"), "error-cell", a.last_error ? h("span", { class: "clamp", title: a.last_error }, a.last_error) : "—"),
       cell(t("acc.col.test"), "test-cell", testCell(a)),
+      cell(t("acc.col.proxy"), "", proxySelect(a)),
       cell(t("common.actions"), "actions", testBtn, toggleBtn, delBtn),
     );
+  }
+
+  /** The account's proxy, changed in place (PUT /admin/accounts/:id/proxy). */
+  function proxySelect(a: AccountView): HTMLElement {
+    const known = proxies.some((p) => p.id === a.proxy_id);
+    const sel = h(
+      "select",
+      { "data-field": "proxy", "aria-label": t("acc.col.proxy") },
+      h("option", { value: "" }, t("acc.proxy_none")),
+      proxies.map((p) => h("option", { value: p.id, selected: p.id === a.proxy_id }, `${p.name} (${p.type})`)),
+      a.proxy_id && !known ? h("option", { value: a.proxy_id, selected: true }, a.proxy_id) : null,
+    );
+    sel.addEventListener("change", async () => {
+      sel.disabled = true;
+      try {
+        await api("PUT", `/admin/accounts/${encodeURIComponent(a.identifier)}/proxy`, { proxy_id: sel.value || null });
+        toast(t("acc.proxy_saved"), "ok");
+        await load();
+      } catch (err) {
+        toast(errorMessage(err), "error");
+        sel.disabled = false;
+      }
+    });
+    return sel;
   }
 
   async function load(): Promise<void> {
     try {
       const params = new URLSearchParams({ page: String(page), page_size: String(pageSize) });
       if (query) params.set("q", query);
-      const r = await api<AccountPage>("GET", `/admin/accounts?${params}`);
+      const [r, px] = await Promise.all([api<AccountPage>("GET", `/admin/accounts?${params}`), api<{ items: ProxyView[] }>("GET", "/admin/proxies").catch(() => ({ items: proxies }))]);
+      proxies = px.items;
       if (r.total_pages > 0 && page > r.total_pages) {
         page = r.total_pages;
         return load();
@@ -187,7 +214,7 @@ export function renderAccounts(root: HTMLElement): () => void {
                 h(
                   "tr",
                   null,
-                  (["acc.col.account", "acc.col.status", "acc.col.token", "acc.col.inflight", "acc.col.requests", "acc.col.last_used", "acc.col.error", "acc.col.test", "common.actions"] as const).map((k) => h("th", null, t(k))),
+                  (["acc.col.account", "acc.col.status", "acc.col.token", "acc.col.inflight", "acc.col.requests", "acc.col.last_used", "acc.col.error", "acc.col.test", "acc.col.proxy", "common.actions"] as const).map((k) => h("th", null, t(k))),
                 ),
               ),
               h("tbody", null, r.items.map(row)),
