@@ -34,7 +34,9 @@ export function renderAudit(root: HTMLElement): void {
   const summary = h("span", { class: "muted", id: "audit-total" });
   const list = h("div", { class: "table-wrap" }, t("common.loading"));
   const pager = h("div", { class: "pager" });
-  const actor = h("input", { id: "audit-actor", autocomplete: "off", placeholder: "admin" });
+  // Actors the server records: the console's session, or a call made with the admin key itself.
+  const actor = h("input", { id: "audit-actor", autocomplete: "off", placeholder: "admin-jwt", list: "audit-actors" });
+  const actors = h("datalist", { id: "audit-actors" }, h("option", { value: "admin-jwt" }), h("option", { value: "admin-key" }));
   const action = h("input", { id: "audit-action", autocomplete: "off", placeholder: "proxies.  ·  keys.update", spellcheck: "false" });
   const target = h("input", { id: "audit-target", autocomplete: "off" });
   const from = h("input", { id: "audit-from", type: "datetime-local" });
@@ -64,6 +66,7 @@ export function renderAudit(root: HTMLElement): void {
       },
     },
     field(t("audit.actor"), actor, t("audit.actor_hint")),
+    actors,
     field(t("audit.action"), action, t("audit.action_hint")),
     field(t("audit.target"), target, t("audit.target_hint")),
     field(t("audit.from"), from),

@@ -49,7 +49,7 @@ export function renderProxies(root: HTMLElement): void {
   const portIn = h("input", { id: "px-port", type: "number", min: 1, max: 65535, required: true });
   const userIn = h("input", { id: "px-username", autocomplete: "off" });
   const passIn = h("input", { id: "px-password", type: "password", autocomplete: "new-password" });
-  const passHint = h("small", { class: "hint" });
+  const passHint = h("small", { class: "hint", id: "px-password-hint" });
   const title = h("h3", { id: "px-form-title" });
   const saveBtn = h("button", { class: "btn btn-primary", type: "submit", id: "px-save" });
   const testFormBtn = h("button", { class: "btn", type: "button", id: "px-test-form" }, t("px.test_form"));
