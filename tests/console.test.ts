@@ -512,6 +512,19 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     await page.click("#key-quota-form button[type=submit]");
     await row.locator('[data-quota="0/0"]').waitFor();
     expect(await row.locator(".quota-cell").textContent()).toContain("unlimited requests / minute");
+    // Phone width: the open quota editor still fits.
+    await page.setViewportSize(PHONE);
+    try {
+      await row.locator('[data-action="quota"]').click();
+      await page.waitForSelector("#key-quota-form");
+      const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      expect(scroll).toBeLessThanOrEqual(width);
+      await page.locator("#key-quota-form").screenshot({ path: join(SHOTS, "15b-phone-key-quota.png") });
+      await page.click('#key-quota-form button[type="button"]');
+      await page.waitForSelector("#key-quota-form", { state: "detached" });
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
     await page.click("#lang-switch");
     await row.waitFor();
     expect(await row.locator(".quota-cell").textContent()).toContain("不限");

@@ -154,7 +154,13 @@ export function renderAccounts(root: HTMLElement): () => void {
     return h(
       "tr",
       { "data-account": a.identifier },
-      cell(t("acc.col.account"), "", h("div", { class: "strong" }, a.identifier), a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null),
+      cell(
+        t("acc.col.account"),
+        "",
+        h("div", { class: "strong" }, a.identifier),
+        a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null,
+        h("div", { class: "muted small proxy-line" }, `${t("acc.col.proxy")}: `, proxySelect(a)),
+      ),
       cell(t("acc.col.status"), "", h("span", { title: reason ?? a.last_error ?? "" }, statusBadge(status)), reason ? h("div", { class: "muted small clamp" }, reason) : null),
       cell(t("acc.col.token"), "nowrap", a.has_token ? [h("code", null, a.token_preview ?? "****"), " ", h("span", { class: "muted small" }, formatDuration(a.token_age_seconds))] : h("span", { class: "muted" }, "—")),
       cell(t("acc.col.inflight"), "num", formatNumber(a.inflight ?? 0)),
@@ -162,7 +168,6 @@ export function renderAccounts(root: HTMLElement): () => void {
       cell(t("acc.col.last_used"), "", formatTime(a.last_used_at)),
       cell(t("acc.col.error"), "error-cell", a.last_error ? h("span", { class: "clamp", title: a.last_error }, a.last_error) : "—"),
       cell(t("acc.col.test"), "test-cell", testCell(a)),
-      cell(t("acc.col.proxy"), "", proxySelect(a)),
       cell(t("common.actions"), "actions", testBtn, toggleBtn, delBtn),
     );
   }
@@ -170,9 +175,10 @@ export function renderAccounts(root: HTMLElement): () => void {
   /** The account's proxy, changed in place (PUT /admin/accounts/:id/proxy). */
   function proxySelect(a: AccountView): HTMLElement {
     const known = proxies.some((p) => p.id === a.proxy_id);
+    if (!proxies.length && !a.proxy_id) return h("span", { class: "muted", title: t("acc.proxy_none") }, "—");
     const sel = h(
       "select",
-      { "data-field": "proxy", "aria-label": t("acc.col.proxy") },
+      { class: "proxy-select", "data-field": "proxy", "aria-label": t("acc.col.proxy") },
       h("option", { value: "" }, t("acc.proxy_none")),
       proxies.map((p) => h("option", { value: p.id, selected: p.id === a.proxy_id }, `${p.name} (${p.type})`)),
       a.proxy_id && !known ? h("option", { value: a.proxy_id, selected: true }, a.proxy_id) : null,
@@ -214,7 +220,7 @@ export function renderAccounts(root: HTMLElement): () => void {
                 h(
                   "tr",
                   null,
-                  (["acc.col.account", "acc.col.status", "acc.col.token", "acc.col.inflight", "acc.col.requests", "acc.col.last_used", "acc.col.error", "acc.col.test", "acc.col.proxy", "common.actions"] as const).map((k) => h("th", null, t(k))),
+                  (["acc.col.account", "acc.col.status", "acc.col.token", "acc.col.inflight", "acc.col.requests", "acc.col.last_used", "acc.col.error", "acc.col.test", "common.actions"] as const).map((k) => h("th", null, t(k))),
                 ),
               ),
               h("tbody", null, r.items.map(row)),

@@ -111,6 +111,8 @@ export function renderKeys(root: HTMLElement): void {
   /** Inline quota editor in the key's row: empty or 0 means unlimited. */
   function editQuota(k: KeyView, target: HTMLElement): void {
     const box = target.querySelector(".cell") ?? target;
+    // At phone width the editor takes the whole row instead of the label/value split.
+    target.classList.add("edit-cell");
     const num = (id: string, v: number | null | undefined) => h("input", { id, type: "number", min: 0, step: 1, value: v ? String(v) : "", placeholder: t("keys.unlimited"), inputmode: "numeric" });
     const rpm = num("key-quota-rpm", k.quota?.requests_per_minute);
     const tpd = num("key-quota-tpd", k.quota?.tokens_per_day);
@@ -137,7 +139,7 @@ export function renderKeys(root: HTMLElement): void {
         },
         field(t("keys.quota_rpm_label"), rpm),
         field(t("keys.quota_tpd_label"), tpd, t("keys.quota_hint")),
-        h("div", { class: "form-actions" }, save, h("button", { class: "btn btn-small", type: "button", onclick: () => clear(box, quotaView(k)) }, t("common.cancel"))),
+        h("div", { class: "form-actions" }, save, h("button", { class: "btn btn-small", type: "button", onclick: () => (target.classList.remove("edit-cell"), clear(box, quotaView(k))) }, t("common.cancel"))),
       ),
     );
     rpm.focus();
