@@ -3,11 +3,13 @@ import { armExpiry, clearToken, getToken, setUnauthorizedHandler } from "./lib/a
 import { clear, h } from "./lib/dom.ts";
 import { getLang, setLang, t, type MessageKey } from "./lib/i18n.ts";
 import { renderAccounts } from "./pages/accounts.ts";
+import { renderAudit } from "./pages/audit.ts";
 import { renderDashboard } from "./pages/dashboard.ts";
 import { renderHistory } from "./pages/history.ts";
 import { renderKeys } from "./pages/keys.ts";
 import { renderLogin } from "./pages/login.ts";
 import { renderProviders } from "./pages/providers.ts";
+import { renderProxies } from "./pages/proxies.ts";
 import { renderSettings } from "./pages/settings.ts";
 import { renderTester } from "./pages/tester.ts";
 import { renderTransfer } from "./pages/transfer.ts";
@@ -18,10 +20,12 @@ const PAGES: { id: string; label: MessageKey; render: Page }[] = [
   { id: "dashboard", label: "nav.dashboard", render: renderDashboard },
   { id: "accounts", label: "nav.accounts", render: renderAccounts },
   { id: "keys", label: "nav.keys", render: renderKeys },
+  { id: "proxies", label: "nav.proxies", render: renderProxies },
   { id: "providers", label: "nav.providers", render: renderProviders },
   { id: "settings", label: "nav.settings", render: renderSettings },
   { id: "tester", label: "nav.tester", render: renderTester },
   { id: "history", label: "nav.history", render: renderHistory },
+  { id: "audit", label: "nav.audit", render: renderAudit },
   { id: "transfer", label: "nav.transfer", render: renderTransfer },
 ];
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { findChromium } from "./support/chromium.ts";
 import { MARKER_VAR, runMarker } from "./support/processes.ts";
+import { startTestHttpProxy } from "./support/proxy-servers.ts";
 import { FAKE_POOL_ID, FakePoolProvider } from "./support/fake-pool-provider.ts";
 import { runCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
 import { repoRoot, startTestServer, tempDir } from "./support/test-server.ts";
@@ -36,6 +37,13 @@ const go = async (route: string) => {
   await page.waitForSelector(`#page[data-page="${route}"]`);
 };
 const textOf = async (selector: string) => (await page.locator(selector).first().textContent())?.trim() ?? "";
+/** An admin API call with the admin key (for setup and for checking what the page saved). */
+const admin = (method: string, path: string, body?: unknown) =>
+  fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+const demoProxy = async () => {
+  const r = (await (await admin("GET", `/admin/accounts?q=${encodeURIComponent(DEMO_ACCOUNT)}`)).json()) as { items: { identifier: string; proxy_id: string }[] };
+  return r.items.find((a) => a.identifier === DEMO_ACCOUNT)?.proxy_id;
+};
 
 // No Chromium: this file is one failing test whose name and message say what to install (not a silent skip).
 if (chromiumLookup.missing !== undefined) {
@@ -405,8 +413,6 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
   }, 60_000);
 
   test("chat history: turned on from the page, one conversation viewed in full (EN + 中文, phone width), then deleted", async () => {
-    const admin = (method: string, path: string, body?: unknown) =>
-      fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     const created = (await (await admin("POST", "/admin/keys", { name: "history" })).json()) as { key: string };
     await go("history");
     await page.waitForSelector("#history-limit option", { state: "attached" });
@@ -471,6 +477,210 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     await shot("07-transfer");
   }, 30_000);
 
+  test("proxies: add one (password never shown), test it through a real proxy, edit, assign it to an account, see it used, delete it", async () => {
+    const PROXY_PASSWORD = "proxy-pass-never-rendered-7341";
+    const proxy = startTestHttpProxy({ username: "pxuser", password: PROXY_PASSWORD });
+    try {
+      await go("proxies");
+      await page.waitForSelector("#px-form");
+      await page.fill("#px-name", "browser-proxy");
+      await page.selectOption("#px-type", "http");
+      await page.fill("#px-host", "127.0.0.1");
+      await page.fill("#px-port", String(proxy.port));
+      await page.fill("#px-username", "pxuser");
+      await page.fill("#px-password", PROXY_PASSWORD);
+      await page.click("#px-save");
+      const row = page.locator('#px-table tr:has-text("browser-proxy")');
+      await row.waitFor();
+      expect(await textOf("#px-total")).toBe("1 proxies");
+      const id = (await row.getAttribute("data-proxy"))!;
+      expect(id.length).toBeGreaterThan(0);
+      expect(await row.textContent()).toContain("****");
+      expect(await row.textContent()).toContain(`127.0.0.1:${proxy.port}`);
+      expect(await row.locator("[data-used-by]").getAttribute("data-used-by")).toBe("0");
+
+      // Test: one GET through the proxy to the simulator, with latency and status shown.
+      await row.locator('[data-action="test"]').click();
+      await row.locator('[data-test-result="ok"]').waitFor({ timeout: 30_000 });
+      expect(await row.locator("[data-test-result]").textContent()).toMatch(/^OK \d+ ms · HTTP \d{3} · reached /);
+      expect(proxy.targets.length).toBeGreaterThan(0);
+
+      // Edit the name; the stored password is kept (the field stays empty).
+      await row.locator('[data-action="edit"]').click();
+      expect(await page.inputValue("#px-password")).toBe("");
+      expect(await textOf("#px-password-hint")).toBe("A password is stored; leave empty to keep it.");
+      await page.fill("#px-name", "browser-proxy-renamed");
+      await page.click("#px-save");
+      const renamed = page.locator(`#px-table tr[data-proxy="${id}"]:has-text("browser-proxy-renamed")`);
+      await renamed.waitFor();
+      const before = proxy.targets.length;
+      await renamed.locator('[data-action="test"]').click();
+      await page.waitForFunction((pid) => document.querySelector(`#px-table tr[data-proxy="${pid}"] [data-test-result="ok"]`) !== null && !document.querySelector(`#px-table tr[data-proxy="${pid}"] .test-cell`)?.textContent?.includes("Testing"), id);
+      expect(proxy.targets.length).toBeGreaterThan(before);
+      expect(proxy.authFailures).toBe(0);
+
+      // Assign it to the demo account from the accounts row; the row shows it.
+      await go("accounts");
+      const demoSelect = page.locator(`#acc-table tr:has-text("${DEMO_ACCOUNT}") select[data-field="proxy"]`);
+      await demoSelect.waitFor();
+      expect(await demoSelect.inputValue()).toBe("");
+      await demoSelect.selectOption(id);
+      await page.waitForSelector(`.toast-ok:has-text("Account's proxy saved")`);
+      expect(await demoProxy()).toBe(id);
+      await page.reload();
+      await page.locator(`#acc-table tr:has-text("${DEMO_ACCOUNT}") select[data-field="proxy"]`).waitFor();
+      expect(await page.locator(`#acc-table tr:has-text("${DEMO_ACCOUNT}") select[data-field="proxy"]`).inputValue()).toBe(id);
+      await shot("13-accounts-proxy");
+
+      // The proxies page lists the account as a user of the proxy.
+      await go("proxies");
+      const used = page.locator(`#px-table tr[data-proxy="${id}"]`);
+      await used.locator('[data-used-by="1"]').waitFor();
+      expect(await used.textContent()).toContain(DEMO_ACCOUNT);
+      await shot("14-proxies");
+      const html = await page.content();
+      expect(html).not.toContain(PROXY_PASSWORD);
+      await page.click("#lang-switch");
+      await page.waitForSelector(`#px-table tr[data-proxy="${id}"]`);
+      expect(await textOf(".page-head h2")).toBe("代理");
+      expect(await used.textContent()).toContain("1 个账号");
+      await shot("14b-proxies-zh");
+      await page.click("#lang-switch");
+      await page.waitForSelector(`#px-table tr[data-proxy="${id}"]`);
+
+      // Delete (confirmed): the account goes back to a direct connection.
+      await page.locator(`#px-table tr[data-proxy="${id}"] [data-action="delete"]`).click();
+      await page.waitForSelector('.toast-ok:has-text("Proxy deleted; 1 accounts now connect directly")');
+      await page.locator(`#px-table tr[data-proxy="${id}"]`).waitFor({ state: "detached" });
+      expect(await page.locator("#page").textContent()).toContain("No proxies yet.");
+      expect(await demoProxy()).toBe("");
+      const list = (await (await admin("GET", "/admin/proxies")).json()) as { total: number };
+      expect(list.total).toBe(0);
+    } finally {
+      proxy.stop();
+    }
+  }, 90_000);
+
+  test("API keys: a quota is set from the row, shown beside today's usage, and cleared back to unlimited", async () => {
+    const created = (await (await admin("POST", "/admin/keys", { name: "quota-key" })).json()) as { key: string; key_id: string };
+    const r = await fetch(`${srv.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${created.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "count my tokens" }] }),
+    });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    await go("keys");
+    const row = page.locator(`#keys-table tr[data-key="${created.key_id}"]`);
+    await row.waitFor();
+    expect(await textOf("#keys-quota-note")).toContain("0 or empty = unlimited");
+    expect(await row.locator("[data-quota]").getAttribute("data-quota")).toBe("0/0");
+    expect(await row.locator(".quota-cell").textContent()).toContain("unlimited requests / minute");
+    const used = Number(await row.locator("[data-tokens-today]").getAttribute("data-tokens-today"));
+    expect(used).toBeGreaterThan(0);
+
+    await row.locator('[data-action="quota"]').click();
+    await page.fill("#key-quota-rpm", "30");
+    await page.fill("#key-quota-tpd", "100000");
+    expect(await textOf("#key-quota-form")).toContain("0 or empty = unlimited");
+    await page.click("#key-quota-form button[type=submit]");
+    await row.locator('[data-quota="30/100000"]').waitFor();
+    const cellText = (await row.locator(".quota-cell").textContent()) ?? "";
+    expect(cellText).toContain("30 requests / minute");
+    expect(cellText).toContain(`${used.toLocaleString("en-US")} of 100,000 tokens today`);
+    const keys = (await (await admin("GET", "/admin/keys")).json()) as { items: { key_id: string; quota: { requests_per_minute: number | null; tokens_per_day: number | null }; usage: { tokens_today: number } }[] };
+    const stored = keys.items.find((k) => k.key_id === created.key_id)!;
+    expect(stored.quota).toEqual({ requests_per_minute: 30, tokens_per_day: 100000 });
+    expect(stored.usage.tokens_today).toBe(used);
+    await shot("15-keys-quota");
+
+    // Emptying a field (or 0) means unlimited.
+    await row.locator('[data-action="quota"]').click();
+    expect(await page.inputValue("#key-quota-rpm")).toBe("30");
+    await page.fill("#key-quota-rpm", "");
+    await page.fill("#key-quota-tpd", "0");
+    await page.click("#key-quota-form button[type=submit]");
+    await row.locator('[data-quota="0/0"]').waitFor();
+    expect(await row.locator(".quota-cell").textContent()).toContain("unlimited requests / minute");
+    // Phone width: the open quota editor still fits.
+    await page.setViewportSize(PHONE);
+    try {
+      await row.locator('[data-action="quota"]').click();
+      await page.waitForSelector("#key-quota-form");
+      const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      expect(scroll).toBeLessThanOrEqual(width);
+      await page.locator("#key-quota-form").screenshot({ path: join(SHOTS, "15b-phone-key-quota.png") });
+      await page.click('#key-quota-form button[type="button"]');
+      await page.waitForSelector("#key-quota-form", { state: "detached" });
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+    await page.click("#lang-switch");
+    await row.waitFor();
+    expect(await row.locator(".quota-cell").textContent()).toContain("不限");
+    await page.click("#lang-switch");
+    await row.waitFor();
+  }, 60_000);
+
+  test("audit log: lists the proxy and quota changes, filtered by action, actor and time, paged", async () => {
+    const audited = async () => ((await (await admin("GET", "/admin/audit?limit=1000")).json()) as { items: { action: string }[] }).items;
+    // Enough entries for two pages whatever ran before: add and delete throwaway keys.
+    while ((await audited()).length <= 30) {
+      const k = (await (await admin("POST", "/admin/keys", { name: "audit-filler" })).json()) as { key_id: string };
+      expect((await admin("DELETE", `/admin/keys/${k.key_id}`)).status).toBe(200);
+    }
+    const all = await audited();
+    await go("audit");
+    await page.waitForSelector("#audit-table");
+    expect(await textOf("#audit-total")).toBe(`${all.length} entries`);
+    const pages = Math.max(1, Math.ceil(all.length / 25));
+    expect(await textOf("#audit-page")).toBe(`Page 1 of ${pages}`);
+    expect(all.length).toBeGreaterThan(25);
+    await page.click("#audit-next");
+    expect(await textOf("#audit-page")).toBe(`Page 2 of ${pages}`);
+    expect(await page.locator("#audit-table tbody tr").count()).toBe(Math.min(25, all.length - 25));
+
+    const actions = async () => page.$$eval("#audit-table tbody tr", (rows) => rows.map((r) => r.getAttribute("data-action") ?? ""));
+    // Server-side prefix filter: every proxy action of the previous tests, nothing else.
+    await page.fill("#audit-action", "proxies.");
+    await page.click("#audit-apply");
+    await page.waitForFunction(() => [...document.querySelectorAll("#audit-table tbody tr")].every((r) => r.getAttribute("data-action")?.startsWith("proxies.")));
+    const px = await actions();
+    expect([...new Set(px)].sort()).toEqual(["proxies.add", "proxies.delete", "proxies.test", "proxies.update"]);
+    expect(await textOf("#audit-page")).toBe("Page 1 of 1");
+    await shot("16-audit");
+
+    // Exact action plus actor.
+    await page.fill("#audit-action", "keys.update");
+    await page.fill("#audit-actor", "admin-jwt");
+    await page.click("#audit-apply");
+    await page.waitForFunction(() => [...document.querySelectorAll("#audit-table tbody tr")].every((r) => r.getAttribute("data-action") === "keys.update"));
+    expect((await actions()).length).toBe(2);
+    expect(await textOf("#audit-table tbody tr")).toContain("quota");
+    // The quota was changed from the console, not with the admin key.
+    await page.fill("#audit-actor", "admin-key");
+    await page.click("#audit-apply");
+    await page.waitForSelector("#audit-total:has-text('0 entries')");
+
+    // The time range: a window in the future holds nothing; one around now holds the account proxy change.
+    await page.fill("#audit-actor", "");
+    await page.fill("#audit-action", "accounts.proxy");
+    await page.fill("#audit-from", "2099-01-01T00:00");
+    await page.click("#audit-apply");
+    await page.waitForSelector("#audit-total:has-text('0 entries')");
+    expect(await page.locator("#page").textContent()).toContain("No entries match.");
+    await page.fill("#audit-from", "2000-01-01T00:00");
+    await page.click("#audit-apply");
+    await page.waitForSelector("#audit-table");
+    expect(await actions()).toEqual(["accounts.proxy"]);
+
+    await page.click("#lang-switch");
+    await page.waitForSelector("#audit-filters");
+    expect(await textOf(".page-head h2")).toBe("审计日志");
+    await shot("16b-audit-zh");
+    await page.click("#lang-switch");
+  }, 60_000);
+
   test("language: switch to Chinese, remembered after reload, and back", async () => {
     await go("accounts");
     expect(await textOf('.nav a[data-page="accounts"]')).toBe("Accounts");
@@ -489,7 +699,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
   test("phone width: every page fits without sideways scrolling", async () => {
     await page.setViewportSize(PHONE);
     try {
-      for (const route of ["dashboard", "accounts", "keys", "providers", "settings", "tester", "transfer", "history"]) {
+      for (const route of ["dashboard", "accounts", "keys", "proxies", "providers", "settings", "tester", "transfer", "history", "audit"]) {
         await go(route);
         await page.waitForLoadState("networkidle").catch(() => {});
         await page.waitForTimeout(300);

@@ -60,7 +60,8 @@ export interface KeyView {
   name?: string;
   remark?: string;
   created_at?: number | string;
-  usage?: { requests?: number; prompt_tokens?: number; completion_tokens?: number; last_used_at?: number | string | null };
+  usage?: { requests?: number; prompt_tokens?: number; completion_tokens?: number; last_used_at?: number | string | null; tokens_today?: number };
+  quota?: { requests_per_minute?: number | null; tokens_per_day?: number | null };
 }
 
 export interface RecentError {
@@ -131,4 +132,36 @@ export interface CredentialTest {
   message: string;
   text?: string;
   response_time: number;
+}
+
+/** GET /admin/proxies item: the password is never sent back, only whether one is stored. */
+export interface ProxyView {
+  id: string;
+  name: string;
+  type: "http" | "https" | "socks5" | "socks5h" | string;
+  host: string;
+  port: number;
+  username: string;
+  has_password: boolean;
+}
+
+/** POST /admin/proxies/test answer. */
+export interface ProxyTest {
+  success: boolean;
+  proxy_id: string;
+  proxy_type: string;
+  response_time: number;
+  status_code?: number;
+  message: string;
+}
+
+/** GET /admin/audit item (newest first). `at` is milliseconds or seconds since the epoch. */
+export interface AuditItem {
+  id: number;
+  at: number;
+  actor: string;
+  address?: string;
+  action: string;
+  target?: string;
+  detail?: Record<string, unknown>;
 }

@@ -3,7 +3,7 @@ import { api } from "../lib/api.ts";
 import { busy, cell, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
 import { errorMessage, itemText, statusBadge } from "../lib/status.ts";
-import type { AccountPage, AccountView, TestResult } from "../lib/types.ts";
+import type { AccountPage, AccountView, ProxyView, TestResult } from "../lib/types.ts";
 
 const PAGE_SIZES = [10, 20, 50, 100];
 
@@ -14,6 +14,7 @@ export function renderAccounts(root: HTMLElement): () => void {
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
   /** Latest test result per account, shown until the page is left. */
   const tests = new Map<string, TestResult>();
+  let proxies: ProxyView[] = [];
 
   const summary = h("span", { class: "muted", id: "acc-total" });
   const body = h("div", { class: "table-wrap" }, t("common.loading"));
@@ -153,7 +154,13 @@ export function renderAccounts(root: HTMLElement): () => void {
     return h(
       "tr",
       { "data-account": a.identifier },
-      cell(t("acc.col.account"), "", h("div", { class: "strong" }, a.identifier), a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null),
+      cell(
+        t("acc.col.account"),
+        "",
+        h("div", { class: "strong" }, a.identifier),
+        a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null,
+        h("div", { class: "muted small proxy-line" }, `${t("acc.col.proxy")}: `, proxySelect(a)),
+      ),
       cell(t("acc.col.status"), "", h("span", { title: reason ?? a.last_error ?? "" }, statusBadge(status)), reason ? h("div", { class: "muted small clamp" }, reason) : null),
       cell(t("acc.col.token"), "nowrap", a.has_token ? [h("code", null, a.token_preview ?? "****"), " ", h("span", { class: "muted small" }, formatDuration(a.token_age_seconds))] : h("span", { class: "muted" }, "—")),
       cell(t("acc.col.inflight"), "num", formatNumber(a.inflight ?? 0)),
@@ -165,11 +172,37 @@ export function renderAccounts(root: HTMLElement): () => void {
     );
   }
 
+  /** The account's proxy, changed in place (PUT /admin/accounts/:id/proxy). */
+  function proxySelect(a: AccountView): HTMLElement {
+    const known = proxies.some((p) => p.id === a.proxy_id);
+    if (!proxies.length && !a.proxy_id) return h("span", { class: "muted", title: t("acc.proxy_none") }, "—");
+    const sel = h(
+      "select",
+      { class: "proxy-select", "data-field": "proxy", "aria-label": t("acc.col.proxy") },
+      h("option", { value: "" }, t("acc.proxy_none")),
+      proxies.map((p) => h("option", { value: p.id, selected: p.id === a.proxy_id }, `${p.name} (${p.type})`)),
+      a.proxy_id && !known ? h("option", { value: a.proxy_id, selected: true }, a.proxy_id) : null,
+    );
+    sel.addEventListener("change", async () => {
+      sel.disabled = true;
+      try {
+        await api("PUT", `/admin/accounts/${encodeURIComponent(a.identifier)}/proxy`, { proxy_id: sel.value || null });
+        toast(t("acc.proxy_saved"), "ok");
+        await load();
+      } catch (err) {
+        toast(errorMessage(err), "error");
+        sel.disabled = false;
+      }
+    });
+    return sel;
+  }
+
   async function load(): Promise<void> {
     try {
       const params = new URLSearchParams({ page: String(page), page_size: String(pageSize) });
       if (query) params.set("q", query);
-      const r = await api<AccountPage>("GET", `/admin/accounts?${params}`);
+      const [r, px] = await Promise.all([api<AccountPage>("GET", `/admin/accounts?${params}`), api<{ items: ProxyView[] }>("GET", "/admin/proxies").catch(() => ({ items: proxies }))]);
+      proxies = px.items;
       if (r.total_pages > 0 && page > r.total_pages) {
         page = r.total_pages;
         return load();

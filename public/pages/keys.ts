@@ -1,4 +1,4 @@
-/** API keys: list with usage, add (the new key is shown once), delete. */
+/** API keys: list with usage and quotas (edited inline; 0 or empty = unlimited), add (the new key is shown once), delete. */
 import { api } from "../lib/api.ts";
 import { busy, cell, clear, field, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
@@ -61,7 +61,7 @@ export function renderKeys(root: HTMLElement): void {
 
   root.append(
     h("div", { class: "page-head" }, h("h2", null, t("nav.keys"))),
-    h("section", { class: "card" }, list),
+    h("section", { class: "card" }, h("p", { class: "muted small", id: "keys-quota-note" }, t("keys.quota_note")), list),
     h("section", { class: "card" }, h("h3", null, t("keys.add")), reveal, form),
   );
 
@@ -81,16 +81,68 @@ export function renderKeys(root: HTMLElement): void {
       });
     });
     const u = k.usage ?? {};
+    const quotaCell = cell(t("keys.col.quota"), "quota-cell", quotaView(k));
+    const quotaBtn = h("button", { class: "btn btn-small", type: "button", "data-action": "quota", onclick: () => editQuota(k, quotaCell) }, t("keys.quota_edit"));
     return h(
       "tr",
       { "data-key": k.key_id },
       cell(t("keys.col.key"), "nowrap", h("code", null, k.key_preview)),
       cell(t("common.name"), "", k.name || "—", k.remark ? h("div", { class: "muted small" }, k.remark) : null),
       cell(t("keys.col.usage"), "", t("keys.usage", { requests: formatNumber(u.requests ?? 0), prompt: formatNumber(u.prompt_tokens ?? 0), completion: formatNumber(u.completion_tokens ?? 0) })),
+      quotaCell,
       cell(t("keys.col.last_used"), "", formatTime(u.last_used_at)),
       cell(t("keys.col.created"), "", formatTime(k.created_at)),
-      cell(t("common.actions"), "actions", del),
+      cell(t("common.actions"), "actions", quotaBtn, del),
     );
+  }
+
+  /** The key's limits beside what it has used against them. */
+  function quotaView(k: KeyView): HTMLElement {
+    const q = k.quota ?? {};
+    const limit = (n: number | null | undefined) => (n ? formatNumber(n) : t("keys.unlimited"));
+    return h(
+      "div",
+      { "data-quota": `${q.requests_per_minute ?? 0}/${q.tokens_per_day ?? 0}` },
+      h("div", null, t("keys.quota_rpm", { limit: limit(q.requests_per_minute) })),
+      h("div", { "data-tokens-today": k.usage?.tokens_today ?? 0 }, t("keys.quota_tpd", { used: formatNumber(k.usage?.tokens_today ?? 0), limit: limit(q.tokens_per_day) })),
+    );
+  }
+
+  /** Inline quota editor in the key's row: empty or 0 means unlimited. */
+  function editQuota(k: KeyView, target: HTMLElement): void {
+    const box = target.querySelector(".cell") ?? target;
+    // At phone width the editor takes the whole row instead of the label/value split.
+    target.classList.add("edit-cell");
+    const num = (id: string, v: number | null | undefined) => h("input", { id, type: "number", min: 0, step: 1, value: v ? String(v) : "", placeholder: t("keys.unlimited"), inputmode: "numeric" });
+    const rpm = num("key-quota-rpm", k.quota?.requests_per_minute);
+    const tpd = num("key-quota-tpd", k.quota?.tokens_per_day);
+    const save = h("button", { class: "btn btn-small btn-primary", type: "submit" }, t("common.save"));
+    const read = (i: HTMLInputElement) => (i.value.trim() === "" ? null : Math.max(0, Math.floor(Number(i.value))));
+    clear(
+      box,
+      h(
+        "form",
+        {
+          id: "key-quota-form",
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            await busy(save, async () => {
+              try {
+                await api("PUT", `/admin/keys/${encodeURIComponent(k.key_id)}`, { quota: { requests_per_minute: read(rpm), tokens_per_day: read(tpd) } });
+                toast(t("keys.quota_saved"), "ok");
+                await load();
+              } catch (err) {
+                toast(errorMessage(err), "error");
+              }
+            });
+          },
+        },
+        field(t("keys.quota_rpm_label"), rpm),
+        field(t("keys.quota_tpd_label"), tpd, t("keys.quota_hint")),
+        h("div", { class: "form-actions" }, save, h("button", { class: "btn btn-small", type: "button", onclick: () => (target.classList.remove("edit-cell"), clear(box, quotaView(k))) }, t("common.cancel"))),
+      ),
+    );
+    rpm.focus();
   }
 
   async function load(): Promise<void> {
@@ -102,7 +154,7 @@ export function renderKeys(root: HTMLElement): void {
           ? h(
               "table",
               { class: "table responsive", id: "keys-table" },
-              h("thead", null, h("tr", null, (["keys.col.key", "common.name", "keys.col.usage", "keys.col.last_used", "keys.col.created", "common.actions"] as const).map((x) => h("th", null, t(x))))),
+              h("thead", null, h("tr", null, (["keys.col.key", "common.name", "keys.col.usage", "keys.col.quota", "keys.col.last_used", "keys.col.created", "common.actions"] as const).map((x) => h("th", null, t(x))))),
               h("tbody", null, r.items.map(row)),
             )
           : h("p", { class: "muted" }, t("common.none")),
