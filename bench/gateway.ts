@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort, waitReady } from "./bench-support.ts";
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -22,24 +23,7 @@ const ACCOUNTS = 4;
 const KEY = "sk-gateway-bench";
 const root = join(import.meta.dir, "..");
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
-async function waitReady(url: string, proc: Subprocess): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before ${url}/readyz answered`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
-    } catch {}
-    if (performance.now() > deadline) throw new Error(`${url}/readyz did not answer in 30 s`);
-    await Bun.sleep(20);
-  }
-}
 
 async function one(url: string): Promise<number> {
   const t0 = performance.now();

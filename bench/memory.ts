@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort, waitReady } from "./bench-support.ts";
 
 const root = join(import.meta.dir, "..");
 const ACCOUNTS = 4;
@@ -26,24 +27,7 @@ const rssMiB = (pid: number) => {
   return m ? Number(m[1]) / 1024 : NaN;
 };
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
-async function waitReady(url: string, proc: Subprocess): Promise<void> {
-  const t0 = performance.now();
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before ${url}/readyz answered`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
-    } catch {}
-    if (performance.now() - t0 > 30_000) throw new Error(`${url}/readyz did not answer in 30 s`);
-    await Bun.sleep(20);
-  }
-}
 
 async function chat(url: string, key: string): Promise<void> {
   const r = await fetch(`${url}/v1/chat/completions`, {

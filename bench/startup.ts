@@ -9,6 +9,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./bench-support.ts";
 
 const root = join(import.meta.dir, "..");
 const arg = (name: string, def: number) => {
@@ -18,12 +19,6 @@ const arg = (name: string, def: number) => {
 const RUNS = arg("--runs", 9);
 const PHASES = process.argv.includes("--phases");
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 interface PhaseAt {
   /** ms since spawn (the child's clock origin aligned to the spawn) */
