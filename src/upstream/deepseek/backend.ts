@@ -16,6 +16,7 @@ import type { UploadedFile } from "./upload-file.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 import { classifyDeepSeekError, classifyLoginFailure } from "./failure-map.ts";
+import { withTurnDeadline } from "../../core/upstream/turn-deadline.ts";
 
 export interface DeepSeekBackendDeps {
   /** The web client for an account (its proxy); no account = direct-token mode, no proxy. */
@@ -102,9 +103,6 @@ function stageOf(e: DeepSeekError): "completion" | "setup" {
   return e.path === DS_PATHS.completion || e.path === DS_PATHS.continue ? "completion" : "setup";
 }
 
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
 
 export class DeepSeekBackend {
   constructor(private readonly deps: DeepSeekBackendDeps) {}
@@ -112,20 +110,7 @@ export class DeepSeekBackend {
   /** One turn under the total turn limit: when it runs out the turn ends with 504 and its lease is freed. */
   async *run(turn: DeepSeekTurn, signal: AbortSignal): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const limits = this.deps.limits?.() ?? { turnTimeoutMs: 900_000, maxAccountAttempts: 3 };
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException("turn timeout", "TimeoutError")), limits.turnTimeoutMs);
-    const limited = AbortSignal.any([signal, deadline.signal]);
-    try {
-      return yield* this.runTurn(turn, limited, limits.maxAccountAttempts);
-    } catch (e) {
-      if (deadline.signal.aborted && !signal.aborted) {
-        this.report("turn_timeout", undefined, `turn exceeded ${formatSeconds(limits.turnTimeoutMs)}`);
-        throw new TurnError(504, `the turn took longer than the total limit of ${formatSeconds(limits.turnTimeoutMs)} (runtime.turn_timeout_seconds / DS2API_TURN_TIMEOUT_SECONDS)`, "turn_timeout", undefined, "timeout");
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    return yield* withTurnDeadline(limits.turnTimeoutMs, signal, (k, a, m) => this.report(k, a, m), (limited) => this.runTurn(turn, limited, limits.maxAccountAttempts));
   }
 
   private async *runTurn(turn: DeepSeekTurn, signal: AbortSignal, maxAttempts: number): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {

@@ -16,6 +16,7 @@ import { classifyOnDemandError } from "./failure-map.ts";
 import { buildQuery } from "./query.ts";
 import type { SessionCache } from "./sessions.ts";
 import type { OnDemandSettings } from "./settings.ts";
+import { withTurnDeadline } from "../../core/upstream/turn-deadline.ts";
 
 export interface TurnRunnerDeps {
   client: () => OnDemandClient;
@@ -29,9 +30,6 @@ interface Progress {
   emitted: boolean;
 }
 
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
 
 /** Never let a key reach a message (an upstream could echo it back). */
 export function redact(message: string, secret: string): string {
@@ -49,20 +47,7 @@ export class OnDemandTurnRunner {
 
   async *run(turn: UpstreamTurn, endpointId: string, signal: AbortSignal): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
     const limits = this.deps.settings.turnLimits();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException("turn timeout", "TimeoutError")), limits.turnTimeoutMs);
-    const limited = AbortSignal.any([signal, deadline.signal]);
-    try {
-      return yield* this.withKeys(turn, endpointId, limited, limits.maxAccountAttempts);
-    } catch (e) {
-      if (deadline.signal.aborted && !signal.aborted) {
-        this.deps.report("turn_timeout", undefined, `turn exceeded ${formatSeconds(limits.turnTimeoutMs)}`);
-        throw new TurnError(504, `the turn took longer than the total limit of ${formatSeconds(limits.turnTimeoutMs)} (runtime.turn_timeout_seconds / DS2API_TURN_TIMEOUT_SECONDS)`, "turn_timeout", undefined, "timeout");
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    return yield* withTurnDeadline(limits.turnTimeoutMs, signal, (k, a, m) => this.deps.report(k, a, m), (limited) => this.withKeys(turn, endpointId, limited, limits.maxAccountAttempts));
   }
 
   private async *withKeys(turn: UpstreamTurn, endpointId: string, signal: AbortSignal, maxAttempts: number): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {

@@ -14,6 +14,7 @@ import type { CredentialPool, EntryLease } from "./credentials/pool.ts";
 import { VolcengineError } from "./errors.ts";
 import { classifyVolcengineError, type VolcengineFailure } from "./failure-map.ts";
 import { upstreamModelName } from "./models.ts";
+import { withTurnDeadline } from "../../core/upstream/turn-deadline.ts";
 
 export interface TurnDeps {
   pool: CredentialPool;
@@ -23,9 +24,6 @@ export interface TurnDeps {
   report: (kind: string, entry: string | undefined, message: string) => void;
 }
 
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
 
 export class VolcengineTurnRunner {
   constructor(private readonly deps: TurnDeps) {}
@@ -33,20 +31,7 @@ export class VolcengineTurnRunner {
   /** A turn under the total turn limit. `only`: exactly this entry (admin test), no fail-over. */
   async *run(turn: Pick<UpstreamTurn, "model" | "prompt" | "passthrough">, signal: AbortSignal, only?: string): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
     const limits = this.deps.limits();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException("turn timeout", "TimeoutError")), limits.turnTimeoutMs);
-    const limited = AbortSignal.any([signal, deadline.signal]);
-    try {
-      return yield* this.runTurn(turn, limited, only ? 1 : limits.maxAccountAttempts, only);
-    } catch (e) {
-      if (deadline.signal.aborted && !signal.aborted) {
-        this.deps.report("turn_timeout", undefined, `turn exceeded ${formatSeconds(limits.turnTimeoutMs)}`);
-        throw new TurnError(504, `the turn took longer than the total limit of ${formatSeconds(limits.turnTimeoutMs)} (runtime.turn_timeout_seconds / DS2API_TURN_TIMEOUT_SECONDS)`, "turn_timeout", undefined, "timeout");
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    return yield* withTurnDeadline(limits.turnTimeoutMs, signal, (k, a, m) => this.deps.report(k, a, m), (limited) => this.runTurn(turn, limited, only ? 1 : limits.maxAccountAttempts, only));
   }
 
   private async *runTurn(turn: Pick<UpstreamTurn, "model" | "prompt" | "passthrough">, signal: AbortSignal, maxAttempts: number, only?: string): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
