@@ -53,6 +53,9 @@ describe("the ondemand section at work", () => {
     expect(ids).toContain("gpt-5");
     expect(ids).not.toContain("grok-4");
     expect(provider.models().every((m) => m.provider === "ondemand")).toBe(true);
+    // The list is the same object while settings are unchanged, so the registry keeps its model catalog.
+    expect(provider.models()).toBe(provider.models());
+    expect(stack.server.ctx.providers.catalog()).toBe(stack.server.ctx.providers.catalog());
     expect(provider.credentials!.list()).toHaveLength(2); // one from the env, one from the file
     stack.sim.state.script({ answer: "synced" }, { answer: "synced again" });
     const r = await client(stack).chat.completions.create({ model: odModel("gpt-5"), messages: [{ role: "user", content: "x" }] });

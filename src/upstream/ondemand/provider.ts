@@ -101,20 +101,33 @@ export class OnDemandProvider implements UpstreamProvider {
     return this.client.client;
   }
 
+  /** Endpoint map and model list, rebuilt only when the stored overrides change (settings objects are cached). */
+  private modelView?: { overrides: Record<string, string> | undefined; endpoints: Map<string, string>; models: readonly ModelSpec[] };
+
+  private view(): { endpoints: Map<string, string>; models: readonly ModelSpec[] } {
+    const overrides = this.conf.modelOverrides();
+    if (!this.modelView || this.modelView.overrides !== overrides) {
+      const endpoints = endpointMap(overrides);
+      this.modelView = { overrides, endpoints, models: onDemandModels(endpoints) };
+    }
+    return this.modelView;
+  }
+
   private endpoints(): Map<string, string> {
-    return endpointMap(this.conf.modelOverrides());
+    return this.view().endpoints;
   }
 
+  /** The same array while the settings are unchanged, so the registry's model catalog is not rebuilt per request. */
   models(): readonly ModelSpec[] {
-    return onDemandModels(this.endpoints());
+    return this.view().models;
   }
 
-  /** Configured when at least one key is stored (the API base has a default). */
   /** What an operator does to configure it (the 503 for its models and /readyz say so). */
   setupHint(): string {
     return 'set ONDEMAND_APIKEYS, the "ondemand" section of config.json, or add API keys on the admin console\'s Providers page';
   }
 
+  /** Configured when at least one key is stored (the API base has a default). */
   configured(): boolean {
     return this.deps.store.credentials.count(this.id) > 0;
   }

@@ -101,12 +101,12 @@ export class VolcengineProvider implements UpstreamProvider {
     return volcengineModels();
   }
 
-  /** Configured once the pool holds at least one web id (the URL has a default). */
   /** What an operator does to configure it (the 503 for its models and /readyz say so). */
   setupHint(): string {
     return 'set VOLCENGINE_X_WEB_ID (and VOLCENGINE_AUTHORIZATION), the "volcengine" section of config.json, or add web ids on the admin console\'s Providers page';
   }
 
+  /** Configured once the pool holds at least one web id (the URL has a default). */
   configured(): boolean {
     return this.deps.store.credentials.count(this.id) > 0;
   }
