@@ -6,6 +6,7 @@
 import type { DeepSeekEvent } from "./events.ts";
 import { ContinueDedupe } from "./continue-dedupe.ts";
 import { DeepSeekStreamParser } from "./sse/parser.ts";
+import { IdleWatch } from "../../core/upstream/idle-watch.ts";
 import { SseActivityScanner } from "./sse/activity.ts";
 import { DS_PATHS, type DeepSeekClient } from "./client.ts";
 import { classifyEnvelope, DeepSeekError } from "./errors.ts";
@@ -173,18 +174,7 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
     const reader = res.body!.getReader();
     const idleMs = this.opts.idleTimeoutMs ?? this.opts.client.streamIdleTimeoutMs();
     const activity = new SseActivityScanner();
-    let lastActive = Date.now();
-    let idled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (ms: number) => {
-      timer = setTimeout(() => {
-        const left = lastActive + idleMs - Date.now();
-        if (left > 0) return arm(left);
-        idled = true;
-        reader.cancel().catch(() => {});
-      }, ms);
-    };
-    arm(idleMs);
+    const idle = new IdleWatch(idleMs, () => void reader.cancel().catch(() => {}));
     const idleError = () =>
       new DeepSeekError("timeout", `${path}: no data from DeepSeek for ${formatMs(idleMs)} after the response started (upstream idle timeout)`, { path, reason: "idle_timeout" });
     let done = false;
@@ -197,14 +187,14 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
           r = await reader.read();
         } catch (e) {
           if (signal?.aborted) throw new DeepSeekError("aborted", `${path}: aborted`, { path, cause: signal.reason });
-          if (idled) throw idleError();
+          if (idle.fired) throw idleError();
           throw new DeepSeekError("network", `${path}: stream interrupted (${e instanceof Error ? e.message : String(e)})`, { path, cause: e });
         }
-        if (idled) throw idleError();
+        if (idle.fired) throw idleError();
         if (r.done) break;
         bytes += r.value.length;
         this.opts.tap?.chunk(r.value);
-        if (activity.push(r.value)) lastActive = Date.now();
+        if (activity.push(r.value)) idle.touch();
         const evs = parser.push(r.value);
         events += evs.length;
         yield* this.deliver(evs);
@@ -216,7 +206,7 @@ export class CompletionRun implements AsyncIterable<DeepSeekEvent> {
       yield* this.deliver(tail);
       return { bytes, events: events + (parser.state.envelopeError ? 1 : 0) };
     } finally {
-      clearTimeout(timer);
+      idle.stop();
       if (!done) await reader.cancel().catch(() => {});
       reader.releaseLock();
     }

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { errorFromResponse, OnDemandError } from "./errors.ts";
 import { OnDemandStreamParser, type OnDemandFrame } from "./stream-parser.ts";
+import { IdleWatch } from "../../core/upstream/idle-watch.ts";
 
 export const DEFAULT_ONDEMAND_API_BASE = "https://api.on-demand.io/chat/v1";
 
@@ -117,32 +118,37 @@ export class OnDemandClient {
     const reader = body.getReader();
     const parser = new OnDemandStreamParser();
     const idleMs = this.opts.idleTimeoutMs();
-    let lastActivity = performance.now();
+    const idle = new IdleWatch(idleMs, () => void reader.cancel().catch(() => {}));
+    const idleError = () => new OnDemandError("timeout", `no data from OnDemand for ${formatMs(Math.round(idleMs))} (upstream idle timeout; heartbeats do not count)`);
     try {
       for (;;) {
-        const remaining = idleMs - (performance.now() - lastActivity);
         let step: Awaited<ReturnType<typeof reader.read>>;
         try {
-          step = await withIdle(reader.read(), Math.max(1, remaining), signal, idleMs);
+          step = await reader.read();
         } catch (e) {
-          if (e instanceof OnDemandError || signal.aborted) throw e;
+          if (signal.aborted) throw signal.reason ?? e;
+          if (idle.fired) throw idleError();
           throw new OnDemandError("network", `the stream broke: ${(e as Error)?.message ?? e}`);
         }
+        if (signal.aborted) throw signal.reason ?? new DOMException("aborted", "AbortError");
+        if (idle.fired) throw idleError();
         const frames = step.done ? parser.end() : parser.push(step.value!);
         if (parser.garbage > 0) throw new OnDemandError("protocol", "OnDemand sent lines that are not an event stream", 200, undefined, undefined, "malformed_stream");
         for (const f of frames) {
-          if (f.type !== "heartbeat") lastActivity = performance.now();
+          if (f.type !== "heartbeat") idle.touch();
           yield f;
         }
         if (step.done) return;
       }
     } finally {
+      idle.stop();
       reader.cancel().catch(() => {});
     }
   }
 }
 
-/** Race a read against the idle limit (the timer error names the limit). */
+
+/** Race one whole-body read (an error body) against the idle limit (the timer error names the limit). */
 async function withIdle<T>(p: Promise<T>, ms: number, signal: AbortSignal, limitMs = ms): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;

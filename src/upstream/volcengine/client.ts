@@ -6,6 +6,7 @@
 import { chatHeaders } from "./headers.ts";
 import { errorFromResponse, redact, VolcengineError } from "./errors.ts";
 import { ChatStreamParser, type StreamPiece } from "./stream-parser.ts";
+import { IdleWatch } from "../../core/upstream/idle-watch.ts";
 
 export interface VolcengineClientOptions {
   /** The `Chat` action URL. */
@@ -93,31 +94,24 @@ export class VolcengineClient {
   private async *read(stream: ReadableStream<Uint8Array>, signal: AbortSignal, cancel: AbortController, secrets: string[]): AsyncGenerator<StreamPiece, void> {
     const parser = new ChatStreamParser(secrets);
     const idleMs = this.opts.idleTimeoutMs();
-    let idleFired = false;
-    let idleTimer: ReturnType<typeof setTimeout> | undefined;
-    const armIdle = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
-        idleFired = true;
-        cancel.abort(new DOMException("idle timeout", "TimeoutError"));
-        void reader.cancel().catch(() => {});
-      }, idleMs);
-    };
     const reader = stream.getReader();
+    const idle = new IdleWatch(idleMs, () => {
+      cancel.abort(new DOMException("idle timeout", "TimeoutError"));
+      void reader.cancel().catch(() => {});
+    });
     const decoder = new TextDecoder();
     let buf = "";
-    armIdle();
     try {
       for (;;) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
         try {
           chunk = await reader.read();
         } catch (e) {
-          if (idleFired) throw this.idleError(idleMs);
+          if (idle.fired) throw this.idleError(idleMs);
           if (signal.aborted) throw new VolcengineError("aborted", "the request was cancelled", { cause: e });
           throw new VolcengineError("network", `the Volcengine console connection broke mid-stream: ${redact((e as Error)?.message ?? String(e), secrets)}`, { cause: e, inStream: true });
         }
-        if (idleFired) throw this.idleError(idleMs);
+        if (idle.fired) throw this.idleError(idleMs);
         if (chunk.done) break;
         buf += decoder.decode(chunk.value, { stream: true });
         let nl: number;
@@ -125,7 +119,7 @@ export class VolcengineClient {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           const trimmed = line.trim();
-          if (trimmed !== "" && !trimmed.startsWith(":")) armIdle();
+          if (trimmed !== "" && !trimmed.startsWith(":")) idle.touch();
           for (const piece of parser.line(line)) yield piece;
           if (parser.done) return;
         }
@@ -134,7 +128,7 @@ export class VolcengineClient {
       if (buf.trim() !== "") for (const piece of parser.line(buf)) yield piece;
       parser.end();
     } finally {
-      clearTimeout(idleTimer);
+      idle.stop();
       try {
         reader.releaseLock();
       } catch {
