@@ -179,7 +179,7 @@ export class AccountPool {
 
   /** A pinned account that rests (cool-down, failed login, daily cap) answers like an unknown one and is never waited for. */
   private restingError(o: Outlook, opts: AcquireOptions, waitedMs?: number): AccountsCoolingError | AccountUnavailableError {
-    if (opts.pinned) return new AccountUnavailableError(TARGET_UNAVAILABLE, false, true, `account ${opts.pinned} is resting (${this.coolingError(o, waitedMs).message})`);
+    if (opts.pinned) return new AccountUnavailableError(TARGET_UNAVAILABLE, true, `account ${opts.pinned} is resting (${this.coolingError(o, waitedMs).message})`);
     return this.coolingError(o, waitedMs);
   }
 
@@ -191,8 +191,8 @@ export class AccountPool {
   async acquire(opts: AcquireOptions = {}): Promise<Lease> {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (this.accounts.length === 0) throw new NoAccountsError("no DeepSeek accounts are configured; add one in the admin console or config.json");
-    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(TARGET_UNAVAILABLE, true, true, `account ${opts.pinned} does not exist`);
-    if (!this.servable(opts)) throw opts.pinned ? new AccountUnavailableError(TARGET_UNAVAILABLE, false, true, `account ${opts.pinned} is disabled`) : new AccountUnavailableError("every account is disabled or was already tried");
+    if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(TARGET_UNAVAILABLE, true, `account ${opts.pinned} does not exist`);
+    if (!this.servable(opts)) throw opts.pinned ? new AccountUnavailableError(TARGET_UNAVAILABLE, true, `account ${opts.pinned} is disabled`) : new AccountUnavailableError("every account is disabled or was already tried");
     if (this.waiters.length === 0) {
       const a = this.select(opts);
       if (a) return this.grant(a);

@@ -32,8 +32,6 @@ export const TARGET_UNAVAILABLE = "the requested account (X-Ds2-Target-Account) 
 export class AccountUnavailableError extends Error {
   constructor(
     message: string,
-    /** The named account does not exist at all (a client mistake, not a capacity problem). */
-    readonly missing = false,
     /** A client pinned the account: answer TARGET_UNAVAILABLE alike for unknown and unusable; `detail` is for logs/admins only. */
     readonly pinned = false,
     readonly detail?: string,

@@ -90,11 +90,8 @@ function poolError(e: unknown): TurnError | undefined {
     return e.rateLimited ? new TurnError(429, e.message, "rate_limit_exceeded", e.retryAfterSeconds, "account") : new TurnError(503, e.message, "accounts_unavailable", e.retryAfterSeconds, "account");
   }
   if (e instanceof NoAccountsError) return new TurnError(503, e.message, "no_accounts");
-  if (e instanceof AccountUnavailableError) {
-    // A pinned account: one status and message whether it is unknown or unusable (no account enumeration).
-    if (e.pinned) return new TurnError(503, e.message, "account_unavailable");
-    return e.missing ? new TurnError(400, e.message, "unknown_account") : new TurnError(503, e.message, "account_unavailable", 30);
-  }
+  // (A pinned account's AccountUnavailableError never gets here: the callers answer it with pinnedUnavailable.)
+  if (e instanceof AccountUnavailableError) return new TurnError(503, e.message, "account_unavailable", 30);
   return undefined;
 }
 
