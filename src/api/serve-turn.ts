@@ -15,6 +15,7 @@ import { DeltaCoalescer } from "./streaming/delta-coalescer.ts";
 import { sseResponse, type SseSink } from "./streaming/sse-response.ts";
 import { awaitTurnHead, restOfTurn } from "./streaming/turn-head.ts";
 import { toHttpError } from "./turn-errors.ts";
+import { checkPromptSize } from "./prompt-limit.ts";
 
 export type DoneEvent = Extract<TurnEvent, { type: "done" }>;
 
@@ -41,6 +42,8 @@ export interface TurnRendering {
 }
 
 export async function serveTurn(ctx: AppContext, request: Request, caller: Caller, turn: TurnRequest, rendering: TurnRendering): Promise<unknown> {
+  // Every surface's conversation is measured here, before anything is uploaded, built or tokenized (413).
+  checkPromptSize(turn, ctx.options.maxPromptChars);
   const abort = clientAbort(request);
   try {
     turn = await resolveTurnAttachments(ctx, turn, caller, abort.signal);

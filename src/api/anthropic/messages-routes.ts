@@ -7,7 +7,6 @@ import { businessAuth } from "../business-auth.ts";
 import type { Caller } from "../caller.ts";
 import { anthropicErrorBody } from "../error-response.ts";
 import { describeFailure } from "../turn-errors.ts";
-import { checkPromptSize } from "../prompt-limit.ts";
 import { messagesTurnRequest } from "./messages-request.ts";
 import { MessageStreamWriter, messageBody, newMessageId } from "./messages-response.ts";
 import { CountTokensBody, MessagesBody } from "./messages-schema.ts";
@@ -19,7 +18,6 @@ type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller };
 export function messagesRoutes(ctx: AppContext) {
   const messages = ({ body, request, caller }: Ctx) => {
     const turn = messagesTurnRequest(ctx, body, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
     const id = newMessageId();
     const model = turn.model.requested;
     return serveTurn(ctx, request, caller, turn, {

@@ -8,7 +8,6 @@ import type { Caller } from "../caller.ts";
 import { geminiErrorBody } from "../error-response.ts";
 import { HttpError } from "../http-error.ts";
 import { describeFailure } from "../turn-errors.ts";
-import { checkPromptSize } from "../prompt-limit.ts";
 import { generateTurnRequest } from "./generate-request.ts";
 import { functionCallPart, generateContentBody, geminiFinishReason, newResponseId, responseChunk } from "./generate-response.ts";
 import { GenerateContentBody } from "./generate-schema.ts";
@@ -56,7 +55,6 @@ export function generateRoutes(ctx: AppContext) {
     // Without alt=sse the REST API streams a JSON array of responses; one element then carries everything.
     const sse = streamAction && new URL(request.url).searchParams.get("alt") === "sse";
     const turn = generateTurnRequest(ctx, modelName, body, sse, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
     const responseId = newResponseId();
     const model = turn.model.requested;
     return serveTurn(ctx, request, caller, turn, {

@@ -2,7 +2,6 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
-import { checkPromptSize } from "../prompt-limit.ts";
 import { serveTurn } from "../serve-turn.ts";
 import { ollamaAuth } from "./ollama-auth.ts";
 import { loadedResponse, ollamaRendering } from "./ollama-rendering.ts";
@@ -15,7 +14,6 @@ export function ollamaChatRoutes(ctx: AppContext) {
     const clock = new OllamaClock();
     if (!body.messages?.length) return loadedResponse("chat", resolveOllamaModel(ctx, body.model).requested, streams(body.stream));
     const turn = ollamaChatTurn(ctx, body, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
     return serveTurn(ctx, request, caller, turn, ollamaRendering("chat", turn, clock));
   };
   return new Elysia({ name: "ollama-chat" }).use(ollamaAuth(ctx)).post("/api/chat", handler, { body: OllamaChatBody });

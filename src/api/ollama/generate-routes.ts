@@ -2,7 +2,6 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import type { Caller } from "../caller.ts";
-import { checkPromptSize } from "../prompt-limit.ts";
 import { serveTurn } from "../serve-turn.ts";
 import { ollamaAuth } from "./ollama-auth.ts";
 import { loadedResponse, ollamaRendering } from "./ollama-rendering.ts";
@@ -15,7 +14,6 @@ export function ollamaGenerateRoutes(ctx: AppContext) {
     const clock = new OllamaClock();
     if (!body.prompt && !body.images?.length) return loadedResponse("generate", resolveOllamaModel(ctx, body.model).requested, streams(body.stream));
     const turn = ollamaGenerateTurn(ctx, body, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
     return serveTurn(ctx, request, caller, turn, ollamaRendering("generate", turn, clock));
   };
   return new Elysia({ name: "ollama-generate" }).use(ollamaAuth(ctx)).post("/api/generate", handler, { body: OllamaGenerateBody });

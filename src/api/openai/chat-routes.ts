@@ -8,12 +8,10 @@ import { describeFailure } from "../turn-errors.ts";
 import { chatTurnRequest } from "./chat-request.ts";
 import { chatCompletionBody, ChatChunkWriter, newCompletionId, openAiToolCall } from "./chat-response.ts";
 import { ChatCompletionBody } from "./chat-schema.ts";
-import { checkPromptSize } from "../prompt-limit.ts";
 
 export function chatRoutes(ctx: AppContext) {
   const handler = ({ body, request, caller }: { body: Record<string, unknown>; request: Request; caller: Caller }) => {
     const turn = chatTurnRequest(ctx, body, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
     const id = newCompletionId();
     const created = Math.floor(Date.now() / 1000);
     const model = turn.model.requested;

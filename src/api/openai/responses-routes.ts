@@ -6,7 +6,6 @@ import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
 import { describeFailure } from "../turn-errors.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { checkPromptSize } from "../prompt-limit.ts";
 import { ResponseStore } from "./response-store.ts";
 import { responsesTurnRequest } from "./responses-request.ts";
 import { incompleteReason, newResponseId, outputItems, responseObject, ResponsesStreamWriter, type ResponseFrame } from "./responses-output.ts";
@@ -39,7 +38,6 @@ export function responsesRoutes(ctx: AppContext) {
       history = prev.conversation;
     }
     const { turn, conversation } = responsesTurnRequest(ctx, body, history, request, caller);
-    checkPromptSize(turn, ctx.options.maxPromptChars);
     const frame: ResponseFrame = {
       id: newResponseId(),
       createdAt: Math.floor(Date.now() / 1000),
