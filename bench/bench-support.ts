@@ -20,3 +20,29 @@ export async function waitReady(url: string, proc: Subprocess): Promise<void> {
     await Bun.sleep(20);
   }
 }
+
+/** The child processes of one bench run, started in `dir` (stopped together by `stopAll`). */
+export class BenchProcesses {
+  readonly procs: Subprocess[] = [];
+  constructor(private readonly dir: string) {}
+
+  spawn(cmd: string[], env: Record<string, string> = {}, stdout: "pipe" | "ignore" = "ignore"): Subprocess {
+    const p = Bun.spawn(cmd, { cwd: this.dir, stdout, stderr: "inherit", env: { ...process.env, LOG_LEVEL: "error", ...env } });
+    this.procs.push(p);
+    return p;
+  }
+
+  /** bench/sim-server.ts as a child: its URL (first stdout line) and the bench logins of its accounts. */
+  async simulator(args: string[], accounts: number): Promise<{ url: string; logins: string[] }> {
+    const sim = this.spawn([process.execPath, new URL("./sim-server.ts", import.meta.url).pathname, "--accounts", String(accounts), ...args], {}, "pipe");
+    const reader = (sim.stdout as ReadableStream<Uint8Array>).getReader();
+    const url = new TextDecoder().decode((await reader.read()).value).trim();
+    reader.releaseLock();
+    return { url, logins: Array.from({ length: accounts }, (_, i) => `bench${i}@example.com:pw-${i}`) };
+  }
+
+  async stopAll(): Promise<void> {
+    for (const p of this.procs) p.kill();
+    await Promise.all(this.procs.map((p) => p.exited));
+  }
+}

@@ -9,8 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { freePort, waitReady } from "./bench-support.ts";
+import { BenchProcesses, freePort, waitReady } from "./bench-support.ts";
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -59,18 +58,10 @@ const pct = (xs: number[], p: number) => {
 const median = (xs: number[]) => pct(xs, 50);
 
 const dir = mkdtempSync(join(tmpdir(), "ds2api-gateway-bench-"));
-const procs: Subprocess[] = [];
-const spawn = (cmd: string[], env: Record<string, string> = {}, stdout: "pipe" | "ignore" = "ignore") => {
-  const p = Bun.spawn(cmd, { cwd: dir, stdout, stderr: "inherit", env: { ...process.env, LOG_LEVEL: "error", ...env } });
-  procs.push(p);
-  return p;
-};
+const children = new BenchProcesses(dir);
+const spawn = (cmd: string[], env: Record<string, string> = {}) => children.spawn(cmd, env);
 try {
-  const sim = spawn([process.execPath, join(root, "bench/sim-server.ts"), "--accounts", String(ACCOUNTS), "--difficulty", "100", "--token-ms", "0"], {}, "pipe");
-  const reader = (sim.stdout as ReadableStream<Uint8Array>).getReader();
-  const simUrl = new TextDecoder().decode((await reader.read()).value).trim();
-  reader.releaseLock();
-  const logins = Array.from({ length: ACCOUNTS }, (_, i) => `bench${i}@example.com:pw-${i}`);
+  const { url: simUrl, logins } = await children.simulator(["--difficulty", "100", "--token-ms", "0"], ACCOUNTS);
   const accounts = logins.map((l) => ({ email: l.split(":")[0], password: l.split(":")[1] }));
 
   const dsPort = freePort();
@@ -109,8 +100,7 @@ try {
     console.log(`  ratio ds2api / reference: p50 latency ${(median(figures.ds.ms) / median(figures.ref.ms)).toFixed(2)}×, throughput ${(median(figures.ds.rate) / median(figures.ref.rate)).toFixed(2)}×`);
   }
 } finally {
-  for (const p of procs) p.kill();
-  await Promise.all(procs.map((p) => p.exited));
+  await children.stopAll();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort, waitReady } from "./bench-support.ts";
+import { BenchProcesses, freePort, waitReady } from "./bench-support.ts";
 
 const root = join(import.meta.dir, "..");
 const ACCOUNTS = 4;
@@ -85,18 +85,10 @@ async function measure(proc: Subprocess, url: string, key: string): Promise<Figu
 }
 
 const dir = mkdtempSync(join(tmpdir(), "ds2api-memory-"));
-const procs: Subprocess[] = [];
-const spawn = (cmd: string[], env: Record<string, string> = {}, stdout: "pipe" | "ignore" = "ignore") => {
-  const p = Bun.spawn(cmd, { cwd: dir, stdout, stderr: "inherit", env: { ...process.env, LOG_LEVEL: "error", ...env } });
-  procs.push(p);
-  return p;
-};
+const children = new BenchProcesses(dir);
+const spawn = (cmd: string[], env: Record<string, string> = {}) => children.spawn(cmd, env);
 try {
-  const sim = spawn([process.execPath, join(root, "bench/sim-server.ts"), "--accounts", String(ACCOUNTS)], {}, "pipe");
-  const reader = (sim.stdout as ReadableStream<Uint8Array>).getReader();
-  const simUrl = new TextDecoder().decode((await reader.read()).value).trim();
-  reader.releaseLock();
-  const logins = Array.from({ length: ACCOUNTS }, (_, i) => `bench${i}@example.com:pw-${i}`);
+  const { url: simUrl, logins } = await children.simulator([], ACCOUNTS);
   const accounts = logins.map((l) => ({ email: l.split(":")[0], password: l.split(":")[1] }));
   const KEY = "sk-memory-bench";
 
@@ -140,7 +132,6 @@ try {
     console.log(`${name}: first chat ${f.firstChatMs.toFixed(0)} ms (reference ${base.firstChatMs.toFixed(0)} ms); after-1st-chat/idle ${(f.firstChat / f.idle).toFixed(2)}×; vs warmed up: after burst ${pct(f.afterBurst, f.warmedUp)}, after 2nd burst ${pct(f.afterBurst2, f.warmedUp)} (vs after 1st chat: ${pct(f.afterBurst, f.firstChat)}, ${pct(f.afterBurst2, f.firstChat)})`);
   }
 } finally {
-  for (const p of procs) p.kill();
-  await Promise.all(procs.map((p) => p.exited));
+  await children.stopAll();
   rmSync(dir, { recursive: true, force: true });
 }
