@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { findChromium } from "./support/chromium.ts";
 import { MARKER_VAR, runMarker } from "./support/processes.ts";
+import { waitUntil } from "./support/wait.ts";
 import { startTestHttpProxy } from "./support/proxy-servers.ts";
 import { FAKE_POOL_ID, FakePoolProvider } from "./support/fake-pool-provider.ts";
 import { runCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
@@ -419,6 +420,8 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     expect(await page.inputValue("#history-limit")).toBe("0"); // off by default
     await page.selectOption("#history-limit", "20");
     await page.waitForSelector(".toast-ok");
+    // A toast of an earlier test may still be up: wait for the limit itself to be saved before chatting.
+    await waitUntil(async () => ((await (await admin("GET", "/admin/chat-history")).json()) as { limit: number }).limit === 20);
     const message = "history check in the browser";
     const r = await fetch(`${srv.url}/v1/chat/completions`, {
       method: "POST",
@@ -427,6 +430,11 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     });
     expect(r.status).toBe(200);
     const reply = (await r.json()) as { choices: { message: { content: string } }[] };
+    // The record is finished just after the answer is sent: wait for it before the page loads the list.
+    await waitUntil(async () => {
+      const list = (await (await admin("GET", "/admin/chat-history")).json()) as { items: { status: string; preview?: string; user_input?: string }[] };
+      return list.items.some((i) => i.status !== "streaming" && JSON.stringify(i).includes(message));
+    });
     await go("dashboard");
     await go("history");
     const row = page.locator(`#history-table tr:has-text("${message}")`);
