@@ -54,24 +54,8 @@ async function main(argv: string[]): Promise<number> {
     stopSimulator = sim.stop;
   }
   const running = await startServer(options, logger);
-  logger.info(`ds2api ${VERSION} listening`, { url: running.url, db: options.dbPath });
-  if (running.generatedAdminKey) {
-    process.stdout.write(
-      `\n  No DS2API_ADMIN_KEY was set, so an admin key was generated. It is shown only this once:\n\n` +
-        `    admin key:     ${running.generatedAdminKey}\n    admin console: ${running.url}/admin\n\n` +
-        `  Keep it safe; set DS2API_ADMIN_KEY to choose your own.\n\n`,
-    );
-  }
-  if (options.simulate) {
-    process.stdout.write(
-      `\n  Simulation mode: DeepSeek is simulated in-process (demo account, in-memory data).\n` +
-        `    Volcengine:    the Ark console is simulated too (demo web id); try model volcengine/deepseek-r1\n` +
-        `    OnDemand:      simulated too (demo API key); try model ondemand/gpt-4o\n` +
-        `    demo API key:  ${demoApiKey}\n` +
-        `    try:           curl -N ${running.url}/v1/chat/completions -H "Authorization: Bearer ${demoApiKey}" \\\n` +
-        `                     -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","stream":true,"messages":[{"role":"user","content":"Hello"}]}'\n\n`,
-    );
-  }
+  // Signal handlers go in before the "listening" line: a supervisor (or test) that stops the server as soon as it
+  // reads that line gets the graceful drain, never the default kill.
   // First signal: drain (in-flight streams finish, up to the timeout), release leases, checkpoint sqlite, exit 0.
   // Second signal: exit at once.
   let stopping = false;
@@ -99,6 +83,25 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   watchParent(process.env.DS2API_PARENT_PID, () => onSignal("SIGTERM"));
+  if (running.generatedAdminKey) {
+    process.stdout.write(
+      `\n  No DS2API_ADMIN_KEY was set, so an admin key was generated. It is shown only this once:\n\n` +
+        `    admin key:     ${running.generatedAdminKey}\n    admin console: ${running.url}/admin\n\n` +
+        `  Keep it safe; set DS2API_ADMIN_KEY to choose your own.\n\n`,
+    );
+  }
+  if (options.simulate) {
+    process.stdout.write(
+      `\n  Simulation mode: DeepSeek is simulated in-process (demo account, in-memory data).\n` +
+        `    Volcengine:    the Ark console is simulated too (demo web id); try model volcengine/deepseek-r1\n` +
+        `    OnDemand:      simulated too (demo API key); try model ondemand/gpt-4o\n` +
+        `    demo API key:  ${demoApiKey}\n` +
+        `    try:           curl -N ${running.url}/v1/chat/completions -H "Authorization: Bearer ${demoApiKey}" \\\n` +
+        `                     -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","stream":true,"messages":[{"role":"user","content":"Hello"}]}'\n\n`,
+    );
+  }
+  // Last: the line supervisors and tests wait for; everything above (handlers, the one-time key banner) is in place.
+  logger.info(`ds2api ${VERSION} listening`, { url: running.url, db: options.dbPath });
   return -1; // keep running
 }
 

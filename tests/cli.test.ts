@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { resolveOptions } from "../src/config/options.ts";
 import { runCommand, sourceCommand, spawnServer } from "./support/spawn-server.ts";
 import { tempDir } from "./support/test-server.ts";
+import { waitUntil } from "./support/wait.ts";
 
 describe("options: flags win over env, env wins over defaults", () => {
   test("resolveOptions precedence and defaults", () => {
@@ -68,6 +69,7 @@ describe("first start", () => {
   test("generates an admin key, prints it once with the admin URL, stores only a hash", async () => {
     const dir = tempDir();
     const first = await spawnServer([...sourceCommand(), "--port", "0", "--host", "127.0.0.1"], { cwd: dir });
+    await waitUntil(() => first.stdout().includes("admin console:"), "the one-time admin key banner");
     await first.stop();
     const m = /admin key:\s+(\S+)/.exec(first.stdout());
     expect(m).not.toBeNull();

@@ -30,8 +30,8 @@ export async function spawnServer(cmd: string[], opts: { cwd: string; env?: Reco
   const out: string[] = [];
   const err: string[] = [];
   const proc = spawnTracked(cmd, { cwd: opts.cwd, env: opts.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  void drain(proc.stdout, out);
-  void drain(proc.stderr, err);
+  // stop() waits for both pipes to reach their end, so stdout()/stderr() hold everything the process wrote.
+  const drained = Promise.all([drain(proc.stdout, out), drain(proc.stderr, err)]).catch(() => undefined);
   const deadline = Date.now() + (opts.timeoutMs ?? 45_000);
   let url: string | undefined;
   while (!url) {
@@ -50,7 +50,9 @@ export async function spawnServer(cmd: string[], opts: { cwd: string; env?: Reco
     stderr: () => err.join(""),
     async stop(signal = "SIGTERM") {
       proc.kill(signal);
-      return await proc.exited;
+      const code = await proc.exited;
+      await drained;
+      return code;
     },
   };
 }
