@@ -216,4 +216,22 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   );
   INSERT INTO chat_history_rev(id, rev) VALUES (1, 0);
   `,
+  // 8: usage history: finished business turns added up per time bucket (5-minute and hourly spans) and per
+  // caller key id, account, provider and model (src/store/usage-history-repo.ts). Key ids only, never keys.
+  `
+  CREATE TABLE usage_buckets (
+    span           INTEGER NOT NULL,
+    bucket         INTEGER NOT NULL,
+    key_id         TEXT NOT NULL,
+    account        TEXT NOT NULL,
+    provider       TEXT NOT NULL,
+    model          TEXT NOT NULL,
+    requests       INTEGER NOT NULL DEFAULT 0,
+    errors         INTEGER NOT NULL DEFAULT 0,
+    input_tokens   INTEGER NOT NULL DEFAULT 0,
+    output_tokens  INTEGER NOT NULL DEFAULT 0,
+    latency_ms     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (span, bucket, key_id, account, provider, model)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -13,6 +13,7 @@ import type { SecretBox } from "./secret-box.ts";
 import { KeyUsageRepo } from "./key-usage-repo.ts";
 import { FilesRepo } from "./files-repo.ts";
 import { SettingsRepo } from "./settings-repo.ts";
+import { UsageHistoryRepo } from "./usage-history-repo.ts";
 
 export class Store {
   readonly settings: SettingsRepo;
@@ -26,6 +27,8 @@ export class Store {
   readonly files: FilesRepo;
   /** Recorded business turns (§12.6). */
   readonly chatHistory: ChatHistoryRepo;
+  /** Requests, tokens and errors per time bucket (batched in memory, flushed every few seconds and on close). */
+  readonly usageHistory: UsageHistoryRepo;
 
   constructor(readonly db: Database, readonly path: string, box: SecretBox) {
     this.settings = new SettingsRepo(db, box);
@@ -36,6 +39,7 @@ export class Store {
     this.credentials = new CredentialsRepo(db, box);
     this.files = new FilesRepo(db);
     this.chatHistory = new ChatHistoryRepo(db);
+    this.usageHistory = new UsageHistoryRepo(db);
   }
 
   /** Run `fn` atomically: every write inside lands, or none does. */
@@ -45,6 +49,11 @@ export class Store {
 
   /** Checkpoint the WAL into the main file and close. Safe to call twice. */
   close(): void {
+    try {
+      this.usageHistory.close();
+    } catch {
+      // already closed
+    }
     try {
       this.db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
     } catch {

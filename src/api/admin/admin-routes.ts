@@ -23,6 +23,7 @@ import { selfTestRoutes } from "./selftest-routes.ts";
 import { sessionsRoutes } from "./sessions-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 import { statusRoutes } from "./status-routes.ts";
+import { usageRoutes } from "./usage-routes.ts";
 
 export function adminRoutes(ctx: AppContext) {
   const errors = new RecentErrors();
@@ -56,5 +57,6 @@ export function adminRoutes(ctx: AppContext) {
     .use(statusRoutes(d))
     .use(selfTestRoutes(d))
     .use(chatHistoryRoutes(d))
+    .use(usageRoutes(d))
     .use(devCaptureRoutes(d));
 }
