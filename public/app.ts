@@ -13,6 +13,7 @@ import { renderProxies } from "./pages/proxies.ts";
 import { renderSettings } from "./pages/settings.ts";
 import { renderTester } from "./pages/tester.ts";
 import { renderTransfer } from "./pages/transfer.ts";
+import { renderUsage } from "./pages/usage.ts";
 
 type Page = (root: HTMLElement) => (() => void) | void;
 
@@ -24,6 +25,7 @@ const PAGES: { id: string; label: MessageKey; render: Page }[] = [
   { id: "providers", label: "nav.providers", render: renderProviders },
   { id: "settings", label: "nav.settings", render: renderSettings },
   { id: "tester", label: "nav.tester", render: renderTester },
+  { id: "usage", label: "nav.usage", render: renderUsage },
   { id: "history", label: "nav.history", render: renderHistory },
   { id: "audit", label: "nav.audit", render: renderAudit },
   { id: "transfer", label: "nav.transfer", render: renderTransfer },

@@ -219,9 +219,10 @@ describe("usage history", () => {
 
     const byModel = await report("day", "model");
     expectConsistent(byModel);
-    expect(byModel.groups.map((g) => g.id).sort()).toEqual([FLASH, PRO]);
-    for (const m of [FLASH, PRO]) expect(pick(byModel.groups.find((g) => g.id === m)!)).toEqual(sent.byModel.get(m)!);
-    expect(byModel.groups[0]!.id).toBe(FLASH); // most requests first
+    // Model groups are provider/model; the primary provider's models are labelled bare, as /v1/models lists them.
+    expect(byModel.groups.map((g) => g.id).sort()).toEqual([`deepseek/${FLASH}`, `deepseek/${PRO}`]);
+    for (const m of [FLASH, PRO]) expect(pick(byModel.groups.find((g) => g.label === m)!)).toEqual(sent.byModel.get(m)!);
+    expect(byModel.groups[0]!.label).toBe(FLASH); // most requests first
 
     const byAccount = await report("day", "account");
     expectConsistent(byAccount);
@@ -280,7 +281,7 @@ describe("usage history", () => {
       expect(pick(byKey.totals)).toEqual(sent.total);
       expect(pick(byKey.groups.find((g) => g.id === keyIds[KEY_A]!.id)!)).toEqual(sent.byKey.get(KEY_A)!);
       const byModel = await report("week", "model");
-      expect(pick(byModel.groups.find((g) => g.id === PRO)!)).toEqual(sent.byModel.get(PRO)!);
+      expect(pick(byModel.groups.find((g) => g.label === PRO)!)).toEqual(sent.byModel.get(PRO)!);
       // And the restarted server keeps counting.
       expect(await chat(KEY_B, FLASH, "after the restart")).toBe(200);
       expect(pick((await report("hour", "key")).totals)).toEqual(sent.total);
@@ -324,7 +325,7 @@ describe("usage history store", () => {
       // A second batch adds to the same buckets.
       repo.add(sample(now, "new"));
       const series = repo.series({ span: HOURLY_SPAN, stepSeconds: HOURLY_SPAN, from: now - HOURLY_SPAN * 1000, by: "model" });
-      expect(series.map((r) => [r.group, r.requests, r.latency_ms])).toEqual([["new", 3, 300]]);
+      expect(series.map((r) => [r.group, r.requests, r.latency_ms])).toEqual([["deepseek/new", 3, 300]]);
       repo.close();
       repo.add(sample(now, "after-close"));
       expect(rows().some((r) => (r as { model: string }).model === "after-close")).toBe(false);

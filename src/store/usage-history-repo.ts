@@ -31,6 +31,7 @@ export interface UsageSample {
   latencyMs: number;
 }
 
+/** `model` groups by provider and model together (`provider/model`): two providers may serve models of one name. */
 export type UsageDimension = "key_id" | "account" | "provider" | "model";
 
 export interface UsageCounts {
@@ -56,7 +57,7 @@ interface Pending extends UsageCounts {
   model: string;
 }
 
-const COLUMNS: Record<UsageDimension, string> = { key_id: "key_id", account: "account", provider: "provider", model: "model" };
+const COLUMNS: Record<UsageDimension, string> = { key_id: "key_id", account: "account", provider: "provider", model: "provider || '/' || model" };
 
 export class UsageHistoryRepo {
   private readonly pending = new Map<string, Pending>();

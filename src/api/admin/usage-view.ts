@@ -1,6 +1,7 @@
 /**
  * The admin view of the usage history: a time range and a grouping turned into evenly spaced buckets (every
- * bucket present, empty ones too), per-group values per bucket, per-group totals and overall totals. Groups are
+ * bucket present, empty ones too), per-group values per bucket, per-group totals and overall totals. A model group's
+ * id is `provider/model`; its label drops the prefix for the primary provider, as the model lists do. Groups are
  * named as the other admin views name things: a key by its name or masked preview and key id (never the key), an
  * account by its name and identifier, a provider credential by its label or masked preview.
  */
@@ -74,10 +75,11 @@ const totalsOf = (c: UsageCounts): UsageTotals => ({
   avg_latency_ms: c.requests ? Math.round(c.latency_ms / c.requests) : 0,
 });
 
-function describe(store: Store, by: UsageGrouping, id: string, providers: string[]): Pick<UsageGroup, "kind" | "label" | "detail"> {
+function describe(store: Store, by: UsageGrouping, id: string, providers: string[], primary: string | undefined): Pick<UsageGroup, "kind" | "label" | "detail"> {
   switch (by) {
     case "model":
-      return { kind: "model", label: id, detail: "" };
+      // Named as the model lists name them: the primary provider's models bare, the others' as provider/model.
+      return { kind: "model", label: primary && id.startsWith(`${primary}/`) ? id.slice(primary.length + 1) : id, detail: "" };
     case "provider":
       return { kind: "provider", label: id, detail: "" };
     case "key": {
@@ -100,7 +102,8 @@ function describe(store: Store, by: UsageGrouping, id: string, providers: string
   }
 }
 
-export function usageReport(store: Store, range: UsageRange, by: UsageGrouping, now = Date.now()): UsageReport {
+/** `primary`: the primary provider's id (its models are shown without the `provider/` prefix). */
+export function usageReport(store: Store, range: UsageRange, by: UsageGrouping, primary: string | undefined, now = Date.now()): UsageReport {
   const plan = RANGE_PLAN[range];
   const stepMs = plan.step * 1000;
   const last = Math.floor(now / stepMs) * stepMs;
@@ -122,7 +125,7 @@ export function usageReport(store: Store, range: UsageRange, by: UsageGrouping, 
     addTo(all, r);
   }
   const groups = [...perGroup.entries()]
-    .map(([id, c]) => ({ id, ...describe(store, by, id, providers), ...totalsOf(c) }))
+    .map(([id, c]) => ({ id, ...describe(store, by, id, providers, primary), ...totalsOf(c) }))
     .sort((a, b) => b.requests - a.requests || b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens) || a.id.localeCompare(b.id));
   return {
     range,
