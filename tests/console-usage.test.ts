@@ -19,6 +19,8 @@ const CHROMIUM = chromiumLookup.path;
 const ADMIN_KEY = "console-usage-test-admin-key";
 const DEMO_KEY = "sk-ds2api-demo";
 const DEMO_ACCOUNT = "demo@ds2api.local";
+/** The --simulate Volcengine web id (src/cli/simulate.ts): a secret, stored encrypted. */
+const DEMO_VOLC_WEB_ID = "7400000000000000000";
 const SHOTS = join(repoRoot, "test-artifacts", "console");
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
@@ -155,6 +157,9 @@ if (CHROMIUM !== undefined) describe("console Usage page in Chromium", () => {
     expect(accounts).toContain(DEMO_ACCOUNT);
     expect(accounts).toContain("");
     expect(await page.textContent("#usage-legend")).toContain("no account (request failed)");
+    // The Volcengine entry that served is named by its id / masked preview, never by its web id.
+    expect(accounts.length).toBe(4);
+    expect(await page.content()).not.toContain(DEMO_VOLC_WEB_ID);
 
     // Traffic went to DeepSeek and Volcengine: grouping by provider is offered.
     expect(await page.isVisible('#usage-by [data-value="provider"]')).toBe(true);
