@@ -36,6 +36,7 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
         name: a.name,
         remark: a.remark,
         proxyId: a.proxy_id,
+        deviceId: a.device_id,
         extra: a.extra,
       });
       if (opts.acceptTokens && a.token) store.accounts.setToken(a.identifier, a.token);
@@ -88,6 +89,7 @@ export function readConfig(store: Store): Ds2ApiConfig {
       name: a.name,
       remark: a.remark,
       proxy_id: a.proxyId,
+      device_id: a.deviceId,
       extra: a.extra,
     })),
     proxies: (all[SETTING_KEYS.proxies] as ConfigProxy[] | undefined) ?? [],
