@@ -194,7 +194,9 @@ export function renderSettings(root: HTMLElement): void {
         h("h3", null, t("set.identity")),
         h("p", { class: "hint" }, t("set.identity_hint")),
         h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey)))),
-        deviceId ? h("p", { class: "hint", id: "set-device-id" }, `${t("set.device_id")}: `, h("code", null, String(deviceId))) : null,
+        deviceId
+          ? h("p", { class: "hint", id: "set-device-id" }, `${t("set.device_id")}: `, h("code", null, String(deviceId)))
+          : h("p", { class: "hint", id: "set-device-id" }, t("set.device_per_account")),
       ),
       h(
         "section",
