@@ -264,6 +264,9 @@ describe("device ids are stored with the account", () => {
       importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: false });
       expect(b.accounts.list().map((x) => x.deviceId)).toEqual(ids);
       expect(buildDs2ApiConfig(readConfig(b), { includeSecrets: false })).toEqual(exported);
+      // A replacing import of the same Go file keeps each account's device too.
+      importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "replace", acceptTokens: false });
+      expect(a.accounts.list().map((x) => x.deviceId)).toEqual(ids);
       // A bad device id in a config is a validation problem, named.
       expect(() => parseDs2ApiConfig({ accounts: [{ email: "z@example.com", password: "p", device_id: "two words" }] })).toThrow("accounts[0].device_id");
     } finally {

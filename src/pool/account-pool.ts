@@ -156,7 +156,7 @@ export class AccountPool {
     const globalFull = s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight;
     const out: Outlook = { capacity: false, allRateLimited: true, resting: 0 };
     for (const a of this.accounts) {
-      if (!a.enabled || (opts.pinned && a.identifier !== opts.pinned) || opts.exclude?.has(a.identifier)) continue;
+      if (!a.enabled || a.status === "risk_device" || (opts.pinned && a.identifier !== opts.pinned) || opts.exclude?.has(a.identifier)) continue;
       const b = this.blocker(a, s, t);
       if (!b || b.reason === "busy" || b.reason === "paced") {
         out.capacity = true;

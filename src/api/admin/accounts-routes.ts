@@ -113,7 +113,7 @@ export function accountsRoutes(d: AdminDeps) {
           let updated = 0;
           store.transaction(() => {
             for (const a of accounts) {
-              const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, extra: a.extra });
+              const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, deviceId: a.device_id, extra: a.extra });
               if (isNew) imported++;
               else updated++;
             }
