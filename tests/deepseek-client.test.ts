@@ -61,10 +61,10 @@ describe("identity and login", () => {
 
   test("email login sends device id and os; password trimmed; no authorization header", async () => {
     const before = sim.state.requests.length;
-    const r = await client.login({ email: " user@example.com ", password: `  ${PASSWORD}\n` });
+    const r = await client.login({ email: " user@example.com ", password: `  ${PASSWORD}\n`, deviceId: "a1b2c3d4e5f60718" });
     expect(r.token.length).toBeGreaterThan(20);
     const req = sim.state.requests[before]!;
-    expect(req.body).toEqual({ email: "user@example.com", password: PASSWORD, device_id: "deepseek_to_api", os: "android" });
+    expect(req.body).toEqual({ email: "user@example.com", password: PASSWORD, device_id: "a1b2c3d4e5f60718", os: "android" });
     expect(req.headers.authorization).toBeUndefined();
   });
 

@@ -5,7 +5,7 @@ import { t, type MessageKey } from "./i18n.ts";
 
 export function statusBadge(status: unknown): HTMLElement {
   const s = typeof status === "string" && status ? status : "ok";
-  const known = ["ok", "cooling_down", "login_failed", "disabled"].includes(s);
+  const known = ["ok", "cooling_down", "login_failed", "disabled", "risk_device", "muted"].includes(s);
   return h("span", { class: `badge badge-${known ? s : "other"}` }, known ? t(`status.${s}` as MessageKey) : s);
 }
 

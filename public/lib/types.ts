@@ -7,6 +7,8 @@ export interface AccountView {
   name?: string;
   remark?: string;
   proxy_id?: string;
+  /** The device id the account logs in with. */
+  device_id?: string;
   enabled?: boolean;
   has_password?: boolean;
   has_token?: boolean;

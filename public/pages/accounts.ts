@@ -42,6 +42,7 @@ export function renderAccounts(root: HTMLElement): () => void {
   const addPw = h("input", { name: "password", id: "acc-add-password", type: "password", required: true, autocomplete: "new-password" });
   const addName = h("input", { name: "name", id: "acc-add-name" });
   const addRemark = h("input", { name: "remark", id: "acc-add-remark" });
+  const addDevice = h("input", { name: "device_id", id: "acc-add-device", autocomplete: "off", spellcheck: "false" });
   const addBtn = h("button", { class: "btn btn-primary", type: "submit" }, t("common.add"));
   const addForm = h(
     "form",
@@ -57,6 +58,7 @@ export function renderAccounts(root: HTMLElement): () => void {
           else body.mobile = id;
           if (addName.value.trim()) body.name = addName.value.trim();
           if (addRemark.value.trim()) body.remark = addRemark.value.trim();
+          if (addDevice.value.trim()) body.device_id = addDevice.value.trim();
           try {
             await api("POST", "/admin/accounts", body);
             toast(t("acc.added"), "ok");
@@ -72,6 +74,7 @@ export function renderAccounts(root: HTMLElement): () => void {
     field(t("acc.password"), addPw),
     field(t("common.name"), addName),
     field(t("common.remark"), addRemark),
+    field(t("acc.device"), addDevice, t("acc.device_hint")),
     h("div", { class: "form-actions" }, addBtn),
   );
 
@@ -160,8 +163,15 @@ export function renderAccounts(root: HTMLElement): () => void {
         h("div", { class: "strong" }, a.identifier),
         a.name || a.remark ? h("div", { class: "muted small" }, [a.name, a.remark].filter(Boolean).join(" · ")) : null,
         h("div", { class: "muted small proxy-line" }, `${t("acc.col.proxy")}: `, proxySelect(a)),
+        h("div", { class: "muted small device-line" }, `${t("acc.device")}: `, deviceEditor(a)),
       ),
-      cell(t("acc.col.status"), "", h("span", { title: reason ?? a.last_error ?? "" }, statusBadge(status)), reason ? h("div", { class: "muted small clamp" }, reason) : null),
+      cell(
+        t("acc.col.status"),
+        "",
+        h("span", { title: reason ?? a.last_error ?? "" }, statusBadge(status)),
+        stateHint(a, status),
+        reason ? h("div", { class: "muted small clamp" }, reason) : null,
+      ),
       cell(t("acc.col.token"), "nowrap", a.has_token ? [h("code", null, a.token_preview ?? "****"), " ", h("span", { class: "muted small" }, formatDuration(a.token_age_seconds))] : h("span", { class: "muted" }, "—")),
       cell(t("acc.col.inflight"), "num", formatNumber(a.inflight ?? 0)),
       cell(t("acc.col.requests"), "num", formatNumber(a.request_count ?? 0)),
@@ -170,6 +180,46 @@ export function renderAccounts(root: HTMLElement): () => void {
       cell(t("acc.col.test"), "test-cell", testCell(a)),
       cell(t("common.actions"), "actions", testBtn, toggleBtn, delBtn),
     );
+  }
+
+  /** What the operator does about a state DeepSeek put the account in (device refused, muted). */
+  function stateHint(a: AccountView, status: string | undefined): HTMLElement | null {
+    if (status === "risk_device") return h("div", { class: "small state-hint", "data-hint": "risk_device" }, t("acc.risk_device_hint"));
+    if (status === "muted") return h("div", { class: "small state-hint", "data-hint": "muted" }, t("acc.muted_hint", { time: formatTime(a.cooldown_until) }));
+    return null;
+  }
+
+  /** The account's device id, edited in place (PUT /admin/accounts/:id {device_id}; null = a new random one). */
+  function deviceEditor(a: AccountView): HTMLElement {
+    const wrap = h("span", { class: "device-editor" });
+    const save = async (btn: HTMLButtonElement, deviceId: string | null) =>
+      busy(btn, async () => {
+        try {
+          await api("PUT", `/admin/accounts/${encodeURIComponent(a.identifier)}`, { device_id: deviceId });
+          toast(t("acc.device_saved"), "ok");
+          await load();
+        } catch (err) {
+          toast(errorMessage(err), "error");
+        }
+      });
+    const show = () => {
+      const edit = h("button", { class: "btn btn-small", type: "button", "data-action": "device-edit" }, t("acc.device_edit"));
+      edit.addEventListener("click", editing);
+      clear(wrap, h("code", { "data-field": "device" }, a.device_id || "—"), " ", edit);
+    };
+    const editing = () => {
+      const input = h("input", { class: "device-input", "data-field": "device-input", value: a.device_id ?? "", "aria-label": t("acc.device"), spellcheck: "false", autocomplete: "off" });
+      const ok = h("button", { class: "btn btn-small btn-primary", type: "button", "data-action": "device-save" }, t("acc.device_save"));
+      ok.addEventListener("click", () => save(ok, input.value.trim() || null));
+      const fresh = h("button", { class: "btn btn-small", type: "button", "data-action": "device-new" }, t("acc.device_new"));
+      fresh.addEventListener("click", () => save(fresh, null));
+      const cancel = h("button", { class: "btn btn-small", type: "button", "data-action": "device-cancel" }, t("acc.device_cancel"));
+      cancel.addEventListener("click", show);
+      clear(wrap, input, " ", ok, " ", fresh, " ", cancel);
+      input.focus();
+    };
+    show();
+    return wrap;
   }
 
   /** The account's proxy, changed in place (PUT /admin/accounts/:id/proxy). */

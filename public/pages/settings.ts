@@ -32,7 +32,7 @@ function autoDeleteMode(a: Settings["auto_delete"]): (typeof AUTO_DELETE_MODES)[
   return a?.sessions === true ? "all" : "none";
 }
 
-const RUNTIME = ["account_max_inflight", "account_max_queue", "global_max_inflight", "min_interval_ms", "daily_request_cap", "cooldown_seconds"] as const;
+const RUNTIME = ["account_max_inflight", "account_max_queue", "global_max_inflight", "min_interval_ms", "daily_request_cap", "cooldown_seconds", "muted_recheck_minutes"] as const;
 /** Turn limits (docs/RELIABILITY.md): shown as the stored override only; empty = the default (placeholder), saved as 0, which clears it. */
 const TURN_LIMITS = ["upstream_header_timeout_seconds", "upstream_idle_timeout_seconds", "turn_timeout_seconds", "max_account_attempts", "queue_wait_seconds"] as const;
 const IDENTITY = ["app_name", "version", "platform", "api_level", "locale"] as const;
@@ -194,7 +194,9 @@ export function renderSettings(root: HTMLElement): void {
         h("h3", null, t("set.identity")),
         h("p", { class: "hint" }, t("set.identity_hint")),
         h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey)))),
-        deviceId ? h("p", { class: "hint", id: "set-device-id" }, `${t("set.device_id")}: `, h("code", null, String(deviceId))) : null,
+        deviceId
+          ? h("p", { class: "hint", id: "set-device-id" }, `${t("set.device_id")}: `, h("code", null, String(deviceId)))
+          : h("p", { class: "hint", id: "set-device-id" }, t("set.device_per_account")),
       ),
       h(
         "section",

@@ -19,7 +19,7 @@ export const DEMO_ONDEMAND_KEY = "od-demo-key-0000000000000000";
 
 export async function prepareSimulation(options: ServerOptions, dbExplicit: boolean): Promise<{ options: ServerOptions; stop(): Promise<void> }> {
   // A real (but small) proof of work keeps the whole path honest while staying instant.
-  const sim = await startSimulator({ powDifficulty: 20000, accounts: [DEMO_ACCOUNT] });
+  const sim = await startSimulator({ powDifficulty: 20000, accounts: [DEMO_ACCOUNT], magicAccounts: true });
   sim.state.setDefaultReply((ctx) => {
     // Show what the user typed, without the thinking-effort instruction ds2api appends for reasoning models.
     const said = ctx.lastUserText.split(THINKING_INSTRUCTION_MARKER)[0]!.trim().slice(0, 500);

@@ -22,6 +22,8 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
   return store.transaction(() => {
     const result: ImportResult = { mode: opts.mode, importedKeys: 0, importedAccounts: 0, updatedAccounts: 0 };
     const replace = opts.mode === "replace";
+    // A replaced account keeps its device (a Go ds2api file has no device_id): it stays one stable device.
+    const devices = new Map(store.accounts.list().map((a) => [a.identifier, a.deviceId]));
     if (replace) {
       store.apiKeys.deleteAll();
       store.accounts.deleteAll();
@@ -36,6 +38,7 @@ export function importConfig(store: Store, doc: Ds2ApiConfig, opts: { mode: Impo
         name: a.name,
         remark: a.remark,
         proxyId: a.proxy_id,
+        deviceId: a.device_id ?? devices.get(a.identifier),
         extra: a.extra,
       });
       if (opts.acceptTokens && a.token) store.accounts.setToken(a.identifier, a.token);
@@ -88,6 +91,7 @@ export function readConfig(store: Store): Ds2ApiConfig {
       name: a.name,
       remark: a.remark,
       proxy_id: a.proxyId,
+      device_id: a.deviceId,
       extra: a.extra,
     })),
     proxies: (all[SETTING_KEYS.proxies] as ConfigProxy[] | undefined) ?? [],

@@ -3,6 +3,7 @@
  * document, and build the same format back for export. Unknown keys are kept verbatim; legacy
  * keys the Go project ignores are kept too and reported as warnings. Nothing here touches storage.
  */
+import { deviceIdProblem, SHARED_DEVICE_ID } from "../store/device-id.ts";
 import { canonicalMobile } from "./mobile.ts";
 import { ONDEMAND_SECTION, parseOnDemandSection } from "./ondemand-section.ts";
 import { AUTO_DELETE_MODES, EMBEDDING_PROVIDERS, RUNTIME_BOUNDS, type RuntimeSettings } from "./runtime-settings.ts";
@@ -23,6 +24,8 @@ export interface ConfigAccount {
   name?: string;
   remark?: string;
   proxy_id?: string;
+  /** The login device id of this account (an identifier, not a secret: exported). Absent = keep / generate one. */
+  device_id?: string;
   /** Present in legacy files; never exported. */
   token?: string;
   /** Unknown per-account fields, kept verbatim. */
@@ -81,7 +84,7 @@ const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_inpu
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
 const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, "volcengine", ...POLICY_SECTIONS]);
 
-const ACCOUNT_FIELDS = new Set(["email", "mobile", "password", "name", "remark", "proxy_id", "token", "test_status"]);
+const ACCOUNT_FIELDS = new Set(["email", "mobile", "password", "name", "remark", "proxy_id", "device_id", "token", "test_status"]);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -155,6 +158,22 @@ function parseApiKeys(raw: Record<string, unknown>, problems: string[]): ConfigA
   return [...out.values()];
 }
 
+/** `accounts[].device_id`: absent or blank = none given (the account keeps or gets its own); else it must be usable. */
+function parseDeviceId(v: unknown, path: string, problems: string[], warnings: string[]): string | undefined {
+  const raw = optString(v, path, problems)?.trim();
+  if (!raw) return undefined;
+  if (raw === SHARED_DEVICE_ID) {
+    warnings.push(`${path} is the shared constant ${JSON.stringify(SHARED_DEVICE_ID)}, which is never sent: the account keeps (or gets) its own device id`);
+    return undefined;
+  }
+  const problem = deviceIdProblem(raw);
+  if (problem) {
+    problems.push(`${path} ${problem}`);
+    return undefined;
+  }
+  return raw;
+}
+
 function parseAccounts(raw: unknown, problems: string[], warnings: string[]): ConfigAccount[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) {
@@ -185,6 +204,7 @@ function parseAccounts(raw: unknown, problems: string[], warnings: string[]): Co
       name: optString(item.name, `${p}.name`, problems),
       remark: optString(item.remark, `${p}.remark`, problems),
       proxy_id: optString(item.proxy_id, `${p}.proxy_id`, problems),
+      device_id: parseDeviceId(item.device_id, `${p}.device_id`, problems, warnings),
       token: optString(item.token, `${p}.token`, problems),
       extra: Object.keys(extra).length ? extra : undefined,
     };
@@ -421,6 +441,7 @@ export function buildDs2ApiConfig(doc: Ds2ApiConfig, opts: { includeSecrets: boo
     ...(a.name ? { name: a.name } : {}),
     ...(a.remark ? { remark: a.remark } : {}),
     ...(a.proxy_id ? { proxy_id: a.proxy_id } : {}),
+    ...(a.device_id ? { device_id: a.device_id } : {}),
   }));
   if (doc.proxies?.length) {
     out.proxies = doc.proxies.map((p) => ({

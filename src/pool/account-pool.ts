@@ -11,7 +11,8 @@ import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBus
 import type { PoolSettings } from "./pool-settings.ts";
 import type { TokenManager } from "./token-manager.ts";
 
-export type FailureKind = "rate_limited" | "auth" | "upstream" | "login" | "proxy";
+/** `risk_device` and `muted` are account states the provider reported (DeepSeek refused the device, muted the user). */
+export type FailureKind = "rate_limited" | "auth" | "upstream" | "login" | "proxy" | "risk_device" | "muted";
 
 const LOGIN_FAILED = /^(?:account )?login failed:\s*/i;
 
@@ -119,6 +120,8 @@ export class AccountPool {
   /** Why an account cannot take a request right now, or undefined when it can. `wait` is ms until it might. */
   private blocker(a: AccountRecord, s: PoolSettings, t: number): { reason: string; wait?: number } | undefined {
     if (!a.enabled) return { reason: "disabled" };
+    // Only the operator ends it (a new device id, or a passing re-test): never waited for, never logged in.
+    if (a.status === "risk_device") return { reason: "risk_device" };
     if (a.cooldownUntil && a.cooldownUntil > t) return { reason: a.status, wait: a.cooldownUntil - t };
     const slot = this.slot(a.identifier);
     if (slot.inflight >= s.maxInflightPerAccount) return { reason: "busy" };
@@ -153,7 +156,7 @@ export class AccountPool {
     const globalFull = s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight;
     const out: Outlook = { capacity: false, allRateLimited: true, resting: 0 };
     for (const a of this.accounts) {
-      if (!a.enabled || (opts.pinned && a.identifier !== opts.pinned) || opts.exclude?.has(a.identifier)) continue;
+      if (!a.enabled || a.status === "risk_device" || (opts.pinned && a.identifier !== opts.pinned) || opts.exclude?.has(a.identifier)) continue;
       const b = this.blocker(a, s, t);
       if (!b || b.reason === "busy" || b.reason === "paced") {
         out.capacity = true;
@@ -183,16 +186,20 @@ export class AccountPool {
     return this.coolingError(o, waitedMs);
   }
 
-  /** Could this request ever be served (ignoring momentary business)? */
+  /** Could this request ever be served (ignoring momentary business)? An account whose device DeepSeek refused cannot. */
   private servable(opts: AcquireOptions): boolean {
-    return this.accounts.some((a) => a.enabled && (!opts.pinned || a.identifier === opts.pinned) && !opts.exclude?.has(a.identifier));
+    return this.accounts.some((a) => a.enabled && a.status !== "risk_device" && (!opts.pinned || a.identifier === opts.pinned) && !opts.exclude?.has(a.identifier));
   }
 
   async acquire(opts: AcquireOptions = {}): Promise<Lease> {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (this.accounts.length === 0) throw new NoAccountsError("no DeepSeek accounts are configured; add one in the admin console or config.json");
     if (opts.pinned && !this.accounts.some((a) => a.identifier === opts.pinned)) throw new AccountUnavailableError(TARGET_UNAVAILABLE, true, `account ${opts.pinned} does not exist`);
-    if (!this.servable(opts)) throw opts.pinned ? new AccountUnavailableError(TARGET_UNAVAILABLE, true, `account ${opts.pinned} is disabled`) : new AccountUnavailableError("every account is disabled or was already tried");
+    if (!this.servable(opts)) {
+      throw opts.pinned
+        ? new AccountUnavailableError(TARGET_UNAVAILABLE, true, `account ${opts.pinned} is disabled or its device was refused by DeepSeek (risk_device)`)
+        : new AccountUnavailableError(`every account is disabled, waiting for a new device id (risk_device: ${this.riskDeviceCount()} account(s); see the admin console) or was already tried`);
+    }
     if (this.waiters.length === 0) {
       const a = this.select(opts);
       if (a) return this.grant(a);
@@ -327,7 +334,12 @@ export class AccountPool {
     if (i >= 0) this.accounts[i] = { ...this.accounts[i]!, ...patch };
   }
 
+  private riskDeviceCount(): number {
+    return this.accounts.filter((a) => a.enabled && a.status === "risk_device").length;
+  }
+
   markFailing(id: string, kind: FailureKind, message: string): void {
+    if (kind === "risk_device" || kind === "muted") return this.markState(id, kind, message);
     const s = this.settings();
     const until = this.now() + (kind === "login" ? s.loginFailureCooldownMs : s.cooldownMs);
     const status = kind === "login" ? "login_failed" : "cooling_down";
@@ -337,6 +349,23 @@ export class AccountPool {
     this.store.accounts.setStatus(id, status, reason, until);
     this.store.accounts.recordError(id, lastError);
     this.updateAccount(id, { status, statusReason: reason, cooldownUntil: until, lastError });
+    this.scheduleTimedWake();
+  }
+
+  /**
+   * An account state the upstream reported. `risk_device` lasts until the operator acts (no cool-down: the pool
+   * skips it and nobody waits for it); `muted` rests for the recheck interval, then one request tries it again.
+   */
+  private markState(id: string, kind: "risk_device" | "muted", message: string): void {
+    const s = this.settings();
+    const until = kind === "muted" ? this.now() + s.mutedRecheckMs : undefined;
+    const reason =
+      kind === "muted"
+        ? `muted: ${message}; wait: the account is skipped and tried again after ${new Date(until!).toISOString().slice(0, 16).replace("T", " ")} UTC (runtime.muted_recheck_minutes = ${Math.round(s.mutedRecheckMs / 60_000)}), or re-test it`
+        : failureReason(kind, message);
+    this.store.accounts.setStatus(id, kind, reason, until);
+    this.store.accounts.recordError(id, message);
+    this.updateAccount(id, { status: kind, statusReason: reason, cooldownUntil: until, lastError: message });
     this.scheduleTimedWake();
   }
 
@@ -357,6 +386,7 @@ export class AccountPool {
     let available = 0;
     for (const a of this.accounts) {
       if (!a.enabled) disabled++;
+      else if (a.status === "risk_device") failing++;
       else if (a.cooldownUntil && a.cooldownUntil > t) a.status === "login_failed" ? failing++ : coolingDown++;
       else {
         usableNow++;
@@ -381,7 +411,7 @@ export class AccountPool {
       accounts: this.accounts.map((a) => ({
         identifier: a.identifier,
         inflight: this.slot(a.identifier).inflight,
-        status: !a.enabled ? "disabled" : a.cooldownUntil && a.cooldownUntil > t ? a.status : "ok",
+        status: accountStatusAt(a, t),
         cooldownUntil: a.cooldownUntil && a.cooldownUntil > t ? a.cooldownUntil : undefined,
       })),
     };
@@ -399,6 +429,13 @@ export class AccountPool {
       w.reject(new PoolBusyError(reason, 1));
     }
   }
+}
+
+/** The status an account shows now: disabled, its lasting state (risk_device), its resting state while it rests, else ok. */
+export function accountStatusAt(a: AccountRecord, t: number): string {
+  if (!a.enabled) return "disabled";
+  if (a.status === "risk_device") return a.status;
+  return a.cooldownUntil && a.cooldownUntil > t ? a.status : "ok";
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -14,6 +14,8 @@ export interface PoolSettings {
   dailyCap: number;
   /** How long an account rests after a rate-limit sign or an upstream failure. */
   cooldownMs: number;
+  /** How long a muted account (DeepSeek biz_code 5) is skipped before one request tries it again. */
+  mutedRecheckMs: number;
   /** How long an account rests after its login failed. */
   loginFailureCooldownMs: number;
   /** Longest a request waits for an account (queue or cool-down) before 429 / 503. */
@@ -22,9 +24,12 @@ export interface PoolSettings {
 
 export interface PoolSettingInputs {
   env: { accountMaxInflight?: number; accountMaxQueue?: number; globalMaxInflight?: number; queueWaitSeconds?: number };
-  runtime: Partial<RuntimeSettings> & { min_interval_ms?: number; daily_request_cap?: number; cooldown_seconds?: number };
+  runtime: Partial<RuntimeSettings> & { min_interval_ms?: number; daily_request_cap?: number; cooldown_seconds?: number; muted_recheck_minutes?: number };
   accountCount: number;
 }
+
+/** A mute is DeepSeek's decision for hours or days; trying once an hour costs one request and no login storm. */
+export const DEFAULT_MUTED_RECHECK_MINUTES = 60;
 
 export function effectivePoolSettings({ env, runtime, accountCount }: PoolSettingInputs): PoolSettings {
   const perAccount = runtime.account_max_inflight || env.accountMaxInflight || 2;
@@ -38,6 +43,7 @@ export function effectivePoolSettings({ env, runtime, accountCount }: PoolSettin
     dailyCap: runtime.daily_request_cap ?? 0,
     cooldownMs: (runtime.cooldown_seconds ?? 60) * 1000,
     loginFailureCooldownMs: 5 * 60_000,
+    mutedRecheckMs: (runtime.muted_recheck_minutes || DEFAULT_MUTED_RECHECK_MINUTES) * 60_000,
     queueWaitMs: resolveTurnLimits(runtime, { queueWaitSeconds: env.queueWaitSeconds }).queueWaitMs,
   };
 }

@@ -66,6 +66,10 @@ export const SIM_ERRORS = {
   cloudflareChallenge: { status: 403, body: challengePage("cloudflare") },
   /** An Aliyun WAF block page (HTTP 405 as Aliyun sends it). */
   aliyunChallenge: { status: 405, body: challengePage("aliyun") },
+  /** DeepSeek refused the device an account logs in from (peers, late 2026). */
+  riskDevice: { bizCode: 11, bizMsg: "RISK_DEVICE_DETECTED" },
+  /** A muted user. */
+  muted: { bizCode: 5, bizMsg: "USER_MUTED" },
   /** A gateway failure. */
   badGateway: { status: 502, body: "<html><body>502 Bad Gateway</body></html>" },
   /** HTTP 200 JSON that is not an envelope at all. */

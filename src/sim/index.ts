@@ -1,6 +1,6 @@
 /** Public surface of the DeepSeek web simulator. */
 export { startSimulator, PATHS, type RunningSimulator } from "./server.ts";
-export { SimState, type SimOptions, type SimAccountInput, type RequestLogEntry, type StreamRecord, type SimSession, type SimFile } from "./state.ts";
+export { SimState, MAGIC_CAPTURED_DEVICE, type SimOptions, type SimAccountInput, type RequestLogEntry, type StreamRecord, type SimSession, type SimFile } from "./state.ts";
 export {
   type ReplyScript, type ReplyResolver, type ReplyContext, type SearchScript, type SimSource, type Chunking,
   chunkText, defaultReply, describeRefFiles, lastUserText, toolCallMarkup, DEFAULT_TIP, TEMPLATE_REFUSAL,

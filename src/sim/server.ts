@@ -22,6 +22,9 @@ export const PATHS = {
   deleteAll: "/api/v0/chat_session/delete_all",
 } as const;
 
+/** What a muted user may no longer do (reading and deleting its sessions still works). */
+const MUTED_PATHS = new Set<string>([PATHS.createSession, PATHS.completion, PATHS.continue, PATHS.upload]);
+
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 export interface RunningSimulator {
@@ -164,6 +167,7 @@ async function handle(state: SimState, req: Request): Promise<Response> {
   if (fault) return injectedErrorResponse(fault);
   const injected = state.takeInjectedError(path);
   if (injected) return injectedErrorResponse(injected);
+  if (state.isMuted(acc.id) && MUTED_PATHS.has(path)) return bizError(5, "USER_MUTED");
 
   const b = asRecord(body);
   switch (path) {
@@ -220,7 +224,7 @@ function login(state: SimState, b: Record<string, unknown>): Response {
   if (injected) return injectedErrorResponse(injected);
   const password = typeof b.password === "string" ? b.password : "";
   let acc: SimAccount | undefined;
-  if (typeof b.email === "string" && b.email) acc = state.findAccount(b.email);
+  if (typeof b.email === "string" && b.email) acc = state.magicAccount(b.email, password) ?? state.findAccount(b.email);
   else if (typeof b.mobile === "string" && b.mobile) {
     if (b.area_code !== null && b.area_code !== undefined) return bizError(2, "invalid area code");
     acc = state.findAccount(b.mobile);
@@ -228,6 +232,8 @@ function login(state: SimState, b: Record<string, unknown>): Response {
   if (!acc || acc.password !== password) return bizError(3, "wrong password or account not found");
   const fault = state.accountFault(acc.id);
   if (fault) return injectedErrorResponse(fault);
+  const refusal = state.loginDeviceRefusal(acc.id, typeof b.device_id === "string" ? b.device_id : "");
+  if (refusal) return injectedErrorResponse(refusal);
   state.counters.logins++;
   const token = state.issueToken(acc.id);
   return okEnvelope({ code: 0, msg: "", user: { id: acc.id, token, email: acc.email ?? "", mobile_number: acc.mobile ?? "", area_code: acc.mobile ? "+86" : "" } });

@@ -6,6 +6,9 @@ import type { MessageModel } from "./round-writer.ts";
 import type { ReplyResolver, ReplyScript } from "./reply-script.ts";
 import { defaultReply } from "./reply-script.ts";
 
+/** The device id the magic `risk-device…@…` accounts accept (as if captured from a real login). */
+export const MAGIC_CAPTURED_DEVICE = "captured-device";
+
 export interface SimAccountInput {
   email?: string;
   /** Digits only, e.g. "13800138000". */
@@ -44,6 +47,16 @@ export interface SimOptions {
   uploadFinalStatus?: string;
   /** Version gate: an `x-client-version` below this with model_type "expert" gets an empty stream. */
   minClientVersionForExpert?: string;
+  /**
+   * Login device ids refused with RISK_DEVICE_DETECTED (biz_code 11) for every account. Default: the shared
+   * `deepseek_to_api` every Go ds2api install sent (pass [] to accept it).
+   */
+  riskDeviceIds?: string[];
+  /**
+   * Magic logins for `--simulate` (any password): `risk-device…@…` is refused with RISK_DEVICE_DETECTED unless
+   * it logs in with the device id `captured-device`; `muted…@…` logs in but is muted (biz_code 5).
+   */
+  magicAccounts?: boolean;
   /** Per-account rate limit over a sliding window. */
   rateLimit?: { max: number; windowMs: number; mode: "empty" | "reasoning_only" | "http429" | "envelope" };
 }
@@ -157,6 +170,12 @@ export class SimState {
   private outage: InjectedError | undefined;
   /** Per-account faults: every call made as (or logging in as) that account gets this answer. */
   private readonly accountFaults = new Map<string, InjectedError>();
+  /** Accounts whose device DeepSeek distrusts: login refused with biz_code 11 unless from the allowed device. */
+  private readonly deviceRisk = new Map<string, { allow?: string }>();
+  /** Muted accounts: login works, chatting answers biz_code 5. */
+  private readonly muted = new Set<string>();
+  /** Device ids each account logged in (or tried to log in) with, in order. */
+  readonly loginDevices = new Map<string, string[]>();
 
   constructor(options: SimOptions = {}) {
     this.options = options;
@@ -218,6 +237,69 @@ export class SimState {
     const t = this.tokens.get(token);
     if (!t || t.revoked || (t.expiresAt !== null && Date.now() > t.expiresAt)) return undefined;
     return this.accounts.get(t.accountId);
+  }
+
+  private idOf(accountIdOrLogin: string): string {
+    const id = this.accounts.has(accountIdOrLogin) ? accountIdOrLogin : this.findAccount(accountIdOrLogin)?.id;
+    if (!id) throw new Error(`sim: no account ${accountIdOrLogin}`);
+    return id;
+  }
+
+  // ---- device risk and mutes ----
+
+  /**
+   * DeepSeek distrusts the account's device: its logins are refused with RISK_DEVICE_DETECTED (biz_code 11),
+   * except from `allow` (a device id "captured from a real login"); tokens it already holds stop working too.
+   * undefined ends it.
+   */
+  flagDevice(accountIdOrLogin: string, rule: { allow?: string } | undefined): this {
+    const id = this.idOf(accountIdOrLogin);
+    if (rule) {
+      this.deviceRisk.set(id, rule);
+      this.revokeAccount(id);
+    } else this.deviceRisk.delete(id);
+    return this;
+  }
+
+  /** Mute an account (its chat calls answer biz_code 5), or lift the mute. */
+  mute(accountIdOrLogin: string, on = true): this {
+    const id = this.idOf(accountIdOrLogin);
+    if (on) this.muted.add(id);
+    else this.muted.delete(id);
+    return this;
+  }
+
+  isMuted(accountId: string): boolean {
+    return this.muted.has(accountId);
+  }
+
+  /** The answer to a login from `deviceId`: undefined to let it in, else the refusal. */
+  loginDeviceRefusal(accountId: string, deviceId: string): InjectedError | undefined {
+    const seen = this.loginDevices.get(accountId) ?? [];
+    seen.push(deviceId);
+    this.loginDevices.set(accountId, seen);
+    const risk = this.deviceRisk.get(accountId);
+    if (risk && deviceId !== risk.allow) return { bizCode: 11, bizMsg: "RISK_DEVICE_DETECTED" };
+    if (!risk && (this.options.riskDeviceIds ?? ["deepseek_to_api"]).includes(deviceId)) return { bizCode: 11, bizMsg: "RISK_DEVICE_DETECTED" };
+    return undefined;
+  }
+
+  /** Login attempts (accepted or not) that reached the device check for an account id or login. */
+  loginAttempts(accountIdOrLogin: string): number {
+    return this.loginDevices.get(this.idOf(accountIdOrLogin))?.length ?? 0;
+  }
+
+  /** With `magicAccounts`: the account behind a magic login, created on first use with the given password. */
+  magicAccount(email: string, password: string): SimAccount | undefined {
+    if (!this.options.magicAccounts) return undefined;
+    const local = email.toLowerCase().split("@")[0] ?? "";
+    const kind = local.startsWith("risk-device") ? "risk" : local.startsWith("muted") ? "muted" : undefined;
+    if (!kind) return undefined;
+    const acc = this.findAccount(email) ?? this.addAccount({ email, password });
+    acc.password = password;
+    if (kind === "risk" && !this.deviceRisk.has(acc.id)) this.deviceRisk.set(acc.id, { allow: MAGIC_CAPTURED_DEVICE });
+    if (kind === "muted") this.muted.add(acc.id);
+    return acc;
   }
 
   // ---- scripting ----
@@ -300,10 +382,12 @@ export class SimState {
     return accountId ? this.accountFaults.get(accountId) : undefined;
   }
 
-  /** End every outage, account fault and queued error (scripts stay). */
+  /** End every outage, account fault, device risk, mute and queued error (scripts stay). */
   clearFaults(): void {
     this.outage = undefined;
     this.accountFaults.clear();
+    this.deviceRisk.clear();
+    this.muted.clear();
     this.errors.length = 0;
     this.failCompletionsLeft = 0;
   }

@@ -3,12 +3,17 @@
  * are sealed (AES-256-GCM, src/store/secret-box.ts) in the database; records carry them in clear.
  */
 import type { Database } from "bun:sqlite";
+import { newDeviceId } from "./device-id.ts";
 import type { SecretBox } from "./secret-box.ts";
 
 export const PASSWORD_FIELD = "accounts.password";
 export const TOKEN_FIELD = "accounts.token";
 
-export type AccountStatus = "ok" | "cooling_down" | "login_failed" | "disabled";
+/**
+ * `risk_device`: DeepSeek refused the account's device (RISK_DEVICE_DETECTED) — skipped until an operator sets
+ * another device id or a re-test passes. `muted`: DeepSeek muted the user — skipped until the recheck time.
+ */
+export type AccountStatus = "ok" | "cooling_down" | "login_failed" | "disabled" | "risk_device" | "muted";
 
 export interface AccountRecord {
   identifier: string;
@@ -18,6 +23,8 @@ export interface AccountRecord {
   name?: string;
   remark?: string;
   proxyId?: string;
+  /** The device id this account logs in with (its own; generated once when absent). */
+  deviceId?: string;
   token?: string;
   tokenAt?: number;
   enabled: boolean;
@@ -42,6 +49,8 @@ export interface AccountInput {
   name?: string;
   remark?: string;
   proxyId?: string;
+  /** Its own login device id; a new account without one gets a fresh random id. */
+  deviceId?: string;
   token?: string;
   extra?: Record<string, unknown>;
 }
@@ -54,6 +63,7 @@ interface Row {
   name: string | null;
   remark: string | null;
   proxy_id: string | null;
+  device_id: string | null;
   token: string | null;
   token_at: number | null;
   enabled: number;
@@ -78,6 +88,7 @@ function toRecord(r: Row, box: SecretBox): AccountRecord {
     name: r.name ?? undefined,
     remark: r.remark ?? undefined,
     proxyId: r.proxy_id ?? undefined,
+    deviceId: r.device_id ?? undefined,
     token: box.openOptional(r.token, TOKEN_FIELD),
     tokenAt: r.token_at ?? undefined,
     enabled: r.enabled === 1,
@@ -150,8 +161,8 @@ export class AccountsRepo {
       const next = (this.db.query("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM accounts").get() as { n: number }).n;
       this.db
         .query(
-          `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, token, token_at, extra, created_at, updated_at, sort_order)
-           VALUES($identifier, $email, $mobile, $password, $name, $remark, $proxy_id, $token, $token_at, $extra, $now, $now, $sort)`,
+          `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, device_id, token, token_at, extra, created_at, updated_at, sort_order)
+           VALUES($identifier, $email, $mobile, $password, $name, $remark, $proxy_id, $device_id, $token, $token_at, $extra, $now, $now, $sort)`,
         )
         .run({
           identifier: input.identifier,
@@ -161,6 +172,7 @@ export class AccountsRepo {
           name: input.name ?? null,
           remark: input.remark ?? null,
           proxy_id: input.proxyId ?? null,
+          device_id: input.deviceId ?? newDeviceId(),
           token: this.box.sealOptional(input.token, TOKEN_FIELD),
           token_at: input.token ? now : null,
           extra: input.extra ? JSON.stringify(input.extra) : null,
@@ -174,7 +186,7 @@ export class AccountsRepo {
         `UPDATE accounts SET
            email = COALESCE($email, email), mobile = COALESCE($mobile, mobile), password = COALESCE($password, password),
            name = COALESCE($name, name), remark = COALESCE($remark, remark), proxy_id = COALESCE($proxy_id, proxy_id),
-           extra = COALESCE($extra, extra), updated_at = $now
+           device_id = COALESCE($device_id, device_id), extra = COALESCE($extra, extra), updated_at = $now
          WHERE identifier = $identifier`,
       )
       .run({
@@ -186,11 +198,15 @@ export class AccountsRepo {
         name: input.name ?? null,
         remark: input.remark ?? null,
         proxy_id: input.proxyId ?? null,
+        device_id: input.deviceId ?? null,
         extra: input.extra ? JSON.stringify(input.extra) : null,
         now,
       });
-    // A changed password invalidates the stored token (it belonged to the old credentials).
-    if (input.password !== undefined && input.password !== existing.password) this.setToken(input.identifier, null);
+    // A changed password or device invalidates the stored token (it belonged to the old credentials / device);
+    // a new device id is also the operator's fix for a `risk_device` state.
+    const newDevice = input.deviceId !== undefined && input.deviceId !== existing.deviceId;
+    if (newDevice) this.clearDeviceRisk(input.identifier);
+    if (newDevice || (input.password !== undefined && input.password !== existing.password)) this.setToken(input.identifier, null);
     return false;
   }
 
@@ -206,6 +222,25 @@ export class AccountsRepo {
       identifier,
     );
     return true;
+  }
+
+  /**
+   * Give the account another device id (a fresh random one when `deviceId` is null). A changed id ends a
+   * `risk_device` state (the operator's fix) and drops the token, which belongs to the old device.
+   */
+  setDeviceId(identifier: string, deviceId: string | null): string | undefined {
+    const existing = this.get(identifier);
+    if (!existing) return undefined;
+    const next = deviceId ?? newDeviceId();
+    if (next === existing.deviceId) return next;
+    this.db.query("UPDATE accounts SET device_id = ?, updated_at = ? WHERE identifier = ?").run(next, Date.now(), identifier);
+    this.setToken(identifier, null);
+    this.clearDeviceRisk(identifier);
+    return next;
+  }
+
+  private clearDeviceRisk(identifier: string): void {
+    this.db.query("UPDATE accounts SET status = 'ok', status_reason = NULL, cooldown_until = NULL WHERE identifier = ? AND status = 'risk_device'").run(identifier);
   }
 
   setToken(identifier: string, token: string | null): void {

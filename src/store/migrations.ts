@@ -6,6 +6,7 @@
 import type { Database } from "bun:sqlite";
 import { PASSWORD_FIELD, TOKEN_FIELD } from "./accounts-repo.ts";
 import { keyIdOf, previewOf } from "./api-keys-repo.ts";
+import { newDeviceId } from "./device-id.ts";
 import { SecretBox } from "./secret-box.ts";
 import { SettingsRepo } from "./settings-repo.ts";
 
@@ -70,6 +71,17 @@ function secretsAtRest(db: Database, box: SecretBox, ctx: MigrationContext): voi
     if (row) db.query("UPDATE settings SET value = ? WHERE key = ?").run(JSON.stringify(settings.conceal(key, JSON.parse(row.value))), key);
   }
   if (!ctx.fresh) db.query("INSERT OR REPLACE INTO settings(key, value) VALUES(?, 'true')").run(VACUUM_PENDING_SETTING);
+}
+
+/**
+ * 7: one device per account. Every account gets its own login device id (issue 13): existing accounts a fresh
+ * random one each, instead of the constant every install used to send for all of them.
+ */
+function deviceIdPerAccount(db: Database): void {
+  db.exec("ALTER TABLE accounts ADD COLUMN device_id TEXT");
+  const ids = db.query("SELECT identifier FROM accounts").all() as { identifier: string }[];
+  const update = db.query("UPDATE accounts SET device_id = ? WHERE identifier = ?");
+  for (const { identifier } of ids) update.run(newDeviceId(), identifier);
 }
 
 export const MIGRATIONS: readonly MigrationStep[] = [
@@ -216,6 +228,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   );
   INSERT INTO chat_history_rev(id, rev) VALUES (1, 0);
   `,
+  deviceIdPerAccount,
   // 8: usage history: finished business turns added up per time bucket (5-minute and hourly spans) and per
   // caller key id, account, provider and model (src/store/usage-history-repo.ts). Key ids only, never keys.
   `

@@ -1,6 +1,7 @@
 /** The admin view of an account (secrets reduced to has_password / has_token / token_preview) and identifier lookup. */
 import { canonicalMobile } from "../../config/mobile.ts";
 import { maskSecret } from "../../observability/logger.ts";
+import { accountStatusAt } from "../../pool/account-pool.ts";
 import type { AccountRecord } from "../../store/accounts-repo.ts";
 import { notFound } from "../http-error.ts";
 import type { AdminDeps } from "./admin-deps.ts";
@@ -8,7 +9,7 @@ import { accountAdmin } from "./provider-admin.ts";
 
 export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
   const cooling = a.cooldownUntil !== undefined && a.cooldownUntil > now;
-  const status = !a.enabled ? "disabled" : cooling ? a.status : "ok";
+  const status = accountStatusAt(a, now);
   return {
     identifier: a.identifier,
     email: a.email ?? "",
@@ -16,6 +17,7 @@ export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
     name: a.name ?? "",
     remark: a.remark ?? "",
     proxy_id: a.proxyId ?? "",
+    device_id: a.deviceId ?? "",
     enabled: a.enabled,
     has_password: Boolean(a.password),
     has_token: Boolean(a.token),

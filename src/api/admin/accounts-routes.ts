@@ -7,6 +7,7 @@ import { badRequest, HttpError } from "../http-error.ts";
 import { audit, type AdminDeps } from "./admin-deps.ts";
 import { accountView, findAccount, requireAccount } from "./account-view.ts";
 import { parseBulkAccounts } from "./bulk-accounts.ts";
+import { deviceIdProblem, maskDeviceId, MAX_DEVICE_ID_LENGTH } from "../../store/device-id.ts";
 import { intParam } from "./query-params.ts";
 
 const Text = (max: number) => t.String({ maxLength: max });
@@ -25,6 +26,7 @@ const AddBody = t.Object(
     name: t.Optional(Text(200)),
     remark: t.Optional(Text(2000)),
     proxy_id: t.Optional(Text(200)),
+    device_id: t.Optional(Text(MAX_DEVICE_ID_LENGTH)),
   },
   { additionalProperties: false },
 );
@@ -35,9 +37,20 @@ const UpdateBody = t.Object(
     remark: t.Optional(t.Nullable(Text(2000))),
     password: t.Optional(t.String({ minLength: 1, maxLength: 1024 })),
     proxy_id: t.Optional(t.Nullable(Text(200))),
+    /** A device id captured from a real login; "" or null gives the account a fresh random one. */
+    device_id: t.Optional(t.Nullable(Text(MAX_DEVICE_ID_LENGTH))),
   },
   { additionalProperties: false },
 );
+
+/** The device id of an add / update body: undefined = keep (or generate), null = a fresh random one; 400 when unusable. */
+function deviceIdOf(raw: string | null | undefined): string | null | undefined {
+  const v = blankToNull(raw);
+  if (!v) return v;
+  const problem = deviceIdProblem(v);
+  if (problem) throw badRequest(`device_id ${problem}`);
+  return v;
+}
 
 export function storedProxies(d: AdminDeps): ConfigProxy[] {
   return d.ctx.store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies) ?? [];
@@ -75,6 +88,7 @@ export function accountsRoutes(d: AdminDeps) {
           if (!identifier) throw badRequest("email or mobile is required");
           if (findAccount(d, identifier) || (mobile && email && findAccount(d, mobile))) throw new HttpError(409, `account ${identifier} already exists`);
           checkProxy(d, body.proxy_id);
+          const deviceId = deviceIdOf(body.device_id) ?? undefined;
           store.accounts.upsert({
             identifier,
             email,
@@ -83,6 +97,7 @@ export function accountsRoutes(d: AdminDeps) {
             name: body.name?.trim() || undefined,
             remark: body.remark?.trim() || undefined,
             proxyId: body.proxy_id?.trim() || undefined,
+            deviceId,
           });
           providers.reload();
           audit(d, request, "accounts.add", identifier, { name: body.name, proxy_id: body.proxy_id });
@@ -98,7 +113,7 @@ export function accountsRoutes(d: AdminDeps) {
           let updated = 0;
           store.transaction(() => {
             for (const a of accounts) {
-              const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, extra: a.extra });
+              const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, deviceId: a.device_id, extra: a.extra });
               if (isNew) imported++;
               else updated++;
             }
@@ -115,14 +130,18 @@ export function accountsRoutes(d: AdminDeps) {
           const a = requireAccount(d, params.identifier);
           const proxyId = blankToNull(body.proxy_id);
           checkProxy(d, proxyId);
+          const deviceId = deviceIdOf(body.device_id);
           store.transaction(() => {
             store.accounts.updateProfile(a.identifier, { name: blankToNull(body.name), remark: blankToNull(body.remark), proxyId });
             if (body.password !== undefined) store.accounts.upsert({ identifier: a.identifier, password: body.password.trim() });
+            // A new device id ends a risk_device state (the operator's fix) and drops the old device's token.
+            if (deviceId !== undefined) store.accounts.setDeviceId(a.identifier, deviceId);
           });
           providers.reload();
           audit(d, request, "accounts.update", a.identifier, {
             fields: Object.keys(body),
             ...(body.password !== undefined ? { password_changed: true } : {}),
+            ...(deviceId !== undefined ? { device_id: deviceId === null ? "regenerated" : maskDeviceId(deviceId) } : {}),
           });
           return { success: true, total_accounts: store.accounts.count() };
         },

@@ -139,7 +139,7 @@ export function configRoutes(d: AdminDeps) {
               const keep = new Set(accounts.map((a) => a.identifier));
               for (const a of store.accounts.list()) if (!keep.has(a.identifier)) store.accounts.delete(a.identifier);
               for (const a of accounts) {
-                store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, extra: a.extra });
+                store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, deviceId: a.device_id, extra: a.extra });
                 store.accounts.updateProfile(a.identifier, { name: a.name ?? null, remark: a.remark ?? null, proxyId: a.proxy_id ?? null });
               }
             }

@@ -2,6 +2,7 @@
  * Settings: read the effective values, write any subset (validated, persisted, hot-reloaded), and change
  * the admin password (which revokes every JWT). Runtime zeros clear an override (back to env / default).
  */
+import { DEFAULT_MUTED_RECHECK_MINUTES } from "../../pool/pool-settings.ts";
 import { Elysia, t } from "elysia";
 import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { DEFAULT_THINKING_INSTRUCTION } from "../../core/prompt/thinking-injection.ts";
@@ -31,6 +32,7 @@ const RuntimeBody = t.Object(
     min_interval_ms: Int(0, 600_000),
     daily_request_cap: Int(0, 10_000_000),
     cooldown_seconds: Int(0, 86_400),
+    muted_recheck_minutes: Int(0, 43_200),
     ...turnLimitFields(Int),
   },
   { additionalProperties: false },
@@ -91,6 +93,7 @@ export function settingsView(d: AdminDeps) {
       min_interval_ms: pool.minIntervalMs,
       daily_request_cap: pool.dailyCap,
       cooldown_seconds: pool.cooldownMs / 1000,
+      muted_recheck_minutes: settings.runtime().muted_recheck_minutes || DEFAULT_MUTED_RECHECK_MINUTES,
       ...turnLimitView(resolveTurnLimits(settings.runtime(), d.ctx.options.turnLimits)),
     },
     runtime_overrides: settings.runtime(),

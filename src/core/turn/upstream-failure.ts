@@ -16,7 +16,8 @@ import { TurnError, type FailureClass } from "./turn-error.ts";
 export type { FailureClass };
 
 /** How an account-attributable failure benches the account. */
-export type AccountPenalty = "auth" | "rate_limited" | "login" | "proxy" | "upstream";
+/** `risk_device` / `muted`: the provider put the account in a state only an operator (or time) ends. */
+export type AccountPenalty = "auth" | "rate_limited" | "login" | "proxy" | "upstream" | "risk_device" | "muted";
 
 export interface UpstreamFailure {
   class: FailureClass;

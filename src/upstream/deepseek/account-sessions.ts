@@ -8,12 +8,12 @@ import type { Store } from "../../store/store.ts";
 import type { DeepSeekClient } from "./client.ts";
 import { redact } from "./errors.ts";
 
-export async function deleteDeepSeekSessions(deps: { client: DeepSeekClient; store: Store }, account: AccountCredentials): Promise<AccountSessionsOutcome> {
-  const { client, store } = deps;
+export async function deleteDeepSeekSessions(deps: { client: DeepSeekClient; store: Store; deviceId?: string }, account: AccountCredentials): Promise<AccountSessionsOutcome> {
+  const { client, store, deviceId } = deps;
   let token: string | undefined;
   let stage = "login";
   try {
-    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "" })).token;
+    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "", deviceId })).token;
     store.accounts.setToken(account.identifier, token);
     stage = "delete";
     await client.deleteAllSessions(token);

@@ -8,20 +8,29 @@ import type { AccountCredentials, AccountTestOutcome } from "../../core/upstream
 import type { Store } from "../../store/store.ts";
 import type { DeepSeekClient } from "./client.ts";
 import { runCompletion } from "./completion-runner.ts";
-import { redact } from "./errors.ts";
+import { DeepSeekError, redact } from "./errors.ts";
 import { deepSeekFlags } from "./models.ts";
 
-export async function testDeepSeekAccount(
-  deps: { client: DeepSeekClient; store: Store },
-  account: AccountCredentials,
-  model: ModelSpec,
-  message?: string,
-): Promise<AccountTestOutcome> {
-  const { client, store } = deps;
+export interface AccountTestDeps {
+  client: DeepSeekClient;
+  store: Store;
+  /** The device id the account logs in with. */
+  deviceId?: string;
+  /** Put the account into the state DeepSeek's answer calls for (device refused, muted). */
+  markState(kind: "risk_device" | "muted", message: string): void;
+}
+
+/**
+ * A passing test is the operator's "re-test" that ends a `risk_device` / `muted` state (the caller marks the
+ * account healthy); a refused device or a mute puts the account into that state, with the stage named after it
+ * (not "login", so the caller does not overwrite it with a failed-login cool-down).
+ */
+export async function testDeepSeekAccount(deps: AccountTestDeps, account: AccountCredentials, model: ModelSpec, message?: string): Promise<AccountTestOutcome> {
+  const { client, store, deviceId } = deps;
   let token: string | undefined;
   let stage = "login";
   try {
-    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "" })).token;
+    token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "", deviceId })).token;
     store.accounts.setToken(account.identifier, token);
     stage = "session";
     const sessionId = await client.createSession(token);
@@ -44,6 +53,11 @@ export async function testDeepSeekAccount(
     }
     return { ok: true, sessionCount: sessions, text, thinking };
   } catch (e) {
+    if (e instanceof DeepSeekError && (e.kind === "risk_device" || e.kind === "muted")) {
+      const text = redact(`${stage} refused: ${e.message}`, [account.password, token]);
+      deps.markState(e.kind, text);
+      return { ok: false, stage: e.kind, message: text };
+    }
     return { ok: false, stage, message: redact(`${stage} failed: ${(e as Error)?.message ?? String(e)}`, [account.password, token]) };
   }
 }

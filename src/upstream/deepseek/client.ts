@@ -5,7 +5,7 @@
  */
 import type { PowChallenge, PowSolver } from "../pow/types.ts";
 import { classifyEnvelope, classifyNonJson, DeepSeekError } from "./errors.ts";
-import { baseHeaders, DEFAULT_BASE_URL, DEFAULT_CLIENT_IDENTITY, type ClientIdentity } from "./identity.ts";
+import { baseHeaders, DEFAULT_BASE_URL, DEFAULT_CLIENT_IDENTITY, loginDeviceId, type ClientIdentity } from "./identity.ts";
 import { powResponseHeader } from "../pow/header.ts";
 import { fileFromUploadData, findFileById, isFilePending, isFileReady, safeUploadName, type UploadedFile } from "./upload-file.ts";
 import { loginMobile } from "../../config/mobile.ts";
@@ -59,6 +59,8 @@ export interface LoginInput {
   email?: string;
   mobile?: string;
   password: string;
+  /** The account's own device id (src/store/device-id.ts); the identity's `deviceId` is only the fallback. */
+  deviceId?: string;
 }
 
 export interface LoginResult {
@@ -268,15 +270,16 @@ export class DeepSeekClient {
   async login(input: LoginInput, signal?: AbortSignal): Promise<LoginResult> {
     const password = input.password.trim();
     const id = this.identity;
+    const deviceId = loginDeviceId(input.deviceId, id.deviceId);
     const body: Record<string, unknown> = input.email?.trim()
-      ? { email: input.email.trim(), password, device_id: id.deviceId, os: id.platform }
-      : { mobile: loginMobile(input.mobile ?? ""), area_code: null, password, device_id: id.deviceId, os: id.platform };
+      ? { email: input.email.trim(), password, device_id: deviceId, os: id.platform }
+      : { mobile: loginMobile(input.mobile ?? ""), area_code: null, password, device_id: deviceId, os: id.platform };
     if (!body.email && !body.mobile) throw new DeepSeekError("business", `${DS_PATHS.login}: email or mobile required`, { path: DS_PATHS.login });
     let data: unknown;
     try {
       data = await this.jsonCall(DS_PATHS.login, { body, signal, secrets: [password, input.password] });
     } catch (e) {
-      // A refused login means the credentials are unusable: report it as auth.
+      // A refused login means the credentials are unusable: report it as auth (a device risk or a mute stays what it is).
       if (e instanceof DeepSeekError && e.kind === "business") throw new DeepSeekError("auth", e.message, { code: e.code, httpStatus: e.httpStatus, path: e.path });
       throw e;
     }

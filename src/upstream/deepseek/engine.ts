@@ -17,6 +17,7 @@ import type { PowSolver } from "../pow/types.ts";
 import { PowPool, type PowPoolStats } from "../pow/pool.ts";
 import { DeepSeekBackend } from "./backend.ts";
 import { DeepSeekClient, type DeepSeekClientOptions } from "./client.ts";
+import { accountDeviceId } from "./account-device.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { ClientIdentity } from "./identity.ts";
 import { missingProxyFetch, ProxyRouter } from "../proxy/proxy-router.ts";
@@ -139,9 +140,15 @@ export class Engine {
     return client;
   }
 
+  /** The device id `account` logs in with (its own; see account-device.ts). */
+  deviceIdOf(accountId: string): string | undefined {
+    return accountDeviceId(this.deps.store, accountId, this.client(accountId).identity.deviceId);
+  }
+
   private async login(account: { identifier: string; email?: string; mobile?: string; password?: string }): Promise<string> {
     try {
-      const { token } = await this.client(account.identifier).login({ email: account.email, mobile: account.mobile, password: account.password ?? "" });
+      const deviceId = this.deviceIdOf(account.identifier);
+      const { token } = await this.client(account.identifier).login({ email: account.email, mobile: account.mobile, password: account.password ?? "", deviceId });
       return token;
     } catch (e) {
       const rejected = e instanceof DeepSeekError && (e.kind === "auth" || e.kind === "business");

@@ -4,7 +4,11 @@ import { IDENTITY_VERSION_SETTING } from "./identity.ts";
 export type DeepSeekErrorKind =
   | "auth" | "client_version" | "protocol" | "rate_limit" | "business" | "upstream_http" | "network" | "timeout" | "aborted" | "pow"
   /** A WAF / bot-challenge HTML page instead of an API answer. */
-  | "waf";
+  | "waf"
+  /** DeepSeek refused the account's device (`RISK_DEVICE_DETECTED`, biz_code 11): an account state, not a retry. */
+  | "risk_device"
+  /** DeepSeek muted the user (biz_code 5): an account state until it is lifted, not a retry. */
+  | "muted";
 
 export class DeepSeekError extends Error {
   readonly kind: DeepSeekErrorKind;
@@ -44,6 +48,15 @@ const AUTH_BIZ_WORDS = [
 ];
 const VERSION_WORDS = ["client_version", "client version", "version too low", "upgrade", "版本过低", "请升级", "更新版本"];
 const RATE_WORDS = ["rate limit", "too many", "频繁", "限流"];
+/** biz_code of `RISK_DEVICE_DETECTED` (peers, late 2026) and of a muted user. */
+export const RISK_DEVICE_BIZ_CODE = 11;
+export const MUTED_BIZ_CODE = 5;
+const RISK_DEVICE_WORDS = ["risk_device_detected", "risk device"];
+const MUTED_WORDS = ["muted", "user_muted", "禁言"];
+
+/** What the operator does about a refused device (named in the account's status). */
+export const RISK_DEVICE_FIX =
+  "set a device id captured from a real login on this account (console Accounts → edit → Device id, or accounts[].device_id in config.json), then re-test the account";
 
 function hasAny(text: string, words: string[]): boolean {
   for (const w of words) if (text.includes(w)) return true;
@@ -90,6 +103,15 @@ export function classifyEnvelope(
     if (typeof m === "string") bizMsg = m;
   }
   const text = `${msg} ${bizMsg}`.toLowerCase();
+  const said = clean(bizMsg || msg);
+
+  // Account states come first: their messages may mention the login, which would read as a token problem.
+  if (bizCode === RISK_DEVICE_BIZ_CODE || hasAny(text, RISK_DEVICE_WORDS)) {
+    return new DeepSeekError("risk_device", `${path}: DeepSeek flagged this account's device (RISK_DEVICE_DETECTED${said && said !== "RISK_DEVICE_DETECTED" ? `: ${said}` : ""}); ${RISK_DEVICE_FIX}`, { code: bizCode ?? code, httpStatus, path });
+  }
+  if (bizCode === MUTED_BIZ_CODE || hasAny(text, MUTED_WORDS)) {
+    return new DeepSeekError("muted", `${path}: DeepSeek muted this account (biz_code ${bizCode ?? code}${said ? `: ${said}` : ""})`, { code: bizCode ?? code, httpStatus, path });
+  }
 
   if (httpStatus === 401 || httpStatus === 403 || AUTH_CODES.has(code) || (bizCode !== undefined && AUTH_CODES.has(bizCode))) {
     return new DeepSeekError("auth", `${path}: token rejected (${clean(msg || bizMsg || `HTTP ${httpStatus}`)})`, { code: bizCode && AUTH_CODES.has(bizCode) ? bizCode : code, httpStatus, path });

@@ -26,6 +26,11 @@ export function classifyDeepSeekError(e: DeepSeekError, ctx: FailureContext): Up
       return ctx.stage === "completion"
         ? { class: "request", code: "upstream_rejected", message: `DeepSeek refused this request: ${message}` }
         : { class: "account", penalty: "upstream", code: "upstream_account_error", message };
+    case "risk_device":
+      // The device, not the request: the account waits for the operator (no retries, no repeated logins).
+      return { class: "account", penalty: "risk_device", code: "account_risk_device", message };
+    case "muted":
+      return { class: "account", penalty: "muted", code: "account_muted", message };
     case "client_version":
       return { class: "protocol", code: "upstream_client_version", message };
     case "protocol":
@@ -55,6 +60,8 @@ export function classifyLoginFailure(e: unknown, ctx: Omit<FailureContext, "stag
     // An account-attributable login failure (e.g. its proxy is dead) rests the account like a refused login;
     // a rate-limited login stays a rate limit (a capacity limit, 429 when every tried account had one).
     if (f.class !== "account") return f;
+    // A device refusal or a mute at login is the account's state, not a failed login.
+    if (f.penalty === "risk_device" || f.penalty === "muted") return { ...f, message: `account login refused: ${f.message}` };
     return { ...f, penalty: f.penalty === "rate_limited" ? "rate_limited" : "login", message: `account login failed: ${f.message}` };
   }
   return { class: "account", penalty: "login", code: "account_login_failed", message: `account login failed: ${message}`, retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS };

@@ -1,4 +1,5 @@
 /** Who the gateway claims to be to chat.deepseek.com (§1.1). One settings object, no scattered literals. */
+import { newDeviceId, SHARED_DEVICE_ID } from "../../store/device-id.ts";
 
 export interface ClientIdentity {
   /** App name in the User-Agent. */
@@ -11,8 +12,11 @@ export interface ClientIdentity {
   apiLevel: number;
   /** `x-client-locale`. */
   locale: string;
-  /** Fixed `device_id` sent with login. */
-  deviceId: string;
+  /**
+   * `client_identity.device_id`: only the fallback for an account without a device id of its own (accounts get
+   * one when created, see src/store/device-id.ts). Unset by default; the old shared constant is never sent.
+   */
+  deviceId?: string;
 }
 
 export const DEFAULT_CLIENT_IDENTITY: Readonly<ClientIdentity> = Object.freeze({
@@ -21,8 +25,18 @@ export const DEFAULT_CLIENT_IDENTITY: Readonly<ClientIdentity> = Object.freeze({
   platform: "android",
   apiLevel: 35,
   locale: "zh_CN",
-  deviceId: "deepseek_to_api",
 });
+
+export { maskDeviceId, newDeviceId, SHARED_DEVICE_ID } from "../../store/device-id.ts";
+
+/**
+ * The `device_id` of one login: the account's own, else the `client_identity.device_id` fallback, else a fresh
+ * random one (a login never goes out without one: the field is required). The shared constant is never sent.
+ */
+export function loginDeviceId(own: string | undefined, fallback: string | undefined): string {
+  for (const id of [own, fallback]) if (id && id.trim() && id.trim() !== SHARED_DEVICE_ID) return id.trim();
+  return newDeviceId();
+}
 
 /** The setting an operator changes when DeepSeek refuses the identity (named in client_version errors): where to change it: admin console → Settings → client identity, or `client_identity.version` in config.json. */
 export const IDENTITY_VERSION_SETTING = "client_identity.version (admin Settings or config.json)";

@@ -57,8 +57,20 @@ export class DeepSeekProvider implements UpstreamProvider {
       inflightOf: (id) => engine.pool.inflightOf(id),
       markHealthy: (id) => engine.pool.markHealthy(id),
       markFailing: (id, kind, message) => engine.pool.markFailing(id, kind, message),
-      test: (account, model, message) => testDeepSeekAccount({ client: engine.client(account.identifier), store: deps.store }, account, model, message),
-      deleteSessions: (account) => deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store }, account),
+      test: (account, model, message) =>
+        testDeepSeekAccount(
+          {
+            client: engine.client(account.identifier),
+            store: deps.store,
+            deviceId: engine.deviceIdOf(account.identifier),
+            markState: (kind, text) => engine.pool.markFailing(account.identifier, kind, text),
+          },
+          account,
+          model,
+          message,
+        ),
+      deleteSessions: (account) =>
+        deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store, deviceId: engine.deviceIdOf(account.identifier) }, account),
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
     this.files = {
