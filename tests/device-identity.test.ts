@@ -284,10 +284,10 @@ describe("device ids are stored with the account", () => {
     const s = openStore(path);
     for (const e of ["a@example.com", "b@example.com", "c@example.com"]) s.accounts.upsert({ identifier: e, email: e, password: "pw" });
     s.close();
-    // Back to the schema before migration 7 (as a database written by an older build).
+    // Back to the schema before migration 7 (as a database written by an older build): later migrations undone too.
     const { Database } = require("bun:sqlite") as typeof import("bun:sqlite");
     const db = new Database(path);
-    db.exec("ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
+    db.exec("DROP TABLE IF EXISTS usage_buckets; ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
     db.close();
     const reopened = openStore(path);
     try {
