@@ -108,6 +108,26 @@ export class AccountPool {
     this.pump();
   }
 
+  /**
+   * Re-read only these accounts (after an admin change named them): one indexed read each instead of the whole
+   * table. A new account joins at the end (it has the highest sort order), a changed one keeps its place, a deleted
+   * one leaves (its in-flight leases still release normally).
+   */
+  refresh(identifiers: Iterable<string>): void {
+    for (const id of identifiers) {
+      const fresh = this.store.accounts.get(id);
+      const at = this.accounts.findIndex((a) => a.identifier === id);
+      if (!fresh) {
+        if (at >= 0) this.accounts = this.accounts.filter((a) => a.identifier !== id);
+        continue;
+      }
+      if (at >= 0) this.accounts = this.accounts.map((a, i) => (i === at ? fresh : a));
+      else this.accounts = [...this.accounts, fresh];
+      if (!this.slots.has(id)) this.slots.set(id, { inflight: 0, lastStartAt: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
+    }
+    this.pump();
+  }
+
   get size(): number {
     return this.accounts.length;
   }

@@ -1,5 +1,4 @@
 /** The admin view of an account (secrets reduced to has_password / has_token / token_preview) and identifier lookup. */
-import { canonicalMobile } from "../../config/mobile.ts";
 import { maskSecret } from "../../observability/logger.ts";
 import type { AccountRecord } from "../../store/accounts-repo.ts";
 import { notFound } from "../http-error.ts";
@@ -35,20 +34,7 @@ export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
 
 /** Find an account by its identifier, email (any case) or mobile in any spelling. */
 export function findAccount(d: AdminDeps, raw: string): AccountRecord | undefined {
-  let id = raw.trim();
-  try {
-    id = decodeURIComponent(id);
-  } catch {
-    // already decoded
-  }
-  const accounts = d.ctx.store.accounts;
-  const direct = accounts.get(id) ?? accounts.get(id.toLowerCase());
-  if (direct) return direct;
-  if (!id.includes("@")) {
-    const mobile = canonicalMobile(id);
-    if (mobile) return accounts.get(mobile) ?? accounts.list().find((a) => a.mobile === mobile);
-  }
-  return accounts.list().find((a) => a.email === id.toLowerCase());
+  return d.services.accounts.find(raw);
 }
 
 export function requireAccount(d: AdminDeps, raw: string): AccountRecord {

@@ -1,21 +1,24 @@
-/** What every admin route group shares: the app context, JWT helper, login limiter, usage tracker, audit writer. */
+/** What every admin route group shares: the admin services, JWT helper, login limiter, usage tracker, who made each request. */
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AdminActor } from "../../admin/audit-entry.ts";
 import type { AppContext } from "../../context.ts";
-import { maskSecret } from "../../observability/logger.ts";
 import type { AdminJwt } from "../../security/admin-jwt.ts";
 import type { KeyUsageTracker } from "../../security/key-usage.ts";
 import type { LoginLimiter } from "../../security/login-limiter.ts";
 import type { RecentErrors } from "./recent-errors.ts";
 
-export type AdminActor = "admin-jwt" | "admin-key";
+export type AdminActorKind = "admin-jwt" | "admin-key";
 
 export interface AdminDeps {
   ctx: AppContext;
+  /** Every admin write goes through these (validation, write and audit row in one transaction, then a change event). */
+  services: AdminServices;
   jwt: AdminJwt;
   limiter: LoginLimiter;
   usage: KeyUsageTracker;
   errors: RecentErrors;
   /** Who made each authenticated admin request. */
-  actors: WeakMap<Request, AdminActor>;
+  actors: WeakMap<Request, AdminActorKind>;
   /** Last account test outcome per identifier ("ok" | "failed" | "testing"), in memory as in the Go ds2api. */
   testStatus: Map<string, string>;
 }
@@ -24,27 +27,12 @@ export function clientAddress(d: AdminDeps, request: Request): string {
   return d.ctx.clientAddress.get(request) ?? "unknown";
 }
 
-/** Record an admin change. `detail` must not hold secrets; values under secret-looking names are masked anyway. */
+/** Who made this admin request, as the services audit it. */
+export function actorOf(d: { actors: WeakMap<Request, AdminActorKind>; ctx: { clientAddress: WeakMap<Request, string> } }, request: Request): AdminActor {
+  return { actor: d.actors.get(request) ?? "admin", address: d.ctx.clientAddress.get(request) ?? "unknown" };
+}
+
+/** Record an admin action that writes nothing else (a test, an upstream delete). `detail` is masked. */
 export function audit(d: AdminDeps, request: Request, action: string, target?: string, detail?: Record<string, unknown>): void {
-  d.ctx.store.audit.add({
-    at: Date.now(),
-    actor: d.actors.get(request) ?? "admin",
-    address: clientAddress(d, request),
-    action,
-    target,
-    detail: detail ? maskDetail(detail) : undefined,
-  });
+  d.services.audit.record(actorOf(d, request), action, target, detail);
 }
-
-const SECRET_NAME = /pass|token|secret|^key$|api_key|admin_key/i;
-
-function maskDetail(detail: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(detail)) {
-    if (SECRET_NAME.test(k) && typeof v === "string") out[k] = maskSecret(v);
-    else if (v && typeof v === "object" && !Array.isArray(v)) out[k] = maskDetail(v as Record<string, unknown>);
-    else out[k] = v;
-  }
-  return out;
-}
-

@@ -3,6 +3,7 @@
  * Login and verify are public; every other route passes the admin guard first (JWT or raw admin key).
  */
 import { Elysia } from "elysia";
+import { adminServices } from "../../admin/admin-services.ts";
 import type { AppContext } from "../../context.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { accountTestRoutes } from "./account-test.ts";
@@ -30,6 +31,7 @@ export function adminRoutes(ctx: AppContext) {
   ctx.providers.onUpstreamError((kind, account, message) => errors.add(kind, account, message));
   const d: AdminDeps = {
     ctx,
+    services: adminServices({ store: ctx.store, changes: ctx.changes, catalog: () => ctx.providers.catalog(), credentials: { setPasswordHash: (hash) => ctx.adminKey.setPasswordHash(hash), revokeAll: () => ctx.adminJwt.revokeAll() } }),
     jwt: ctx.adminJwt,
     limiter: ctx.loginLimiter,
     usage: keyUsageTracker(ctx),

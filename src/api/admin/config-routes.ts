@@ -5,14 +5,12 @@
  * `_ds2api_note` / `omitted`.
  */
 import { Elysia, t } from "elysia";
-import { importConfig, readConfig, type ImportMode } from "../../config/config-sync.ts";
-import { SETTING_KEYS } from "../../store/setting-keys.ts";
-import { buildDs2ApiConfig, ConfigError, decodeConfigText, EXPORT_NOTE_KEY, exportNote, parseDs2ApiConfig } from "../../config/ds2api-config.ts";
+import type { ConfigAdmin } from "../../admin/config-service.ts";
+import { readConfig, type ImportMode } from "../../config/config-sync.ts";
+import { buildDs2ApiConfig, ConfigError, decodeConfigText, EXPORT_NOTE_KEY, exportNote } from "../../config/ds2api-config.ts";
 import { badRequest } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
+import { actorOf, type AdminDeps } from "./admin-deps.ts";
 import { accountView } from "./account-view.ts";
-import { storedProxies } from "./accounts-routes.ts";
-import { validateAliases } from "./settings-validation.ts";
 
 const KeyEntry = t.Union([
   t.String({ maxLength: 512 }),
@@ -25,39 +23,6 @@ const ConfigBody = t.Object({
   accounts: t.Optional(t.Array(t.Record(t.String(), t.Unknown()))),
   model_aliases: t.Optional(t.Record(t.String(), t.String())),
 });
-
-/** Parse, turning ConfigError into 400 {detail}. */
-function parseOr400(input: unknown) {
-  try {
-    return parseDs2ApiConfig(input);
-  } catch (e) {
-    if (e instanceof ConfigError) throw badRequest(e.message);
-    throw e;
-  }
-}
-
-/** A posted key entry: an existing stored key (by key_id, its masked preview or its full value) or a new raw key. */
-type ResolvedKey = { hash: string; key?: string; name?: string; remark?: string };
-
-/** Resolve a posted key entry against the stored keys: key_id or a masked preview names an existing key. */
-function resolveKeyEntry(d: AdminDeps, entry: string | { key?: string; key_id?: string; name?: string; remark?: string }): ResolvedKey {
-  const e = typeof entry === "string" ? { key: entry } : entry;
-  const repo = d.ctx.store.apiKeys;
-  const extra = { name: e.name?.trim() || undefined, remark: e.remark?.trim() || undefined };
-  if (e.key_id) {
-    const byId = repo.byId(e.key_id);
-    if (!byId) throw badRequest(`unknown key_id ${JSON.stringify(e.key_id)}`);
-    return { hash: byId.hash, ...extra };
-  }
-  const key = e.key?.trim();
-  if (!key) throw badRequest("each api_keys entry needs key or key_id");
-  if (key.includes("****")) {
-    const matches = repo.list().filter((k) => k.preview === key);
-    if (matches.length !== 1) throw badRequest(`${JSON.stringify(key)} is a masked key preview that does not name exactly one stored key; send key_id instead`);
-    return { hash: matches[0]!.hash, ...extra };
-  }
-  return { hash: repo.hashOf(key), key, ...extra };
-}
 
 /** The import body: a config, `{config, mode}`, `{json: "…"}` or `{base64: "…"}`. */
 function importDocument(body: Record<string, unknown>): unknown {
@@ -74,15 +39,9 @@ function importDocument(body: Record<string, unknown>): unknown {
   return rest;
 }
 
-function reloadAll(d: AdminDeps): void {
-  d.ctx.apiKeys.reload();
-  d.ctx.settings.invalidate();
-  d.ctx.providers.reload();
-  d.usage.quotasChanged();
-}
-
 export function configRoutes(d: AdminDeps) {
   const { store, options } = d.ctx;
+  const service: ConfigAdmin = d.services.config;
   const exportHandler = ({ query }: { query: { include_secrets?: string } }) => {
     const withSecrets = query.include_secrets === "1" || query.include_secrets === "true";
     const omittedKeys = store.apiKeys.count();
@@ -120,37 +79,7 @@ export function configRoutes(d: AdminDeps) {
       .post(
         "/config",
         ({ body, request }) => {
-          const keys = body.api_keys?.length ? body.api_keys.map((e) => resolveKeyEntry(d, e)) : body.keys ? body.keys.map((k) => resolveKeyEntry(d, k)) : body.api_keys ? [] : undefined;
-          const accounts = body.accounts ? parseOr400({ accounts: body.accounts, proxies: storedProxies(d) }).config.accounts ?? [] : undefined;
-          const aliases = body.model_aliases ? validateAliases(body.model_aliases, d.ctx.providers.catalog()) : undefined;
-          store.transaction(() => {
-            if (keys) {
-              const keep = new Set(keys.map((k) => k.hash));
-              for (const k of store.apiKeys.list()) if (!keep.has(k.hash)) {
-                store.apiKeys.delete(k.hash);
-                store.keyUsage.forget(k.hash);
-              }
-              for (const k of keys) {
-                if (k.key) store.apiKeys.upsert({ key: k.key });
-                store.apiKeys.update(k.hash, { name: k.name ?? null, remark: k.remark ?? null });
-              }
-            }
-            if (accounts) {
-              const keep = new Set(accounts.map((a) => a.identifier));
-              for (const a of store.accounts.list()) if (!keep.has(a.identifier)) store.accounts.delete(a.identifier);
-              for (const a of accounts) {
-                store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, extra: a.extra });
-                store.accounts.updateProfile(a.identifier, { name: a.name ?? null, remark: a.remark ?? null, proxyId: a.proxy_id ?? null });
-              }
-            }
-            if (aliases) store.settings.set(SETTING_KEYS.modelAliases, aliases);
-          });
-          reloadAll(d);
-          audit(d, request, "config.update", undefined, {
-            api_keys: keys?.length,
-            accounts: accounts?.map((a) => a.identifier),
-            model_aliases: aliases,
-          });
+          service.replace(actorOf(d, request), body);
           return { success: true, message: "config updated" };
         },
         { body: ConfigBody },
@@ -161,19 +90,9 @@ export function configRoutes(d: AdminDeps) {
           const raw = body as Record<string, unknown>;
           const modeRaw = query.mode ?? (typeof raw.mode === "string" ? raw.mode : undefined) ?? "merge";
           if (modeRaw !== "merge" && modeRaw !== "replace") throw badRequest(`mode must be "merge" or "replace" (got ${JSON.stringify(modeRaw)})`);
-          const mode = modeRaw as ImportMode;
-          const { config, warnings } = parseOr400(importDocument(raw));
-          if (config.apiKeys?.some((k) => k.key.includes("****"))) throw badRequest("the config holds masked API keys; ds2api stores only key hashes, so keys cannot be exported — give the full keys");
-          if (config.modelAliases) validateAliases(config.modelAliases, d.ctx.providers.catalog());
-          // The admin password is not something a replace should silently drop.
-          const adminBefore = store.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);
-          const result = store.transaction(() => {
-            const r = importConfig(store, config, { mode, acceptTokens: false });
-            if (mode === "replace" && !config.admin && adminBefore) store.settings.set(SETTING_KEYS.admin, adminBefore);
-            return r;
-          });
-          reloadAll(d);
-          audit(d, request, "config.import", undefined, { mode, imported_keys: result.importedKeys, imported_accounts: result.importedAccounts, updated_accounts: result.updatedAccounts });
+          const mode: ImportMode = modeRaw;
+          const { config: doc, warnings } = service.parse(importDocument(raw));
+          const result = service.import(actorOf(d, request), doc, mode);
           return {
             success: true,
             mode,

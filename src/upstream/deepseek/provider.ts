@@ -59,6 +59,7 @@ export class DeepSeekProvider implements UpstreamProvider {
       markFailing: (id, kind, message) => engine.pool.markFailing(id, kind, message),
       test: (account, model, message) => testDeepSeekAccount({ client: engine.client(account.identifier), store: deps.store }, account, model, message),
       deleteSessions: (account) => deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store }, account),
+      refresh: (ids) => engine.pool.refresh(ids),
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
     this.files = {
