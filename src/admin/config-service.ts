@@ -5,7 +5,7 @@
  */
 import type { ChangeEvent, ChangePublisher } from "../core/changes/change-bus.ts";
 import type { ModelCatalog } from "../core/models/index.ts";
-import { importConfig, type ImportMode } from "../config/config-sync.ts";
+import { importConfig, readConfig, type ImportMode } from "../config/config-sync.ts";
 import { ConfigError, parseDs2ApiConfig, type ConfigAccount, type Ds2ApiConfig } from "../config/ds2api-config.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { Store } from "../store/store.ts";
@@ -39,6 +39,8 @@ export interface MergeImportResult {
 }
 
 export interface ConfigAdmin {
+  /** The stored configuration as a ds2api config document (secrets in clear: callers mask or export on purpose). */
+  read(): Ds2ApiConfig;
   /** Parse a config document (400 with the config problems). */
   parse(input: unknown): { config: Ds2ApiConfig; warnings: string[] };
   replace(who: AdminActor, input: ConfigReplaceInput): void;
@@ -80,6 +82,7 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
   };
 
   return {
+    read: () => readConfig(store),
     parse,
 
     replace(who, body) {

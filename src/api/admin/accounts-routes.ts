@@ -2,7 +2,8 @@
 import { Elysia, t } from "elysia";
 import type { AccountsAdmin } from "../../admin/accounts-service.ts";
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
-import { actorOf, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AccountLiveView, RequestActor } from "./admin-deps.ts";
 import { accountView } from "./account-view.ts";
 import { intParam } from "./query-params.ts";
 
@@ -37,14 +38,17 @@ const UpdateBody = t.Object(
 );
 
 /** The stored proxies (through the proxies service). */
-export function storedProxies(d: AdminDeps): ConfigProxy[] {
-  return d.services.proxies.list();
+export function storedProxies(d: Pick<AdminServices, "proxies">): ConfigProxy[] {
+  return d.proxies.list();
 }
 
-export function accountsRoutes(d: AdminDeps) {
-  const accounts: AccountsAdmin = d.services.accounts;
+/** What the account routes need: the accounts service, who is asking, and the live state of each row. */
+export type AccountsRouteDeps = Pick<AdminServices, "accounts"> & RequestActor & AccountLiveView;
+
+export function accountsRoutes(d: AccountsRouteDeps) {
+  const accounts: AccountsAdmin = d.accounts;
   const setEnabled = (request: Request, raw: string, enabled: boolean) => {
-    accounts.setEnabled(actorOf(d, request), raw, enabled);
+    accounts.setEnabled(d.whoIs(request), raw, enabled);
     return { success: true, enabled };
   };
   return (app: Elysia<"/admin">) =>
@@ -63,7 +67,7 @@ export function accountsRoutes(d: AdminDeps) {
       .post(
         "/accounts",
         ({ body, request }) => {
-          const { total } = accounts.add(actorOf(d, request), body);
+          const { total } = accounts.add(d.whoIs(request), body);
           return { success: true, total_accounts: total };
         },
         { body: AddBody },
@@ -71,7 +75,7 @@ export function accountsRoutes(d: AdminDeps) {
       .post(
         "/accounts/bulk",
         ({ body, request }) => {
-          const { imported, updated, errors } = accounts.bulkImport(actorOf(d, request), body.text);
+          const { imported, updated, errors } = accounts.bulkImport(d.whoIs(request), body.text);
           return { success: imported + updated > 0 || errors.length === 0, imported, updated, errors };
         },
         { body: t.Object({ text: t.String({ minLength: 1, maxLength: 5_000_000 }) }) },
@@ -79,13 +83,13 @@ export function accountsRoutes(d: AdminDeps) {
       .put(
         "/accounts/:identifier",
         ({ params, body, request }) => {
-          const { total } = accounts.update(actorOf(d, request), params.identifier, body);
+          const { total } = accounts.update(d.whoIs(request), params.identifier, body);
           return { success: true, total_accounts: total };
         },
         { body: UpdateBody },
       )
       .delete("/accounts/:identifier", ({ params, request }) => {
-        const { identifier, total } = accounts.remove(actorOf(d, request), params.identifier);
+        const { identifier, total } = accounts.remove(d.whoIs(request), params.identifier);
         d.testStatus.delete(identifier);
         return { success: true, total_accounts: total };
       })
@@ -94,7 +98,7 @@ export function accountsRoutes(d: AdminDeps) {
       .put(
         "/accounts/:identifier/proxy",
         ({ params, body, request }) => {
-          const proxyId = accounts.setProxy(actorOf(d, request), params.identifier, body.proxy_id);
+          const proxyId = accounts.setProxy(d.whoIs(request), params.identifier, body.proxy_id);
           return { success: true, proxy_id: proxyId ?? "" };
         },
         { body: t.Object({ proxy_id: t.Nullable(Text(200)) }) },

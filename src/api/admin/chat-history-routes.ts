@@ -6,7 +6,7 @@ import { Elysia, t } from "elysia";
 import { AdminServiceError } from "../../admin/admin-error.ts";
 import { ChatHistoryRecorder, chatHistoryLimit, MAX_CHAT_HISTORY_LIMIT } from "../chat-history-recorder.ts";
 import { HttpError, notFound } from "../http-error.ts";
-import { actorOf, type AdminDeps } from "./admin-deps.ts";
+import type { AdminDeps } from "./admin-deps.ts";
 
 /** Format version of the list (the Go ds2api's file format is 2; ours is the sqlite table). */
 const HISTORY_VERSION = 2;
@@ -52,13 +52,13 @@ export function chatHistoryRoutes(d: AdminDeps) {
       )
       .delete("/chat-history", ({ request }) =>
         guard(() => {
-          d.services.settings.clearChatHistory(actorOf(d, request));
+          d.settings.clearChatHistory(d.whoIs(request));
           return { success: true };
         }),
       )
       .delete("/chat-history/:id", ({ params, request }) =>
         guard(() => {
-          d.services.settings.deleteChatHistory(actorOf(d, request), params.id);
+          d.settings.deleteChatHistory(d.whoIs(request), params.id);
           return { success: true };
         }),
       )
@@ -66,7 +66,7 @@ export function chatHistoryRoutes(d: AdminDeps) {
         "/chat-history/settings",
         ({ body, request }) =>
           guard(() => {
-            d.services.settings.setChatHistoryLimit(actorOf(d, request), body.limit);
+            d.settings.setChatHistoryLimit(d.whoIs(request), body.limit);
             return { success: true, limit: body.limit, revision: repo().revision(), items: repo().list() };
           }),
         { body: t.Object({ limit: t.Integer({ minimum: 0, maximum: MAX_CHAT_HISTORY_LIMIT }) }, { additionalProperties: false }) },

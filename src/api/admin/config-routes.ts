@@ -6,10 +6,12 @@
  */
 import { Elysia, t } from "elysia";
 import type { ConfigAdmin } from "../../admin/config-service.ts";
-import { readConfig, type ImportMode } from "../../config/config-sync.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { ImportMode } from "../../config/config-sync.ts";
+import type { ServerOptions } from "../../config/options.ts";
 import { buildDs2ApiConfig, ConfigError, decodeConfigText, EXPORT_NOTE_KEY, exportNote } from "../../config/ds2api-config.ts";
 import { badRequest } from "../http-error.ts";
-import { actorOf, type AdminDeps } from "./admin-deps.ts";
+import type { AccountLiveView, RequestActor } from "./admin-deps.ts";
 import { accountView } from "./account-view.ts";
 
 const KeyEntry = t.Union([
@@ -39,14 +41,17 @@ function importDocument(body: Record<string, unknown>): unknown {
   return rest;
 }
 
-export function configRoutes(d: AdminDeps) {
-  const { store, options } = d.ctx;
-  const service: ConfigAdmin = d.services.config;
+/** What the config routes need: the config, keys and accounts services, who is asking, account rows, the file paths. */
+export type ConfigRouteDeps = Pick<AdminServices, "config" | "keys" | "accounts"> & RequestActor & AccountLiveView & { ctx: { options: Pick<ServerOptions, "configPath" | "dbPath"> } };
+
+export function configRoutes(d: ConfigRouteDeps) {
+  const { options } = d.ctx;
+  const service: ConfigAdmin = d.config;
   const exportHandler = ({ query }: { query: { include_secrets?: string } }) => {
     const withSecrets = query.include_secrets === "1" || query.include_secrets === "true";
-    const omittedKeys = store.apiKeys.count();
+    const omittedKeys = d.keys.count();
     const note = exportNote({ includeSecrets: withSecrets, omittedKeys });
-    const config = { [EXPORT_NOTE_KEY]: note, ...buildDs2ApiConfig(readConfig(store), { includeSecrets: withSecrets }) };
+    const config = { [EXPORT_NOTE_KEY]: note, ...buildDs2ApiConfig(service.read(), { includeSecrets: withSecrets }) };
     const json = JSON.stringify(config, null, 2);
     return {
       success: true,
@@ -62,13 +67,13 @@ export function configRoutes(d: AdminDeps) {
   return (app: Elysia<"/admin">) =>
     app
       .get("/config", () => {
-        const doc = readConfig(store);
-        const keys = store.apiKeys.list();
+        const doc = service.read();
+        const keys = d.keys.list();
         const now = Date.now();
         return {
           keys: keys.map((k) => k.preview),
           api_keys: keys.map((k) => ({ key: k.preview, key_id: k.id, name: k.name ?? "", remark: k.remark ?? "" })),
-          accounts: store.accounts.list().map((a) => accountView(d, a, now)),
+          accounts: d.accounts.list().map((a) => accountView(d, a, now)),
           proxies: (doc.proxies ?? []).map((p) => ({ id: p.id, name: p.name, type: p.type, host: p.host, port: p.port, username: p.username ?? "", has_password: Boolean(p.password) })),
           model_aliases: doc.modelAliases ?? {},
           env_backed: false,
@@ -79,7 +84,7 @@ export function configRoutes(d: AdminDeps) {
       .post(
         "/config",
         ({ body, request }) => {
-          service.replace(actorOf(d, request), body);
+          service.replace(d.whoIs(request), body);
           return { success: true, message: "config updated" };
         },
         { body: ConfigBody },
@@ -92,7 +97,7 @@ export function configRoutes(d: AdminDeps) {
           if (modeRaw !== "merge" && modeRaw !== "replace") throw badRequest(`mode must be "merge" or "replace" (got ${JSON.stringify(modeRaw)})`);
           const mode: ImportMode = modeRaw;
           const { config: doc, warnings } = service.parse(importDocument(raw));
-          const result = service.import(actorOf(d, request), doc, mode);
+          const result = service.import(d.whoIs(request), doc, mode);
           return {
             success: true,
             mode,

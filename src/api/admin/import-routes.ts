@@ -8,7 +8,8 @@ import { t } from "elysia";
 import type { Elysia } from "elysia";
 import type { ConfigAdmin } from "../../admin/config-service.ts";
 import { badRequest } from "../http-error.ts";
-import { actorOf, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { RequestActor } from "./admin-deps.ts";
 
 const FIELDS = ["api_keys", "keys", "accounts"];
 
@@ -19,14 +20,14 @@ function checkFields(body: Record<string, unknown>): void {
   if (!FIELDS.some((k) => body[k] !== undefined)) throw badRequest("nothing to import: send api_keys, keys and/or accounts");
 }
 
-export function importRoutes(d: AdminDeps) {
-  const config: ConfigAdmin = d.services.config;
+export function importRoutes(d: Pick<AdminServices, "config"> & RequestActor) {
+  const config: ConfigAdmin = d.config;
   return (app: Elysia<"/admin">) =>
     app.post(
       "/import",
       ({ body, request }) => {
         checkFields(body);
-        const r = config.mergeImport(actorOf(d, request), body);
+        const r = config.mergeImport(d.whoIs(request), body);
         return {
           success: true,
           imported_keys: r.importedKeys,

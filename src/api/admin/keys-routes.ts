@@ -6,7 +6,12 @@
 import { Elysia, t } from "elysia";
 import type { KeysAdmin } from "../../admin/keys-service.ts";
 import type { ApiKeyRecord } from "../../store/api-keys-repo.ts";
-import { actorOf, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { KeyUsageTracker } from "../../security/key-usage.ts";
+import type { RequestActor } from "./admin-deps.ts";
+
+/** What the key routes need: the keys service, who is asking, and today's token tally per key. */
+export type KeysRouteDeps = Pick<AdminServices, "keys"> & RequestActor & { usage: Pick<KeyUsageTracker, "tokensToday"> };
 
 const Limit = t.Optional(t.Nullable(t.Integer({ minimum: 0, maximum: 1_000_000_000 })));
 
@@ -25,12 +30,12 @@ const UpdateBody = t.Object(
 );
 
 /** The stored key named by its key_id or its full value. */
-export function findKey(d: AdminDeps, ref: string): ApiKeyRecord | undefined {
-  return d.services.keys.find(ref);
+export function findKey(d: Pick<AdminServices, "keys">, ref: string): ApiKeyRecord | undefined {
+  return d.keys.find(ref);
 }
 
-export function keyView(d: AdminDeps, k: ApiKeyRecord) {
-  const keys: KeysAdmin = d.services.keys;
+export function keyView(d: Pick<KeysRouteDeps, "keys" | "usage">, k: ApiKeyRecord) {
+  const keys: KeysAdmin = d.keys;
   const usage = keys.usage(k.hash);
   const quota = keys.quota(k.hash);
   return {
@@ -50,8 +55,8 @@ export function keyView(d: AdminDeps, k: ApiKeyRecord) {
   };
 }
 
-export function keysRoutes(d: AdminDeps) {
-  const keys: KeysAdmin = d.services.keys;
+export function keysRoutes(d: KeysRouteDeps) {
+  const keys: KeysAdmin = d.keys;
   return (app: Elysia<"/admin">) =>
     app
       .get("/keys", () => {
@@ -61,7 +66,7 @@ export function keysRoutes(d: AdminDeps) {
       .post(
         "/keys",
         ({ body, request }) => {
-          const { key, record, total } = keys.add(actorOf(d, request), body);
+          const { key, record, total } = keys.add(d.whoIs(request), body);
           return { success: true, total_keys: total, key, key_id: record.id, key_preview: record.preview, note: "the full key is shown only now; only its hash is stored" };
         },
         { body: AddBody },
@@ -69,13 +74,13 @@ export function keysRoutes(d: AdminDeps) {
       .put(
         "/keys/:key",
         ({ params, body, request }) => {
-          const { total } = keys.update(actorOf(d, request), params.key, body);
+          const { total } = keys.update(d.whoIs(request), params.key, body);
           return { success: true, total_keys: total };
         },
         { body: UpdateBody },
       )
       .delete("/keys/:key", ({ params, request }) => {
-        const { total } = keys.remove(actorOf(d, request), params.key);
+        const { total } = keys.remove(d.whoIs(request), params.key);
         return { success: true, total_keys: total };
       });
 }

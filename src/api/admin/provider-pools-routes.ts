@@ -20,7 +20,12 @@ import type {
 } from "../../core/upstream/provider.ts";
 import { maskSecret } from "../../observability/logger.ts";
 import { badRequest, HttpError, notFound } from "../http-error.ts";
-import { actorOf, audit, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AppContext } from "../../context.ts";
+import { audit, type RequestActor } from "./admin-deps.ts";
+
+/** What the provider-pool routes need: the credentials service, the audit log (tests), who is asking, the providers and stored secrets (to mask them). */
+export type ProviderPoolsRouteDeps = Pick<AdminServices, "credentials" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers" | "store"> };
 
 const MAX_ENTRIES = 10_000;
 const Label = t.String({ maxLength: 200 });
@@ -156,17 +161,17 @@ interface Pool {
   pool: CredentialPoolAdmin;
 }
 
-function poolProviders(d: AdminDeps): string[] {
+function poolProviders(d: ProviderPoolsRouteDeps): string[] {
   return d.ctx.providers.list().flatMap((p) => (p.credentials ? [p.id] : []));
 }
 
-function requireProvider(d: AdminDeps, id: string): UpstreamProvider {
+function requireProvider(d: ProviderPoolsRouteDeps, id: string): UpstreamProvider {
   const p = d.ctx.providers.get(id);
   if (!p) throw notFound(`provider ${JSON.stringify(id.slice(0, 64))} is not registered; providers: ${d.ctx.providers.list().map((x) => x.id).join(", ")}`);
   return p;
 }
 
-function requirePool(d: AdminDeps, id: string): Pool {
+function requirePool(d: ProviderPoolsRouteDeps, id: string): Pool {
   const provider = requireProvider(d, id);
   if (provider.credentials) return { provider, pool: provider.credentials };
   const withPools = poolProviders(d);
@@ -182,7 +187,7 @@ function requireEntry(p: Pool, id: string): CredentialView {
 }
 
 /** A scrubber for the pool's stored secrets and per-entry authorizations, plus `more`. */
-function poolScrubber(d: AdminDeps, p: Pool, more: Iterable<string> = []): Scrubber {
+function poolScrubber(d: ProviderPoolsRouteDeps, p: Pool, more: Iterable<string> = []): Scrubber {
   return new Scrubber([...d.ctx.store.credentials.list(p.provider.id).flatMap((r) => [r.secret, r.auth ?? ""]), ...more]);
 }
 
@@ -214,9 +219,9 @@ function parseAdd(body: { entries?: EntryBody[]; secret?: string; auth?: string;
 
 // ---- routes -----------------------------------------------------------------------------------
 
-export function providerPoolsRoutes(d: AdminDeps) {
+export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
   const { providers, store } = d.ctx;
-  const credentials = d.services.credentials;
+  const credentials = d.credentials;
   /**
    * Masks the pool's stored secrets (and `more`, e.g. what the request posted) in whatever a provider says:
    * views never hold secrets by contract, but error texts come from upstreams and may quote what was sent.
@@ -251,7 +256,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
             if (p.pool.list().some((v) => v.id === id)) throw new HttpError(409, `this ${p.pool.entryKind} is already in the "${p.provider.id}" pool (id ${id})`);
           }
           const ids = entries.map((e) => store.credentials.idFor(p.provider.id, e.secret));
-          const result = credentials.write(actorOf(d, request), {
+          const result = credentials.write(d.whoIs(request), {
             action: "providers.credentials.add",
             target: target(p),
             apply: () => p.pool.add(entries),
@@ -274,7 +279,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
           const posted = Scrubber.tokensOf(body.text);
           let result: CredentialImportResult;
           try {
-            result = credentials.write(actorOf(d, request), {
+            result = credentials.write(d.whoIs(request), {
               action: "providers.credentials.import",
               target: target(p),
               apply: () => p.pool.importText(body.text),
@@ -295,7 +300,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
         "/providers/:provider/credentials/reset",
         ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          const reset = credentials.write(actorOf(d, request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
+          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
           return { success: true, reset, ...listAnswer(p) };
         },
         { params: ProviderParams },
@@ -310,7 +315,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
           const fields: { label?: string | null; maxUsage?: number | null } = {};
           if (label !== undefined) fields.label = label;
           if (body.max_usage !== undefined) fields.maxUsage = body.max_usage;
-          credentials.write(actorOf(d, request), {
+          credentials.write(d.whoIs(request), {
             action: "providers.credentials.update",
             target: target(p, params.id),
             apply: () => {
@@ -327,7 +332,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
         ({ params, request }) => {
           const p = requirePool(d, params.provider);
           requireEntry(p, params.id);
-          credentials.write(actorOf(d, request), {
+          credentials.write(d.whoIs(request), {
             action: "providers.credentials.delete",
             target: target(p, params.id),
             apply: () => {
@@ -346,7 +351,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
         ({ params, request }) => {
           const p = requirePool(d, params.provider);
           requireEntry(p, params.id);
-          const reset = credentials.write(actorOf(d, request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
+          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
           return { success: true, reset, item: entryAnswer(p, params.id) };
         },
         { params: EntryParams },
@@ -379,9 +384,9 @@ export function providerPoolsRoutes(d: AdminDeps) {
       );
 }
 
-function setEnabled(d: AdminDeps, request: Request, p: Pool, id: string, enabled: boolean) {
+function setEnabled(d: ProviderPoolsRouteDeps, request: Request, p: Pool, id: string, enabled: boolean) {
   requireEntry(p, id);
-  d.services.credentials.write(actorOf(d, request), {
+  d.credentials.write(d.whoIs(request), {
     action: enabled ? "providers.credentials.enable" : "providers.credentials.disable",
     target: `${p.provider.id}/${id}`,
     apply: () => {

@@ -8,7 +8,12 @@ import type { ProxiesAdmin } from "../../admin/proxies-service.ts";
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import { probeProxy } from "../../upstream/proxy/proxy-probe.ts";
 import { notFound } from "../http-error.ts";
-import { actorOf, audit, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { ServerOptions } from "../../config/options.ts";
+import { audit, type RequestActor } from "./admin-deps.ts";
+
+/** What the proxy routes need: the proxies service, the audit log (tests), who is asking, and the upstream to probe. */
+export type ProxiesRouteDeps = Pick<AdminServices, "proxies" | "audit"> & RequestActor & { ctx: { options: Pick<ServerOptions, "deepseekBaseUrl"> } };
 
 const Str = (max: number) => t.Optional(t.Nullable(t.String({ maxLength: max })));
 
@@ -38,8 +43,8 @@ function given(body: ProxyInput): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== null));
 }
 
-export function proxiesRoutes(d: AdminDeps) {
-  const proxies: ProxiesAdmin = d.services.proxies;
+export function proxiesRoutes(d: ProxiesRouteDeps) {
+  const proxies: ProxiesAdmin = d.proxies;
   const requireProxy = (id: string) => {
     const p = proxies.get(id);
     if (!p) throw notFound(`proxy ${JSON.stringify(id)} not found`);
@@ -54,7 +59,7 @@ export function proxiesRoutes(d: AdminDeps) {
       .post(
         "/proxies",
         ({ body, request }) => {
-          const proxy = proxies.add(actorOf(d, request), body);
+          const proxy = proxies.add(d.whoIs(request), body);
           return { success: true, proxy: proxyView(proxy) };
         },
         { body: ProxyBody },
@@ -62,13 +67,13 @@ export function proxiesRoutes(d: AdminDeps) {
       .put(
         "/proxies/:id",
         ({ params, body, request }) => {
-          const proxy = proxies.update(actorOf(d, request), params.id, body);
+          const proxy = proxies.update(d.whoIs(request), params.id, body);
           return { success: true, proxy: proxyView(proxy) };
         },
         { body: ProxyBody },
       )
       .delete("/proxies/:id", ({ params, request }) => {
-        const { unbound } = proxies.remove(actorOf(d, request), params.id);
+        const { unbound } = proxies.remove(d.whoIs(request), params.id);
         return { success: true, unbound_accounts: unbound };
       })
       .post(

@@ -8,7 +8,16 @@ import { DEFAULT_THINKING_INSTRUCTION } from "../../core/prompt/thinking-injecti
 import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
-import { actorOf, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AppContext } from "../../context.ts";
+import type { AdminJwt } from "../../security/admin-jwt.ts";
+import type { RequestActor } from "./admin-deps.ts";
+
+/** What the settings page reads: the live settings, the pool and identity of the accounts' provider, the admin credentials, defaults. */
+export type SettingsViewDeps = { ctx: Pick<AppContext, "settings" | "store" | "providers" | "adminKey" | "options">; jwt: Pick<AdminJwt, "defaultExpireHours"> };
+
+/** What the settings routes need: the settings service, who is asking, and the view. */
+export type SettingsRouteDeps = Pick<AdminServices, "settings"> & RequestActor & SettingsViewDeps;
 import type { SettingsAdmin } from "../../admin/settings-service.ts";
 import { resolveTurnLimits } from "../../config/runtime-settings.ts";
 import { turnLimitFields, turnLimitView } from "./settings-validation.ts";
@@ -63,7 +72,7 @@ const SettingsBody = t.Object(
   { additionalProperties: false },
 );
 
-export function settingsView(d: AdminDeps) {
+export function settingsView(d: SettingsViewDeps) {
   const { settings } = d.ctx;
   const pool = accountAdmin(d.ctx).settings();
   const identity = accountsProvider(d.ctx).identity?.() ?? {};
@@ -109,15 +118,15 @@ export function settingsView(d: AdminDeps) {
   };
 }
 
-export function settingsRoutes(d: AdminDeps) {
-  const settings: SettingsAdmin = d.services.settings;
+export function settingsRoutes(d: SettingsRouteDeps) {
+  const settings: SettingsAdmin = d.settings;
   return (app: Elysia<"/admin">) =>
     app
       .get("/settings", () => settingsView(d))
       .put(
         "/settings",
         ({ body, request }) => {
-          settings.update(actorOf(d, request), body);
+          settings.update(d.whoIs(request), body);
           return { success: true, message: "settings updated and hot reloaded" };
         },
         { body: SettingsBody },
@@ -128,7 +137,7 @@ export function settingsRoutes(d: AdminDeps) {
           const password = (body.new_password ?? body.password ?? "").trim();
           if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`the new password must have at least ${MIN_PASSWORD_LENGTH} characters`);
           const hash = await hashAdminPassword(password);
-          const cutoff = settings.setPassword(actorOf(d, request), hash);
+          const cutoff = settings.setPassword(d.whoIs(request), hash);
           const env = d.ctx.adminKey.accepted().includes("env");
           return {
             success: true,
