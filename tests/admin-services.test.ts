@@ -196,6 +196,7 @@ describe("views follow admin writes without a manual reload", () => {
     const simAccounts = [
       { email: "user0@example.com", password: "pw-0" },
       { email: "late@example.com", password: "pw-late" },
+      { email: "bulk-late@example.com", password: "pw-bulk" },
     ];
     stack = await startStack({ accounts: 1, sim: { accounts: simAccounts } });
     admin = new AdminClient(stack.url, "e2e-admin");
@@ -260,6 +261,16 @@ describe("views follow admin writes without a manual reload", () => {
     expect((await admin.put("/admin/settings", { runtime: { account_max_inflight: 3 } })).status).toBe(200);
     const queue = await admin.get("/admin/queue/status");
     expect(JSON.stringify(queue.json)).toContain('"max_inflight_per_account":3');
+  });
+
+  test("a bulk import (many accounts: the pool rereads the list) is served at once too (last: the fillers cannot log in)", async () => {
+    const lines = Array.from({ length: 80 }, (_, i) => `filler-${i}@example.com:pw`);
+    lines.push("bulk-late@example.com:pw-bulk");
+    const r = await admin.post("/admin/accounts/bulk", { text: lines.join("\n") });
+    expect(r.json.imported).toBe(81);
+    const served = await chat(API_KEY, { "x-ds2-target-account": "bulk-late@example.com" });
+    expect(served.status).toBe(200);
+    await served.text();
   });
 });
 

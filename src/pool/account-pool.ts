@@ -80,6 +80,9 @@ interface Outlook {
 /** The pool as admin, health and metrics see it: the provider-neutral account-pool status of the contract. */
 export type PoolStatus = AccountPoolStatus;
 
+/** Up to this many changed accounts are re-read one by one; more reload the whole list. */
+const REFRESH_ONE_BY_ONE_MAX = 64;
+
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class AccountPool {
@@ -114,7 +117,10 @@ export class AccountPool {
    * one leaves (its in-flight leases still release normally).
    */
   refresh(identifiers: Iterable<string>): void {
-    for (const id of identifiers) {
+    const ids = new Set(identifiers);
+    // Many at once (a bulk import): one read of the table beats a read per account.
+    if (ids.size > REFRESH_ONE_BY_ONE_MAX) return this.reload();
+    for (const id of ids) {
       const fresh = this.store.accounts.get(id);
       const at = this.accounts.findIndex((a) => a.identifier === id);
       if (!fresh) {
