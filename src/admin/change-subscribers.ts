@@ -23,17 +23,15 @@ export function subscribeViews(bus: ChangeSubscriber, v: ChangeViews): void {
   // First the settings cache, so that providers reloading after a settings change read the new values.
   bus.subscribe(["settings.changed"], () => v.settings.invalidate());
 
-  // Settings and proxies shape every provider (pool limits, client identity, proxy routes): a full reload.
-  bus.subscribe(["settings.changed", "proxies.changed"], (events) => {
+  // Settings and proxies shape every provider (pool limits, client identity, proxy routes): one full reload, which
+  // also covers accounts changed together with them (an import). Accounts alone: the pooled providers re-read just
+  // the named accounts (or all of them when the event names none).
+  bus.subscribe(["settings.changed", "proxies.changed", "accounts.changed"], (events) => {
     if (events.some((e) => e.topic === "proxies.changed")) {
-      const keep = storedProxies(v.store).map((p) => p.id);
-      for (const p of v.providers.list()) p.proxies?.retain(new Set(keep));
+      const keep = new Set(storedProxies(v.store).map((p) => p.id));
+      for (const p of v.providers.list()) p.proxies?.retain(keep);
     }
-    v.providers.reload();
-  });
-
-  // Accounts: the pooled providers re-read just the named accounts (all of them after an import).
-  bus.subscribe(["accounts.changed"], (events) => {
+    if (events.some((e) => e.topic !== "accounts.changed")) return v.providers.reload();
     const changed = changedIds(events);
     for (const p of v.providers.list()) {
       if (!p.accounts) continue;
