@@ -93,9 +93,9 @@ export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsA
       const identifier = email ?? mobile;
       if (!identifier) throw invalid("email or mobile is required");
       const proxyId = input.proxy_id?.trim() || undefined;
-      checkProxy(proxyId);
       const total = store.transaction(() => {
         if (store.accounts.conflictOf(identifier, mobile)) throw conflict(`account ${identifier} already exists`);
+        checkProxy(proxyId);
         store.accounts.insert({ identifier, email, mobile, password: input.password.trim(), name: input.name?.trim() || undefined, remark: input.remark?.trim() || undefined, proxyId });
         writeAudit(store, who, "accounts.add", identifier, { name: input.name, proxy_id: input.proxy_id });
         return store.accounts.count();
@@ -122,9 +122,9 @@ export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsA
 
     update(who, raw, input) {
       const proxyId = blankToNull(input.proxy_id);
-      checkProxy(proxyId);
       const { identifier, total } = store.transaction(() => {
         const a = require(raw);
+        checkProxy(proxyId);
         store.accounts.updateProfile(a.identifier, { name: blankToNull(input.name), remark: blankToNull(input.remark), proxyId });
         if (input.password !== undefined) store.accounts.upsert({ identifier: a.identifier, password: input.password.trim() });
         writeAudit(store, who, "accounts.update", a.identifier, {
@@ -160,9 +160,9 @@ export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsA
 
     setProxy(who, raw, proxyIdRaw) {
       const proxyId = blankToNull(proxyIdRaw) ?? null;
-      checkProxy(proxyId);
       const identifier = store.transaction(() => {
         const a = require(raw);
+        checkProxy(proxyId);
         store.accounts.updateProfile(a.identifier, { proxyId });
         writeAudit(store, who, "accounts.proxy", a.identifier, { proxy_id: proxyId });
         return a.identifier;

@@ -86,11 +86,11 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
     parse,
 
     replace(who, body) {
-      const aliases = body.model_aliases ? validateAliases(body.model_aliases, catalog()) : undefined;
       const events: ChangeEvent[] = [];
       store.transaction(() => {
         const keys = body.api_keys?.length ? body.api_keys.map(resolveKey) : body.keys ? body.keys.map(resolveKey) : body.api_keys ? [] : undefined;
         const accounts = body.accounts ? parse({ accounts: body.accounts, proxies: storedProxies(store) }).config.accounts ?? [] : undefined;
+        const aliases = body.model_aliases ? validateAliases(body.model_aliases, catalog()) : undefined;
         if (keys) {
           const keep = new Set(keys.map((k) => k.hash));
           for (const k of store.apiKeys.list()) {
