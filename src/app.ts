@@ -17,6 +17,7 @@ import { responsesRoutes } from "./api/openai/responses-routes.ts";
 import { modelRoutes } from "./api/openai/models-routes.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { HttpError } from "./api/http-error.ts";
+import { AdminServiceError } from "./admin/admin-error.ts";
 import { authenticatedBeforeBody, BodyError, describeValidation, jsonBodyParser } from "./api/request-body.ts";
 import { pathOf } from "./api/request-target.ts";
 import { authenticateCaller } from "./api/caller.ts";
@@ -45,6 +46,7 @@ export function createApp(ctx: AppContext) {
       const pathname = pathOf(request.url);
       const surface = surfaceForPath(pathname);
       if (error instanceof HttpError) return errorResponse(surface, error.status, error.message, error.code, error.headers);
+      if (error instanceof AdminServiceError) return errorResponse(surface, error.status, error.message);
       if (error instanceof TurnError) return errorResponse(surface, error.status, error.message, error.code);
       switch (code) {
         case "NOT_FOUND": {

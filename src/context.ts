@@ -1,5 +1,6 @@
 /** Everything a request handler may need, built once at start-up. */
 import type { TurnObserver } from "./core/turn/turn-observer.ts";
+import type { ChangeBus } from "./core/changes/change-bus.ts";
 import type { LiveSettings } from "./config/live-settings.ts";
 import type { TurnDeps } from "./core/turn/execute-turn.ts";
 import type { ProviderRegistry } from "./core/upstream/registry.ts";
@@ -41,4 +42,6 @@ export interface AppContext {
   observers: TurnObserver[];
   /** The client address of each in-flight request (set by the server wrapper). */
   clientAddress: WeakMap<Request, string>;
+  /** Admin writes publish here; the pool, key index and settings cache subscribe (src/admin/change-subscribers.ts). */
+  changes: ChangeBus;
 }

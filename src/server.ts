@@ -36,6 +36,9 @@ import { startIdleGc } from "./runtime/idle-gc.ts";
 import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
 import { startMark } from "./runtime/start-trace.ts";
+import { InProcessChangeBus } from "./core/changes/change-bus.ts";
+import { subscribeViews } from "./admin/change-subscribers.ts";
+import { keyUsageTracker } from "./security/key-usage.ts";
 
 export interface RunningServer {
   ctx: AppContext;
@@ -123,7 +126,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     adminJwt: new AdminJwt(store, options.jwtSecret),
     loginLimiter: new LoginLimiter(),
     clientAddress: new WeakMap(),
+    changes: new InProcessChangeBus((e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) })),
   };
+  subscribeViews(ctx.changes, { store, settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
   startMark("context built");
   const app = createApp(ctx);
   startMark("app built");

@@ -20,6 +20,8 @@ const LAYERS: [prefix: string, rank: number][] = [
   ["app.ts", 70],
   ["api/", 60],
   ["sim/", 60],
+  // The admin core: services between the admin routes and the store (may use pool, store, config, security, core).
+  ["admin/", 57],
   ["context.ts", 55],
   ["upstream/", 50],
   ["pool/", 40],
@@ -62,4 +64,6 @@ test("every import in src/ goes to the same layer or a lower one", () => {
 test("the check catches an upward edge", () => {
   expect(rankOf(join(SRC, "store/store.ts"))).toBeLessThan(rankOf(join(SRC, "pool/account-pool.ts")));
   expect(rankOf(join(SRC, "observability/metrics.ts"))).toBeLessThan(rankOf(join(SRC, "api/start-turn.ts")));
+  expect(rankOf(join(SRC, "admin/accounts-service.ts"))).toBeLessThan(rankOf(join(SRC, "api/admin/accounts-routes.ts")));
+  expect(rankOf(join(SRC, "store/store.ts"))).toBeLessThan(rankOf(join(SRC, "admin/accounts-service.ts")));
 });

@@ -18,7 +18,7 @@ export const MAX_CHAT_HISTORY_LIMIT = 10_000;
 const PREVIEW_CHARS = 160;
 const USER_INPUT_CHARS = 2_000;
 
-export function chatHistoryLimit(ctx: AppContext): number {
+export function chatHistoryLimit(ctx: Pick<AppContext, "settings">): number {
   const limit = ctx.settings.section<{ limit?: number }>(CHAT_HISTORY_SECTION).limit;
   return typeof limit === "number" && Number.isInteger(limit) && limit >= 0 ? Math.min(limit, MAX_CHAT_HISTORY_LIMIT) : DEFAULT_CHAT_HISTORY_LIMIT;
 }

@@ -81,6 +81,9 @@ interface Outlook {
 /** The pool as admin, health and metrics see it: the provider-neutral account-pool status of the contract. */
 export type PoolStatus = AccountPoolStatus;
 
+/** Up to this many changed accounts are re-read one by one; more reload the whole list. */
+const REFRESH_ONE_BY_ONE_MAX = 64;
+
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class AccountPool {
@@ -106,6 +109,29 @@ export class AccountPool {
   reload(): void {
     this.accounts = this.store.accounts.list();
     for (const a of this.accounts) if (!this.slots.has(a.identifier)) this.slots.set(a.identifier, { inflight: 0, lastStartAt: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
+    this.pump();
+  }
+
+  /**
+   * Re-read only these accounts (after an admin change named them): one indexed read each instead of the whole
+   * table. A new account joins at the end (it has the highest sort order), a changed one keeps its place, a deleted
+   * one leaves (its in-flight leases still release normally).
+   */
+  refresh(identifiers: Iterable<string>): void {
+    const ids = new Set(identifiers);
+    // Many at once (a bulk import): one read of the table beats a read per account.
+    if (ids.size > REFRESH_ONE_BY_ONE_MAX) return this.reload();
+    for (const id of ids) {
+      const fresh = this.store.accounts.get(id);
+      const at = this.accounts.findIndex((a) => a.identifier === id);
+      if (!fresh) {
+        if (at >= 0) this.accounts = this.accounts.filter((a) => a.identifier !== id);
+        continue;
+      }
+      if (at >= 0) this.accounts = this.accounts.map((a, i) => (i === at ? fresh : a));
+      else this.accounts = [...this.accounts, fresh];
+      if (!this.slots.has(id)) this.slots.set(id, { inflight: 0, lastStartAt: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
+    }
     this.pump();
   }
 

@@ -23,6 +23,16 @@ export class ApiKeyIndex {
     this.hashes = new Set(this.store.apiKeys.list().map((k) => k.hash));
   }
 
+  /** Re-read just these keys (by hash): one indexed read each; `removed` ones leave without a read. */
+  refresh(hashes: Iterable<string>, removed: ReadonlySet<string> = new Set()): void {
+    const next = new Set(this.hashes);
+    for (const hash of hashes) {
+      if (!removed.has(hash) && this.store.apiKeys.get(hash)) next.add(hash);
+      else next.delete(hash);
+    }
+    this.hashes = next;
+  }
+
   get size(): number {
     return this.hashes.size;
   }

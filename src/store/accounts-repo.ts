@@ -149,6 +149,67 @@ export class AccountsRepo {
     return row ? this.toRecord(row) : undefined;
   }
 
+  /**
+   * The identifier of a stored account that an account with this identifier (and mobile) would duplicate: one
+   * primary-key read when there is no mobile; a mobile is also compared with the other accounts' mobile column.
+   */
+  conflictOf(identifier: string, mobile?: string): string | undefined {
+    const row = (
+      mobile
+        ? this.db.query("SELECT identifier FROM accounts WHERE identifier IN ($id, $mobile) OR mobile = $mobile LIMIT 1").get({ id: identifier, mobile })
+        : this.db.query("SELECT identifier FROM accounts WHERE identifier = ?").get(identifier)
+    ) as { identifier: string } | null;
+    return row?.identifier;
+  }
+
+  /** The account with this identifier, else the first whose mobile or email is exactly this value. */
+  lookup(value: string): AccountRecord | undefined {
+    const direct = this.get(value);
+    if (direct) return direct;
+    const row = this.db.query("SELECT * FROM accounts WHERE mobile = $v OR email = $v ORDER BY sort_order LIMIT 1").get({ v: value }) as Row | null;
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  /** Add an account that does not exist yet (callers checked with `conflictOf`): one statement. */
+  insert(input: AccountInput): void {
+    const now = Date.now();
+    this.db
+      .query(
+        `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, device_id, token, token_at, extra, created_at, updated_at, sort_order)
+         VALUES($identifier, $email, $mobile, $password, $name, $remark, $proxy_id, $device_id, $token, $token_at, $extra, $now, $now,
+                (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM accounts))`,
+      )
+      .run({
+        identifier: input.identifier,
+        email: input.email ?? null,
+        mobile: input.mobile ?? null,
+        password: this.box.sealOptional(input.password, PASSWORD_FIELD),
+        name: input.name ?? null,
+        remark: input.remark ?? null,
+        proxy_id: input.proxyId ?? null,
+        device_id: input.deviceId ?? newDeviceId(),
+        token: this.box.sealOptional(input.token, TOKEN_FIELD),
+        token_at: input.token ? now : null,
+        extra: input.extra ? JSON.stringify(input.extra) : null,
+        now,
+      });
+  }
+
+  /** Identifiers of the accounts bound to this proxy. */
+  boundTo(proxyId: string): string[] {
+    return (this.db.query("SELECT identifier FROM accounts WHERE proxy_id = ? ORDER BY sort_order").all(proxyId) as { identifier: string }[]).map((r) => r.identifier);
+  }
+
+  /** Unbind every account from this proxy; returns how many were bound. */
+  unbindProxy(proxyId: string): number {
+    return this.db.query("UPDATE accounts SET proxy_id = NULL, updated_at = ? WHERE proxy_id = ?").run(Date.now(), proxyId).changes;
+  }
+
+  /** Every identifier, in insertion order (no secrets opened). */
+  identifiers(): string[] {
+    return (this.db.query("SELECT identifier FROM accounts ORDER BY sort_order").all() as { identifier: string }[]).map((r) => r.identifier);
+  }
+
   count(): number {
     return (this.db.query("SELECT COUNT(*) AS n FROM accounts").get() as { n: number }).n;
   }
@@ -158,27 +219,7 @@ export class AccountsRepo {
     const now = Date.now();
     const existing = this.get(input.identifier);
     if (!existing) {
-      const next = (this.db.query("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM accounts").get() as { n: number }).n;
-      this.db
-        .query(
-          `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, device_id, token, token_at, extra, created_at, updated_at, sort_order)
-           VALUES($identifier, $email, $mobile, $password, $name, $remark, $proxy_id, $device_id, $token, $token_at, $extra, $now, $now, $sort)`,
-        )
-        .run({
-          identifier: input.identifier,
-          email: input.email ?? null,
-          mobile: input.mobile ?? null,
-          password: this.box.sealOptional(input.password, PASSWORD_FIELD),
-          name: input.name ?? null,
-          remark: input.remark ?? null,
-          proxy_id: input.proxyId ?? null,
-          device_id: input.deviceId ?? newDeviceId(),
-          token: this.box.sealOptional(input.token, TOKEN_FIELD),
-          token_at: input.token ? now : null,
-          extra: input.extra ? JSON.stringify(input.extra) : null,
-          now,
-          sort: next,
-        });
+      this.insert(input);
       return true;
     }
     this.db

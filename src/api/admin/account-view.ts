@@ -1,13 +1,12 @@
 /** The admin view of an account (secrets reduced to has_password / has_token / token_preview) and identifier lookup. */
-import { canonicalMobile } from "../../config/mobile.ts";
 import { maskSecret } from "../../observability/logger.ts";
 import { accountStatusAt } from "../../pool/account-pool.ts";
 import type { AccountRecord } from "../../store/accounts-repo.ts";
 import { notFound } from "../http-error.ts";
-import type { AdminDeps } from "./admin-deps.ts";
-import { accountAdmin } from "./provider-admin.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AccountLiveView } from "./admin-deps.ts";
 
-export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
+export function accountView(d: AccountLiveView, a: AccountRecord, now = Date.now()) {
   const cooling = a.cooldownUntil !== undefined && a.cooldownUntil > now;
   const status = accountStatusAt(a, now);
   return {
@@ -30,30 +29,17 @@ export function accountView(d: AdminDeps, a: AccountRecord, now = Date.now()) {
     last_error_at: a.lastErrorAt ?? null,
     last_used_at: a.lastUsedAt ?? null,
     request_count: a.requestCount,
-    inflight: accountAdmin(d.ctx).inflightOf(a.identifier),
+    inflight: d.inflightOf(a.identifier),
     test_status: d.testStatus.get(a.identifier) ?? "",
   };
 }
 
 /** Find an account by its identifier, email (any case) or mobile in any spelling. */
-export function findAccount(d: AdminDeps, raw: string): AccountRecord | undefined {
-  let id = raw.trim();
-  try {
-    id = decodeURIComponent(id);
-  } catch {
-    // already decoded
-  }
-  const accounts = d.ctx.store.accounts;
-  const direct = accounts.get(id) ?? accounts.get(id.toLowerCase());
-  if (direct) return direct;
-  if (!id.includes("@")) {
-    const mobile = canonicalMobile(id);
-    if (mobile) return accounts.get(mobile) ?? accounts.list().find((a) => a.mobile === mobile);
-  }
-  return accounts.list().find((a) => a.email === id.toLowerCase());
+export function findAccount(d: Pick<AdminServices, "accounts">, raw: string): AccountRecord | undefined {
+  return d.accounts.find(raw);
 }
 
-export function requireAccount(d: AdminDeps, raw: string): AccountRecord {
+export function requireAccount(d: Pick<AdminServices, "accounts">, raw: string): AccountRecord {
   const a = findAccount(d, raw);
   if (!a) throw notFound(`account ${JSON.stringify(raw)} not found`);
   return a;

@@ -6,14 +6,14 @@
  */
 import { checkAdminCredential, throttledMessage } from "../../security/admin-credential.ts";
 import { HttpError, tooManyRequests } from "../http-error.ts";
-import { clientAddress, type AdminActor, type AdminDeps } from "./admin-deps.ts";
+import { clientAddress, type AdminActorKind, type AdminAuthDeps } from "./admin-deps.ts";
 
 export function bearerToken(request: Request): string | undefined {
   const m = /^\s*bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "");
   return m?.[1]?.trim() || undefined;
 }
 
-export async function authenticateAdmin(d: AdminDeps, request: Request): Promise<AdminActor> {
+export async function authenticateAdmin(d: AdminAuthDeps, request: Request): Promise<AdminActorKind> {
   const token = bearerToken(request);
   if (!token) throw new HttpError(401, "authentication required: send Authorization: Bearer <admin JWT or admin key>");
   let jwtReason: string | undefined;

@@ -3,11 +3,13 @@
  * Login and verify are public; every other route passes the admin guard first (JWT or raw admin key).
  */
 import { Elysia } from "elysia";
+import { adminServices } from "../../admin/admin-services.ts";
 import type { AppContext } from "../../context.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { accountTestRoutes } from "./account-test.ts";
 import { accountsRoutes } from "./accounts-routes.ts";
-import type { AdminDeps } from "./admin-deps.ts";
+import type { AdminActorKind, AdminDeps } from "./admin-deps.ts";
+import { accountAdmin } from "./provider-admin.ts";
 import { authenticateAdmin } from "./admin-guard.ts";
 import { requireObjectBody } from "./object-body.ts";
 import { authRoutes } from "./auth-routes.ts";
@@ -29,14 +31,24 @@ export function adminRoutes(ctx: AppContext) {
   const errors = new RecentErrors();
   ctx.observers.push(errors);
   ctx.providers.onUpstreamError((kind, account, message) => errors.add(kind, account, message));
+  const services = adminServices({
+    store: ctx.store,
+    changes: ctx.changes,
+    catalog: () => ctx.providers.catalog(),
+    credentials: { setPasswordHash: (hash) => ctx.adminKey.setPasswordHash(hash), revokeAll: () => ctx.adminJwt.revokeAll() },
+  });
+  const actors = new WeakMap<Request, AdminActorKind>();
   const d: AdminDeps = {
+    ...services,
+    whoIs: (request) => ({ actor: actors.get(request) ?? "admin", address: ctx.clientAddress.get(request) ?? "unknown" }),
+    inflightOf: (identifier) => accountAdmin(ctx).inflightOf(identifier),
+    testStatus: new Map(),
     ctx,
     jwt: ctx.adminJwt,
     limiter: ctx.loginLimiter,
     usage: keyUsageTracker(ctx),
     errors,
-    actors: new WeakMap(),
-    testStatus: new Map(),
+    actors,
   };
   return new Elysia({ name: "admin-api", prefix: "/admin" })
     .use(authRoutes(d))

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import { checkAdminCredential, throttledMessage } from "../../security/admin-credential.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { HttpError, tooManyRequests } from "../http-error.ts";
-import { clientAddress, type AdminDeps } from "./admin-deps.ts";
+import { clientAddress, type AdminAuthDeps } from "./admin-deps.ts";
 import { bearerToken } from "./admin-guard.ts";
 import { requireObjectBody } from "./object-body.ts";
 
@@ -12,7 +12,7 @@ const LoginBody = t.Object({
   expire_hours: t.Optional(t.Integer({ minimum: JWT_EXPIRE_BOUNDS[0], maximum: JWT_EXPIRE_BOUNDS[1] })),
 });
 
-export function authRoutes(d: AdminDeps) {
+export function authRoutes(d: AdminAuthDeps) {
   return (app: Elysia<"/admin">) =>
     app
       .post(

@@ -3,10 +3,10 @@
  * or all, and the limit setting (0 = off, the default). The recorder is registered here as a turn observer.
  */
 import { Elysia, t } from "elysia";
-import { SETTING_KEYS } from "../../store/setting-keys.ts";
-import { ChatHistoryRecorder, CHAT_HISTORY_SECTION, chatHistoryLimit, MAX_CHAT_HISTORY_LIMIT } from "../chat-history-recorder.ts";
+import { AdminServiceError } from "../../admin/admin-error.ts";
+import { ChatHistoryRecorder, chatHistoryLimit, MAX_CHAT_HISTORY_LIMIT } from "../chat-history-recorder.ts";
 import { HttpError, notFound } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
+import type { AdminDeps } from "./admin-deps.ts";
 
 /** Format version of the list (the Go ds2api's file format is 2; ours is the sqlite table). */
 const HISTORY_VERSION = 2;
@@ -34,7 +34,7 @@ export function chatHistoryRoutes(d: AdminDeps) {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof HttpError) throw e;
+      if (e instanceof HttpError || e instanceof AdminServiceError) throw e;
       ctx.logger.warn("chat history store failed", { error: String(e) });
       throw new HttpError(503, "chat history store unavailable");
     }
@@ -52,15 +52,13 @@ export function chatHistoryRoutes(d: AdminDeps) {
       )
       .delete("/chat-history", ({ request }) =>
         guard(() => {
-          repo().deleteAll();
-          audit(d, request, "chat_history.clear");
+          d.settings.clearChatHistory(d.whoIs(request));
           return { success: true };
         }),
       )
       .delete("/chat-history/:id", ({ params, request }) =>
         guard(() => {
-          if (!repo().delete(params.id)) throw notFound("chat history entry not found");
-          audit(d, request, "chat_history.delete", params.id);
+          d.settings.deleteChatHistory(d.whoIs(request), params.id);
           return { success: true };
         }),
       )
@@ -68,13 +66,7 @@ export function chatHistoryRoutes(d: AdminDeps) {
         "/chat-history/settings",
         ({ body, request }) =>
           guard(() => {
-            const key = SETTING_KEYS.section(CHAT_HISTORY_SECTION);
-            ctx.store.transaction(() => {
-              ctx.store.settings.set(key, { ...(ctx.store.settings.get<Record<string, unknown>>(key) ?? {}), limit: body.limit });
-              repo().prune(body.limit);
-            });
-            ctx.settings.invalidate();
-            audit(d, request, "chat_history.settings", undefined, { limit: body.limit });
+            d.settings.setChatHistoryLimit(d.whoIs(request), body.limit);
             return { success: true, limit: body.limit, revision: repo().revision(), items: repo().list() };
           }),
         { body: t.Object({ limit: t.Integer({ minimum: 0, maximum: MAX_CHAT_HISTORY_LIMIT }) }, { additionalProperties: false }) },

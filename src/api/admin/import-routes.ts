@@ -2,16 +2,14 @@
  * `POST /admin/import` (Go ds2api §12.2): a merge-only bulk add of API keys and accounts that skips
  * duplicates. Body `{api_keys?, keys?, accounts?}` in the config file's shapes; answer
  * `{success, imported_keys, imported_accounts}` (plus what was skipped). Entries are validated by the
- * config parser and written by the config import (keys stored hashed, accounts with sealed passwords).
+ * config parser and written by the config service (keys stored hashed, accounts with sealed passwords).
  */
 import { t } from "elysia";
 import type { Elysia } from "elysia";
-import { importConfig } from "../../config/config-sync.ts";
-import { ConfigError, parseDs2ApiConfig, type ConfigAccount, type ConfigApiKey } from "../../config/ds2api-config.ts";
+import type { ConfigAdmin } from "../../admin/config-service.ts";
 import { badRequest } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
-import { findAccount } from "./account-view.ts";
-import { storedProxies } from "./accounts-routes.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { RequestActor } from "./admin-deps.ts";
 
 const FIELDS = ["api_keys", "keys", "accounts"];
 
@@ -22,53 +20,21 @@ function checkFields(body: Record<string, unknown>): void {
   if (!FIELDS.some((k) => body[k] !== undefined)) throw badRequest("nothing to import: send api_keys, keys and/or accounts");
 }
 
-function parseEntries(d: AdminDeps, body: Record<string, unknown>): { keys: ConfigApiKey[]; accounts: ConfigAccount[]; warnings: string[] } {
-  try {
-    const { config, warnings } = parseDs2ApiConfig({ ...body, proxies: storedProxies(d) });
-    return { keys: config.apiKeys ?? [], accounts: config.accounts ?? [], warnings };
-  } catch (e) {
-    if (e instanceof ConfigError) throw badRequest(e.message);
-    throw e;
-  }
-}
-
-export function importRoutes(d: AdminDeps) {
-  const { store, providers, apiKeys } = d.ctx;
+export function importRoutes(d: Pick<AdminServices, "config"> & RequestActor) {
+  const config: ConfigAdmin = d.config;
   return (app: Elysia<"/admin">) =>
     app.post(
       "/import",
       ({ body, request }) => {
         checkFields(body);
-        const parsed = parseEntries(d, body);
-        if (parsed.keys.some((k) => k.key.includes("****"))) throw badRequest("masked API keys (with ****) cannot be imported; give the full keys");
-        const seenKeys = new Set<string>();
-        const keys = parsed.keys.filter((k) => {
-          const hash = store.apiKeys.hashOf(k.key);
-          if (seenKeys.has(hash) || store.apiKeys.get(hash)) return false;
-          seenKeys.add(hash);
-          return true;
-        });
-        const isKnown = (a: ConfigAccount) => [a.identifier, a.email, a.mobile].some((id) => id && findAccount(d, id));
-        const accounts = parsed.accounts.filter((a) => !isKnown(a));
-        const result = importConfig(store, { apiKeys: keys, accounts, sections: {}, extra: {} }, { mode: "merge", acceptTokens: false });
-        if (result.importedKeys) apiKeys.reload();
-        if (result.importedAccounts) providers.reload();
-        const skippedKeys = parsed.keys.length - keys.length;
-        const skippedAccounts = parsed.accounts.length - accounts.length;
-        audit(d, request, "import", undefined, {
-          imported_keys: result.importedKeys,
-          imported_accounts: result.importedAccounts,
-          skipped_keys: skippedKeys,
-          skipped_accounts: skippedAccounts,
-          accounts: accounts.map((a) => a.identifier).slice(0, 50),
-        });
+        const r = config.mergeImport(d.whoIs(request), body);
         return {
           success: true,
-          imported_keys: result.importedKeys,
-          imported_accounts: result.importedAccounts,
-          skipped_keys: skippedKeys,
-          skipped_accounts: skippedAccounts,
-          ...(parsed.warnings.length ? { warnings: parsed.warnings } : {}),
+          imported_keys: r.importedKeys,
+          imported_accounts: r.importedAccounts,
+          skipped_keys: r.skippedKeys,
+          skipped_accounts: r.skippedAccounts,
+          ...(r.warnings.length ? { warnings: r.warnings } : {}),
         };
       },
       { body: t.Record(t.String(), t.Unknown()) },

@@ -1,13 +1,17 @@
 /**
- * Client API keys with usage and quotas. Only a keyed hash of each key is stored: the full key is shown
- * once, in the answer that creates it, and can never be read back; everywhere else a key is `key_preview`
- * (first 2 + **** + last 2) and `key_id`.
+ * Client API keys with usage and quotas — HTTP over the keys service. Only a keyed hash of each key is stored:
+ * the full key is shown once, in the answer that creates it, and can never be read back; everywhere else a key is
+ * `key_preview` (first 2 + **** + last 2) and `key_id`.
  */
 import { Elysia, t } from "elysia";
-import { randomBytes } from "node:crypto";
+import type { KeysAdmin } from "../../admin/keys-service.ts";
 import type { ApiKeyRecord } from "../../store/api-keys-repo.ts";
-import { badRequest, HttpError, notFound } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { KeyUsageTracker } from "../../security/key-usage.ts";
+import type { RequestActor } from "./admin-deps.ts";
+
+/** What the key routes need: the keys service, who is asking, and today's token tally per key. */
+export type KeysRouteDeps = Pick<AdminServices, "keys"> & RequestActor & { usage: Pick<KeyUsageTracker, "tokensToday"> };
 
 const Limit = t.Optional(t.Nullable(t.Integer({ minimum: 0, maximum: 1_000_000_000 })));
 
@@ -26,19 +30,14 @@ const UpdateBody = t.Object(
 );
 
 /** The stored key named by its key_id or its full value. */
-export function findKey(d: AdminDeps, ref: string): ApiKeyRecord | undefined {
-  let id = ref;
-  try {
-    id = decodeURIComponent(ref);
-  } catch {
-    // keep as is
-  }
-  return d.ctx.store.apiKeys.byId(id) ?? d.ctx.store.apiKeys.find(id);
+export function findKey(d: Pick<AdminServices, "keys">, ref: string): ApiKeyRecord | undefined {
+  return d.keys.find(ref);
 }
 
-export function keyView(d: AdminDeps, k: ApiKeyRecord) {
-  const usage = d.ctx.store.keyUsage.usage(k.hash);
-  const quota = d.ctx.store.keyUsage.quota(k.hash);
+export function keyView(d: Pick<KeysRouteDeps, "keys" | "usage">, k: ApiKeyRecord) {
+  const keys: KeysAdmin = d.keys;
+  const usage = keys.usage(k.hash);
+  const quota = keys.quota(k.hash);
   return {
     key_preview: k.preview,
     key_id: k.id,
@@ -56,67 +55,32 @@ export function keyView(d: AdminDeps, k: ApiKeyRecord) {
   };
 }
 
-export function keysRoutes(d: AdminDeps) {
-  const { store, apiKeys } = d.ctx;
+export function keysRoutes(d: KeysRouteDeps) {
+  const keys: KeysAdmin = d.keys;
   return (app: Elysia<"/admin">) =>
     app
       .get("/keys", () => {
-        const items = store.apiKeys.list().map((k) => keyView(d, k));
+        const items = keys.list().map((k) => keyView(d, k));
         return { items, total: items.length };
       })
       .post(
         "/keys",
         ({ body, request }) => {
-          let key = body.key;
-          if (key === undefined) key = `sk-${randomBytes(24).toString("base64url")}`;
-          key = key.trim();
-          if (!key) throw badRequest("key must not be empty (omit it to have one generated)");
-          if (/\s/.test(key)) throw badRequest("key must not contain whitespace");
-          if (key.includes("****")) throw badRequest("key looks like a masked preview; give the full key or omit it");
-          if (store.apiKeys.find(key)) throw new HttpError(409, "this key already exists");
-          store.apiKeys.upsert({ key, name: body.name?.trim() || undefined, remark: body.remark?.trim() || undefined });
-          const added = store.apiKeys.find(key)!;
-          apiKeys.reload();
-          audit(d, request, "keys.add", added.preview, { key_id: added.id, name: body.name });
-          return { success: true, total_keys: store.apiKeys.count(), key, key_id: added.id, key_preview: added.preview, note: "the full key is shown only now; only its hash is stored" };
+          const { key, record, total } = keys.add(d.whoIs(request), body);
+          return { success: true, total_keys: total, key, key_id: record.id, key_preview: record.preview, note: "the full key is shown only now; only its hash is stored" };
         },
         { body: AddBody },
       )
       .put(
         "/keys/:key",
         ({ params, body, request }) => {
-          const k = findKey(d, params.key);
-          if (!k) throw notFound("API key not found");
-          store.transaction(() => {
-            store.apiKeys.update(k.hash, {
-              name: body.name === undefined ? undefined : body.name?.trim() || null,
-              remark: body.remark === undefined ? undefined : body.remark?.trim() || null,
-            });
-            if (body.quota) {
-              const current = store.keyUsage.quota(k.hash);
-              const pick = (v: number | null | undefined, old: number | undefined) => (v === undefined ? old : v || undefined);
-              store.keyUsage.setQuota(k.hash, {
-                requestsPerMinute: pick(body.quota.requests_per_minute, current.requestsPerMinute),
-                tokensPerDay: pick(body.quota.tokens_per_day, current.tokensPerDay),
-              });
-            }
-          });
-          d.usage.quotasChanged();
-          audit(d, request, "keys.update", k.preview, { key_id: k.id, fields: Object.keys(body), quota: body.quota });
-          return { success: true, total_keys: store.apiKeys.count() };
+          const { total } = keys.update(d.whoIs(request), params.key, body);
+          return { success: true, total_keys: total };
         },
         { body: UpdateBody },
       )
       .delete("/keys/:key", ({ params, request }) => {
-        const k = findKey(d, params.key);
-        if (!k) throw notFound("API key not found");
-        store.transaction(() => {
-          store.apiKeys.delete(k.hash);
-          store.keyUsage.forget(k.hash);
-        });
-        apiKeys.reload();
-        d.usage.forget(k.hash);
-        audit(d, request, "keys.delete", k.preview, { key_id: k.id });
-        return { success: true, total_keys: store.apiKeys.count() };
+        const { total } = keys.remove(d.whoIs(request), params.key);
+        return { success: true, total_keys: total };
       });
 }

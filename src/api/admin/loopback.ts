@@ -7,13 +7,13 @@
 import type { AppContext } from "../../context.ts";
 import { badRequest } from "../http-error.ts";
 
-export function ownBaseUrl(ctx: AppContext): string {
+export function ownBaseUrl(ctx: Pick<AppContext, "state">): string {
   if (!ctx.state.url) throw badRequest("the server is not listening yet");
   return ctx.state.url;
 }
 
 /** A credential for the first configured API key, or for the given one (which must be configured). */
-export function pickApiKey(ctx: AppContext, given: string | undefined): string {
+export function pickApiKey(ctx: Pick<AppContext, "apiKeys" | "store">, given: string | undefined): string {
   if (given?.trim()) {
     const hash = ctx.apiKeys.match(given.trim());
     if (!hash) throw badRequest("api_key is not a configured API key");

@@ -8,20 +8,20 @@ import type { AccountAdmin, ProxyAdmin, UpstreamProvider } from "../../core/upst
 
 export const ACCOUNTS_PROVIDER = "deepseek";
 
-export function accountsProvider(ctx: AppContext): UpstreamProvider {
+export function accountsProvider(ctx: Pick<AppContext, "providers">): UpstreamProvider {
   const p = ctx.providers.get(ACCOUNTS_PROVIDER);
   if (!p) throw new Error(`provider "${ACCOUNTS_PROVIDER}" is not registered`);
   return p;
 }
 
 /** The account-pool hooks of the accounts' provider. */
-export function accountAdmin(ctx: AppContext): AccountAdmin {
+export function accountAdmin(ctx: Pick<AppContext, "providers">): AccountAdmin {
   const a = accountsProvider(ctx).accounts;
   if (!a) throw new Error(`provider "${ACCOUNTS_PROVIDER}" has no account pool`);
   return a;
 }
 
 /** The live proxy bridges of the accounts' provider (none when it routes no proxies). */
-export function proxyAdmin(ctx: AppContext): ProxyAdmin | undefined {
+export function proxyAdmin(ctx: Pick<AppContext, "providers">): ProxyAdmin | undefined {
   return accountsProvider(ctx).proxies;
 }

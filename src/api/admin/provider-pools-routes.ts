@@ -20,7 +20,12 @@ import type {
 } from "../../core/upstream/provider.ts";
 import { maskSecret } from "../../observability/logger.ts";
 import { badRequest, HttpError, notFound } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AppContext } from "../../context.ts";
+import { audit, type RequestActor } from "./admin-deps.ts";
+
+/** What the provider-pool routes need: the credentials service, the audit log (tests), who is asking, the providers and stored secrets (to mask them). */
+export type ProviderPoolsRouteDeps = Pick<AdminServices, "credentials" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers" | "store"> };
 
 const MAX_ENTRIES = 10_000;
 const Label = t.String({ maxLength: 200 });
@@ -156,17 +161,17 @@ interface Pool {
   pool: CredentialPoolAdmin;
 }
 
-function poolProviders(d: AdminDeps): string[] {
+function poolProviders(d: ProviderPoolsRouteDeps): string[] {
   return d.ctx.providers.list().flatMap((p) => (p.credentials ? [p.id] : []));
 }
 
-function requireProvider(d: AdminDeps, id: string): UpstreamProvider {
+function requireProvider(d: ProviderPoolsRouteDeps, id: string): UpstreamProvider {
   const p = d.ctx.providers.get(id);
   if (!p) throw notFound(`provider ${JSON.stringify(id.slice(0, 64))} is not registered; providers: ${d.ctx.providers.list().map((x) => x.id).join(", ")}`);
   return p;
 }
 
-function requirePool(d: AdminDeps, id: string): Pool {
+function requirePool(d: ProviderPoolsRouteDeps, id: string): Pool {
   const provider = requireProvider(d, id);
   if (provider.credentials) return { provider, pool: provider.credentials };
   const withPools = poolProviders(d);
@@ -182,7 +187,7 @@ function requireEntry(p: Pool, id: string): CredentialView {
 }
 
 /** A scrubber for the pool's stored secrets and per-entry authorizations, plus `more`. */
-function poolScrubber(d: AdminDeps, p: Pool, more: Iterable<string> = []): Scrubber {
+function poolScrubber(d: ProviderPoolsRouteDeps, p: Pool, more: Iterable<string> = []): Scrubber {
   return new Scrubber([...d.ctx.store.credentials.list(p.provider.id).flatMap((r) => [r.secret, r.auth ?? ""]), ...more]);
 }
 
@@ -214,8 +219,9 @@ function parseAdd(body: { entries?: EntryBody[]; secret?: string; auth?: string;
 
 // ---- routes -----------------------------------------------------------------------------------
 
-export function providerPoolsRoutes(d: AdminDeps) {
+export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
   const { providers, store } = d.ctx;
+  const credentials = d.credentials;
   /**
    * Masks the pool's stored secrets (and `more`, e.g. what the request posted) in whatever a provider says:
    * views never hold secrets by contract, but error texts come from upstreams and may quote what was sent.
@@ -249,15 +255,16 @@ export function providerPoolsRoutes(d: AdminDeps) {
             const id = store.credentials.idFor(p.provider.id, entries[0]!.secret);
             if (p.pool.list().some((v) => v.id === id)) throw new HttpError(409, `this ${p.pool.entryKind} is already in the "${p.provider.id}" pool (id ${id})`);
           }
-          const result = p.pool.add(entries);
+          const ids = entries.map((e) => store.credentials.idFor(p.provider.id, e.secret));
+          const result = credentials.write(d.whoIs(request), {
+            action: "providers.credentials.add",
+            target: target(p),
+            apply: () => p.pool.add(entries),
+            detail: (r) => ({ added: r.added, updated: r.updated, skipped: r.skipped.length, ids: ids.slice(0, 50) }),
+            ids: () => ids.map((id) => target(p, id)),
+          });
           const scrub = scrubberFor(p, posted);
           const view = importView(result, scrub);
-          audit(d, request, "providers.credentials.add", target(p), {
-            added: result.added,
-            updated: result.updated,
-            skipped: result.skipped.length,
-            ids: entries.slice(0, 50).map((e) => store.credentials.idFor(p.provider.id, e.secret)),
-          });
           if (single && result.added + result.updated === 0) {
             throw badRequest(`the ${p.pool.entryKind} was not added: ${view.skipped[0]?.reason || "refused by the provider"}`);
           }
@@ -272,7 +279,12 @@ export function providerPoolsRoutes(d: AdminDeps) {
           const posted = Scrubber.tokensOf(body.text);
           let result: CredentialImportResult;
           try {
-            result = p.pool.importText(body.text);
+            result = credentials.write(d.whoIs(request), {
+              action: "providers.credentials.import",
+              target: target(p),
+              apply: () => p.pool.importText(body.text),
+              detail: (r) => ({ added: r.added, updated: r.updated, skipped: r.skipped.length }),
+            });
           } catch (e) {
             const scrub = scrubberFor(p, posted);
             // A provider that refuses the whole document says why; the message must not carry the text back.
@@ -280,7 +292,6 @@ export function providerPoolsRoutes(d: AdminDeps) {
           }
           const scrub = scrubberFor(p, posted);
           const view = importView(result, scrub);
-          audit(d, request, "providers.credentials.import", target(p), { added: result.added, updated: result.updated, skipped: result.skipped.length });
           return { success: result.added + result.updated > 0 || result.skipped.length === 0, ...view, ...listAnswer(p, scrub) };
         },
         { params: ProviderParams, body: ImportBody },
@@ -289,8 +300,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
         "/providers/:provider/credentials/reset",
         ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          const reset = p.pool.resetUsage();
-          audit(d, request, "providers.credentials.reset_all", target(p), { reset });
+          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
           return { success: true, reset, ...listAnswer(p) };
         },
         { params: ProviderParams },
@@ -305,8 +315,14 @@ export function providerPoolsRoutes(d: AdminDeps) {
           const fields: { label?: string | null; maxUsage?: number | null } = {};
           if (label !== undefined) fields.label = label;
           if (body.max_usage !== undefined) fields.maxUsage = body.max_usage;
-          if (!p.pool.update(params.id, fields)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
-          audit(d, request, "providers.credentials.update", target(p, params.id), { label, max_usage: body.max_usage });
+          credentials.write(d.whoIs(request), {
+            action: "providers.credentials.update",
+            target: target(p, params.id),
+            apply: () => {
+              if (!p.pool.update(params.id, fields)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+            },
+            detail: () => ({ label, max_usage: body.max_usage }),
+          });
           return { success: true, item: entryAnswer(p, params.id) };
         },
         { params: EntryParams, body: UpdateBody },
@@ -316,8 +332,14 @@ export function providerPoolsRoutes(d: AdminDeps) {
         ({ params, request }) => {
           const p = requirePool(d, params.provider);
           requireEntry(p, params.id);
-          if (!p.pool.remove(params.id)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
-          audit(d, request, "providers.credentials.delete", target(p, params.id));
+          credentials.write(d.whoIs(request), {
+            action: "providers.credentials.delete",
+            target: target(p, params.id),
+            apply: () => {
+              if (!p.pool.remove(params.id)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+            },
+            removed: true,
+          });
           return { success: true, ...listAnswer(p) };
         },
         { params: EntryParams },
@@ -329,8 +351,7 @@ export function providerPoolsRoutes(d: AdminDeps) {
         ({ params, request }) => {
           const p = requirePool(d, params.provider);
           requireEntry(p, params.id);
-          const reset = p.pool.resetUsage(params.id);
-          audit(d, request, "providers.credentials.reset", target(p, params.id), { reset });
+          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
           return { success: true, reset, item: entryAnswer(p, params.id) };
         },
         { params: EntryParams },
@@ -363,9 +384,14 @@ export function providerPoolsRoutes(d: AdminDeps) {
       );
 }
 
-function setEnabled(d: AdminDeps, request: Request, p: Pool, id: string, enabled: boolean) {
+function setEnabled(d: ProviderPoolsRouteDeps, request: Request, p: Pool, id: string, enabled: boolean) {
   requireEntry(p, id);
-  if (!p.pool.setEnabled(id, enabled)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
-  audit(d, request, enabled ? "providers.credentials.enable" : "providers.credentials.disable", `${p.provider.id}/${id}`);
+  d.credentials.write(d.whoIs(request), {
+    action: enabled ? "providers.credentials.enable" : "providers.credentials.disable",
+    target: `${p.provider.id}/${id}`,
+    apply: () => {
+      if (!p.pool.setEnabled(id, enabled)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+    },
+  });
   return { success: true, enabled, item: credentialView(requireEntry(p, id), poolScrubber(d, p)) };
 }

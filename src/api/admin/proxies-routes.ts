@@ -1,16 +1,19 @@
 /**
  * Proxies (api-surface §12.5, plus http/https types): list, add, update, delete (unbinding its accounts) and a
- * connectivity test against the configured DeepSeek base URL. Passwords are write-only: views carry
- * `has_password`, and an empty password on update keeps the stored one. Changes reload the account pool.
+ * connectivity test against the configured DeepSeek base URL — HTTP over the proxies service. Passwords are
+ * write-only: views carry `has_password`, and an empty password on update keeps the stored one.
  */
 import { Elysia, t } from "elysia";
-import { SETTING_KEYS } from "../../store/setting-keys.ts";
-import { parseProxyEntry, type ConfigProxy } from "../../config/ds2api-config.ts";
+import type { ProxiesAdmin } from "../../admin/proxies-service.ts";
+import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import { probeProxy } from "../../upstream/proxy/proxy-probe.ts";
-import { badRequest, HttpError, notFound } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
-import { storedProxies } from "./accounts-routes.ts";
-import { proxyAdmin } from "./provider-admin.ts";
+import { notFound } from "../http-error.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { ServerOptions } from "../../config/options.ts";
+import { audit, type RequestActor } from "./admin-deps.ts";
+
+/** What the proxy routes need: the proxies service, the audit log (tests), who is asking, and the upstream to probe. */
+export type ProxiesRouteDeps = Pick<AdminServices, "proxies" | "audit"> & RequestActor & { ctx: { options: Pick<ServerOptions, "deepseekBaseUrl"> } };
 
 const Str = (max: number) => t.Optional(t.Nullable(t.String({ maxLength: max })));
 
@@ -35,42 +38,28 @@ export function proxyView(p: ConfigProxy) {
   return { id: p.id, name: p.name, type: p.type, host: p.host, port: p.port, username: p.username ?? "", has_password: Boolean(p.password) };
 }
 
-/** Validate a body into a proxy, 400 listing the problems. */
-function parseOr400(input: Record<string, unknown>): ConfigProxy {
-  const problems: string[] = [];
-  const proxy = parseProxyEntry(input, "proxy", problems);
-  if (!proxy || problems.length) throw badRequest(problems.join("; ") || "invalid proxy");
-  return proxy;
-}
-
 /** Body fields that were sent (null and absent both mean "not given"). */
 function given(body: ProxyInput): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== null));
 }
 
-export function proxiesRoutes(d: AdminDeps) {
-  const { store, providers } = d.ctx;
-  const save = (list: ConfigProxy[]) => store.settings.set(SETTING_KEYS.proxies, list);
+export function proxiesRoutes(d: ProxiesRouteDeps) {
+  const proxies: ProxiesAdmin = d.proxies;
   const requireProxy = (id: string) => {
-    const p = storedProxies(d).find((x) => x.id === id);
+    const p = proxies.get(id);
     if (!p) throw notFound(`proxy ${JSON.stringify(id)} not found`);
     return p;
   };
   return (app: Elysia<"/admin">) =>
     app
       .get("/proxies", () => {
-        const items = storedProxies(d).map(proxyView);
+        const items = proxies.list().map(proxyView);
         return { items, total: items.length };
       })
       .post(
         "/proxies",
         ({ body, request }) => {
-          const proxy = parseOr400(given(body));
-          const list = storedProxies(d);
-          if (list.some((p) => p.id === proxy.id)) throw new HttpError(409, `proxy ${JSON.stringify(proxy.id)} already exists`);
-          save([...list, proxy]);
-          providers.reload();
-          audit(d, request, "proxies.add", proxy.id, { type: proxy.type, host: proxy.host, port: proxy.port, username: proxy.username, has_password: Boolean(proxy.password) });
+          const proxy = proxies.add(d.whoIs(request), body);
           return { success: true, proxy: proxyView(proxy) };
         },
         { body: ProxyBody },
@@ -78,33 +67,14 @@ export function proxiesRoutes(d: AdminDeps) {
       .put(
         "/proxies/:id",
         ({ params, body, request }) => {
-          const old = requireProxy(params.id);
-          const fields = given(body);
-          if (fields.id !== undefined && fields.id !== old.id) throw badRequest("a proxy's id cannot change; add a new proxy and rebind the accounts instead");
-          // Fields left out keep their stored values; an empty password keeps the stored password.
-          const merged: Record<string, unknown> = { ...old, ...fields, id: old.id };
-          if (!fields.password) merged.password = old.password;
-          if (fields.name === undefined && old.name === `${old.host}:${old.port}`) delete merged.name; // the default name follows host:port
-          const proxy = parseOr400(merged);
-          save(storedProxies(d).map((p) => (p.id === old.id ? proxy : p)));
-          providers.reload();
-          audit(d, request, "proxies.update", proxy.id, { fields: Object.keys(fields), ...(fields.password ? { password_changed: true } : {}) });
+          const proxy = proxies.update(d.whoIs(request), params.id, body);
           return { success: true, proxy: proxyView(proxy) };
         },
         { body: ProxyBody },
       )
       .delete("/proxies/:id", ({ params, request }) => {
-        const old = requireProxy(params.id);
-        const remaining = storedProxies(d).filter((p) => p.id !== old.id);
-        const bound = store.accounts.list().filter((a) => a.proxyId === old.id);
-        store.transaction(() => {
-          for (const a of bound) store.accounts.updateProfile(a.identifier, { proxyId: null });
-          save(remaining);
-        });
-        proxyAdmin(d.ctx)?.retain(new Set(remaining.map((p) => p.id)));
-        providers.reload();
-        audit(d, request, "proxies.delete", old.id, { unbound_accounts: bound.map((a) => a.identifier).slice(0, 50) });
-        return { success: true, unbound_accounts: bound.length };
+        const { unbound } = proxies.remove(d.whoIs(request), params.id);
+        return { success: true, unbound_accounts: unbound };
       })
       .post(
         "/proxies/test",
@@ -115,9 +85,9 @@ export function proxiesRoutes(d: AdminDeps) {
           else {
             const fields = given(body as ProxyInput);
             delete fields.proxy_id;
-            proxy = parseOr400(fields);
+            proxy = proxies.parse(fields);
             // Testing an edited proxy from the console: a blank password means the stored one.
-            if (!proxy.password) proxy.password = storedProxies(d).find((p) => p.id === proxy.id)?.password;
+            if (!proxy.password) proxy.password = proxies.get(proxy.id)?.password;
           }
           const r = await probeProxy(proxy, d.ctx.options.deepseekBaseUrl);
           audit(d, request, "proxies.test", proxy.id, { success: r.success });

@@ -5,7 +5,7 @@
  */
 import { Elysia, t } from "elysia";
 import { HttpError } from "../http-error.ts";
-import type { AdminDeps } from "./admin-deps.ts";
+import type { AppContext } from "../../context.ts";
 import { ownBaseUrl, pickApiKey } from "./loopback.ts";
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -53,7 +53,8 @@ function errorMessage(text: string): string {
   }
 }
 
-export function selfTestRoutes(d: AdminDeps) {
+/** The self-test calls this server's own routes over loopback with a configured key. */
+export function selfTestRoutes(d: { ctx: Pick<AppContext, "state" | "apiKeys" | "store"> }) {
   return (app: Elysia<"/admin">) =>
     app
       .post(

@@ -6,11 +6,17 @@
 import { t } from "elysia";
 import type { Elysia } from "elysia";
 import { HttpError } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AppContext } from "../../context.ts";
+import { audit, type RequestActor } from "./admin-deps.ts";
+import type { RecentErrors } from "./recent-errors.ts";
+
+/** What the sessions route needs: account lookup, the audit log, who is asking, the accounts' provider, the recent-errors list. */
+export type SessionsRouteDeps = Pick<AdminServices, "accounts" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers">; errors: RecentErrors };
 import { requireAccount } from "./account-view.ts";
 import { accountAdmin } from "./provider-admin.ts";
 
-export function sessionsRoutes(d: AdminDeps) {
+export function sessionsRoutes(d: SessionsRouteDeps) {
   return (app: Elysia<"/admin">) =>
     app.post(
       "/accounts/sessions/delete-all",

@@ -9,9 +9,19 @@ import { DEFAULT_THINKING_INSTRUCTION } from "../../core/prompt/thinking-injecti
 import { hashAdminPassword, MIN_PASSWORD_LENGTH } from "../../security/admin-key.ts";
 import { JWT_EXPIRE_BOUNDS } from "../../security/admin-jwt.ts";
 import { badRequest } from "../http-error.ts";
-import { audit, type AdminDeps } from "./admin-deps.ts";
-import { resolveTurnLimits, TURN_LIMIT_KEYS } from "../../config/runtime-settings.ts";
-import { turnLimitFields, turnLimitView, validateAliases, validateSection } from "./settings-validation.ts";
+import type { AdminServices } from "../../admin/admin-services.ts";
+import type { AppContext } from "../../context.ts";
+import type { AdminJwt } from "../../security/admin-jwt.ts";
+import type { RequestActor } from "./admin-deps.ts";
+
+/** What the settings page reads: the live settings, the pool and identity of the accounts' provider, the admin credentials, defaults. */
+export type SettingsViewDeps = { ctx: Pick<AppContext, "settings" | "store" | "providers" | "adminKey" | "options">; jwt: Pick<AdminJwt, "defaultExpireHours"> };
+
+/** What the settings routes need: the settings service, who is asking, and the view. */
+export type SettingsRouteDeps = Pick<AdminServices, "settings"> & RequestActor & SettingsViewDeps;
+import type { SettingsAdmin } from "../../admin/settings-service.ts";
+import { resolveTurnLimits } from "../../config/runtime-settings.ts";
+import { turnLimitFields, turnLimitView } from "./settings-validation.ts";
 import { accountAdmin, accountsProvider } from "./provider-admin.ts";
 import { chatHistoryLimit } from "../chat-history-recorder.ts";
 import { devCaptureSettings } from "../raw-capture/capture-settings.ts";
@@ -64,10 +74,7 @@ const SettingsBody = t.Object(
   { additionalProperties: false },
 );
 
-/** Keys the pool reads from the runtime section, with their hard-wired defaults when neither env nor settings say. */
-type RuntimeStored = Record<string, number>;
-
-export function settingsView(d: AdminDeps) {
+export function settingsView(d: SettingsViewDeps) {
   const { settings } = d.ctx;
   const pool = accountAdmin(d.ctx).settings();
   const identity = accountsProvider(d.ctx).identity?.() ?? {};
@@ -114,50 +121,15 @@ export function settingsView(d: AdminDeps) {
   };
 }
 
-export function settingsRoutes(d: AdminDeps) {
-  const { store } = d.ctx;
+export function settingsRoutes(d: SettingsRouteDeps) {
+  const settings: SettingsAdmin = d.settings;
   return (app: Elysia<"/admin">) =>
     app
       .get("/settings", () => settingsView(d))
       .put(
         "/settings",
         ({ body, request }) => {
-          const aliases = body.model_aliases ? validateAliases(body.model_aliases, d.ctx.providers.catalog()) : undefined;
-          for (const name of ["responses", "embeddings", "auto_delete", "current_input_file"] as const) {
-            if (body[name]) validateSection(name, body[name]!);
-          }
-          let runtime: RuntimeStored | undefined;
-          if (body.runtime) {
-            runtime = { ...(store.settings.get<RuntimeStored>(SETTING_KEYS.runtime) ?? {}) };
-            const clearOnZero = new Set(["account_max_inflight", "account_max_queue", "global_max_inflight", "token_refresh_interval_hours", ...TURN_LIMIT_KEYS]);
-            for (const [k, v] of Object.entries(body.runtime)) {
-              if (v === undefined) continue;
-              if (v === 0 && clearOnZero.has(k)) delete runtime[k];
-              else runtime[k] = v;
-            }
-            if (runtime.global_max_inflight && runtime.account_max_inflight && runtime.global_max_inflight < runtime.account_max_inflight) {
-              throw badRequest("runtime.global_max_inflight must be ≥ runtime.account_max_inflight");
-            }
-          }
-          store.transaction(() => {
-            if (body.admin?.jwt_expire_hours !== undefined) {
-              store.settings.set(SETTING_KEYS.admin, { ...(store.settings.get<object>(SETTING_KEYS.admin) ?? {}), jwt_expire_hours: body.admin.jwt_expire_hours });
-            }
-            if (runtime) store.settings.set(SETTING_KEYS.runtime, runtime);
-            if (aliases) store.settings.set(SETTING_KEYS.modelAliases, aliases);
-            for (const name of ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture"] as const) {
-              const value = body[name];
-              if (!value) continue;
-              const key = SETTING_KEYS.section(name);
-              const merged: Record<string, unknown> = { ...(store.settings.get<Record<string, unknown>>(key) ?? {}), ...value };
-              for (const [k, v] of Object.entries(merged)) if (v === undefined || v === null) delete merged[k];
-              store.settings.set(key, merged);
-            }
-          });
-          if (body.chat_history?.limit !== undefined) store.chatHistory.prune(body.chat_history.limit);
-          d.ctx.settings.invalidate();
-          d.ctx.providers.reload();
-          audit(d, request, "settings.update", undefined, { changed: body });
+          settings.update(d.whoIs(request), body);
           return { success: true, message: "settings updated and hot reloaded" };
         },
         { body: SettingsBody },
@@ -168,12 +140,7 @@ export function settingsRoutes(d: AdminDeps) {
           const password = (body.new_password ?? body.password ?? "").trim();
           if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`the new password must have at least ${MIN_PASSWORD_LENGTH} characters`);
           const hash = await hashAdminPassword(password);
-          let cutoff = 0;
-          store.transaction(() => {
-            d.ctx.adminKey.setPasswordHash(hash);
-            cutoff = d.jwt.revokeAll();
-          });
-          audit(d, request, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
+          const cutoff = settings.setPassword(d.whoIs(request), hash);
           const env = d.ctx.adminKey.accepted().includes("env");
           return {
             success: true,

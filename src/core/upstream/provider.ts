@@ -183,6 +183,8 @@ export interface AccountAdmin {
   test(account: AccountCredentials, model: ModelSpec, message?: string): Promise<AccountTestOutcome>;
   /** Delete every chat session the account holds upstream (a fresh login; the token is stored). Absent: the provider keeps no remote sessions. */
   deleteSessions?(account: AccountCredentials): Promise<AccountSessionsOutcome>;
+  /** Re-read just these accounts from the store (they were added, changed or deleted). Absent: the provider reloads. */
+  refresh?(identifiers: readonly string[]): void;
 }
 
 /** The result of deleting an account's upstream sessions: the stage that failed and a message free of secrets otherwise. */

@@ -71,6 +71,7 @@ export class DeepSeekProvider implements UpstreamProvider {
         ),
       deleteSessions: (account) =>
         deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store, deviceId: engine.deviceIdOf(account.identifier) }, account),
+      refresh: (ids) => engine.pool.refresh(ids),
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
     this.files = {

@@ -1,0 +1,178 @@
+/**
+ * Admin writes of whole config documents: the partial replace of `POST /admin/config` (keys, accounts, aliases),
+ * `POST /admin/config/import` (merge or replace) and the merge-only `POST /admin/import` that skips duplicates. Each
+ * validates, writes and audits in one transaction, then publishes what it touched (without ids: reread it all).
+ */
+import type { ChangeEvent, ChangePublisher } from "../core/changes/change-bus.ts";
+import type { ModelCatalog } from "../core/models/index.ts";
+import { importConfig, readConfig, type ImportMode } from "../config/config-sync.ts";
+import { ConfigError, parseDs2ApiConfig, type ConfigAccount, type Ds2ApiConfig } from "../config/ds2api-config.ts";
+import { SETTING_KEYS } from "../store/setting-keys.ts";
+import type { Store } from "../store/store.ts";
+import { invalid } from "./admin-error.ts";
+import { writeAudit, type AdminActor } from "./audit-entry.ts";
+import { validateAliases } from "./settings-validation.ts";
+import { storedProxies } from "./stored-proxies.ts";
+
+/** A posted key entry of `POST /admin/config`: a raw key, or an existing stored key by key_id / masked preview. */
+export type ConfigKeyEntry = string | { key?: string; key_id?: string; name?: string; remark?: string };
+
+export interface ConfigReplaceInput {
+  api_keys?: ConfigKeyEntry[];
+  keys?: string[];
+  accounts?: Record<string, unknown>[];
+  model_aliases?: Record<string, string>;
+}
+
+export interface ConfigImportResult {
+  importedKeys: number;
+  importedAccounts: number;
+  updatedAccounts: number;
+}
+
+export interface MergeImportResult {
+  importedKeys: number;
+  importedAccounts: number;
+  skippedKeys: number;
+  skippedAccounts: number;
+  warnings: string[];
+}
+
+export interface ConfigAdmin {
+  /** The stored configuration as a ds2api config document (secrets in clear: callers mask or export on purpose). */
+  read(): Ds2ApiConfig;
+  /** Parse a config document (400 with the config problems). */
+  parse(input: unknown): { config: Ds2ApiConfig; warnings: string[] };
+  replace(who: AdminActor, input: ConfigReplaceInput): void;
+  import(who: AdminActor, config: Ds2ApiConfig, mode: ImportMode): ConfigImportResult;
+  /** Add keys and accounts that are not there yet (`POST /admin/import`); `body` holds only api_keys / keys / accounts. */
+  mergeImport(who: AdminActor, body: Record<string, unknown>): MergeImportResult;
+}
+
+const EVERYTHING: ChangeEvent[] = [{ topic: "settings.changed" }, { topic: "keys.changed" }, { topic: "accounts.changed" }, { topic: "proxies.changed" }];
+
+function parse(input: unknown) {
+  try {
+    return parseDs2ApiConfig(input);
+  } catch (e) {
+    if (e instanceof ConfigError) throw invalid(e.message);
+    throw e;
+  }
+}
+
+export function configAdmin(store: Store, changes: ChangePublisher, catalog: () => ModelCatalog): ConfigAdmin {
+  /** Resolve a posted key entry against the stored keys: key_id or a masked preview names an existing key. */
+  const resolveKey = (entry: ConfigKeyEntry): { hash: string; key?: string; name?: string; remark?: string } => {
+    const e = typeof entry === "string" ? { key: entry } : entry;
+    const repo = store.apiKeys;
+    const extra = { name: e.name?.trim() || undefined, remark: e.remark?.trim() || undefined };
+    if (e.key_id) {
+      const byId = repo.byId(e.key_id);
+      if (!byId) throw invalid(`unknown key_id ${JSON.stringify(e.key_id)}`);
+      return { hash: byId.hash, ...extra };
+    }
+    const key = e.key?.trim();
+    if (!key) throw invalid("each api_keys entry needs key or key_id");
+    if (key.includes("****")) {
+      const matches = repo.list().filter((k) => k.preview === key);
+      if (matches.length !== 1) throw invalid(`${JSON.stringify(key)} is a masked key preview that does not name exactly one stored key; send key_id instead`);
+      return { hash: matches[0]!.hash, ...extra };
+    }
+    return { hash: repo.hashOf(key), key, ...extra };
+  };
+
+  return {
+    read: () => readConfig(store),
+    parse,
+
+    replace(who, body) {
+      const events: ChangeEvent[] = [];
+      store.transaction(() => {
+        const keys = body.api_keys?.length ? body.api_keys.map(resolveKey) : body.keys ? body.keys.map(resolveKey) : body.api_keys ? [] : undefined;
+        const accounts = body.accounts ? parse({ accounts: body.accounts, proxies: storedProxies(store) }).config.accounts ?? [] : undefined;
+        const aliases = body.model_aliases ? validateAliases(body.model_aliases, catalog()) : undefined;
+        if (keys) {
+          const keep = new Set(keys.map((k) => k.hash));
+          for (const k of store.apiKeys.list()) {
+            if (keep.has(k.hash)) continue;
+            store.apiKeys.delete(k.hash);
+            store.keyUsage.forget(k.hash);
+          }
+          for (const k of keys) {
+            if (k.key) store.apiKeys.upsert({ key: k.key });
+            store.apiKeys.update(k.hash, { name: k.name ?? null, remark: k.remark ?? null });
+          }
+          events.push({ topic: "keys.changed" });
+        }
+        if (accounts) {
+          const keep = new Set(accounts.map((a) => a.identifier));
+          for (const id of store.accounts.identifiers()) if (!keep.has(id)) store.accounts.delete(id);
+          for (const a of accounts) {
+            store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, deviceId: a.device_id, extra: a.extra });
+            store.accounts.updateProfile(a.identifier, { name: a.name ?? null, remark: a.remark ?? null, proxyId: a.proxy_id ?? null });
+          }
+          events.push({ topic: "accounts.changed" });
+        }
+        if (aliases) {
+          store.settings.set(SETTING_KEYS.modelAliases, aliases);
+          events.push({ topic: "settings.changed", ids: [SETTING_KEYS.modelAliases] });
+        }
+        writeAudit(store, who, "config.update", undefined, { api_keys: keys?.length, accounts: accounts?.map((a) => a.identifier), model_aliases: aliases });
+      });
+      changes.publish(...events);
+    },
+
+    import(who, config, mode) {
+      if (config.apiKeys?.some((k) => k.key.includes("****"))) throw invalid("the config holds masked API keys; ds2api stores only key hashes, so keys cannot be exported — give the full keys");
+      if (config.modelAliases) validateAliases(config.modelAliases, catalog());
+      const result = store.transaction(() => {
+        // The admin password is not something a replace should silently drop.
+        const adminBefore = store.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);
+        const r = importConfig(store, config, { mode, acceptTokens: false });
+        if (mode === "replace" && !config.admin && adminBefore) store.settings.set(SETTING_KEYS.admin, adminBefore);
+        writeAudit(store, who, "config.import", undefined, { mode, imported_keys: r.importedKeys, imported_accounts: r.importedAccounts, updated_accounts: r.updatedAccounts });
+        return r;
+      });
+      changes.publish(...EVERYTHING);
+      return { importedKeys: result.importedKeys, importedAccounts: result.importedAccounts, updatedAccounts: result.updatedAccounts };
+    },
+
+    mergeImport(who, body) {
+      let parsed: { keys: NonNullable<Ds2ApiConfig["apiKeys"]>; accounts: ConfigAccount[]; warnings: string[] };
+      try {
+        const { config, warnings } = parseDs2ApiConfig({ ...body, proxies: storedProxies(store) });
+        parsed = { keys: config.apiKeys ?? [], accounts: config.accounts ?? [], warnings };
+      } catch (e) {
+        if (e instanceof ConfigError) throw invalid(e.message);
+        throw e;
+      }
+      if (parsed.keys.some((k) => k.key.includes("****"))) throw invalid("masked API keys (with ****) cannot be imported; give the full keys");
+      const result = store.transaction(() => {
+        const seenKeys = new Set<string>();
+        const keys = parsed.keys.filter((k) => {
+          const hash = store.apiKeys.hashOf(k.key);
+          if (seenKeys.has(hash) || store.apiKeys.get(hash)) return false;
+          seenKeys.add(hash);
+          return true;
+        });
+        const isKnown = (a: ConfigAccount) => Boolean(store.accounts.conflictOf(a.identifier, a.mobile));
+        const accounts = parsed.accounts.filter((a) => !isKnown(a));
+        const r = importConfig(store, { apiKeys: keys, accounts, sections: {}, extra: {} }, { mode: "merge", acceptTokens: false });
+        const out = { importedKeys: r.importedKeys, importedAccounts: r.importedAccounts, skippedKeys: parsed.keys.length - keys.length, skippedAccounts: parsed.accounts.length - accounts.length, warnings: parsed.warnings };
+        writeAudit(store, who, "import", undefined, {
+          imported_keys: out.importedKeys,
+          imported_accounts: out.importedAccounts,
+          skipped_keys: out.skippedKeys,
+          skipped_accounts: out.skippedAccounts,
+          accounts: accounts.map((a) => a.identifier).slice(0, 50),
+        });
+        return { out, keyHashes: keys.map((k) => store.apiKeys.hashOf(k.key)), accountIds: accounts.map((a) => a.identifier) };
+      });
+      const events: ChangeEvent[] = [];
+      if (result.out.importedKeys) events.push({ topic: "keys.changed", ids: result.keyHashes });
+      if (result.out.importedAccounts) events.push({ topic: "accounts.changed", ids: result.accountIds });
+      changes.publish(...events);
+      return result.out;
+    },
+  };
+}
