@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { EventHub } from "../src/api/admin/event-hub.ts";
-import { MAX_EVENT_STREAMS } from "../src/api/admin/events-routes.ts";
+import { MAX_EVENT_STREAMS, openEventStreams } from "../src/api/admin/events-routes.ts";
 import type { RunningSimulator } from "../src/sim/index.ts";
 import { expectDetail, AdminClient } from "./support/admin-client.ts";
 import { openEventStream, type OpenedEventStream } from "./support/event-stream.ts";
@@ -124,6 +124,8 @@ describe("admin event stream", () => {
       expect(s.status).toBe(200);
       streams.push(s);
     }
+    // The server counts them (and leaves them out of the requests in flight that hold off the idle collection).
+    expect(openEventStreams(stack.server.ctx)).toBe(MAX_EVENT_STREAMS);
     const refused = await open();
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.body!).detail).toContain("too many admin event streams");
@@ -137,6 +139,7 @@ describe("admin event stream", () => {
     }, "a free place after closing a stream");
     expect(again!.status).toBe(200);
     for (const s of [...streams, again!]) s.close();
+    await waitUntil(() => openEventStreams(stack.server.ctx) === 0, "every stream closed on the server");
   }, 30_000);
 });
 

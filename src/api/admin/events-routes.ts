@@ -7,6 +7,7 @@
  * `liveRoutes` wires the whole "live" feature: traffic observer, job registry, event hub, and both route groups.
  */
 import type { Elysia } from "elysia";
+import type { AppContext } from "../../context.ts";
 import type { AdminDeps } from "./admin-deps.ts";
 import { EventHub, type HubTopic } from "./event-hub.ts";
 import { jobsRoutes } from "./jobs-routes.ts";
@@ -21,6 +22,13 @@ export const EVENTS_INTERVAL_MS = 500;
 export const MAX_EVENT_STREAMS = 8;
 /** Accounts' stored last errors are read from sqlite at most this often (the in-memory errors every tick). */
 const ACCOUNT_ERRORS_EVERY_MS = 10_000;
+
+const hubs = new WeakMap<AppContext, EventHub>();
+
+/** Admin event streams open on this server: long-lived and mostly idle, they are no "request in flight" for the idle collector. */
+export function openEventStreams(ctx: AppContext): number {
+  return hubs.get(ctx)?.streams ?? 0;
+}
 
 export function liveRoutes(d: AdminDeps) {
   const { ctx } = d;
@@ -56,6 +64,7 @@ export function liveRoutes(d: AdminDeps) {
     topics,
     draining: () => ctx.state.draining,
   });
+  hubs.set(ctx, hub);
 
   return (app: Elysia<"/admin">) =>
     app
