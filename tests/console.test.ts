@@ -886,6 +886,9 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       try {
         await page.waitForFunction(() => document.querySelector('[data-stat="in_use"]')?.textContent === "1", null, { timeout: 30_000 });
         expect(Number(await textOf('[data-stat="rate"]'))).toBeGreaterThanOrEqual(1);
+        // The account serving it is named.
+        await page.waitForSelector("#dash-busy:not([hidden])");
+        expect(await textOf("#dash-busy")).toBe(`${lang === "en" ? "Serving now:" : "正在服务："} ${DEMO_ACCOUNT}`);
         await shot(`live-dashboard-${lang}`);
       } finally {
         chat.stop();
@@ -894,6 +897,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await page.waitForFunction(() => document.querySelector('[data-stat="in_use"]')?.textContent === "0", null, { timeout: 30_000 });
       expect(await page.evaluate(() => (window as unknown as { __sameDashboard?: boolean }).__sameDashboard)).toBe(true);
       expect(await inUse()).toBe("0");
+      await page.waitForSelector("#dash-busy", { state: "hidden" });
       if (lang === "zh") await page.click("#lang-switch");
     }
   }, 90_000);

@@ -41,6 +41,8 @@ export function renderDashboard(root: HTMLElement): () => void {
   const liveLabel = h("span", { class: "live-label" }, t("dash.connecting"));
   const liveState = h("span", { class: "live-state", id: "dash-live", "data-live": "0" }, liveDot, liveLabel);
   const errorsBox = h("div", { class: "errors-list" }, t("common.loading"));
+  /** The accounts serving requests right now (from the event stream only). */
+  const busyBox = h("p", { class: "busy-accounts muted", id: "dash-busy", hidden: true });
   const problem = h("p", { class: "form-error", hidden: true });
   root.append(
     h("div", { class: "page-head" }, h("h2", null, t("nav.dashboard")), h("div", { class: "page-head-side" }, liveState, updated)),
@@ -74,6 +76,7 @@ export function renderDashboard(root: HTMLElement): () => void {
         stat(t("dash.recommended"), "recommended_concurrency", "", t("dash.recommended_hint")),
         stat(t("dash.rate"), "rate", "", t("dash.rate_hint")),
       ),
+      busyBox,
     ),
     h("section", { class: "card" }, h("h3", null, t("dash.errors")), errorsBox),
   );
@@ -178,6 +181,8 @@ export function renderDashboard(root: HTMLElement): () => void {
     showQueue(s);
     showCounts({ total: s.accounts.total, usable: s.accounts.usable, cooling: s.accounts.cooling_down, failing: s.accounts.failing, disabled: s.accounts.disabled });
     set("rate", s.requests.last_minute);
+    busyBox.hidden = s.busy_accounts.length === 0;
+    clear(busyBox, s.busy_accounts.length ? [t("dash.busy"), " ", s.busy_accounts.map((b) => h("span", { class: "tag" }, b.inflight > 1 ? `${b.identifier} ×${b.inflight}` : b.identifier))] : null);
   };
   const unsubscribe = subscribeLive({
     status: onStatus,
