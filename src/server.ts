@@ -6,6 +6,7 @@
 import type { Server } from "bun";
 import { randomUUID } from "node:crypto";
 import { createApp } from "./app.ts";
+import { openEventStreams } from "./api/admin/events-routes.ts";
 import { corsHeaders, isCrossSiteWrite } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
 import { probeResponse } from "./api/health-routes.ts";
@@ -220,7 +221,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   setTimeout(() => {
     if (!ctx.state.draining) providers.warmup();
   }, POW_WARMUP_DELAY_MS).unref();
-  const idleGc = startIdleGc({ inFlight: () => server.pendingRequests, served: () => served });
+  // An open console's event stream is not traffic: it must not keep the idle collection from ever running.
+  const idleGc = startIdleGc({ inFlight: () => server.pendingRequests - openEventStreams(ctx), served: () => served });
   metrics.attach({
     providers: () => providers.snapshots(),
     httpInFlight: () => Math.max(0, server.pendingRequests - 1),

@@ -174,16 +174,17 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     expect(await textOf("#acc-total")).toBe("2 accounts");
   }, 90_000);
 
-  test("dashboard: both accounts counted, queue figures polled live", async () => {
+  test("dashboard: both accounts counted, queue figures pushed live", async () => {
     await go("dashboard");
     await page.waitForFunction(() => document.querySelector('[data-stat="total"]')?.textContent === "2");
     const n = async (id: string) => Number(await textOf(`[data-stat="${id}"]`));
     const [usable, cooling, failing, disabled] = [await n("usable"), await n("cooling"), await n("failing"), await n("disabled")];
     expect(usable).toBeGreaterThanOrEqual(1);
     expect(usable + cooling + failing + disabled).toBe(2);
-    // Live: the queue status is fetched again by the poller, not only on page load.
-    const polled = await page.waitForResponse((r) => r.url().endsWith("/admin/queue/status") && r.status() === 200, { timeout: 10_000 });
-    const q = (await polled.json()) as { in_use: number; total: number; disabled: number; global_max_inflight: number; global_limit: number; max_inflight_per_account: number; usable_accounts: number; recommended_concurrency: number };
+    // Live: the figures come from the admin event stream (the indicator says so) and agree with /admin/queue/status.
+    await page.waitForSelector('#dash-live[data-live="1"]');
+    expect(await textOf("#dash-live")).toBe("Live");
+    const q = (await (await admin("GET", "/admin/queue/status")).json()) as { in_use: number; total: number; disabled: number; global_max_inflight: number; global_limit: number; max_inflight_per_account: number; usable_accounts: number; recommended_concurrency: number };
     expect(await n("in_use")).toBe(q.in_use);
     expect(q.total).toBe(2);
     // The global limit is a number, never "∞": with no global cap set it is enabled accounts × per-account (README).
@@ -857,6 +858,118 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await pool.stop();
     }
   }, 90_000);
+
+  test("live dashboard: the in-flight figure rises and falls without a reload while a chat streams (EN + 中文)", async () => {
+    /** A long message: the demo reply echoes it token by token (15 ms each), so the stream lasts several seconds. */
+    const longChat = (words: number) => {
+      const ac = new AbortController();
+      const started = fetch(`${srv.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer sk-ds2api-demo", "content-type": "application/json" },
+        body: JSON.stringify({ model: "deepseek-v4-flash", stream: true, messages: [{ role: "user", content: Array.from({ length: words }, (_, i) => `word${i}`).join(" ") }] }),
+        signal: ac.signal,
+      });
+      const done = started.then((r) => r.text()).catch(() => "");
+      return { stop: () => ac.abort(), done };
+    };
+    const inUse = () => textOf('[data-stat="in_use"]');
+    for (const lang of ["en", "zh"] as const) {
+      await go("dashboard");
+      if (lang === "zh") await page.click("#lang-switch");
+      await page.waitForSelector('#dash-live[data-live="1"]');
+      expect(await textOf("#dash-live")).toBe(lang === "en" ? "Live" : "实时");
+      await page.waitForFunction(() => document.querySelector('[data-stat="in_use"]')?.textContent === "0");
+      // The page is not reloaded from here on: only the event stream can change the figure.
+      await page.evaluate(() => ((window as unknown as { __sameDashboard: boolean }).__sameDashboard = true));
+      const chat = longChat(2000);
+      try {
+        await page.waitForFunction(() => document.querySelector('[data-stat="in_use"]')?.textContent === "1", null, { timeout: 30_000 });
+        expect(Number(await textOf('[data-stat="rate"]'))).toBeGreaterThanOrEqual(1);
+        // The account serving it is named.
+        await page.waitForSelector("#dash-busy:not([hidden])");
+        expect(await textOf("#dash-busy")).toBe(`${lang === "en" ? "Serving now:" : "正在服务："} ${DEMO_ACCOUNT}`);
+        await shot(`live-dashboard-${lang}`);
+      } finally {
+        chat.stop();
+        await chat.done;
+      }
+      await page.waitForFunction(() => document.querySelector('[data-stat="in_use"]')?.textContent === "0", null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as unknown as { __sameDashboard?: boolean }).__sameDashboard)).toBe(true);
+      expect(await inUse()).toBe("0");
+      await page.waitForSelector("#dash-busy", { state: "hidden" });
+      if (lang === "zh") await page.click("#lang-switch");
+    }
+  }, 90_000);
+
+  const BULK = 300;
+  const bulkIds = Array.from({ length: BULK }, (_, i) => `live-bulk-${i}@example.com`);
+  test(`import/export: a bulk import of ${BULK} accounts runs as a job with a progress bar that reaches the end and is shown again on return (EN + 中文)`, async () => {
+    await go("transfer");
+    await page.fill("#xfer-bulk-text", [...bulkIds.map((id, i) => `${id}:pw-${i}`), "not an account"].join("\n"));
+    await page.click("#xfer-bulk-submit");
+    await page.waitForSelector("#xfer-bulk-progress");
+    await page.waitForSelector('#xfer-bulk-progress[data-state="succeeded"]', { timeout: 30_000 });
+    const bar = page.locator("#xfer-bulk-progress");
+    expect(await bar.getAttribute("data-done")).toBe(String(BULK + 1));
+    expect(await bar.getAttribute("data-total")).toBe(String(BULK + 1));
+    expect(await page.locator("#xfer-bulk-progress progress").evaluate((p) => (p as HTMLProgressElement).value === (p as HTMLProgressElement).max)).toBe(true);
+    await page.waitForSelector("#xfer-bulk-done");
+    expect(await textOf("#xfer-bulk-done")).toBe(`Imported ${BULK}, updated 0, 1 lines not imported`);
+    expect(await textOf("#xfer-bulk-progress .job-text")).toBe(`Finished: ${BULK + 1} / ${BULK + 1} — ${BULK} ok, 1 failed`);
+    const jobId = await bar.getAttribute("data-job-id");
+    expect(jobId).toMatch(/^job_/);
+    await shot("live-bulk-import-en");
+    // Leave and come back: the same job, finished, with its result.
+    await go("dashboard");
+    await go("transfer");
+    await page.waitForSelector(`#xfer-bulk-progress[data-job-id="${jobId}"][data-state="succeeded"]`);
+    await page.waitForSelector("#xfer-bulk-done");
+    await page.click("#lang-switch");
+    await page.waitForSelector(`#xfer-bulk-progress[data-job-id="${jobId}"]`);
+    await page.waitForSelector("#xfer-bulk-done");
+    expect(await textOf("#xfer-bulk-done")).toBe(`已导入 ${BULK} 个，更新 0 个，1 行未导入`);
+    expect(await textOf("#xfer-bulk-progress .job-text")).toContain(`成功 ${BULK}，失败 1`);
+    await shot("live-bulk-import-zh");
+    await page.click("#lang-switch");
+  }, 60_000);
+
+  test(`accounts: test all runs as a job — the progress bar appears, reaches the end, and is there again after leaving, after a reload (EN + 中文)`, async () => {
+    const total = (await (await admin("GET", "/admin/queue/status")).json()) as { total: number };
+    expect(total.total).toBeGreaterThanOrEqual(BULK + 1);
+    const before = (await (await admin("GET", "/admin/jobs?kind=accounts.test_all")).json()) as { items: { id: string }[] };
+    await go("accounts");
+    await page.click("#acc-test-all");
+    // A new job (not the one an earlier test ran) is shown and followed to its end.
+    await page.waitForFunction((old) => {
+      const el = document.querySelector("#acc-test-progress") as HTMLElement | null;
+      return !!el?.dataset.jobId && !old.includes(el.dataset.jobId);
+    }, before.items.map((j) => j.id));
+    const bar = page.locator("#acc-test-progress");
+    const jobId = await bar.getAttribute("data-job-id");
+    await page.waitForSelector('#acc-test-progress[data-state="succeeded"]', { timeout: 60_000 });
+    expect(await bar.getAttribute("data-done")).toBe(String(total.total));
+    expect(await bar.getAttribute("data-total")).toBe(String(total.total));
+    await page.waitForSelector("#acc-test-results .strong");
+    expect(await textOf("#acc-test-results .strong")).toBe(`Test results: 1 passed, ${total.total - 1} failed`);
+    await shot("live-test-all-en");
+    // Leave and come back, then reload: the same job, at its end.
+    await go("dashboard");
+    await go("accounts");
+    await page.waitForSelector(`#acc-test-progress[data-job-id="${jobId}"][data-state="succeeded"]`);
+    await page.waitForSelector("#acc-test-results .strong");
+    await page.reload();
+    await page.waitForSelector(`#acc-test-progress[data-job-id="${jobId}"][data-done="${total.total}"]`);
+    await page.click("#lang-switch");
+    await page.waitForSelector(`#acc-test-progress[data-job-id="${jobId}"]`);
+    await page.waitForSelector("#acc-test-results .strong");
+    expect(await textOf("#acc-test-results .strong")).toBe(`测试结果：1 个成功，${total.total - 1} 个失败`);
+    expect(await textOf("#acc-test-progress .job-text")).toContain("已完成");
+    await shot("live-test-all-zh");
+    await page.click("#lang-switch");
+    // The imported accounts go again, so the pages after this one see the two accounts of before.
+    for (const id of bulkIds) expect((await admin("DELETE", `/admin/accounts/${encodeURIComponent(id)}`)).status).toBe(200);
+    await go("dashboard");
+  }, 120_000);
 
   test("a rejected or expired session goes back to the login page", async () => {
     const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");

@@ -1,5 +1,7 @@
 /** Accounts: paged table with search, add, bulk import, test one / all, enable/disable, delete. */
-import { api } from "../lib/api.ts";
+import { api, ApiError } from "../lib/api.ts";
+import { followJob, jobProgress, latestJob } from "../lib/jobs.ts";
+import type { JobView } from "../lib/live.ts";
 import { busy, cell, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
 import { errorMessage, itemText, statusBadge } from "../lib/status.ts";
@@ -321,31 +323,58 @@ export function renderAccounts(root: HTMLElement): () => void {
     });
   }
 
-  async function testAll(): Promise<void> {
+  // Test all runs as a job (POST /admin/jobs/accounts-test-all): a progress bar that a reload or a later visit finds again.
+  let stopFollow: (() => void) | undefined;
+  function showTestResults(r: { total?: number; success?: number; failed?: number; results?: TestResult[] }): HTMLElement[] {
+    for (const x of r.results ?? []) tests.set(x.account, x);
+    return [
+      h("p", { class: "strong" }, t("acc.test_results", { ok: r.success ?? 0, failed: r.failed ?? 0 })),
+      h(
+        "ul",
+        null,
+        (r.results ?? []).map((x) =>
+          h("li", { class: x.success ? "test-ok" : "test-bad" }, `${x.account}: `, x.success ? t("acc.test_ok", { ms: Math.round(x.response_time ?? 0) }) : `${t("acc.test_failed")} — ${x.message ?? ""}`),
+        ),
+      ),
+    ];
+  }
+  function trackTestAll(job: JobView): void {
+    stopFollow?.();
     results.hidden = false;
-    clear(results, h("p", { class: "muted" }, t("acc.testing")));
-    await busy(testAllBtn, async () => {
-      try {
-        const r = await api<{ total: number; success: number; failed: number; results: TestResult[] }>("POST", "/admin/accounts/test-all", {});
-        for (const x of r.results ?? []) tests.set(x.account, x);
-        clear(
-          results,
-          h("p", { class: "strong" }, t("acc.test_results", { ok: r.success ?? 0, failed: r.failed ?? 0 })),
-          h(
-            "ul",
-            null,
-            (r.results ?? []).map((x) =>
-              h("li", { class: x.success ? "test-ok" : "test-bad" }, `${x.account}: `, x.success ? t("acc.test_ok", { ms: Math.round(x.response_time ?? 0) }) : `${t("acc.test_failed")} — ${x.message ?? ""}`),
-            ),
-          ),
-        );
-        await load();
-      } catch (err) {
-        clear(results, h("p", { class: "form-error" }, errorMessage(err)));
-      }
+    const bar = jobProgress("acc-test-progress");
+    const after = h("div", { class: "job-after" });
+    bar.update(job);
+    clear(results, bar.el, after);
+    testAllBtn.disabled = !job.finished;
+    stopFollow = followJob(job, bar.update, (end) => {
+      bar.update(end);
+      testAllBtn.disabled = false;
+      if (end.state === "succeeded" && end.result) clear(after, ...showTestResults(end.result as Parameters<typeof showTestResults>[0]));
+      else clear(after, h("p", { class: "form-error" }, end.error ?? t("acc.test_failed")));
+      void load();
     });
   }
+  async function testAll(): Promise<void> {
+    testAllBtn.disabled = true;
+    try {
+      const r = await api<{ job_id: string; job: JobView }>("POST", "/admin/jobs/accounts-test-all", {});
+      trackTestAll(r.job);
+    } catch (err) {
+      // One test-all at a time: follow the one already running.
+      const running = err instanceof ApiError && err.status === 409 ? await latestJob("accounts.test_all").catch(() => undefined) : undefined;
+      if (running) return trackTestAll(running);
+      testAllBtn.disabled = false;
+      results.hidden = false;
+      clear(results, h("p", { class: "form-error" }, errorMessage(err)));
+    }
+  }
+  void latestJob("accounts.test_all")
+    .then((job) => job && !stopFollow && trackTestAll(job))
+    .catch(() => undefined);
 
   void load();
-  return () => clearTimeout(searchTimer);
+  return () => {
+    clearTimeout(searchTimer);
+    stopFollow?.();
+  };
 }

@@ -1,12 +1,18 @@
-/** Dashboard: account health, live traffic from /admin/queue/status, recent errors. */
+/**
+ * Dashboard: account health, live traffic and recent errors, pushed by the admin event stream (/admin/events);
+ * while the stream is down it polls /admin/queue/status, the accounts and /admin/errors/recent as before.
+ */
 import { api } from "../lib/api.ts";
 import { clear, formatNumber, formatTime, h } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
+import { subscribeLive, type LiveStatus } from "../lib/live.ts";
 import { errorMessage } from "../lib/status.ts";
 import type { AccountPage, AccountView, QueueStatus, RecentError } from "../lib/types.ts";
 
 const QUEUE_POLL_MS = 3000;
 const ACCOUNTS_POLL_MS = 10000;
+/** How long the dashboard waits for the event stream before it polls instead. */
+const STREAM_WAIT_MS = 3000;
 /** The dashboard counts at most this many accounts page by page (100 per page). */
 const MAX_PAGES = 50;
 
@@ -31,10 +37,15 @@ async function allAccounts(): Promise<{ items: AccountView[]; total: number }> {
 
 export function renderDashboard(root: HTMLElement): () => void {
   const updated = h("span", { class: "muted", id: "dash-updated" });
+  const liveDot = h("span", { class: "live-dot off", "aria-hidden": "true" });
+  const liveLabel = h("span", { class: "live-label" }, t("dash.connecting"));
+  const liveState = h("span", { class: "live-state", id: "dash-live", "data-live": "0" }, liveDot, liveLabel);
   const errorsBox = h("div", { class: "errors-list" }, t("common.loading"));
+  /** The accounts serving requests right now (from the event stream only). */
+  const busyBox = h("p", { class: "busy-accounts muted", id: "dash-busy", hidden: true });
   const problem = h("p", { class: "form-error", hidden: true });
   root.append(
-    h("div", { class: "page-head" }, h("h2", null, t("nav.dashboard")), updated),
+    h("div", { class: "page-head" }, h("h2", null, t("nav.dashboard")), h("div", { class: "page-head-side" }, liveState, updated)),
     problem,
     h(
       "section",
@@ -53,7 +64,7 @@ export function renderDashboard(root: HTMLElement): () => void {
     h(
       "section",
       { class: "card" },
-      h("h3", null, t("dash.queue"), h("span", { class: "live-dot", title: "live" })),
+      h("h3", null, t("dash.queue")),
       h(
         "div",
         { class: "stats", id: "dash-queue" },
@@ -63,7 +74,9 @@ export function renderDashboard(root: HTMLElement): () => void {
         stat(t("dash.per_account"), "max_inflight_per_account"),
         stat(t("dash.capacity"), "global_limit", "", ""),
         stat(t("dash.recommended"), "recommended_concurrency", "", t("dash.recommended_hint")),
+        stat(t("dash.rate"), "rate", "", t("dash.rate_hint")),
       ),
+      busyBox,
     ),
     h("section", { class: "card" }, h("h3", null, t("dash.errors")), errorsBox),
   );
@@ -77,18 +90,23 @@ export function renderDashboard(root: HTMLElement): () => void {
     problem.textContent = errorMessage(e);
   };
 
+  const showQueue = (q: Pick<QueueStatus, "in_use" | "waiting" | "available" | "max_inflight_per_account" | "recommended_concurrency" | "global_max_inflight" | "global_limit">) => {
+    for (const k of ["in_use", "waiting", "available", "max_inflight_per_account", "recommended_concurrency"] as const) set(k, q[k]);
+    // No global cap of its own (0) means accounts × per-account is the limit that holds (README): show that number.
+    const capSet = q.global_max_inflight > 0;
+    set("global_limit", q.global_limit ?? (capSet ? q.global_max_inflight : undefined));
+    const note = root.querySelector('[data-stat-note="global_limit"]');
+    if (note) note.textContent = capSet ? t("dash.capacity_set") : t("dash.capacity_auto");
+    problem.hidden = true;
+    updated.textContent = t("dash.updated", { time: new Date().toLocaleTimeString() });
+  };
+  const showCounts = (c: { total: number; usable: number; cooling: number; failing: number; disabled: number }) => {
+    for (const [k, v] of Object.entries(c)) set(k, v);
+  };
   const pollQueue = async () => {
     if (document.hidden) return;
     try {
-      const q = await api<QueueStatus>("GET", "/admin/queue/status");
-      for (const k of ["in_use", "waiting", "available", "max_inflight_per_account", "recommended_concurrency"] as const) set(k, q[k]);
-      // No global cap of its own (0) means accounts × per-account is the limit that holds (README): show that number.
-      const capSet = q.global_max_inflight > 0;
-      set("global_limit", q.global_limit ?? (capSet ? q.global_max_inflight : undefined));
-      const note = root.querySelector('[data-stat-note="global_limit"]');
-      if (note) note.textContent = capSet ? t("dash.capacity_set") : t("dash.capacity_auto");
-      problem.hidden = true;
-      updated.textContent = t("dash.updated", { time: new Date().toLocaleTimeString() });
+      showQueue(await api<QueueStatus>("GET", "/admin/queue/status"));
     } catch (e) {
       fail(e);
     }
@@ -107,46 +125,81 @@ export function renderDashboard(root: HTMLElement): () => void {
         else if (s === "disabled") disabled++;
         else failing++;
       }
-      set("total", total);
-      set("usable", usable);
-      set("cooling", cooling);
-      set("failing", failing);
-      set("disabled", disabled);
+      showCounts({ total, usable, cooling, failing, disabled });
     } catch (e) {
       fail(e);
     }
   };
+  const showErrors = (items: RecentError[]) =>
+    clear(
+      errorsBox,
+      items.length
+        ? h(
+            "ul",
+            { class: "errors" },
+            items.slice(0, 20).map((e) =>
+              h("li", null, h("time", null, formatTime(e.at)), e.account ? h("span", { class: "tag" }, e.account) : null, e.kind ? h("span", { class: "tag tag-muted" }, e.kind) : null, h("span", null, e.message)),
+            ),
+          )
+        : h("p", { class: "muted" }, t("dash.no_errors")),
+    );
   const loadErrors = async () => {
     try {
       const r = await api<{ items: RecentError[] }>("GET", "/admin/errors/recent");
-      const items = r.items ?? [];
-      clear(
-        errorsBox,
-        items.length
-          ? h(
-              "ul",
-              { class: "errors" },
-              items.slice(0, 20).map((e) =>
-                h("li", null, h("time", null, formatTime(e.at)), e.account ? h("span", { class: "tag" }, e.account) : null, e.kind ? h("span", { class: "tag tag-muted" }, e.kind) : null, h("span", null, e.message)),
-              ),
-            )
-          : h("p", { class: "muted" }, t("dash.no_errors")),
-      );
+      showErrors(r.items ?? []);
     } catch (e) {
       clear(errorsBox, h("p", { class: "muted" }, errorMessage(e)));
     }
   };
 
-  void pollQueue();
-  void pollAccounts();
-  void loadErrors();
-  const q = setInterval(pollQueue, QUEUE_POLL_MS);
-  const a = setInterval(() => {
+  // Polling only while the event stream is down (before it connects, and after it failed until it is back).
+  let q: ReturnType<typeof setInterval> | undefined;
+  let a: ReturnType<typeof setInterval> | undefined;
+  const startPolling = () => {
+    if (q) return;
+    void pollQueue();
     void pollAccounts();
     void loadErrors();
-  }, ACCOUNTS_POLL_MS);
-  return () => {
+    q = setInterval(pollQueue, QUEUE_POLL_MS);
+    a = setInterval(() => {
+      void pollAccounts();
+      void loadErrors();
+    }, ACCOUNTS_POLL_MS);
+  };
+  const stopPolling = () => {
     clearInterval(q);
     clearInterval(a);
+    q = a = undefined;
+  };
+  const showLive = (live: boolean) => {
+    liveState.dataset.live = live ? "1" : "0";
+    liveDot.classList.toggle("off", !live);
+    liveLabel.textContent = live ? t("dash.live") : t("dash.polling");
+    liveState.title = live ? t("dash.live_hint") : t("dash.polling_hint");
+  };
+  const onStatus = (s: LiveStatus) => {
+    showQueue(s);
+    showCounts({ total: s.accounts.total, usable: s.accounts.usable, cooling: s.accounts.cooling_down, failing: s.accounts.failing, disabled: s.accounts.disabled });
+    set("rate", s.requests.last_minute);
+    busyBox.hidden = s.busy_accounts.length === 0;
+    clear(busyBox, s.busy_accounts.length ? [t("dash.busy"), " ", s.busy_accounts.map((b) => h("span", { class: "tag" }, b.inflight > 1 ? `${b.identifier} ×${b.inflight}` : b.identifier))] : null);
+  };
+  const unsubscribe = subscribeLive({
+    status: onStatus,
+    errors: (e) => showErrors(e.items ?? []),
+    connection: (live) => {
+      showLive(live);
+      if (live) stopPolling();
+      else startPolling();
+    },
+  });
+  // A stream that does not answer soon is as good as down.
+  const fallback = setTimeout(() => {
+    if (liveState.dataset.live !== "1") startPolling();
+  }, STREAM_WAIT_MS);
+  return () => {
+    clearTimeout(fallback);
+    unsubscribe();
+    stopPolling();
   };
 }

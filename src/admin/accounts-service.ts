@@ -5,6 +5,7 @@
  */
 import type { ChangePublisher } from "../core/changes/change-bus.ts";
 import { canonicalMobile } from "../config/mobile.ts";
+import type { ConfigAccount } from "../config/ds2api-config.ts";
 import type { AccountListQuery, AccountRecord } from "../store/accounts-repo.ts";
 import type { Store } from "../store/store.ts";
 import { conflict, invalid, missing } from "./admin-error.ts";
@@ -49,6 +50,8 @@ export interface AccountsAdmin {
   count(): number;
   add(who: AdminActor, input: AccountAddInput): { identifier: string; total: number };
   bulkImport(who: AdminActor, text: string): BulkImportResult;
+  /** Write already-parsed accounts (one chunk of a bulk job) in one transaction with one audit row. */
+  importParsed(who: AdminActor, accounts: ConfigAccount[], detail?: Record<string, unknown>): { imported: number; updated: number };
   update(who: AdminActor, raw: string, input: AccountUpdateInput): { identifier: string; total: number };
   remove(who: AdminActor, raw: string): { identifier: string; total: number };
   setEnabled(who: AdminActor, raw: string, enabled: boolean): void;
@@ -92,6 +95,20 @@ export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsA
     return a;
   };
   const changed = (ids: string[], removed?: string[]) => changes.publish({ topic: "accounts.changed", ids, ...(removed ? { removed } : {}) });
+  const writeParsed = (who: AdminActor, accounts: ConfigAccount[], detail?: Record<string, unknown>) => {
+    let imported = 0;
+    let updated = 0;
+    store.transaction(() => {
+      for (const a of accounts) {
+        const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, deviceId: a.device_id, extra: a.extra });
+        if (isNew) imported++;
+        else updated++;
+      }
+      writeAudit(store, who, "accounts.bulk_import", undefined, { imported, updated, ...detail, identifiers: accounts.map((a) => a.identifier).slice(0, 50) });
+    });
+    if (imported + updated > 0) changed(accounts.map((a) => a.identifier));
+    return { imported, updated };
+  };
 
   return {
     page: (query) => store.accounts.page(query),
@@ -121,19 +138,11 @@ export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsA
 
     bulkImport(who, text) {
       const { accounts, errors } = parseBulkAccounts(text, storedProxies(store));
-      let imported = 0;
-      let updated = 0;
-      store.transaction(() => {
-        for (const a of accounts) {
-          const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, deviceId: a.device_id, extra: a.extra });
-          if (isNew) imported++;
-          else updated++;
-        }
-        writeAudit(store, who, "accounts.bulk_import", undefined, { imported, updated, errors: errors.length, identifiers: accounts.map((a) => a.identifier).slice(0, 50) });
-      });
-      if (imported + updated > 0) changed(accounts.map((a) => a.identifier));
+      const { imported, updated } = writeParsed(who, accounts, { errors: errors.length });
       return { imported, updated, errors };
     },
+
+    importParsed: (who, accounts, detail) => writeParsed(who, accounts, detail),
 
     update(who, raw, input) {
       const proxyId = blankToNull(input.proxy_id);

@@ -18,6 +18,7 @@ import { devCaptureRoutes } from "./dev-capture-routes.ts";
 import { configRoutes } from "./config-routes.ts";
 import { importRoutes } from "./import-routes.ts";
 import { keysRoutes } from "./keys-routes.ts";
+import { liveRoutes } from "./events-routes.ts";
 import { providerPoolsRoutes } from "./provider-pools-routes.ts";
 import { proxiesRoutes } from "./proxies-routes.ts";
 import { RecentErrors } from "./recent-errors.ts";
@@ -67,6 +68,7 @@ export function adminRoutes(ctx: AppContext) {
     .use(proxiesRoutes(d))
     .use(settingsRoutes(d))
     .use(statusRoutes(d))
+    .use(liveRoutes(d))
     .use(selfTestRoutes(d))
     .use(chatHistoryRoutes(d))
     .use(usageRoutes(d))

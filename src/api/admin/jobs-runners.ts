@@ -1,0 +1,77 @@
+/**
+ * The work of the admin jobs: test every account (as `POST /admin/accounts/test-all`, with progress) and import a
+ * bulk list of accounts (as `POST /admin/accounts/bulk`, in chunks, yielding between them so that the server keeps
+ * answering). Their results have the shapes of those synchronous routes.
+ */
+import { audit, type AdminDeps } from "./admin-deps.ts";
+import { testAccount, type AccountTestResult } from "./account-test.ts";
+import { parseBulkAccounts } from "./bulk-accounts.ts";
+import type { Job } from "./jobs.ts";
+
+/** Accounts tested at once (as the synchronous test-all). */
+export const TEST_ALL_PARALLEL = 5;
+/** Accounts written per sqlite transaction before the import yields to other requests. */
+export const BULK_CHUNK = 100;
+
+export interface TestAllResult {
+  total: number;
+  success: number;
+  failed: number;
+  results: AccountTestResult[];
+}
+
+export async function runTestAll(d: AdminDeps, request: Request, job: Job, model: string): Promise<TestAllResult> {
+  const accounts = d.accounts.list();
+  job.total = accounts.length;
+  for (const a of accounts) d.testStatus.set(a.identifier, "testing");
+  const results = new Array<AccountTestResult>(accounts.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < accounts.length) {
+      const i = next++;
+      const account = accounts[i]!;
+      job.current = account.identifier;
+      let r: AccountTestResult;
+      try {
+        r = await testAccount(d, account, model);
+      } catch (e) {
+        d.testStatus.set(account.identifier, "failed");
+        r = { account: account.identifier, success: false, response_time: 0, message: (e as Error)?.message ?? String(e), model, session_count: 0 };
+      }
+      results[i] = r;
+      job.step(r.success);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(TEST_ALL_PARALLEL, accounts.length) }, worker));
+  const ok = results.filter((r) => r.success).length;
+  audit(d, request, "accounts.test_all", undefined, { total: results.length, success: ok, job: job.id });
+  return { total: results.length, success: ok, failed: results.length - ok, results };
+}
+
+export interface BulkImportResult {
+  success: boolean;
+  imported: number;
+  updated: number;
+  errors: string[];
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export async function runBulkImport(d: AdminDeps, request: Request, job: Job, text: string): Promise<BulkImportResult> {
+  const { accounts, errors } = parseBulkAccounts(text, d.proxies.list());
+  job.total = accounts.length + errors.length;
+  job.step(false, errors.length);
+  let imported = 0;
+  let updated = 0;
+  // One transaction (with its audit row and change event) per chunk through the accounts service, yielding between.
+  for (let start = 0; start < accounts.length; start += BULK_CHUNK) {
+    const chunk = accounts.slice(start, start + BULK_CHUNK);
+    job.current = chunk[0]!.identifier;
+    const done = d.accounts.importParsed(d.whoIs(request), chunk, { job: job.id, ...(start === 0 ? { errors: errors.length } : {}) });
+    imported += done.imported;
+    updated += done.updated;
+    job.step(true, chunk.length);
+    await nextTurn();
+  }
+  return { success: imported + updated > 0 || errors.length === 0, imported, updated, errors };
+}
