@@ -18,6 +18,8 @@ export interface RuntimeSettings {
   max_account_attempts: number;
   /** Longest a request waits for an account (queue or cool-down) before 429 / 503. */
   queue_wait_seconds: number;
+  /** Minimum gap between two request starts on one account (pacing; `pacing.jitter_percent` adds to it). */
+  min_interval_ms: number;
 }
 
 /** Numeric bounds from api-surface.md §13.3 (and the ds2api-bun additions); 0 always means "not set". */
@@ -31,6 +33,7 @@ export const RUNTIME_BOUNDS: Record<keyof RuntimeSettings, [number, number]> = {
   upstream_header_timeout_seconds: [1, 3_600],
   max_account_attempts: [1, 100],
   queue_wait_seconds: [1, 86_400],
+  min_interval_ms: [1, 600_000],
 };
 
 /** The turn-bounding keys (admin settings view and validation list them together). */

@@ -58,7 +58,11 @@ export class DeepSeekProvider implements UpstreamProvider {
       markHealthy: (id) => engine.pool.markHealthy(id),
       markFailing: (id, kind, message) => engine.pool.markFailing(id, kind, message),
       test: (account, model, message) => testDeepSeekAccount({ client: engine.client(account.identifier), store: deps.store }, account, model, message),
-      deleteSessions: (account) => deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store }, account),
+      deleteSessions: async (account) => {
+        const outcome = await deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store }, account);
+        if (outcome.ok) engine.sessions.forget(account.identifier);
+        return outcome;
+      },
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
     this.files = {
