@@ -1,0 +1,255 @@
+/**
+ * Human pacing (issue 13): random jitter on the per-account minimum interval, chat-session reuse with the right
+ * parent_message_id, and delayed, batched session deletion that is flushed on shutdown and survives a restart.
+ * Everything is observed at the simulator (request log, counters); waits are on conditions, never on the clock.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { PACING_DEFAULTS, AUTO_DELETE_DEFAULTS } from "../src/config/human-pacing.ts";
+import { createLogger } from "../src/observability/logger.ts";
+import { pacedGap } from "../src/pool/account-pool.ts";
+import { startServer } from "../src/server.ts";
+import { SETTING_KEYS } from "../src/store/setting-keys.ts";
+import { openStore } from "../src/store/store.ts";
+import { AdminClient } from "./support/admin-client.ts";
+import { trackStop } from "./support/processes.ts";
+import { API_KEY, startStack, type Stack } from "./support/stack.ts";
+import { waitUntil } from "./support/wait.ts";
+
+const OTHER_KEY = "sk-e2e-other-caller";
+const DELETE = "/api/v0/chat_session/delete";
+const COMPLETION = "/api/v0/chat/completion";
+const CREATE = "/api/v0/chat_session/create";
+
+function client(stack: Stack, key = API_KEY): OpenAI {
+  return new OpenAI({ apiKey: key, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+}
+
+async function ask(stack: Stack, text: string, key = API_KEY): Promise<string> {
+  const r = await client(stack, key).chat.completions.create({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: text }] });
+  return r.choices[0]!.message.content ?? "";
+}
+
+const bodies = (stack: Stack, path: string) => stack.sim.state.requestsTo(path).map((r) => r.body as Record<string, unknown>);
+
+async function adminFor(stack: Stack): Promise<AdminClient> {
+  const admin = new AdminClient(stack.url);
+  admin.auth = await admin.login("e2e-admin");
+  return admin;
+}
+
+describe("jitter on the per-account minimum interval", () => {
+  test("the gap lies between the minimum and minimum × (1 + jitter), whole milliseconds", () => {
+    const s = { minIntervalMs: 300, minIntervalJitter: 0.25 };
+    expect(pacedGap(s, 0)).toBe(300);
+    expect(pacedGap(s, 1)).toBe(375);
+    expect(pacedGap(s, 0.5)).toBe(338);
+    expect(pacedGap({ ...s, minIntervalJitter: 0 }, 0.9)).toBe(300);
+    expect(pacedGap({ minIntervalMs: 0, minIntervalJitter: 1 }, 0.9)).toBe(0);
+  });
+
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ accounts: 1, config: { runtime: { min_interval_ms: 300, account_max_queue: 20 }, pacing: { jitter_percent: 100 } } });
+  });
+  afterAll(() => stack?.stop());
+
+  test("queued requests on one account start spread out, never closer than the configured minimum", async () => {
+    const admin = await adminFor(stack);
+    const view = (await admin.get("/admin/settings")).json;
+    expect(view.runtime.min_interval_ms).toBe(300);
+    expect(view.pacing).toEqual({ jitter_percent: 100 });
+    expect(view.pacing_defaults).toEqual(PACING_DEFAULTS);
+    await ask(stack, "warm up (logs in)");
+    const before = stack.sim.state.requestsTo(CREATE).length;
+    await Promise.all(Array.from({ length: 9 }, (_, i) => ask(stack, `burst ${i}`)));
+    // Session creation is the first upstream call after a lease is granted, so its times are the start times.
+    const starts = stack.sim.state.requestsTo(CREATE).slice(before).map((r) => r.at);
+    expect(starts.length).toBe(9);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    // A few ms of slack for the two clocks' reads around the same grant (Date.now() at the simulator).
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(300 - 5);
+    // With 100 % jitter each gap is 300…600 ms: eight gaps within 60 ms of each other would be a 1-in-10 000 draw.
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(60);
+  });
+});
+
+describe("chat-session reuse (pacing.session_reuse)", () => {
+  let stack: Stack;
+  let admin: AdminClient;
+  beforeAll(async () => {
+    stack = await startStack({ accounts: 1, config: { keys: [API_KEY, OTHER_KEY], pacing: { session_reuse: true } } });
+    admin = await adminFor(stack);
+  });
+  afterAll(() => stack?.stop());
+
+  test("sequential turns of one caller continue one session: parent_message_id null, 2, 4", async () => {
+    const created = stack.sim.state.counters.sessionsCreated;
+    const from = stack.sim.state.requestsTo(COMPLETION).length;
+    for (const q of ["first", "second", "third"]) expect(await ask(stack, q)).toContain(`Echo: ${q}`);
+    const sent = bodies(stack, COMPLETION).slice(from);
+    expect(new Set(sent.map((b) => b.chat_session_id)).size).toBe(1);
+    expect(sent.map((b) => b.parent_message_id)).toEqual([null, 2, 4]);
+    expect(stack.sim.state.counters.sessionsCreated).toBe(created + 1);
+  });
+
+  test("another caller never gets that session; concurrent turns never share one", async () => {
+    const from = stack.sim.state.requestsTo(COMPLETION).length;
+    await ask(stack, "from another key", OTHER_KEY);
+    const mine = bodies(stack, COMPLETION).slice(0, from).at(-1)!.chat_session_id;
+    const theirs = bodies(stack, COMPLETION).at(-1)!;
+    expect(theirs.chat_session_id).not.toBe(mine);
+    expect(theirs.parent_message_id).toBeNull();
+
+    // Two turns of the same caller at once (2 in flight per account): one may continue the shelved session, the other opens its own.
+    stack.sim.state.script({ answer: "slow answer one two three", tokenDelayMs: 15 }, { times: 2 });
+    const at = stack.sim.state.requestsTo(COMPLETION).length;
+    await Promise.all([ask(stack, "together A"), ask(stack, "together B")]);
+    const pair = bodies(stack, COMPLETION).slice(at);
+    expect(pair.length).toBe(2);
+    expect(pair[0]!.chat_session_id).not.toBe(pair[1]!.chat_session_id);
+    expect(stack.sim.state.concurrency("user0@example.com").max).toBe(2);
+  });
+
+  test("a shelved session the upstream lost is replaced by a new one without blaming the account", async () => {
+    await ask(stack, "shelve one");
+    const shelved = String(bodies(stack, COMPLETION).at(-1)!.chat_session_id);
+    stack.sim.state.sessions.delete(shelved);
+    const from = stack.sim.state.requestsTo(COMPLETION).length;
+    expect(await ask(stack, "after the loss")).toContain("Echo: after the loss");
+    const sent = bodies(stack, COMPLETION).slice(from);
+    expect(sent[0]!.chat_session_id).toBe(shelved);
+    expect(sent.at(-1)!.chat_session_id).not.toBe(shelved);
+    expect(sent.at(-1)!.parent_message_id).toBeNull();
+    expect(stack.server.ctx.store.accounts.get("user0@example.com")!.status).toBe("ok");
+  });
+
+  test("after max_turns the session is retired (and deleted with auto_delete single, delay 0); the next turn opens a new one", async () => {
+    expect((await admin.put("/admin/settings", { pacing: { session_reuse_max_turns: 2 }, auto_delete: { mode: "single", delay_seconds: 0 } })).status).toBe(200);
+    try {
+      const deleted = stack.sim.state.counters.sessionsDeleted;
+      const from = stack.sim.state.requestsTo(COMPLETION).length;
+      // The caller's shelved session from the last test carries turn 2 and is retired; turn 3 and 4 share a new one.
+      for (const q of ["m1", "m2", "m3"]) await ask(stack, q);
+      const sent = bodies(stack, COMPLETION).slice(from);
+      expect(sent[1]!.chat_session_id).not.toBe(sent[0]!.chat_session_id);
+      expect(sent[2]!.chat_session_id).toBe(sent[1]!.chat_session_id);
+      expect(sent.map((b) => b.parent_message_id)).toEqual([2, null, 2]);
+      await waitUntil(() => stack.sim.state.counters.sessionsDeleted > deleted, "the retired session to be deleted");
+      expect(bodies(stack, DELETE).map((b) => b.chat_session_id)).toContain(sent[0]!.chat_session_id);
+      // Still on the shelf (within max_turns): never deleted while it may be reused.
+      expect(bodies(stack, DELETE).map((b) => b.chat_session_id)).not.toContain(sent[2]!.chat_session_id);
+    } finally {
+      await admin.put("/admin/settings", { pacing: { session_reuse_max_turns: null }, auto_delete: { mode: "none", delay_seconds: null } });
+    }
+  });
+
+  test("bad values are refused with 400 {detail}", async () => {
+    for (const body of [{ pacing: { jitter_percent: 101 } }, { pacing: { session_reuse: "yes" } }, { auto_delete: { batch_size: 0 } }, { auto_delete: { delay_seconds: -1 } }]) {
+      const r = await admin.put("/admin/settings", body);
+      expect(r.status).toBe(400);
+      expect(typeof r.json.detail).toBe("string");
+    }
+  });
+});
+
+describe("delayed, batched session deletion (auto_delete)", () => {
+  let stack: Stack;
+  let admin: AdminClient;
+  beforeAll(async () => {
+    stack = await startStack({ accounts: 1, config: { auto_delete: { mode: "single" } } });
+    admin = await adminFor(stack);
+  });
+  afterAll(() => stack?.stop());
+
+  test("by default a used session is not deleted right after its turn", async () => {
+    expect((await admin.get("/admin/settings")).json.auto_delete_defaults).toEqual(AUTO_DELETE_DEFAULTS);
+    expect(AUTO_DELETE_DEFAULTS.delay_seconds).toBeGreaterThan(0);
+    await ask(stack, "kept for a while");
+    expect(stack.sim.state.counters.sessionsDeleted).toBe(0);
+  });
+
+  test("batch_size sessions of one account are deleted together, one call after another, after the last of them", async () => {
+    expect((await admin.put("/admin/settings", { auto_delete: { delay_seconds: 3600, batch_size: 3 } })).status).toBe(200);
+    // The session of the last test is still queued (default delay): with two more the batch of 3 is full.
+    const from = stack.sim.state.requestsTo(COMPLETION).length;
+    await ask(stack, "b1");
+    expect(stack.sim.state.counters.sessionsDeleted).toBe(0);
+    await ask(stack, "b2");
+    await waitUntil(() => stack.sim.state.counters.sessionsDeleted === 3, "the batch of 3 to be deleted");
+    const lastTurn = stack.sim.state.requestsTo(COMPLETION).at(-1)!.at;
+    const deletes = stack.sim.state.requestsTo(DELETE);
+    expect(deletes.length).toBe(3);
+    for (const d of deletes) expect(d.at).toBeGreaterThanOrEqual(lastTurn);
+    const used = bodies(stack, COMPLETION).map((b) => b.chat_session_id);
+    expect(new Set(deletes.map((d) => (d.body as { chat_session_id: string }).chat_session_id))).toEqual(new Set(used));
+    expect(bodies(stack, COMPLETION).slice(from).length).toBe(2);
+    expect(stack.sim.state.sessionCount()).toBe(0);
+  });
+
+  test("a lone session waits delay_seconds, then is deleted", async () => {
+    expect((await admin.put("/admin/settings", { auto_delete: { delay_seconds: 1, batch_size: 100 } })).status).toBe(200);
+    const before = stack.sim.state.counters.sessionsDeleted;
+    await ask(stack, "delete me later");
+    const turnAt = stack.sim.state.requestsTo(COMPLETION).at(-1)!.at;
+    await waitUntil(() => stack.sim.state.counters.sessionsDeleted === before + 1, "the delayed deletion");
+    expect(stack.sim.state.requestsTo(DELETE).at(-1)!.at - turnAt).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe("shutdown", () => {
+  test("queued and shelved sessions are deleted when the server stops", async () => {
+    const stack = await startStack({ accounts: 1, config: { keys: [API_KEY, OTHER_KEY], auto_delete: { mode: "single", delay_seconds: 3600, batch_size: 100 }, pacing: { session_reuse: true } } });
+    try {
+      await ask(stack, "one");
+      await ask(stack, "two");
+      await ask(stack, "other caller", OTHER_KEY);
+      expect(stack.sim.state.sessionCount()).toBe(2);
+      expect(stack.sim.state.counters.sessionsDeleted).toBe(0);
+      await stack.server.stop();
+      expect(stack.sim.state.counters.sessionsDeleted).toBe(2);
+      expect(stack.sim.state.sessionCount()).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test("deletions that fail at shutdown are written down (no token) and done after the next start", async () => {
+    const stack = await startStack({ accounts: 1, config: { auto_delete: { mode: "single", delay_seconds: 1, batch_size: 100 } } });
+    let restarted: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      await ask(stack, "left over");
+      const options = stack.server.ctx.options;
+      const token = stack.server.ctx.store.accounts.get("user0@example.com")!.token!;
+      stack.sim.state.injectError(DELETE, { bizCode: 50300, bizMsg: "busy" }, { times: 100 });
+      // Stop before the 1 s delay is up: the shutdown flush meets the failure.
+      await stack.server.stop();
+      expect(stack.sim.state.sessionCount()).toBe(1);
+      stack.sim.state.clearFaults();
+      const store = openStore(options.dbPath, options.secretKey);
+      try {
+        const row = store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
+        expect(row?.["user0@example.com"]?.ids).toEqual([...stack.sim.state.sessions.keys()]);
+        expect(JSON.stringify(row)).not.toContain(token);
+      } finally {
+        store.close();
+      }
+
+      const logs: string[] = [];
+      restarted = await startServer(options, createLogger("debug", (l) => logs.push(l)));
+      const server = restarted;
+      const stopRestarted = trackStop(`restarted ${server.url}`, () => server.stop());
+      try {
+        const saved = server.ctx.store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
+        // Read back at start and queued again: the row is gone, the deletion follows after the delay.
+        expect(saved).toBeUndefined();
+        await waitUntil(() => stack.sim.state.sessionCount() === 0, "the left-over session to be deleted after the restart");
+        expect(JSON.stringify(logs)).not.toContain(token);
+      } finally {
+        await stopRestarted();
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+});
