@@ -181,7 +181,7 @@ describe("delayed, batched session deletion (auto_delete)", () => {
     const deletes = stack.sim.state.requestsTo(DELETE);
     expect(deletes.length).toBe(3);
     for (const d of deletes) expect(d.at).toBeGreaterThanOrEqual(lastTurn);
-    const used = bodies(stack, COMPLETION).map((b) => b.chat_session_id);
+    const used = bodies(stack, COMPLETION).map((b) => String(b.chat_session_id));
     expect(new Set(deletes.map((d) => (d.body as { chat_session_id: string }).chat_session_id))).toEqual(new Set(used));
     expect(bodies(stack, COMPLETION).slice(from).length).toBe(2);
     expect(stack.sim.state.sessionCount()).toBe(0);
