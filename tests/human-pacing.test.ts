@@ -195,6 +195,16 @@ describe("delayed, batched session deletion (auto_delete)", () => {
     await waitUntil(() => stack.sim.state.counters.sessionsDeleted === before + 1, "the delayed deletion");
     expect(stack.sim.state.requestsTo(DELETE).at(-1)!.at - turnAt).toBeGreaterThanOrEqual(1000);
   });
+
+  test("mode all: one delete_all for a batch of turns, not one per turn", async () => {
+    expect((await admin.put("/admin/settings", { auto_delete: { mode: "all", delay_seconds: 3600, batch_size: 2 } })).status).toBe(200);
+    const all = () => stack.sim.state.requestsTo("/api/v0/chat_session/delete_all").length;
+    await ask(stack, "all one");
+    expect(all()).toBe(0);
+    await ask(stack, "all two");
+    await waitUntil(() => all() === 1, "one delete_all");
+    expect(stack.sim.state.sessionCount()).toBe(0);
+  });
 });
 
 describe("shutdown", () => {

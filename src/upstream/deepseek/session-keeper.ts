@@ -37,6 +37,10 @@ interface Pending {
   ids: Map<string, number>;
   /** A `delete_all` is owed (mode all). */
   all: boolean;
+  /** Failed `delete_all` calls so far. */
+  allTries?: number;
+  /** Sessions retired since the last `delete_all` (they count toward the batch size). */
+  allQueued?: number;
   timer?: ReturnType<typeof setTimeout>;
   flushing?: Promise<void>;
 }
@@ -150,11 +154,13 @@ export class SessionKeeper {
     }
     const p = this.pending.get(account) ?? { ids: new Map<string, number>(), all: false };
     this.pending.set(account, p);
-    if (mode === "all") p.all = true;
-    else for (const id of ids) if (!p.ids.has(id)) p.ids.set(id, 0);
+    if (mode === "all") {
+      p.all = true;
+      p.allQueued = (p.allQueued ?? 0) + ids.length;
+    } else for (const id of ids) if (!p.ids.has(id)) p.ids.set(id, 0);
     const { delayMs, batchSize } = this.deps.deletion();
     if (this.closed) return;
-    if (delayMs === 0 || p.ids.size >= batchSize) {
+    if (delayMs === 0 || p.ids.size + (p.allQueued ?? 0) >= batchSize) {
       void this.flush(account);
       return;
     }
@@ -204,18 +210,26 @@ export class SessionKeeper {
     const all = p.all;
     const batch = [...p.ids.entries()];
     p.all = false;
+    p.allQueued = 0;
     for (const [id] of batch) p.ids.delete(id);
     const requeue = (id: string, tries: number, why: string) => {
       if (tries + 1 >= MAX_DELETE_TRIES) this.deps.logger.warn("session deletion given up", { account, session: id, error: why });
       else p.ids.set(id, tries + 1);
     };
+    const requeueAll = (why: string) => {
+      p.allTries = (p.allTries ?? 0) + 1;
+      if (p.allTries >= MAX_DELETE_TRIES) this.deps.logger.warn("session deletion given up", { account, mode: "all", error: why });
+      else p.all = true;
+    };
+    // An account removed since: its sessions went with it as far as this server is concerned.
+    if (!this.deps.store.accounts.get(account)) return;
     let token: string;
     try {
       token = await this.deps.token(account);
     } catch (e) {
       const why = (e as Error).message;
       this.deps.logger.warn("session clean-up failed", { account, error: why });
-      if (all) p.all = true;
+      if (all) requeueAll(why);
       for (const [id, tries] of batch) requeue(id, tries, why);
       return;
     }
@@ -225,11 +239,16 @@ export class SessionKeeper {
       try {
         await client.deleteAllSessions(token, signal());
         // Everything of the account is gone, shelved sessions included.
-        for (const [key, s] of this.shelf) if (key.startsWith(`${account}\n`)) (clearTimeout(s.timer), this.shelf.delete(key));
+        p.allTries = 0;
+        for (const [key, s] of this.shelf) {
+          if (!key.startsWith(`${account}\n`)) continue;
+          clearTimeout(s.timer);
+          this.shelf.delete(key);
+        }
         return;
       } catch (e) {
         this.deps.logger.warn("session clean-up failed", { account, mode: "all", error: (e as Error).message });
-        p.all = true;
+        requeueAll((e as Error).message);
       }
     }
     for (const [id, tries] of batch) {
