@@ -70,13 +70,6 @@ export function markerSet(style: PromptMarkerStyle = DEFAULT_PROMPT_MARKERS): Ma
   return style === "ascii" ? ASCII : style === "plain" ? PLAIN : NATIVE;
 }
 
-/** The opening labels of every role in every style (longest first within a style), for readers of a built prompt. */
-const USER_OPENERS: { style: PromptMarkerStyle; open: string }[] = [
-  { style: "native", open: NATIVE.user[0] },
-  { style: "ascii", open: ASCII.user[0] },
-  { style: "plain", open: PLAIN.user[0] },
-];
-
 /** Which marker style a built prompt uses (undefined when it has none of them). */
 export function detectMarkerStyle(prompt: string): PromptMarkerStyle | undefined {
   if (prompt.includes(NATIVE.reply) || prompt.includes(NATIVE.user[0])) return "native";
@@ -91,31 +84,20 @@ export function detectMarkerStyle(prompt: string): PromptMarkerStyle | undefined
  */
 export function lastUserBlock(prompt: string): string {
   const style = detectMarkerStyle(prompt);
-  const opener = USER_OPENERS.find((o) => o.style === style);
-  if (!style || !opener) return prompt.trim();
-  let at = prompt.lastIndexOf(opener.open);
-  // A plain "User:" counts only at the start of the prompt or of a block (after a blank line).
-  if (style === "plain") {
-    while (at > 0 && !prompt.startsWith("\n\n", at - 2)) at = prompt.lastIndexOf(opener.open, at - 1);
-  }
-  if (at < 0) return prompt.trim();
-  const rest = prompt.slice(at + opener.open.length);
+  if (!style) return prompt.trim();
   const set = markerSet(style);
+  const open = set.user[0];
+  let at = prompt.lastIndexOf(open);
+  // A plain "User:" counts only at the start of the prompt or of a block (after a blank line).
+  if (style === "plain") while (at > 0 && !prompt.startsWith("\n\n", at - 2)) at = prompt.lastIndexOf(open, at - 1);
+  if (at < 0) return prompt.trim();
+  const rest = prompt.slice(at + open.length);
+  // What may follow a user block: another role's opening (in plain text, at the start of a block) or a closing tag.
+  const next = style === "plain" ? [set.system[0], set.user[0], set.assistant[0], set.tool[0]].map((l) => `\n\n${l}`) : [set.system[0], set.user[0], set.assistant[0], set.tool[0], set.system[1], set.assistant[1], set.tool[1]];
   let end = rest.length;
-  if (style === "plain") {
-    for (const label of [set.system[0], set.assistant[0], set.tool[0], set.user[0]]) {
-      const i = rest.indexOf(`\n\n${label}`);
-      if (i >= 0 && i < end) end = i;
-    }
-  } else {
-    const i = rest.indexOf(style === "native" ? "<\uFF5C" : "<|");
-    // In the ASCII style a DSML tool tag (`<|DSML|…`) inside the user text is not a role marker.
-    if (style === "ascii") {
-      for (const label of [set.system[0], set.assistant[0], set.tool[0], set.user[0], set.system[1], set.assistant[1], set.tool[1]]) {
-        const j = rest.indexOf(label);
-        if (j >= 0 && j < end) end = j;
-      }
-    } else if (i >= 0) end = i;
+  for (const label of next) {
+    const i = rest.indexOf(label);
+    if (i >= 0 && i < end) end = i;
   }
   return rest.slice(0, end).trim();
 }

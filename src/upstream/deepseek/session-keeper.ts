@@ -121,11 +121,6 @@ export class SessionKeeper {
     this.shelf.set(key, { ...session, key, timer });
   }
 
-  /** Shelved sessions of an account (for tests and the admin "delete all" to forget). */
-  shelvedFor(account: string): string[] {
-    return [...this.shelf.values()].filter((s) => s.key.startsWith(`${account}\n`)).map((s) => s.sessionId);
-  }
-
   /** The account's sessions were all deleted elsewhere (admin delete-all): forget its shelf and queue. */
   forget(account: string): void {
     for (const [key, s] of this.shelf) {
@@ -165,13 +160,6 @@ export class SessionKeeper {
       return;
     }
     if (!p.timer && !p.flushing) this.arm(account, p, delayMs);
-  }
-
-  /** Sessions waiting for deletion (tests and status). */
-  pendingCount(account?: string): number {
-    let n = 0;
-    for (const [a, p] of this.pending) if (!account || a === account) n += p.ids.size + (p.all ? 1 : 0);
-    return n;
   }
 
   private arm(account: string, p: Pending, delayMs: number): void {
