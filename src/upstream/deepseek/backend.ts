@@ -209,6 +209,7 @@ export class DeepSeekBackend {
     const keeper = this.deps.sessions;
     const reuse = lease && owner && keeper?.reuseEnabled() ? { account: lease.identifier, caller: owner.caller, modelType: basePayload.modelType } : undefined;
     const plan: SessionPlan = { reused: reuse ? keeper!.checkout(reuse.account, reuse.caller, reuse.modelType) : undefined };
+    const taken = plan.reused?.sessionId;
     const turns = (plan.reused?.turns ?? 0) + 1;
     let keep: ReusedSession | undefined;
     try {
@@ -219,7 +220,7 @@ export class DeepSeekBackend {
       }
       return outcome;
     } finally {
-      this.finishSessions(lease?.identifier, runs, keep, reuse);
+      this.finishSessions(lease?.identifier, runs, keep, reuse, taken);
     }
   }
 
@@ -227,10 +228,12 @@ export class DeepSeekBackend {
    * After an attempt: the session of a clean turn goes back on the reuse shelf; every other session it used is
    * retired (auto_delete: queued and deleted later in batches; with a caller's own token, at once).
    */
-  private finishSessions(account: string | undefined, runs: SessionUse[], keep: ReusedSession | undefined, reuse: { caller: string; modelType: string } | undefined): void {
+  private finishSessions(account: string | undefined, runs: SessionUse[], keep: ReusedSession | undefined, reuse: { caller: string; modelType: string } | undefined, taken?: string): void {
     const keeper = this.deps.sessions;
     if (!keeper) return;
-    const ids = runs.flatMap(({ run }) => (run.state.sessionId && run.state.sessionId !== keep?.sessionId ? [run.state.sessionId] : []));
+    // The session taken off the shelf is retired even when the attempt failed before it was used (e.g. an upload).
+    const used = [...(taken ? [taken] : []), ...runs.flatMap(({ run }) => (run.state.sessionId ? [run.state.sessionId] : []))];
+    const ids = used.filter((id) => id !== keep?.sessionId);
     if (account !== undefined && keep && reuse) keeper.checkin(account, reuse.caller, reuse.modelType, keep);
     keeper.retire(account, ids, account === undefined ? runs.at(-1)?.token : undefined);
   }
