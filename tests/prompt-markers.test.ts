@@ -123,6 +123,8 @@ describe("through the server, with the simulator as upstream", () => {
     expect(s.prompt_defaults).toEqual({ markers: "ascii" });
     await openai.chat.completions.create({ model: "deepseek-v4-flash-nothinking", messages: [{ role: "user", content: "hello plain" }] });
     expectStyle(lastPrompt(), "plain");
+    // Exported with the rest of the config, so it moves with it.
+    expect((await admin.get("/admin/config/export")).json.config.prompt).toEqual({ markers: "plain" });
   });
 
   test("a bad value is refused with 400 {detail}, and null clears back to the env default", async () => {
