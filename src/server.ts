@@ -16,6 +16,7 @@ import { hostProblem, pathOf, requestTarget, routableRequest } from "./api/reque
 import { isEventStream, mayStillBeSending, onStreamEnd, setIdleTimeout } from "./api/connection.ts";
 import { loadStartupConfig } from "./config/config-loader.ts";
 import { LiveSettings } from "./config/live-settings.ts";
+import { resolvePromptMarkers, type PromptSection } from "./config/human-pacing.ts";
 import type { ServerOptions } from "./config/options.ts";
 import type { AppContext } from "./context.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
@@ -117,6 +118,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       toolkit: defaultToolKit,
       thinkingInstruction: settings.section<{ prompt?: string }>("thinking_injection").prompt || undefined,
       historyFile: historyFilePolicy(settings.section<{ enabled?: boolean; min_chars?: number; prompt_chars?: number }>("current_input_file")),
+      promptMarkers: resolvePromptMarkers(settings.section<PromptSection>("prompt"), options.promptMarkers),
     }),
     streamHeadStartMs: 1500,
     coalescing: { minChars: 16, maxWaitMs: 10 },

@@ -971,6 +971,77 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     await go("dashboard");
   }, 120_000);
 
+  test("settings: prompt markers, pacing jitter, session reuse and the delayed deletion are set through the page, read back, and cleared", async () => {
+    type Got = {
+      pacing: Record<string, unknown>;
+      auto_delete: Record<string, unknown>;
+      prompt: Record<string, unknown>;
+      prompt_effective: { markers: string };
+    };
+    const adminGet = async () => {
+      const r = await fetch(`${srv.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(r.status).toBe(200);
+      return (await r.json()) as Got;
+    };
+    const save = async () => {
+      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
+      expect(put.status()).toBe(200);
+    };
+    await go("settings");
+    await page.waitForSelector("#set-human");
+    // Nothing stored: empty fields with the defaults as placeholders, reuse off, markers at the default (native).
+    expect(await page.inputValue("#set-jitter_percent")).toBe("");
+    expect(await page.getAttribute("#set-jitter_percent", "placeholder")).toBe("25");
+    expect(await page.isChecked("#set-session-reuse")).toBe(false);
+    expect(await page.getAttribute("#set-auto_delete_delay_seconds", "placeholder")).toBe("60");
+    expect(await page.getAttribute("#set-auto_delete_batch_size", "placeholder")).toBe("10");
+    expect(await page.inputValue("#set-prompt-markers")).toBe("");
+    expect(await textOf("#set-prompt-markers option:checked")).toContain("native");
+    // Units and what 0 / empty mean are in the help lines.
+    expect(await textOf("label:has(#set-jitter_percent) .hint")).toContain("never below the minimum");
+    expect(await textOf("label:has(#set-auto_delete_delay_seconds) .hint")).toContain("0 = right after the turn");
+
+    await page.fill("#set-jitter_percent", "40");
+    await page.check("#set-session-reuse");
+    await page.fill("#set-session_reuse_max_turns", "3");
+    await page.fill("#set-session_reuse_idle_seconds", "120");
+    await page.fill("#set-auto_delete_delay_seconds", "0");
+    await page.fill("#set-auto_delete_batch_size", "5");
+    await page.selectOption("#set-prompt-markers", "plain");
+    await save();
+    let got = await adminGet();
+    expect(got.pacing).toEqual({ jitter_percent: 40, session_reuse: true, session_reuse_max_turns: 3, session_reuse_idle_seconds: 120 });
+    expect(got.auto_delete).toMatchObject({ delay_seconds: 0, batch_size: 5 });
+    expect(got.prompt).toEqual({ markers: "plain" });
+    expect(got.prompt_effective.markers).toBe("plain");
+    await page.reload();
+    await page.waitForSelector("#set-human");
+    expect(await page.inputValue("#set-jitter_percent")).toBe("40");
+    expect(await page.inputValue("#set-auto_delete_delay_seconds")).toBe("0");
+    expect(await page.isChecked("#set-session-reuse")).toBe(true);
+    expect(await page.inputValue("#set-prompt-markers")).toBe("plain");
+
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-human");
+    expect(await textOf("#set-human h3")).toBe("拟人流量（pacing）");
+    expect(await textOf("#set-prompt h3")).toBe("提示词角色标记（prompt.markers）");
+    await shot("06e-settings-human-pacing-zh");
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-human");
+
+    // Emptied and unchecked: back to the defaults for the tests after this one.
+    for (const id of ["jitter_percent", "session_reuse_max_turns", "session_reuse_idle_seconds", "auto_delete_delay_seconds", "auto_delete_batch_size"]) await page.fill(`#set-${id}`, "");
+    await page.uncheck("#set-session-reuse");
+    await page.selectOption("#set-prompt-markers", "");
+    await save();
+    got = await adminGet();
+    expect(got.pacing).toEqual({ session_reuse: false });
+    expect(got.auto_delete.delay_seconds).toBeUndefined();
+    expect(got.auto_delete.batch_size).toBeUndefined();
+    expect(got.prompt).toEqual({});
+    expect(got.prompt_effective.markers).toBe("native");
+  }, 60_000);
+
   test("a rejected or expired session goes back to the login page", async () => {
     const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const future = Math.floor(Date.now() / 1000) + 3600;

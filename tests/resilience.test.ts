@@ -243,13 +243,13 @@ describe("protocol changes are loud", () => {
 });
 
 describe("auto_delete", () => {
-  test("single deletes the session a turn used; none keeps it", async () => {
+  test("single with delay 0 deletes the session a turn used right after it (as the Go ds2api); none keeps it", async () => {
     const settings = stack.server.ctx.store.settings;
     const before = stack.sim.state.counters.sessionsDeleted;
     await ask("keep my session");
     await Bun.sleep(50);
     expect(stack.sim.state.counters.sessionsDeleted).toBe(before);
-    settings.set("section.auto_delete", { mode: "single" });
+    settings.set("section.auto_delete", { mode: "single", delay_seconds: 0 });
     stack.server.ctx.settings.invalidate();
     try {
       await ask("delete my session");

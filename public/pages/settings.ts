@@ -1,7 +1,7 @@
 /**
  * Settings: pacing and caps, timeouts and retries, token refresh, model aliases, long prompts as a file
- * (current_input_file), session deletion (auto_delete), client identity, thinking injection, raw-sample capture,
- * admin password. Every field has a one-line help text with its unit and what 0 / empty means.
+ * (current_input_file), session deletion (auto_delete: mode, delay, batch), prompt markers, human-like traffic
+ * (pacing jitter, session reuse), client identity, thinking injection, raw-sample capture, admin password. Every field has a one-line help text with its unit and what 0 / empty means.
  */
 import { api, endSession } from "../lib/api.ts";
 import { busy, clear, field, h, toast } from "../lib/dom.ts";
@@ -20,11 +20,18 @@ type Settings = {
   thinking_injection?: { enabled?: boolean; prompt?: string; default_prompt?: string };
   current_input_file?: { enabled?: boolean; min_chars?: number; prompt_chars?: number };
   current_input_file_defaults?: { enabled?: boolean; prompt_chars?: number };
-  auto_delete?: { mode?: string; sessions?: boolean };
+  auto_delete?: { mode?: string; sessions?: boolean; delay_seconds?: number; batch_size?: number };
+  auto_delete_defaults?: { delay_seconds?: number; batch_size?: number };
+  prompt?: { markers?: string };
+  prompt_defaults?: { markers?: string };
+  pacing?: { jitter_percent?: number; session_reuse?: boolean; session_reuse_max_turns?: number; session_reuse_idle_seconds?: number };
+  pacing_defaults?: { jitter_percent?: number; session_reuse?: boolean; session_reuse_max_turns?: number; session_reuse_idle_seconds?: number };
   dev_capture?: { enabled?: boolean; sample_root?: string; limit?: number; max_body_bytes?: number };
 };
 
 const AUTO_DELETE_MODES = ["none", "single", "all"] as const;
+/** "" = not stored (DS2API_PROMPT_MARKERS, else native). */
+const PROMPT_MARKERS = ["", "native", "ascii", "plain"] as const;
 
 /** The auto_delete mode a stored section means (legacy `sessions: true` = all), as the engine reads it. */
 function autoDeleteMode(a: Settings["auto_delete"]): (typeof AUTO_DELETE_MODES)[number] {
@@ -104,6 +111,21 @@ export function renderSettings(root: HTMLElement): void {
       { id: "set-auto-delete-mode", name: "auto_delete_mode" },
       AUTO_DELETE_MODES.map((m) => h("option", { value: m, selected: m === autoDeleteMode(s.auto_delete) }, t(`set.auto_delete.${m}` as MessageKey))),
     );
+    const adDefaults = s.auto_delete_defaults ?? {};
+    const adDelay = numberInput("auto_delete_delay_seconds", s.auto_delete?.delay_seconds, adDefaults.delay_seconds);
+    const adBatch = numberInput("auto_delete_batch_size", s.auto_delete?.batch_size, adDefaults.batch_size);
+    const markerDefault = s.prompt_defaults?.markers ?? "native";
+    const markers = h(
+      "select",
+      { id: "set-prompt-markers", name: "prompt_markers" },
+      PROMPT_MARKERS.map((m) => h("option", { value: m, selected: m === (s.prompt?.markers ?? "") }, m ? t(`set.prompt_markers.${m}` as MessageKey) : `${t("set.prompt_markers.default")} (${markerDefault})`)),
+    );
+    const pacing = s.pacing ?? {};
+    const pacingDefaults = s.pacing_defaults ?? {};
+    const jitter = numberInput("jitter_percent", pacing.jitter_percent, pacingDefaults.jitter_percent);
+    const reuseOn = h("input", { type: "checkbox", id: "set-session-reuse", checked: pacing.session_reuse ?? pacingDefaults.session_reuse ?? false });
+    const reuseTurns = numberInput("session_reuse_max_turns", pacing.session_reuse_max_turns, pacingDefaults.session_reuse_max_turns);
+    const reuseIdle = numberInput("session_reuse_idle_seconds", pacing.session_reuse_idle_seconds, pacingDefaults.session_reuse_idle_seconds);
     const deviceId = s.client_identity?.device_id;
     const capture = s.dev_capture ?? {};
     const captureOn = h("input", { type: "checkbox", id: "set-capture-enabled", checked: capture.enabled === true });
@@ -137,7 +159,15 @@ export function renderSettings(root: HTMLElement): void {
                 thinking_injection: { enabled: thinkOn.checked, prompt: thinkPrompt.value },
                 // Empty numbers go back to the default (null clears the stored value).
                 current_input_file: { enabled: cifOn.checked, min_chars: num(cifMin) || null, prompt_chars: num(cifPrompt) || null },
-                auto_delete: { mode: adMode.value, sessions: null },
+                // Empty numbers go back to the default; 0 is a real delay (delete at once) and a real jitter (none).
+                auto_delete: { mode: adMode.value, sessions: null, delay_seconds: num(adDelay) ?? null, batch_size: num(adBatch) || null },
+                prompt: { markers: markers.value || null },
+                pacing: {
+                  jitter_percent: num(jitter) ?? null,
+                  session_reuse: reuseOn.checked,
+                  session_reuse_max_turns: num(reuseTurns) || null,
+                  session_reuse_idle_seconds: num(reuseIdle) || null,
+                },
               };
               const dc: Record<string, unknown> = { enabled: captureOn.checked };
               // The shown folder is the resolved default when none is set: only a changed folder is saved.
@@ -187,7 +217,41 @@ export function renderSettings(root: HTMLElement): void {
           field(t("set.cif_min_chars"), cifMin, t("set.cif_min_chars_hint")),
         ),
       ),
-      h("section", { class: "card", id: "set-auto-delete" }, h("h3", null, t("set.auto_delete")), field(t("set.auto_delete_mode"), adMode, t("set.auto_delete_hint"))),
+      h(
+        "section",
+        { class: "card", id: "set-auto-delete" },
+        h("h3", null, t("set.auto_delete")),
+        h("p", { class: "hint" }, t("set.auto_delete_hint_delayed")),
+        h(
+          "div",
+          { class: "form-grid" },
+          field(t("set.auto_delete_mode"), adMode, t("set.auto_delete_hint")),
+          field(t("set.auto_delete_delay_seconds"), adDelay, t("set.auto_delete_delay_seconds_hint", { n: adDefaults.delay_seconds ?? 60 })),
+          field(t("set.auto_delete_batch_size"), adBatch, t("set.auto_delete_batch_size_hint", { n: adDefaults.batch_size ?? 10 })),
+        ),
+      ),
+      h(
+        "section",
+        { class: "card", id: "set-human" },
+        h("h3", null, t("set.human")),
+        h("p", { class: "hint" }, t("set.human_hint")),
+        h(
+          "div",
+          { class: "form-grid" },
+          field(t("set.jitter_percent"), jitter, t("set.jitter_percent_hint", { n: pacingDefaults.jitter_percent ?? 25 })),
+          field(t("set.session_reuse_max_turns"), reuseTurns, t("set.session_reuse_max_turns_hint", { n: pacingDefaults.session_reuse_max_turns ?? 8 })),
+          field(t("set.session_reuse_idle_seconds"), reuseIdle, t("set.session_reuse_idle_seconds_hint", { n: pacingDefaults.session_reuse_idle_seconds ?? 600 })),
+        ),
+        h("label", { class: "check" }, reuseOn, t("set.session_reuse")),
+        h("p", { class: "hint" }, t("set.session_reuse_hint")),
+      ),
+      h(
+        "section",
+        { class: "card", id: "set-prompt" },
+        h("h3", null, t("set.prompt")),
+        h("p", { class: "hint" }, t("set.prompt_hint")),
+        field(t("set.prompt_markers"), markers, t("set.prompt_markers_hint", { v: markerDefault })),
+      ),
       h(
         "section",
         { class: "card", id: "set-identity" },

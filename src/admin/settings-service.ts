@@ -14,9 +14,9 @@ import { writeAudit, type AdminActor } from "./audit-entry.ts";
 import { validateAliases, validateSection } from "./settings-validation.ts";
 
 /** Sections merged key by key into their stored object (null / undefined values drop the key). */
-const MERGED_SECTIONS = ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture"] as const;
+const MERGED_SECTIONS = ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture", "prompt", "pacing"] as const;
 /** Sections checked with the config file's rules. */
-const CHECKED_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file"] as const;
+const CHECKED_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "prompt", "pacing"] as const;
 /** Runtime keys where 0 removes the override (back to the environment or the default). */
 const CLEAR_ON_ZERO = new Set<string>(["account_max_inflight", "account_max_queue", "global_max_inflight", "token_refresh_interval_hours", ...TURN_LIMIT_KEYS]);
 
@@ -35,6 +35,8 @@ export interface SettingsUpdate {
   current_input_file?: Section;
   chat_history?: { limit?: number };
   dev_capture?: Section;
+  prompt?: Section;
+  pacing?: Section;
 }
 
 /** The credential side of the password change (src/security). */

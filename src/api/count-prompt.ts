@@ -12,7 +12,7 @@ import { checkPromptSize } from "./prompt-limit.ts";
 /** Above this many characters the steps are separated by a trip through the event loop. */
 const LARGE_PROMPT_CHARS = 100_000;
 
-export async function countPromptTokens(turn: TurnRequest, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">, maxPromptChars: number): Promise<number> {
+export async function countPromptTokens(turn: TurnRequest, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction" | "promptMarkers">, maxPromptChars: number): Promise<number> {
   const large = checkPromptSize(turn, maxPromptChars) > LARGE_PROMPT_CHARS;
   if (large) await yieldToLoop();
   const prompt = promptForTurn(turn, deps);

@@ -45,6 +45,7 @@ Other environment variables:
   DS2API_TURN_TIMEOUT_SECONDS             longest a whole turn may take (default 900)
   DS2API_MAX_ACCOUNT_ATTEMPTS             accounts one request may try (default 3)
   DS2API_QUEUE_WAIT_SECONDS               longest wait for an account before 429 / 503 (default 30)
+  DS2API_PROMPT_MARKERS       prompt role markers when prompt.markers is unset: native, ascii, plain (default native)
   VOLCENGINE_API_URL          Volcengine Ark console Chat URL (default .../ark/bff/api/cn-beijing/2024-01-29/Chat)
   VOLCENGINE_X_WEB_ID         Volcengine web id(s), comma-separated (seed the web-id pool)
   VOLCENGINE_AUTHORIZATION    the console's authorization header (global; a web id may have its own)

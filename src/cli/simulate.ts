@@ -5,6 +5,7 @@
  */
 import type { ServerOptions } from "../config/options.ts";
 import { THINKING_INSTRUCTION_MARKER } from "../core/prompt/thinking-injection.ts";
+import { lastUserBlock } from "../core/prompt/markers.ts";
 import { describeRefFiles, startSimulator } from "../sim/index.ts";
 import { startOnDemandSimulator } from "../sim/ondemand/index.ts";
 import { startVolcengineSimulator } from "../sim/volcengine/index.ts";
@@ -31,12 +32,12 @@ export async function prepareSimulation(options: ServerOptions, dbExplicit: bool
   });
   const ondemand = await startOnDemandSimulator({ keys: [DEMO_ONDEMAND_KEY] });
   ondemand.state.setDefaultReply(({ query, endpointId }) => ({
-    answer: `Hello from the simulated OnDemand (${endpointId})! You said: ${query.split("<｜User｜>").at(-1)!.split("<｜Assistant｜>")[0]!.trim().slice(0, 500)}`,
+    answer: `Hello from the simulated OnDemand (${endpointId})! You said: ${lastUserBlock(query).slice(0, 500)}`,
     delayMs: 15,
   }));
   const volc = await startVolcengineSimulator({ webIds: [DEMO_WEB_ID], authorization: DEMO_VOLC_AUTH });
   volc.state.setDefaultReply((ctx) => {
-    const said = ctx.lastUserText.split(THINKING_INSTRUCTION_MARKER)[0]!.split("<｜User｜>").at(-1)!.split("<｜Assistant｜>")[0]!.trim().slice(0, 500);
+    const said = lastUserBlock(ctx.lastUserText).split(THINKING_INSTRUCTION_MARKER)[0]!.trim().slice(0, 500);
     return {
       reasoning: ctx.model === "deepseek-r1-1" ? `The user wrote: "${said.slice(0, 200)}". This is the Volcengine console simulator.` : undefined,
       answer: `Hello from the Volcengine console simulator (${ctx.model})! You said: ${said}\n\nAdd real web ids (VOLCENGINE_X_WEB_ID) to get real answers.`,

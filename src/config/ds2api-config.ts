@@ -7,6 +7,7 @@ import { deviceIdProblem, SHARED_DEVICE_ID } from "../store/device-id.ts";
 import { canonicalMobile } from "./mobile.ts";
 import { ONDEMAND_SECTION, parseOnDemandSection } from "./ondemand-section.ts";
 import { AUTO_DELETE_MODES, EMBEDDING_PROVIDERS, RUNTIME_BOUNDS, type RuntimeSettings } from "./runtime-settings.ts";
+import { humanPacingProblems } from "./human-pacing.ts";
 import { buildVolcengineSection, parseVolcengineSection, type VolcengineSection } from "./volcengine-config.ts";
 
 export interface ConfigApiKey {
@@ -79,7 +80,7 @@ export class ConfigError extends Error {
 }
 
 /** Known policy sections stored as-is after validation. */
-const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity", "chat_history", "dev_capture"] as const;
+const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity", "chat_history", "dev_capture", "prompt", "pacing"] as const;
 /** Keys the Go project reads but ignores; kept for export, reported once. */
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
 const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, "volcengine", ...POLICY_SECTIONS]);
@@ -340,6 +341,11 @@ function validateSection(name: string, value: Record<string, unknown>, problems:
       if (value.mode !== undefined && value.mode !== "" && !(AUTO_DELETE_MODES as readonly unknown[]).includes(value.mode)) {
         problems.push(`auto_delete.mode must be one of ${AUTO_DELETE_MODES.join(", ")}`);
       }
+      problems.push(...humanPacingProblems(name, value));
+      break;
+    case "prompt":
+    case "pacing":
+      problems.push(...humanPacingProblems(name, value));
       break;
     case "current_input_file":
       boundedInt(value.min_chars, "current_input_file.min_chars", [1, 1e8], problems);

@@ -6,6 +6,7 @@ import { type LogLevel, parseLogLevel } from "../observability/logger.ts";
 import type { TurnLimitEnv } from "./runtime-settings.ts";
 import { parseTrustedProxies, TrustedProxyError } from "../security/trusted-proxies.ts";
 import { parseVolcengineEnv, type VolcengineEnv } from "./volcengine-config.ts";
+import { PROMPT_MARKER_STYLES, type PromptMarkerStyle } from "./human-pacing.ts";
 
 export interface ServerOptions {
   port: number;
@@ -57,6 +58,8 @@ export interface ServerOptions {
   ondemandApiKeys: string[];
   /** OnDemand Chat API base (ONDEMAND_API_BASE; the `ondemand.api_base` setting wins). */
   ondemandApiBase?: string;
+  /** Prompt role markers when the `prompt.markers` setting is unset (DS2API_PROMPT_MARKERS: native, ascii, plain). */
+  promptMarkers?: PromptMarkerStyle;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -130,6 +133,14 @@ function volcengineFrom(env: Env): VolcengineEnv {
   return value;
 }
 
+function promptMarkersFrom(raw: string | undefined): PromptMarkerStyle | undefined {
+  const v = raw?.trim().toLowerCase();
+  if (!v) return undefined;
+  const style = PROMPT_MARKER_STYLES.find((m) => m === v);
+  if (!style) throw new OptionsError(`DS2API_PROMPT_MARKERS must be one of ${PROMPT_MARKER_STYLES.join(", ")} (got ${JSON.stringify(raw)})`);
+  return style;
+}
+
 function trustedProxiesFrom(raw: string | undefined): string[] {
   try {
     return parseTrustedProxies(raw);
@@ -185,5 +196,6 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     secretKey: env.DS2API_SECRET_KEY?.trim() || undefined,
     ondemandApiKeys: (env.ONDEMAND_APIKEYS ?? "").split(",").map((k) => k.trim()).filter(Boolean),
     ondemandApiBase: env.ONDEMAND_API_BASE?.trim().replace(/\/+$/, "") || undefined,
+    promptMarkers: promptMarkersFrom(env.DS2API_PROMPT_MARKERS),
   };
 }

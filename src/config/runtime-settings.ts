@@ -20,6 +20,8 @@ export interface RuntimeSettings {
   queue_wait_seconds: number;
   /** How long an account DeepSeek muted (biz_code 5) is skipped before one request tries it again (default 60). */
   muted_recheck_minutes: number;
+  /** Minimum gap between two request starts on one account (pacing; `pacing.jitter_percent` adds to it). */
+  min_interval_ms: number;
 }
 
 /** Numeric bounds from api-surface.md §13.3 (and the ds2api-bun additions); 0 always means "not set". */
@@ -34,6 +36,7 @@ export const RUNTIME_BOUNDS: Record<keyof RuntimeSettings, [number, number]> = {
   max_account_attempts: [1, 100],
   queue_wait_seconds: [1, 86_400],
   muted_recheck_minutes: [1, 43_200],
+  min_interval_ms: [1, 600_000],
 };
 
 /** The turn-bounding keys (admin settings view and validation list them together). */

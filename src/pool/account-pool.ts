@@ -54,6 +54,8 @@ export interface AcquireOptions {
 interface SlotState {
   inflight: number;
   lastStartAt: number;
+  /** Random 0…1 drawn at each start: the next gap is minIntervalMs × (1 + jitter × minIntervalJitter). */
+  jitter: number;
   lastAcquiredSeq: number;
   day: string;
   dayCount: number;
@@ -101,6 +103,7 @@ export class AccountPool {
     private readonly tokens: TokenManager,
     private readonly settings: () => PoolSettings,
     private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
   ) {
     this.reload();
   }
@@ -108,7 +111,7 @@ export class AccountPool {
   /** Re-read accounts from the store (after admin changes). In-flight counts are kept. */
   reload(): void {
     this.accounts = this.store.accounts.list();
-    for (const a of this.accounts) if (!this.slots.has(a.identifier)) this.slots.set(a.identifier, { inflight: 0, lastStartAt: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
+    for (const a of this.accounts) if (!this.slots.has(a.identifier)) this.slots.set(a.identifier, { inflight: 0, lastStartAt: 0, jitter: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
     this.pump();
   }
 
@@ -130,7 +133,7 @@ export class AccountPool {
       }
       if (at >= 0) this.accounts = this.accounts.map((a, i) => (i === at ? fresh : a));
       else this.accounts = [...this.accounts, fresh];
-      if (!this.slots.has(id)) this.slots.set(id, { inflight: 0, lastStartAt: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
+      if (!this.slots.has(id)) this.slots.set(id, { inflight: 0, lastStartAt: 0, jitter: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
     }
     this.pump();
   }
@@ -151,7 +154,8 @@ export class AccountPool {
     if (a.cooldownUntil && a.cooldownUntil > t) return { reason: a.status, wait: a.cooldownUntil - t };
     const slot = this.slot(a.identifier);
     if (slot.inflight >= s.maxInflightPerAccount) return { reason: "busy" };
-    if (s.minIntervalMs > 0 && t - slot.lastStartAt < s.minIntervalMs) return { reason: "paced", wait: s.minIntervalMs - (t - slot.lastStartAt) };
+    const gap = pacedGap(s, slot.jitter);
+    if (gap > 0 && t - slot.lastStartAt < gap) return { reason: "paced", wait: gap - (t - slot.lastStartAt) };
     if (s.dailyCap > 0 && slot.day === utcDay(t) && slot.dayCount >= s.dailyCap) return { reason: "daily_cap", wait: Date.parse(`${slot.day}T00:00:00Z`) + 86_400_000 - t };
     return undefined;
   }
@@ -327,6 +331,7 @@ export class AccountPool {
     const slot = this.slot(account.identifier);
     slot.inflight++;
     slot.lastStartAt = t;
+    slot.jitter = this.random();
     slot.lastAcquiredSeq = ++this.seq;
     const day = utcDay(t);
     if (slot.day !== day) {
@@ -462,6 +467,12 @@ export function accountStatusAt(a: AccountRecord, t: number): string {
   if (!a.enabled) return "disabled";
   if (a.status === "risk_device") return a.status;
   return a.cooldownUntil && a.cooldownUntil > t ? a.status : "ok";
+}
+
+/** The gap an account keeps after its last start: the minimum plus its random share (whole ms, never below the minimum). */
+export function pacedGap(s: Pick<PoolSettings, "minIntervalMs" | "minIntervalJitter">, jitter: number): number {
+  if (s.minIntervalMs <= 0) return 0;
+  return s.minIntervalMs + Math.ceil(s.minIntervalMs * s.minIntervalJitter * Math.min(1, Math.max(0, jitter)));
 }
 
 function abortError(signal: AbortSignal): Error {

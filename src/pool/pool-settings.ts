@@ -1,5 +1,6 @@
 /** Effective pool limits from env, stored runtime settings and the number of accounts (api-surface.md §15.1). */
 import { resolveTurnLimits, type RuntimeSettings } from "../config/runtime-settings.ts";
+import { resolvePacing } from "../config/human-pacing.ts";
 
 export interface PoolSettings {
   maxInflightPerAccount: number;
@@ -10,6 +11,8 @@ export interface PoolSettings {
   tokenRefreshMs: number;
   /** Minimum gap between two request starts on one account (pacing), 0 = none. */
   minIntervalMs: number;
+  /** Share (0…1) of minIntervalMs added at random to each gap, so starts are never evenly spaced; never below the minimum. */
+  minIntervalJitter: number;
   /** Requests per account per UTC day, 0 = unlimited. */
   dailyCap: number;
   /** How long an account rests after a rate-limit sign or an upstream failure. */
@@ -24,14 +27,16 @@ export interface PoolSettings {
 
 export interface PoolSettingInputs {
   env: { accountMaxInflight?: number; accountMaxQueue?: number; globalMaxInflight?: number; queueWaitSeconds?: number };
-  runtime: Partial<RuntimeSettings> & { min_interval_ms?: number; daily_request_cap?: number; cooldown_seconds?: number; muted_recheck_minutes?: number };
+  runtime: Partial<RuntimeSettings> & { daily_request_cap?: number; cooldown_seconds?: number };
+  /** `pacing.jitter_percent` as a fraction (default: the pacing section's default). */
+  jitterFraction?: number;
   accountCount: number;
 }
 
 /** A mute is DeepSeek's decision for hours or days; trying once an hour costs one request and no login storm. */
 export const DEFAULT_MUTED_RECHECK_MINUTES = 60;
 
-export function effectivePoolSettings({ env, runtime, accountCount }: PoolSettingInputs): PoolSettings {
+export function effectivePoolSettings({ env, runtime, jitterFraction, accountCount }: PoolSettingInputs): PoolSettings {
   const perAccount = runtime.account_max_inflight || env.accountMaxInflight || 2;
   const recommended = Math.max(1, accountCount) * perAccount;
   return {
@@ -40,6 +45,7 @@ export function effectivePoolSettings({ env, runtime, accountCount }: PoolSettin
     globalMaxInflight: runtime.global_max_inflight || env.globalMaxInflight || 0,
     tokenRefreshMs: (runtime.token_refresh_interval_hours || 6) * 3600_000,
     minIntervalMs: runtime.min_interval_ms ?? 0,
+    minIntervalJitter: Math.min(1, Math.max(0, jitterFraction ?? resolvePacing({}).jitterFraction)),
     dailyCap: runtime.daily_request_cap ?? 0,
     cooldownMs: (runtime.cooldown_seconds ?? 60) * 1000,
     loginFailureCooldownMs: 5 * 60_000,

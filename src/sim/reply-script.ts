@@ -3,6 +3,7 @@
  * everything not set falls back to a default reply that echoes the prompt.
  */
 import type { InjectedError } from "./envelope.ts";
+import { lastUserBlock } from "../core/prompt/markers.ts";
 
 export interface SimSource {
   url: string;
@@ -88,7 +89,7 @@ export interface ReplyScript {
 /** What a resolver sees about one completion request. */
 export interface ReplyContext {
   prompt: string;
-  /** Text of the last `<｜User｜>` block of the prompt (or the whole prompt when there is no marker). */
+  /** Text of the last user block of the prompt in any marker style (`<｜User｜>`, `<|User|>`, "User:"), or the whole prompt. */
   lastUserText: string;
   payload: Record<string, unknown>;
   accountId: string;
@@ -110,14 +111,9 @@ export type ReplyResolver = (ctx: ReplyContext) => ReplyScript | undefined | Pro
 export const DEFAULT_TIP = "本回答由 AI 生成，内容仅供参考，请仔细甄别。";
 export const TEMPLATE_REFUSAL = "你好，这个问题我暂时无法回答，让我们换个话题再聊聊吧。";
 
-const USER_MARK = "<｜User｜>";
-
+/** The last user block of a prompt written with native, ASCII or plain role markers. */
 export function lastUserText(prompt: string): string {
-  const at = prompt.lastIndexOf(USER_MARK);
-  if (at < 0) return prompt.trim();
-  const rest = prompt.slice(at + USER_MARK.length);
-  const end = rest.indexOf("<｜");
-  return (end < 0 ? rest : rest.slice(0, end)).trim();
+  return lastUserBlock(prompt);
 }
 
 /** The reply used when nothing is scripted: it shows which prompt arrived. */

@@ -5,5 +5,7 @@ export const SETTING_KEYS = {
   runtime: "runtime",
   proxies: "proxies",
   extra: "config_extra",
+  /** Chat sessions a stopped server still owed a deletion (auto_delete), by account; never holds a token. */
+  pendingSessionDeletes: "pending_session_deletes",
   section: (name: string) => `section.${name}`,
 } as const;

@@ -26,6 +26,7 @@ import { accountAdmin, accountsProvider } from "./provider-admin.ts";
 import { chatHistoryLimit } from "../chat-history-recorder.ts";
 import { devCaptureSettings } from "../raw-capture/capture-settings.ts";
 import { maskSecret } from "../../observability/logger.ts";
+import { AUTO_DELETE_BOUNDS, AUTO_DELETE_DEFAULTS, PACING_BOUNDS, PACING_DEFAULTS, resolvePromptMarkers } from "../../config/human-pacing.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
@@ -63,7 +64,28 @@ const SettingsBody = t.Object(
     responses: Loose,
     embeddings: Loose,
     auto_delete: t.Optional(
-      t.Object({ mode: t.Optional(t.Union([t.Literal("none"), t.Literal("single"), t.Literal("all")])), sessions: t.Optional(t.Union([t.Boolean(), t.Null()])) }, { additionalProperties: false }),
+      t.Object(
+        {
+          mode: t.Optional(t.Union([t.Literal("none"), t.Literal("single"), t.Literal("all")])),
+          sessions: t.Optional(t.Union([t.Boolean(), t.Null()])),
+          delay_seconds: OptInt(...AUTO_DELETE_BOUNDS.delay_seconds),
+          batch_size: OptInt(...AUTO_DELETE_BOUNDS.batch_size),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Role markers of the prompt; null clears (back to DS2API_PROMPT_MARKERS, else native). */
+    prompt: t.Optional(t.Object({ markers: t.Optional(t.Union([t.Literal("native"), t.Literal("ascii"), t.Literal("plain"), t.Null()])) }, { additionalProperties: false })),
+    pacing: t.Optional(
+      t.Object(
+        {
+          jitter_percent: OptInt(...PACING_BOUNDS.jitter_percent),
+          session_reuse: t.Optional(t.Union([t.Boolean(), t.Null()])),
+          session_reuse_max_turns: OptInt(...PACING_BOUNDS.session_reuse_max_turns),
+          session_reuse_idle_seconds: OptInt(...PACING_BOUNDS.session_reuse_idle_seconds),
+        },
+        { additionalProperties: false },
+      ),
     ),
     current_input_file: t.Optional(
       t.Object({ enabled: t.Optional(t.Boolean()), min_chars: OptInt(1, 100_000_000), prompt_chars: OptInt(1_000, 100_000_000) }, { additionalProperties: false }),
@@ -112,6 +134,15 @@ export function settingsView(d: SettingsViewDeps) {
     responses: settings.section("responses"),
     embeddings: settings.section("embeddings"),
     auto_delete: settings.section("auto_delete"),
+    /** What an unset auto_delete delay / batch field means. */
+    auto_delete_defaults: AUTO_DELETE_DEFAULTS,
+    prompt: settings.section("prompt"),
+    /** The markers in use, and what an unset prompt.markers means (DS2API_PROMPT_MARKERS, else native). */
+    prompt_effective: { markers: resolvePromptMarkers(settings.section("prompt"), d.ctx.options.promptMarkers) },
+    prompt_defaults: { markers: resolvePromptMarkers({}, d.ctx.options.promptMarkers) },
+    pacing: settings.section("pacing"),
+    /** What an unset pacing field means. */
+    pacing_defaults: PACING_DEFAULTS,
     current_input_file: settings.section("current_input_file"),
     /** What an unset current_input_file field means (src/server.ts historyFilePolicy). */
     current_input_file_defaults: { enabled: true, prompt_chars: 64_000 },

@@ -3,17 +3,7 @@
  * Tool prompt text and DSML tool-call rendering come from src/core/toolcalls via options.
  */
 import type { CanonicalMessage, CanonicalToolCall } from "./message.ts";
-import {
-  ASSISTANT_MARKER,
-  BEGIN_OF_SENTENCE,
-  END_OF_INSTRUCTIONS,
-  END_OF_SENTENCE,
-  END_OF_TOOL_RESULTS,
-  OUTPUT_INTEGRITY_GUARD,
-  SYSTEM_MARKER,
-  TOOL_MARKER,
-  USER_MARKER,
-} from "./markers.ts";
+import { markerSet, OUTPUT_INTEGRITY_GUARD, type PromptMarkerStyle } from "./markers.ts";
 
 export interface ToolResultView {
   name?: string;
@@ -30,6 +20,8 @@ export interface BuildPromptOptions {
   renderToolResult?: (r: ToolResultView) => string;
   /** Put the output-integrity guard first (default true). */
   guard?: boolean;
+  /** Role markers: DeepSeek's native tokens (default), ASCII lookalikes, or plain role labels (`prompt.markers`). */
+  markers?: PromptMarkerStyle;
 }
 
 /** `[reasoning_content]\n…\n[/reasoning_content]`, or "" when there is no reasoning. */
@@ -147,25 +139,26 @@ export function buildPrompt(messages: CanonicalMessage[], opts: BuildPromptOptio
     else blocks.push({ role: m.role, text });
   }
 
-  let out = BEGIN_OF_SENTENCE;
+  const m = markerSet(opts.markers);
+  let out = m.begin;
   let lastRole = "";
   for (const b of blocks) {
     switch (b.role) {
       case "system": {
         const t = b.text.trim();
         if (!t) continue;
-        out += SYSTEM_MARKER + t + END_OF_INSTRUCTIONS;
+        out += m.system[0] + t + m.system[1];
         break;
       }
       case "user":
-        out += USER_MARKER + b.text;
+        out += m.user[0] + b.text + m.user[1];
         break;
       case "assistant":
-        out += ASSISTANT_MARKER + b.text + END_OF_SENTENCE;
+        out += m.assistant[0] + b.text + m.assistant[1];
         break;
       case "tool":
         if (!b.text.trim()) continue;
-        out += TOOL_MARKER + b.text + END_OF_TOOL_RESULTS;
+        out += m.tool[0] + b.text + m.tool[1];
         break;
       default:
         if (!b.text) continue;
@@ -173,6 +166,6 @@ export function buildPrompt(messages: CanonicalMessage[], opts: BuildPromptOptio
     }
     lastRole = b.role;
   }
-  if (lastRole !== "assistant") out += ASSISTANT_MARKER;
+  if (lastRole !== "assistant") out += m.reply;
   return rewriteMarkdownImages(out);
 }

@@ -9,6 +9,7 @@ import { buildPrompt, type ToolResultView } from "../prompt/build.ts";
 import type { CanonicalToolCall } from "../prompt/message.ts";
 import { buildHistoryTranscript, historyContinueMessages, shouldUseHistoryFile } from "../prompt/history-file.ts";
 import { injectThinkingInstruction } from "../prompt/thinking-injection.ts";
+import type { PromptMarkerStyle } from "../prompt/markers.ts";
 import { selectTools, toolChoiceViolation } from "../toolcalls/normalize.ts";
 import { ReasoningCallSieve } from "../toolcalls/reasoning-sieve.ts";
 import type { SieveOutput, ToolChoice, ToolSpec } from "../toolcalls/types.ts";
@@ -35,6 +36,8 @@ export interface TurnDeps {
   thinkingInstruction?: string;
   /** Applies only to providers that accept an attached transcript. */
   historyFile?: HistoryFilePolicy;
+  /** Role markers of the prompt (`prompt.markers`); undefined = native. */
+  promptMarkers?: PromptMarkerStyle;
 }
 
 export function newToolCallId(): string {
@@ -68,22 +71,23 @@ export interface TurnPrompts {
 
 type PromptInput = Pick<TurnRequest, "messages" | "injectThinking" | "thinking" | "tools" | "toolChoice">;
 
-export function buildTurnPrompts(req: PromptInput, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction" | "historyFile">): TurnPrompts {
+export function buildTurnPrompts(req: PromptInput, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction" | "historyFile" | "promptMarkers">): TurnPrompts {
   const messages = req.injectThinking && req.thinking ? injectThinkingInstruction(req.messages, deps.thinkingInstruction) : req.messages;
   const tools = offeredTools(req);
   const toolPrompt = tools.length ? deps.toolkit.renderToolPrompt(tools, req.toolChoice) : undefined;
   const renderToolCalls = (calls: CanonicalToolCall[]) => deps.toolkit.renderToolCalls(calls);
-  const inline = buildPrompt(messages, { toolPrompt, renderToolCalls, renderToolResult: (r) => deps.toolkit.renderToolResult(r) });
+  const markers = deps.promptMarkers;
+  const inline = buildPrompt(messages, { toolPrompt, renderToolCalls, renderToolResult: (r) => deps.toolkit.renderToolResult(r), markers });
   const policy = deps.historyFile;
   const useFile = policy?.enabled && (policy.minChars ? shouldUseHistoryFile(messages, policy.minChars) : inline.length > policy.promptChars);
   if (!useFile) return { prompt: inline, counted: inline };
   const transcript = buildHistoryTranscript(messages, { renderToolCalls });
-  const live = buildPrompt(historyContinueMessages(), { toolPrompt });
+  const live = buildPrompt(historyContinueMessages(), { toolPrompt, markers });
   return { prompt: live, historyFile: transcript, counted: `${transcript}\n${live}` };
 }
 
 /** The inline prompt string of a turn (count_tokens counts what the model reads). */
-export function promptForTurn(req: PromptInput, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction">): string {
+export function promptForTurn(req: PromptInput, deps: Pick<TurnDeps, "toolkit" | "thinkingInstruction" | "promptMarkers">): string {
   return buildTurnPrompts(req, { ...deps, historyFile: undefined }).prompt;
 }
 

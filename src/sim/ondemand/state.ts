@@ -3,6 +3,7 @@
  * the key that created them, with their query history), scripted replies, faults per key, quotas, and a record
  * of every request (the `apikey` used, body, session) for assertions.
  */
+import { detectMarkerStyle, lastUserBlock } from "../../core/prompt/markers.ts";
 
 export interface OdStall {
   /** Fulfillment deltas sent before the stall. */
@@ -214,11 +215,9 @@ export class OdSimState {
   }
 }
 
-/** The last user turn of a flattened prompt (DeepSeek-style role markers), else its last line. */
+/** The last user turn of a flattened prompt (native, ASCII or plain role markers), else its last line. */
 export function lastUserText(text: string): string {
-  const marker = "<｜User｜>";
-  const at = text.lastIndexOf(marker);
-  if (at >= 0) return text.slice(at + marker.length).split("<｜Assistant｜>")[0]!.trim();
+  if (detectMarkerStyle(text)) return lastUserBlock(text);
   const lines = text.trim().split("\n").filter((l) => l.trim());
   return (lines.at(-1) ?? "").trim();
 }

@@ -17,6 +17,7 @@ import { DeepSeekError } from "./errors.ts";
 import type { DeepSeekEvent } from "./events.ts";
 import { classifyDeepSeekError, classifyLoginFailure } from "./failure-map.ts";
 import { withTurnDeadline } from "../../core/upstream/turn-deadline.ts";
+import type { ReusedSession, SessionKeeper } from "./session-keeper.ts";
 
 export interface DeepSeekBackendDeps {
   /** The web client for an account (its proxy); no account = direct-token mode, no proxy. */
@@ -27,8 +28,8 @@ export interface DeepSeekBackendDeps {
   logger: Logger;
   /** Turn limit, account attempts (read per turn: live settings). */
   limits?: () => Pick<TurnLimits, "turnTimeoutMs" | "maxAccountAttempts">;
-  /** `auto_delete.mode`: delete the session used (single) or every session of the account (all) after a turn. */
-  autoDelete?: () => "none" | "single" | "all";
+  /** Where sessions go after a turn: reused (pacing.session_reuse) or deleted later (auto_delete). */
+  sessions?: SessionKeeper;
   /** Observers (metrics, admin "recent errors"). */
   onUpstreamError?: (kind: string, account: string | undefined, message: string) => void;
 }
@@ -83,6 +84,17 @@ interface SessionUse {
   run: CompletionRun;
 }
 
+/** One account attempt's session: the one taken off the reuse shelf (if any), and the run that ended the turn. */
+interface SessionPlan {
+  reused?: ReusedSession;
+  final?: CompletionRun;
+}
+
+/** Whose turn it is, for session reuse (a session is only ever reused by the same caller on the same model type). */
+interface TurnOwner {
+  caller: string;
+}
+
 /** Maps pool failures to the status a client should see. */
 function poolError(e: unknown): TurnError | undefined {
   if (e instanceof PoolBusyError) return new TurnError(429, e.message, "rate_limit_exceeded", e.retryAfterSeconds);
@@ -120,6 +132,7 @@ export class DeepSeekBackend {
     };
     const files: TurnFiles = { historyFile: turn.historyFile, attachments: turn.attachments ?? [], refFileIds: turn.refFileIds ?? [] };
     if (turn.directToken) return yield* this.attempt(payload, files, turn.directToken, undefined, signal, turn.answered, turn.tap);
+    const owner: TurnOwner = { caller: turn.callerId };
 
     const tried = new Set<string>();
     const failures: UpstreamFailure[] = [];
@@ -152,7 +165,7 @@ export class DeepSeekBackend {
           if (turn.pinnedAccount) throw this.pinnedUnavailable(lease.identifier, f.message);
           continue;
         }
-        const outcome = yield* this.attempt(payload, files, token, lease, signal, turn.answered, turn.tap);
+        const outcome = yield* this.attempt(payload, files, token, lease, signal, turn.answered, turn.tap, owner);
         return { ...outcome, account: lease.identifier };
       } catch (e) {
         if (e instanceof FailoverSignal) {
@@ -190,28 +203,39 @@ export class DeepSeekBackend {
     signal: AbortSignal,
     answered?: () => boolean,
     tap?: RawStreamTap,
+    owner?: TurnOwner,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
     const runs: SessionUse[] = [];
+    const keeper = this.deps.sessions;
+    const reuse = lease && owner && keeper?.reuseEnabled() ? { account: lease.identifier, caller: owner.caller, modelType: basePayload.modelType } : undefined;
+    const plan: SessionPlan = { reused: reuse ? keeper!.checkout(reuse.account, reuse.caller, reuse.modelType) : undefined };
+    const taken = plan.reused?.sessionId;
+    const turns = (plan.reused?.turns ?? 0) + 1;
+    let keep: ReusedSession | undefined;
     try {
-      return yield* this.attemptOnce(basePayload, files, token, lease, signal, runs, answered, tap);
+      const outcome = yield* this.attemptOnce(basePayload, files, token, lease, signal, runs, plan, answered, tap);
+      const st = plan.final?.state;
+      if (reuse && st?.sessionId && st.responseMessageId && st.finished && !st.contentFiltered && st.error === undefined && !outcome.empty && !outcome.truncated) {
+        keep = { sessionId: st.sessionId, parentMessageId: st.responseMessageId, turns };
+      }
+      return outcome;
     } finally {
-      this.cleanUpSessions(lease?.identifier, runs);
+      this.finishSessions(lease?.identifier, runs, keep, reuse, taken);
     }
   }
 
-  /** auto_delete: runs detached with its own 10 s limit, even when the client has gone. */
-  private cleanUpSessions(account: string | undefined, runs: SessionUse[]): void {
-    const mode = this.deps.autoDelete?.() ?? "none";
-    const used = runs.flatMap(({ token, run }) => (run.state.sessionId ? [{ token, id: run.state.sessionId }] : []));
-    if (mode === "none" || used.length === 0) return;
-    const client = this.deps.client(account);
-    const signal = AbortSignal.timeout(10_000);
-    const last = used.at(-1)!;
-    const work =
-      mode === "all"
-        ? client.deleteAllSessions(last.token, signal)
-        : Promise.all(used.map((s) => client.deleteSession(s.token, s.id, signal))).then(() => undefined);
-    work.catch((e) => this.deps.logger.warn("session clean-up failed", { account, mode, error: (e as Error).message }));
+  /**
+   * After an attempt: the session of a clean turn goes back on the reuse shelf; every other session it used is
+   * retired (auto_delete: queued and deleted later in batches; with a caller's own token, at once).
+   */
+  private finishSessions(account: string | undefined, runs: SessionUse[], keep: ReusedSession | undefined, reuse: { caller: string; modelType: string } | undefined, taken?: string): void {
+    const keeper = this.deps.sessions;
+    if (!keeper) return;
+    // The session taken off the shelf is retired even when the attempt failed before it was used (e.g. an upload).
+    const used = [...(taken ? [taken] : []), ...runs.flatMap(({ run }) => (run.state.sessionId ? [run.state.sessionId] : []))];
+    const ids = used.filter((id) => id !== keep?.sessionId);
+    if (account !== undefined && keep && reuse) keeper.checkin(account, reuse.caller, reuse.modelType, keep);
+    keeper.retire(account, ids, account === undefined ? runs.at(-1)?.token : undefined);
   }
 
   private async *attemptOnce(
@@ -221,6 +245,7 @@ export class DeepSeekBackend {
     lease: Lease | undefined,
     signal: AbortSignal,
     runs: SessionUse[],
+    plan: SessionPlan,
     answered?: () => boolean,
     tap?: RawStreamTap,
   ): AsyncGenerator<DeepSeekEvent, UpstreamOutcome> {
@@ -245,7 +270,10 @@ export class DeepSeekBackend {
           }
           payload = { ...basePayload, refFileIds: [...ids, ...files.refFileIds] };
         }
-        run = runCompletion({ client, token, payload, signal, tap, account: lease?.identifier });
+        // A reused session continues from its last reply (upstream-protocol §2.12); otherwise a new session is opened.
+        const reused = plan.reused;
+        const sessionPayload = reused ? { ...payload, parentMessageId: reused.parentMessageId } : payload;
+        run = runCompletion({ client, token, payload: sessionPayload, sessionId: reused?.sessionId, signal, tap, account: lease?.identifier });
         runs.push({ token, run });
         for await (const ev of run) {
           if (VISIBLE.has(ev.type)) visible = true;
@@ -254,6 +282,13 @@ export class DeepSeekBackend {
         break;
       } catch (e) {
         if (signal.aborted || !(e instanceof DeepSeekError)) throw e;
+        // A reused session the upstream no longer takes (deleted, parent unknown …) is no fault of the account:
+        // it is retired with the others and the turn starts over once in a new session.
+        if (plan.reused && !visible && e.kind !== "auth") {
+          this.deps.logger.debug("reused chat session refused; opening a new one", { account: lease?.identifier, error: e.message });
+          plan.reused = undefined;
+          continue;
+        }
         this.report(e.kind, lease?.identifier, e.message);
         if (e.kind === "auth" && lease && !visible && !relogged) {
           relogged = true;
@@ -299,6 +334,7 @@ export class DeepSeekBackend {
       run = retry;
     }
     lease?.succeed();
+    plan.final = run;
     const st = run.state;
     return {
       contentFiltered: st.contentFiltered,

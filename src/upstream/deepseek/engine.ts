@@ -4,6 +4,7 @@
  */
 import { SETTING_KEYS } from "../../store/setting-keys.ts";
 import { resolveTurnLimits, type TurnLimits } from "../../config/runtime-settings.ts";
+import { resolveDeletion, resolvePacing, type AutoDeleteTiming, type EffectivePacing, type PacingSection } from "../../config/human-pacing.ts";
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
@@ -16,6 +17,7 @@ import type { Store } from "../../store/store.ts";
 import type { PowSolver } from "../pow/types.ts";
 import { PowPool, type PowPoolStats } from "../pow/pool.ts";
 import { DeepSeekBackend } from "./backend.ts";
+import { SessionKeeper, type AutoDeleteMode } from "./session-keeper.ts";
 import { DeepSeekClient, type DeepSeekClientOptions } from "./client.ts";
 import { accountDeviceId } from "./account-device.ts";
 import { DeepSeekError } from "./errors.ts";
@@ -49,7 +51,7 @@ function identityFrom(section: Record<string, unknown>): Partial<ClientIdentity>
 export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
 
 /** `auto_delete` as in the Go ds2api: mode none|single|all; legacy `sessions: true` means all. */
-function autoDeleteMode(section: { mode?: string; sessions?: boolean }): "none" | "single" | "all" {
+function autoDeleteMode(section: { mode?: string; sessions?: boolean }): AutoDeleteMode {
   if (section.mode === "single" || section.mode === "all") return section.mode;
   return section.sessions === true ? "all" : "none";
 }
@@ -62,6 +64,8 @@ export class Engine {
   readonly tokens: TokenManager;
   readonly pool: AccountPool;
   readonly backend: DeepSeekBackend;
+  /** Sessions after their turn: the reuse shelf and the delayed, batched deletions. */
+  readonly sessions: SessionKeeper;
   /** Fetches through the accounts' proxies (SOCKS bridges started on first use). */
   readonly proxies = new ProxyRouter();
   /** One client per route ("" = direct, else the proxy id), rebuilt when the identity or the proxy's settings change. */
@@ -75,13 +79,23 @@ export class Engine {
     }
     this.tokens = new TokenManager(deps.store, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
     this.pool = new AccountPool(deps.store, this.tokens, () => this.poolSettings());
+    const autoDelete = () => deps.settings.section<{ mode?: string; sessions?: boolean } & AutoDeleteTiming>("auto_delete");
+    this.sessions = new SessionKeeper({
+      client: (account) => this.client(account),
+      token: (account) => this.tokens.token(account),
+      mode: () => autoDeleteMode(autoDelete()),
+      deletion: () => resolveDeletion(autoDelete()),
+      pacing: () => this.pacing(),
+      logger: deps.logger,
+      store: deps.store,
+    });
     this.backend = new DeepSeekBackend({
       client: (account) => this.client(account),
       viaProxy: (account) => Boolean(deps.store.accounts.get(account)?.proxyId),
       limits: () => this.turnLimits(),
       pool: this.pool,
       logger: deps.logger,
-      autoDelete: () => autoDeleteMode(deps.settings.section<{ mode?: string; sessions?: boolean }>("auto_delete")),
+      sessions: this.sessions,
       onUpstreamError: (kind, account, message) => {
         for (const listener of this.upstreamErrorListeners) listener(kind, account, message);
       },
@@ -103,11 +117,17 @@ export class Engine {
     return resolveTurnLimits(this.deps.settings.runtime(), this.deps.options.turnLimits);
   }
 
+  /** The `pacing` section: jitter on the minimum interval, chat-session reuse. */
+  pacing(): EffectivePacing {
+    return resolvePacing(this.deps.settings.section<PacingSection>("pacing"));
+  }
+
   poolSettings(): PoolSettings {
     const o = this.deps.options;
     return effectivePoolSettings({
       env: { accountMaxInflight: o.accountMaxInflight, accountMaxQueue: o.accountMaxQueue, globalMaxInflight: o.globalMaxInflight, queueWaitSeconds: o.turnLimits.queueWaitSeconds },
       runtime: this.deps.settings.runtime(),
+      jitterFraction: this.pacing().jitterFraction,
       accountCount: this.pool?.size ?? this.deps.store.accounts.count(),
     });
   }
@@ -158,6 +178,8 @@ export class Engine {
 
   async close(): Promise<void> {
     this.pool.close();
+    // Before the proxies and the store go: the last deletions, and what is left written down for the next start.
+    await this.sessions.close();
     this.proxies.close();
     await this.powPool?.close();
   }

@@ -69,8 +69,11 @@ export class DeepSeekProvider implements UpstreamProvider {
           model,
           message,
         ),
-      deleteSessions: (account) =>
-        deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store, deviceId: engine.deviceIdOf(account.identifier) }, account),
+      deleteSessions: async (account) => {
+        const outcome = await deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store, deviceId: engine.deviceIdOf(account.identifier) }, account);
+        if (outcome.ok) engine.sessions.forget(account.identifier);
+        return outcome;
+      },
       refresh: (ids) => engine.pool.refresh(ids),
     };
     this.proxies = { retain: (ids) => engine.proxies.retain(new Set(ids)) };
