@@ -330,7 +330,8 @@ describe("config import/export", () => {
     const cfg = (await api.get("/admin/config")).json;
     const keysBefore = server.running.ctx.store.apiKeys.list().map((k) => k.hash).sort();
     const r = await api.post("/admin/config", { api_keys: cfg.api_keys.map((k: { key_id: string; name: string }, i: number) => (i % 2 ? { key_id: k.key_id, name: k.name } : { key: cfg.keys[i], name: k.name })) });
-    expect(r.json.success).toBe(true);
+    // Status and body together, so a failure shows the server's answer.
+    expect({ status: r.status, body: r.json }).toMatchObject({ status: 200, body: { success: true } });
     expect(server.running.ctx.store.apiKeys.list().map((k) => k.hash).sort()).toEqual(keysBefore);
   });
 });
