@@ -12,6 +12,15 @@ export const LIVE_ACCOUNT_LIST_CAP = 200;
 /** Errors per `errors` event. */
 export const LIVE_ERRORS = 20;
 
+/** The limit that holds: the set global cap, else (0 = no cap of its own) enabled accounts × per-account (README). */
+export function globalLimit(s: Pick<AccountPoolStatus, "globalMaxInflight" | "enabled" | "maxInflightPerAccount">) {
+  const own = s.globalMaxInflight > 0;
+  return {
+    global_limit: own ? s.globalMaxInflight : s.enabled * s.maxInflightPerAccount,
+    global_limit_source: own ? ("global_max_inflight" as const) : ("accounts_x_per_account" as const),
+  };
+}
+
 export function liveStatus(s: AccountPoolStatus, traffic: TrafficFigures) {
   const busy = s.accounts.filter((a) => a.inflight > 0);
   const unhealthy = s.accounts.filter((a) => a.status !== "ok");
@@ -22,9 +31,7 @@ export function liveStatus(s: AccountPoolStatus, traffic: TrafficFigures) {
     max_queue_size: s.maxQueue,
     max_inflight_per_account: s.maxInflightPerAccount,
     global_max_inflight: s.globalMaxInflight,
-    /** As in /admin/queue/status: the set global cap, else (0 = no cap of its own) enabled accounts × per-account. */
-    global_limit: s.globalMaxInflight > 0 ? s.globalMaxInflight : s.enabled * s.maxInflightPerAccount,
-    global_limit_source: s.globalMaxInflight > 0 ? "global_max_inflight" : "accounts_x_per_account",
+    ...globalLimit(s),
     usable_accounts: s.usableNow,
     recommended_concurrency: s.recommendedConcurrency,
     accounts: { total: s.total, enabled: s.enabled, usable: s.usableNow, cooling_down: s.coolingDown, failing: s.failing, disabled: s.disabled },

@@ -8,6 +8,7 @@ import type { RecentErrors } from "./recent-errors.ts";
 /** What the status routes read: the providers, the stored accounts' last errors, the recent-errors list. */
 export type StatusRouteDeps = { ctx: Pick<AppContext, "providers" | "store">; errors: Pick<RecentErrors, "list"> };
 import { intParam } from "./query-params.ts";
+import { globalLimit } from "./live-snapshot.ts";
 
 const VERCEL_501 = "Vercel sync is not part of this build: ds2api runs as one binary or container; use /admin/config/export";
 
@@ -28,9 +29,7 @@ export function statusRoutes(d: StatusRouteDeps) {
           in_use_accounts: s.accounts.filter((a) => a.inflight > 0).map((a) => a.identifier).sort(),
           max_inflight_per_account: s.maxInflightPerAccount,
           global_max_inflight: s.globalMaxInflight,
-          /** The limit that holds: the set global cap, else (0 = no cap of its own) enabled accounts × per-account (README). */
-          global_limit: s.globalMaxInflight > 0 ? s.globalMaxInflight : s.enabled * s.maxInflightPerAccount,
-          global_limit_source: s.globalMaxInflight > 0 ? "global_max_inflight" : "accounts_x_per_account",
+          ...globalLimit(s),
           usable_accounts: s.usableNow,
           recommended_concurrency: s.recommendedConcurrency,
           waiting: s.waiting,
