@@ -5,62 +5,39 @@
  * The simulator's magic accounts (src/sim/state.ts) produce both answers.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { findChromium } from "./support/chromium.ts";
-import { MARKER_VAR, runMarker } from "./support/processes.ts";
+import { rmSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { adminCaller, chromiumOrFailingTest, launchConsoleBrowser, type ConsoleBrowser } from "./support/console-browser.ts";
 import { sourceCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
-import { repoRoot, tempDir } from "./support/test-server.ts";
+import { tempDir } from "./support/test-server.ts";
 
-const chromiumLookup = findChromium();
-const CHROMIUM = chromiumLookup.path;
+const CHROMIUM = chromiumOrFailingTest();
 const ADMIN_KEY = "console-devices-test-admin-key";
 /** The device id the simulator's `risk-device…@` accounts accept (MAGIC_CAPTURED_DEVICE). */
 const CAPTURED = "captured-device";
 
 let runDir: string;
-let profileDir: string;
 let srv: SpawnedServer;
-let context: BrowserContext;
+let browser: ConsoleBrowser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
-const admin = (method: string, path: string, body?: unknown) =>
-  fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+const admin = adminCaller(() => srv.url, ADMIN_KEY);
 const accountOf = async (id: string) =>
   ((await (await admin("GET", `/admin/accounts?q=${encodeURIComponent(id)}`)).json()) as { items: { identifier: string; device_id: string; status: string }[] }).items.find((a) => a.identifier === id)!;
-
-if (chromiumLookup.missing !== undefined) {
-  const missing = chromiumLookup.missing;
-  test(missing, () => {
-    throw new Error(missing);
-  });
-}
 
 beforeAll(async () => {
   if (CHROMIUM === undefined) return;
   runDir = tempDir("ds2api-console-devices-run-");
-  profileDir = tempDir("ds2api-console-devices-profile-");
   srv = await spawnServer([...sourceCommand(), "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    env: { ...process.env, [MARKER_VAR]: runMarker },
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1280, height: 860 },
-    locale: "en-US",
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("dialog", (d) => void d.accept());
+  browser = await launchConsoleBrowser(CHROMIUM, "console-devices");
+  ({ page, pageErrors } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   if (srv) await srv.stop();
-  for (const d of [runDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
 if (CHROMIUM !== undefined) describe("console: device ids and DeepSeek's account states", () => {
@@ -130,9 +107,7 @@ if (CHROMIUM !== undefined) describe("console: device ids and DeepSeek's account
     expect(after).not.toBe(before);
     // A new device does not lift a mute: that is DeepSeek's to end.
     expect((await accountOf("muted@demo.local")).status).toBe("muted");
-    const shots = join(repoRoot, "test-artifacts", "console");
-    mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: join(shots, "accounts-device-states.png"), fullPage: true });
+    await browser.shot("accounts-device-states");
   }, 60_000);
 
   test("a bad device id is refused with a readable message, and no script errors happened", async () => {

@@ -6,36 +6,30 @@
  * and phone width without sideways scrolling. Screenshots go to test-artifacts/console/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { findChromium } from "./support/chromium.ts";
-import { MARKER_VAR, runMarker } from "./support/processes.ts";
+import { rmSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { adminCaller, chromiumOrFailingTest, DESKTOP, launchConsoleBrowser, PHONE, type ConsoleBrowser } from "./support/console-browser.ts";
 import { sourceCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
-import { repoRoot, tempDir } from "./support/test-server.ts";
+import { tempDir } from "./support/test-server.ts";
 
-const chromiumLookup = findChromium();
-const CHROMIUM = chromiumLookup.path;
+const CHROMIUM = chromiumOrFailingTest();
 const ADMIN_KEY = "console-usage-test-admin-key";
 const DEMO_KEY = "sk-ds2api-demo";
 const DEMO_ACCOUNT = "demo@ds2api.local";
 /** The --simulate Volcengine web id (src/cli/simulate.ts): a secret, stored encrypted. */
 const DEMO_VOLC_WEB_ID = "7400000000000000000";
-const SHOTS = join(repoRoot, "test-artifacts", "console");
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
 
 let runDir: string;
-let profileDir: string;
 let srv: SpawnedServer;
-let context: BrowserContext;
+let browser: ConsoleBrowser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 let secondKey = "";
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => browser.shot(name);
+const adminFetch = adminCaller(() => srv.url, ADMIN_KEY);
 const admin = async (method: string, path: string, body?: unknown) => {
-  const r = await fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await adminFetch(method, path, body);
   return { status: r.status, json: (await r.json()) as any };
 };
 const chat = async (key: string, body: Record<string, unknown>) => {
@@ -55,36 +49,18 @@ const choose = async (control: "range" | "by", value: string) => {
 const legend = () => page.$$eval("#usage-legend li", (els) => els.map((e) => e.getAttribute("data-group") ?? ""));
 const sumOf = (selector: string) => page.$$eval(selector, (els) => els.reduce((n, e) => n + Number(e.getAttribute("data-value")), 0));
 
-if (chromiumLookup.missing !== undefined) {
-  const missing = chromiumLookup.missing;
-  test(missing, () => {
-    throw new Error(missing);
-  });
-}
-
 beforeAll(async () => {
   if (CHROMIUM === undefined) return;
-  mkdirSync(SHOTS, { recursive: true });
   runDir = tempDir("ds2api-console-usage-run-");
-  profileDir = tempDir("ds2api-console-usage-profile-");
   srv = await spawnServer([...sourceCommand(), "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    env: { ...process.env, [MARKER_VAR]: runMarker },
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: DESKTOP,
-    locale: "en-US",
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  browser = await launchConsoleBrowser(CHROMIUM, "console-usage");
+  ({ page, pageErrors } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   if (srv) await srv.stop();
-  for (const d of [runDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
 if (CHROMIUM !== undefined) describe("console Usage page in Chromium", () => {

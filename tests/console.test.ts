@@ -5,61 +5,45 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { findChromium } from "./support/chromium.ts";
-import { MARKER_VAR, runMarker } from "./support/processes.ts";
+import type { Page } from "playwright-core";
+import { adminCaller, chromiumOrFailingTest, DESKTOP, launchConsoleBrowser, PHONE, SHOTS, type ConsoleBrowser } from "./support/console-browser.ts";
 import { waitUntil } from "./support/wait.ts";
 import { startTestHttpProxy } from "./support/proxy-servers.ts";
 import { FAKE_POOL_ID, FakePoolProvider } from "./support/fake-pool-provider.ts";
 import { runCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
 import { repoRoot, startTestServer, tempDir } from "./support/test-server.ts";
 
-const chromiumLookup = findChromium();
-const CHROMIUM = chromiumLookup.path;
+// No Chromium: this file is one failing test whose name and message say what to install (not a silent skip).
+const CHROMIUM = chromiumOrFailingTest();
 const ADMIN_KEY = "console-browser-test-admin-key";
 /** The only account the --simulate upstream knows (src/cli/simulate.ts). */
 const DEMO_ACCOUNT = "demo@ds2api.local";
 const SECOND_ACCOUNT = "second-account@example.com";
-const SHOTS = join(repoRoot, "test-artifacts", "console");
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
 
 let buildDir: string;
 let runDir: string;
-let profileDir: string;
 let srv: SpawnedServer;
-let context: BrowserContext;
+let browser: ConsoleBrowser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => browser.shot(name);
 const go = async (route: string) => {
   await page.goto(`${srv.url}/admin/#/${route}`);
   await page.waitForSelector(`#page[data-page="${route}"]`);
 };
 const textOf = async (selector: string) => (await page.locator(selector).first().textContent())?.trim() ?? "";
 /** An admin API call with the admin key (for setup and for checking what the page saved). */
-const admin = (method: string, path: string, body?: unknown) =>
-  fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+const admin = adminCaller(() => srv.url, ADMIN_KEY);
 const demoProxy = async () => {
   const r = (await (await admin("GET", `/admin/accounts?q=${encodeURIComponent(DEMO_ACCOUNT)}`)).json()) as { items: { identifier: string; proxy_id: string }[] };
   return r.items.find((a) => a.identifier === DEMO_ACCOUNT)?.proxy_id;
 };
 
-// No Chromium: this file is one failing test whose name and message say what to install (not a silent skip).
-if (chromiumLookup.missing !== undefined) {
-  const missing = chromiumLookup.missing;
-  test(missing, () => {
-    throw new Error(missing);
-  });
-}
-
 beforeAll(async () => {
   if (CHROMIUM === undefined) return;
-  mkdirSync(SHOTS, { recursive: true });
   buildDir = tempDir("ds2api-console-build-");
   runDir = tempDir("ds2api-console-run-");
-  profileDir = tempDir("ds2api-console-profile-");
   const built = join(buildDir, "ds2api");
   const r = await runCommand([process.execPath, "run", join(repoRoot, "scripts/build.ts"), "--outfile", built], { cwd: repoRoot });
   if (r.code !== 0) throw new Error(`build failed: ${r.stderr}${r.stdout}`);
@@ -67,25 +51,14 @@ beforeAll(async () => {
   copyFileSync(built, binary);
   rmSync(buildDir, { recursive: true, force: true });
   srv = await spawnServer([binary, "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    // The run marker lets the cleanup find the browser's processes if this file never gets to close it.
-    env: { ...process.env, [MARKER_VAR]: runMarker },
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: DESKTOP,
-    locale: "en-US",
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("dialog", (d) => void d.accept());
+  browser = await launchConsoleBrowser(CHROMIUM, "console");
+  ({ page, pageErrors } = browser);
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   if (srv) await srv.stop();
-  for (const d of [runDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
 if (CHROMIUM !== undefined) describe("admin console in Chromium against the compiled binary", () => {
