@@ -209,6 +209,32 @@ describe("each account logs in as its own device", () => {
   });
 });
 
+describe("queued session deletions and a refused device", () => {
+  test("the delayed deletion does not log a risk_device account in; after the fix it deletes what was queued", async () => {
+    const stack = await startStack({ accounts: 1, config: { auto_delete: { mode: "single", delay_seconds: 3600, batch_size: 100 } } });
+    try {
+      const id = "user0@example.com";
+      expect((await chat(stack, "leave a session behind")).status).toBe(200);
+      const engine = deepseekEngine(stack.server.ctx);
+      stack.sim.state.flagDevice(id, { allow: "captured-0123456789" });
+      engine.tokens.forget(id);
+      // The next request meets the refused device: the account goes to risk_device.
+      expect((await chat(stack, "refused")).status).toBe(503);
+      expect((await accounts(stack))[id]!.status).toBe("risk_device");
+      const logins = stack.sim.state.loginAttempts(id);
+      await engine.sessions.flush(id);
+      expect(stack.sim.state.loginAttempts(id)).toBe(logins);
+      expect(stack.sim.state.counters.sessionsDeleted).toBe(0);
+      // The operator's fix; the queue kept its session and the next flush deletes it.
+      expect((await adminSend(stack, "PUT", `/admin/accounts/${id}`, { device_id: "captured-0123456789" })).status).toBe(200);
+      await engine.sessions.flush(id);
+      expect(stack.sim.state.counters.sessionsDeleted).toBe(1);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
 describe("device ids are stored with the account", () => {
   test("stable across a restart; config.json device_id kept; export includes it (without include_secrets)", async () => {
     const dir = tempDir();

@@ -210,7 +210,15 @@ export class SessionKeeper {
       else p.all = true;
     };
     // An account removed since: its sessions went with it as far as this server is concerned.
-    if (!this.deps.store.accounts.get(account)) return;
+    const record = this.deps.store.accounts.get(account);
+    if (!record) return;
+    // DeepSeek refuses this account's device: a login now would only be refused again. Keep the queue untouched
+    // (no try counted) until the operator's fix; the next turn on the account re-arms the flush.
+    if (record.status === "risk_device") {
+      if (all) p.all = true;
+      for (const [id, tries] of batch) p.ids.set(id, tries);
+      return;
+    }
     let token: string;
     try {
       token = await this.deps.token(account);
