@@ -58,6 +58,13 @@ const SettingsBody = t.Object(
     ),
     chat_history: t.Optional(t.Object({ limit: Int(0, 10_000) }, { additionalProperties: false })),
     dev_capture: t.Optional(t.Object({ enabled: t.Optional(t.Boolean()), sample_root: Str(4096) }, { additionalProperties: false })),
+    /** `tls_profile` null clears the setting (back to DS2API_TLS_PROFILE, else okhttp). */
+    upstream: t.Optional(
+      t.Object(
+        { tls_profile: t.Optional(t.Union([t.Literal("okhttp"), t.Literal("safari"), t.Literal("chrome"), t.Literal("firefox"), t.Literal("plain"), t.Null()])) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -107,6 +114,12 @@ export function settingsView(d: AdminDeps) {
     current_input_file_defaults: { enabled: true, prompt_chars: 64_000 },
     chat_history: { limit: chatHistoryLimit(d.ctx) },
     dev_capture: devCaptureSettings(d.ctx),
+    /** `tls_profile`: the stored setting (null: DS2API_TLS_PROFILE, else okhttp); `tls`: asked for and in use. */
+    upstream: {
+      tls_profile: settings.section<{ tls_profile?: string }>("upstream").tls_profile ?? null,
+      tls_profile_env: d.ctx.options.tlsProfile ?? null,
+      tls: accountsProvider(d.ctx).transport?.() ?? null,
+    },
     env_backed: false,
   };
 }
@@ -142,7 +155,7 @@ export function settingsRoutes(d: AdminDeps) {
             }
             if (runtime) store.settings.set(SETTING_KEYS.runtime, runtime);
             if (aliases) store.settings.set(SETTING_KEYS.modelAliases, aliases);
-            for (const name of ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture"] as const) {
+            for (const name of ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture", "upstream"] as const) {
               const value = body[name];
               if (!value) continue;
               const key = SETTING_KEYS.section(name);

@@ -6,6 +6,7 @@ import type { ModelSpec } from "../../core/models/native.ts";
 import type {
   AccountAdmin,
   ClientIdentityView,
+  TransportView,
   ProofOfWorkStats,
   FileUploadAdmin,
   ProviderStatus,
@@ -122,6 +123,10 @@ export class DeepSeekProvider implements UpstreamProvider {
 
   powStats(): ProofOfWorkStats | undefined {
     return this.engine.powStats();
+  }
+
+  transport(): TransportView {
+    return this.engine.transportState();
   }
 
   identity(): ClientIdentityView {

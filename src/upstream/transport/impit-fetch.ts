@@ -1,0 +1,64 @@
+/**
+ * A `typeof fetch` over one impit client (one TLS profile, one proxy, one keep-alive pool). Request headers
+ * keep the order they are given in (pass an array of pairs: a `Headers` object sorts them); the answer is a
+ * standard Response whose body streams chunk by chunk as impit reads it, and an abort ends it.
+ */
+import type { Impit } from "impit";
+
+export type FetchFn = typeof fetch;
+
+/** Statuses whose Response must not carry a body. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+type ImpitHeaders = [string, string][];
+type ImpitBody = string | ArrayBuffer | Uint8Array | Blob | FormData | URLSearchParams | ReadableStream;
+
+function headerPairs(h: HeadersInit | undefined): ImpitHeaders {
+  if (!h) return [];
+  if (Array.isArray(h)) return h.map(([k, v]) => [String(k), String(v)]);
+  if (h instanceof Headers) return [...h.entries()];
+  return Object.entries(h).map(([k, v]) => [k, String(v)]);
+}
+
+function urlOf(input: string | URL | Request): string {
+  return typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
+}
+
+/**
+ * `pick(url)` chooses the client per request (a test-only client that trusts a loopback certificate, else the
+ * normal one); `scrub` removes secrets (proxy credentials) from error text.
+ */
+export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => string = (t) => t): FetchFn {
+  const fn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = urlOf(input);
+    const signal = init?.signal ?? undefined;
+    if (signal?.aborted) throw abortReason(signal);
+    const client = pick(new URL(url));
+    let res: Awaited<ReturnType<Impit["fetch"]>>;
+    try {
+      res = await client.fetch(url, {
+        method: (init?.method ?? "GET").toUpperCase() as "GET",
+        headers: headerPairs(init?.headers),
+        body: (init?.body ?? undefined) as ImpitBody | undefined,
+        signal,
+      });
+    } catch (e) {
+      if (signal?.aborted) throw abortReason(signal);
+      const raw = e instanceof Error ? e.message : String(e);
+      const err = new Error(scrub(raw.replace(/\s+/g, " ").trim()));
+      err.name = e instanceof Error ? e.name : "Error";
+      throw err;
+    }
+    const headers = new Headers(res.headers);
+    // impit already decoded the body: the encoding and length headers no longer describe it.
+    headers.delete("content-encoding");
+    headers.delete("content-length");
+    const body = NULL_BODY.has(res.status) ? null : res.body;
+    return new Response(body, { status: res.status, statusText: res.statusText, headers });
+  };
+  return Object.assign(fn, { preconnect: () => {} }) as unknown as FetchFn;
+}
