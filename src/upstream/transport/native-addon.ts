@@ -22,13 +22,20 @@ function describe(e: unknown): string {
 
 export function loadNativeTransport(): NativeLoad {
   if (cached) return cached;
+  // impit attaches the underlying load error (missing file, wrong libc, …) as `cause` only in verbose mode.
+  const verbose = process.env.IMPIT_VERBOSE;
+  process.env.IMPIT_VERBOSE = "1";
   try {
     // A runtime require: the addon loads only when a native profile is first used, and a failure stays here.
     const impit = require("impit") as ImpitModule;
     if (typeof impit.Impit !== "function") throw new Error("the impit module has no Impit class");
     cached = { ok: true, impit };
   } catch (e) {
-    cached = { ok: false, reason: `native TLS transport (impit) did not load on ${process.platform}-${process.arch}: ${describe(e)}` };
+    const cause = e instanceof Error && e.cause !== undefined ? e.cause : e;
+    cached = { ok: false, reason: `native TLS transport (impit) did not load on ${process.platform}-${process.arch}: ${describe(cause)}` };
+  } finally {
+    if (verbose === undefined) delete process.env.IMPIT_VERBOSE;
+    else process.env.IMPIT_VERBOSE = verbose;
   }
   return cached;
 }
