@@ -79,6 +79,15 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     this.transport = new UpstreamTransport({ proxies: this.proxies, logger: deps.logger });
+    // Load the TLS transport (native addon, its first client and root store: ~100 ms) right after start-up, not
+    // inside the first upstream call's header timeout.
+    setTimeout(() => {
+      try {
+        this.client();
+      } catch (e) {
+        deps.logger.warn("upstream client warm-up failed", { error: String(e) });
+      }
+    }, 0);
     if (deps.pow) this.pow = deps.pow;
     else {
       this.powPool = new PowPool({ size: deps.options.powWorkers });

@@ -35,8 +35,11 @@ function abortReason(signal: AbortSignal): unknown {
 export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => string = (t) => t): FetchFn {
   const fn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = urlOf(input);
-    const signal = init?.signal ?? undefined;
-    if (signal?.aborted) throw abortReason(signal);
+    const callerSignal = init?.signal ?? undefined;
+    if (callerSignal?.aborted) throw abortReason(callerSignal);
+    // Cancelling the body must drop the upstream response (and its connection), as Bun's fetch does.
+    const own = new AbortController();
+    const signal = callerSignal ? AbortSignal.any([callerSignal, own.signal]) : own.signal;
     const client = pick(new URL(url));
     let res: Awaited<ReturnType<Impit["fetch"]>>;
     try {
@@ -47,7 +50,7 @@ export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => s
         signal,
       });
     } catch (e) {
-      if (signal?.aborted) throw abortReason(signal);
+      if (callerSignal?.aborted) throw abortReason(callerSignal);
       const raw = e instanceof Error ? e.message : String(e);
       const err = new Error(scrub(raw.replace(/\s+/g, " ").trim()));
       err.name = e instanceof Error ? e.name : "Error";
@@ -57,7 +60,29 @@ export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => s
     // impit already decoded the body: the encoding and length headers no longer describe it.
     headers.delete("content-encoding");
     headers.delete("content-length");
-    const body = NULL_BODY.has(res.status) ? null : res.body;
+    if (NULL_BODY.has(res.status)) {
+      own.abort();
+      return new Response(null, { status: res.status, statusText: res.statusText, headers });
+    }
+    const reader = res.body.getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const r = await reader.read();
+            if (r.done) controller.close();
+            else controller.enqueue(r.value);
+          } catch (e) {
+            controller.error(callerSignal?.aborted ? abortReason(callerSignal) : e);
+          }
+        },
+        cancel(reason) {
+          own.abort(reason);
+          return reader.cancel(reason).catch(() => {});
+        },
+      },
+      { highWaterMark: 0 },
+    );
     return new Response(body, { status: res.status, statusText: res.statusText, headers });
   };
   return Object.assign(fn, { preconnect: () => {} }) as unknown as FetchFn;

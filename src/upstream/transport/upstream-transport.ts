@@ -125,6 +125,8 @@ export class UpstreamTransport {
       }
       return client;
     };
+    // Made now, not in the first call's time budget (the first client of a process also loads the root store).
+    if (!socks) pick(new URL("https://upstream.invalid/"));
     if (!proxy) return impitFetch(pick);
     const scrub = (t: string) => `via ${describeProxy(proxy)}: ${scrubProxySecrets(t, proxy)}`;
     const inner = impitFetch(pick, scrub);
