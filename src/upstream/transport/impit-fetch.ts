@@ -65,18 +65,28 @@ export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => s
       return new Response(null, { status: res.status, statusText: res.statusText, headers });
     }
     const reader = res.body.getReader();
+    // impit's own abort takes about a second to drop the connection; cancelling its reader drops it at once.
+    const onAbort = () => void reader.cancel(abortReason(callerSignal!)).catch(() => {});
+    callerSignal?.addEventListener("abort", onAbort, { once: true });
+    const done = () => callerSignal?.removeEventListener("abort", onAbort);
     const body = new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
           try {
             const r = await reader.read();
-            if (r.done) controller.close();
-            else controller.enqueue(r.value);
+            if (r.done) {
+              done();
+              // Cut by the caller's abort: an error, as Bun's fetch reports it, not a clean end.
+              if (callerSignal?.aborted) controller.error(abortReason(callerSignal));
+              else controller.close();
+            } else controller.enqueue(r.value);
           } catch (e) {
+            done();
             controller.error(callerSignal?.aborted ? abortReason(callerSignal) : e);
           }
         },
         cancel(reason) {
+          done();
           own.abort(reason);
           return reader.cancel(reason).catch(() => {});
         },
