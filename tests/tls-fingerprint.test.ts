@@ -12,6 +12,8 @@ import { startSimulator, type RunningSimulator } from "../src/sim/index.ts";
 import { DEFAULT_CLIENT_IDENTITY, requestHeaders, shapeForProfile } from "../src/upstream/deepseek/identity.ts";
 import { IMPIT_BROWSER, type NativeTlsProfile, type TlsProfile } from "../src/upstream/transport/tls-profile.ts";
 import { UpstreamTransport } from "../src/upstream/transport/upstream-transport.ts";
+import { OptionsError, resolveOptions } from "../src/config/options.ts";
+import { ConfigError, parseDs2ApiConfig } from "../src/config/ds2api-config.ts";
 import { startFingerprintServer, type FingerprintServer, type RequestHead } from "./support/tls-fingerprint-server.ts";
 import { sourceCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
 import { repoRoot, tempDir } from "./support/test-server.ts";
@@ -185,6 +187,15 @@ describe("the gateway dials with the chosen profile", () => {
     expect(h["x-client-platform"]).toBe("android");
   }, SLOW);
 
+  test("a bad profile is refused with a clear admin error; the stored value is kept", async () => {
+    const r = await fetch(`${gw.url}/admin/settings`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ upstream: { tls_profile: "netscape" } }) });
+    expect(r.status).toBe(400);
+    expect(typeof ((await r.json()) as { detail?: unknown }).detail).toBe("string");
+    const view = (await (await fetch(`${gw.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { upstream: { tls_profile: string | null; tls: { in_use: string } } };
+    expect(view.upstream.tls_profile).toBe("plain");
+    expect(view.upstream.tls.in_use).toBe("plain");
+  }, SLOW);
+
   test("a WAF page is classified, blames no account, and names the TLS profile in use", async () => {
     await setProfile(null); // back to the default (okhttp)
     sim.state.script({ waf: { vendor: "cloudflare" } });
@@ -224,6 +235,16 @@ describe("fallback when the native addon cannot load", () => {
     }
     expect(gw.stderr().split("\n").filter((l) => l.includes("TLS profile unavailable")).length).toBe(1);
   }, SLOW);
+});
+
+describe("setting sources", () => {
+  test("DS2API_TLS_PROFILE and config.json upstream.tls_profile accept the five profiles and refuse others", () => {
+    expect(resolveOptions([], { DS2API_TLS_PROFILE: " Chrome " }).tlsProfile).toBe("chrome");
+    expect(resolveOptions([], {}).tlsProfile).toBeUndefined();
+    expect(() => resolveOptions([], { DS2API_TLS_PROFILE: "curl" })).toThrow(OptionsError);
+    expect(parseDs2ApiConfig({ upstream: { tls_profile: "safari" } }).config.sections.upstream).toEqual({ tls_profile: "safari" });
+    expect(() => parseDs2ApiConfig({ upstream: { tls_profile: "curl" } })).toThrow(ConfigError);
+  });
 });
 
 describe("transport unit behaviour", () => {
