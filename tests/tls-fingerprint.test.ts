@@ -178,6 +178,16 @@ describe("the gateway dials with the chosen profile", () => {
     expect(names.filter((n) => n !== "host" && n !== "content-length")).toEqual(expectedOrder("firefox", true));
   }, SLOW);
 
+  test("safari: the ClientHello is iOS Safari's (this BoringSSL test server refuses that hello, so only the fingerprint is compared)", async () => {
+    await setProfile("safari");
+    expect(await readyTls()).toMatchObject({ requested: "safari", in_use: "safari", native: true, impersonates: "ios18" });
+    const seen = await ja4During(() => streamedChat(gw.url, "hello safari"));
+    const lib = (await ja4During(() => new Impit({ browser: IMPIT_BROWSER.safari, ignoreTlsErrors: true }).fetch(`${fp.url}/api/v0/users/current`).catch(() => undefined)))[0];
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set([lib!]));
+    expect(lib).not.toBe(await bunJa4());
+  }, SLOW);
+
   test("plain: Bun's own fingerprint and the Android identity", async () => {
     await setProfile("plain");
     expect(await readyTls()).toMatchObject({ requested: "plain", in_use: "plain", native: false });
