@@ -247,6 +247,40 @@ describe("fallback when the native addon cannot load", () => {
   }, SLOW);
 });
 
+describe("cancelling a native-transport body", () => {
+  test("a stalled stream's cancel reaches the server as a disconnect (HTTP/1.1: the connection is dropped)", async () => {
+    let disconnects = 0;
+    const srv = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        req.signal.addEventListener("abort", () => disconnects++, { once: true });
+        return new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("data: stalled\n\n")) }), { headers: { "content-type": "text/event-stream" } });
+      },
+    });
+    try {
+      const f = new UpstreamTransport().fetchFor("okhttp");
+      for (const how of ["cancel", "abort"] as const) {
+        const ac = new AbortController();
+        const res = await f(`http://127.0.0.1:${srv.port}/stall`, { signal: ac.signal });
+        const reader = res.body!.getReader();
+        await reader.read();
+        const before = disconnects;
+        if (how === "cancel") await reader.cancel("idle");
+        else {
+          ac.abort();
+          await expect(reader.read()).rejects.toBeDefined();
+        }
+        const deadline = Date.now() + 10_000;
+        while (disconnects === before && Date.now() < deadline) await Bun.sleep(10);
+        expect(disconnects).toBe(before + 1);
+      }
+    } finally {
+      srv.stop(true);
+    }
+  }, SLOW);
+});
+
 describe("setting sources", () => {
   test("DS2API_TLS_PROFILE and config.json upstream.tls_profile accept the five profiles and refuse others", () => {
     expect(resolveOptions([], { DS2API_TLS_PROFILE: " Chrome " }).tlsProfile).toBe("chrome");

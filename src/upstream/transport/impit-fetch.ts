@@ -7,6 +7,19 @@ import type { Impit } from "impit";
 
 export type FetchFn = typeof fetch;
 
+let collecting: ReturnType<typeof setTimeout> | undefined;
+/**
+ * impit ends an aborted body stream, but its native half (which owns the HTTP/1.1 connection) is only dropped
+ * when the JS object is collected: until then the server sees no disconnect. A garbage collection scheduled
+ * shortly after a cancel (at most one pending at a time) closes the connection promptly.
+ */
+function collectSoon(): void {
+  collecting ??= setTimeout(() => {
+    collecting = undefined;
+    Bun.gc(false);
+  }, 20);
+}
+
 /** Statuses whose Response must not carry a body. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -66,7 +79,10 @@ export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => s
     }
     const reader = res.body.getReader();
     // impit's own abort takes about a second to drop the connection; cancelling its reader drops it at once.
-    const onAbort = () => void reader.cancel(abortReason(callerSignal!)).catch(() => {});
+    const onAbort = () => {
+      collectSoon();
+      void reader.cancel(abortReason(callerSignal!)).catch(() => {});
+    };
     callerSignal?.addEventListener("abort", onAbort, { once: true });
     const done = () => callerSignal?.removeEventListener("abort", onAbort);
     const body = new ReadableStream<Uint8Array>(
@@ -88,6 +104,7 @@ export function impitFetch(pick: (url: URL) => Impit, scrub: (text: string) => s
         cancel(reason) {
           done();
           own.abort(reason);
+          collectSoon();
           return reader.cancel(reason).catch(() => {});
         },
       },
