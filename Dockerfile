@@ -9,6 +9,8 @@
 # Multi-arch: docker buildx build --platform linux/amd64,linux/arm64 -t ds2api .
 
 # ---- build: compile src/ into one executable with the Bun release the lockfile pins ----
+# `bun install` brings the build platform's native TLS addon (impit-linux-<arch>-gnu, an optional dependency);
+# scripts/build.ts embeds it in the executable, and distroless cc (glibc, libgcc) has what it links against.
 FROM oven/bun:1.4.5 AS build
 WORKDIR /src
 # Runtime dependencies first (cached layer). The lockfile is npm's; bun install reads it directly.

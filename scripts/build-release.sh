@@ -8,6 +8,9 @@
 # Each becomes ds2api-<version>-<target>.tar.gz (.zip for Windows) holding one folder with the executable,
 # README.md, LICENSE and docs/DEPLOY.md; sha256sums.txt lists every archive in the folder.
 # Bun downloads the runtime of a foreign target once (from the npm registry) and caches it in ~/.bun/install/cache.
+# Each executable embeds its target's native TLS addon (impit's prebuilt .node, scripts/native-addon.ts): the
+# host's comes from node_modules, a foreign target's is fetched once with `npm pack` into ~/.cache/ds2api/addons
+# (DS2API_ADDON_CACHE), so the archives need nothing beside the executable.
 # DS2API_RELEASE_VERSION overrides the version taken from package.json (e.g. the tag without its "v").
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -744,6 +744,9 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await page.click('.nav a[data-page="providers"]');
       await page.waitForSelector(`#prov-table tr[data-provider="${FAKE_POOL_ID}"]`);
       expect(await textOf('#prov-table tr[data-provider="deepseek"]')).toContain("DeepSeek web chat");
+      // The TLS profile each provider dials with (docs/DEPLOY.md "Upstream TLS profile").
+      expect(await page.getAttribute('#prov-table tr[data-provider="deepseek"] [data-tls]', "data-tls")).toBe("okhttp");
+      expect(await textOf('#prov-table tr[data-provider="deepseek"] [data-tls]')).toBe("TLS: okhttp (impersonates okhttp4)");
       const status = (id: string) => page.getAttribute(`#prov-table tr[data-provider="${id}"] [data-configured]`, "data-configured");
       expect(await status(FAKE_POOL_ID)).toBe("0");
 

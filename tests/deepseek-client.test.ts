@@ -130,7 +130,7 @@ describe("errors", () => {
     expect(waf.httpStatus).toBe(403);
     expect(waf.message).toContain("WAF/challenge page (HTTP 403, HTML)");
     expect(waf.message).toContain(`client identity ${client.identity.appName}/${client.identity.version}`);
-    expect(waf.message).toContain("TLS: Bun default");
+    expect(waf.message).toContain("TLS profile: plain (Bun's TLS");
     sim.state.injectError(PATHS.pow, SIM_ERRORS.unknownShape);
     await expectError(client.createPowChallenge(token, PATHS.completion), "protocol");
   });

@@ -48,7 +48,7 @@ describe("upstream-wide failures: no cool-down, no failover, 503 with Retry-Afte
     expect(r.json.error.code).toBe("upstream_waf");
     expect(r.json.error.message).toContain("WAF/challenge page (HTTP 403, HTML)");
     expect(r.json.error.message).toContain("client identity DeepSeek/2.0.4");
-    expect(r.json.error.message).toContain("TLS: Bun default (no browser fingerprint)");
+    expect(r.json.error.message).toContain("TLS profile: okhttp (impersonating okhttp4)");
     expect(r.json.error.message).not.toContain("rejected the client identity");
     expect(completions() - before).toBe(1);
     await expectNoAccountBenched();

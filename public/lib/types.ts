@@ -84,6 +84,8 @@ export interface ProviderView {
   manage: string | null;
   accounts: { total: number; enabled: number; usable: number; cooling: number; failing: number; disabled: number; in_use: number; available: number; waiting: number } | null;
   credentials: CredentialPoolStatus | null;
+  /** The TLS profile of its upstream calls (null: Bun's plain fetch, no setting). */
+  tls?: { requested: string; in_use: string; native: boolean; reason?: string; impersonates?: string } | null;
 }
 
 export interface CredentialPoolStatus {

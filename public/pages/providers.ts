@@ -32,6 +32,17 @@ function poolSummary(p: ProviderView): HTMLElement {
   return h("span", { class: "muted" }, t("prov.pool_none"));
 }
 
+/** The TLS profile line: in use (and the client it impersonates), or a warning with the fallback's reason. */
+function tlsLine(p: ProviderView): HTMLElement | null {
+  const tls = p.tls;
+  if (!tls) return null;
+  if (tls.requested !== tls.in_use) {
+    return h("div", { class: "small test-bad", "data-tls": tls.in_use, "data-tls-requested": tls.requested, title: tls.reason ?? "" }, t("prov.tls_fallback", { requested: tls.requested }));
+  }
+  const text = tls.impersonates ? t("prov.tls_native", { profile: tls.in_use, client: tls.impersonates }) : t("prov.tls", { profile: tls.in_use });
+  return h("div", { class: "muted small", "data-tls": tls.in_use }, text);
+}
+
 export function renderProviders(root: HTMLElement): void {
   const table = h("div", { class: "table-wrap" }, t("common.loading"));
   const pools = h("div", { id: "prov-pools" });
@@ -55,7 +66,7 @@ export function renderProviders(root: HTMLElement): void {
                 "tr",
                 { "data-provider": p.id },
                 cell(t("prov.col.provider"), "", h("div", { class: "strong" }, p.display_name), h("div", { class: "muted small" }, p.id)),
-                cell(t("prov.col.status"), "", h("span", { class: `badge ${p.configured ? "badge-ok" : "badge-disabled"}`, "data-configured": p.configured ? "1" : "0" }, p.configured ? t("prov.configured") : t("prov.not_configured"))),
+                cell(t("prov.col.status"), "", h("span", { class: `badge ${p.configured ? "badge-ok" : "badge-disabled"}`, "data-configured": p.configured ? "1" : "0" }, p.configured ? t("prov.configured") : t("prov.not_configured")), tlsLine(p)),
                 cell(t("prov.col.models"), "", p.models.length ? h("span", { class: "small", title: p.models.join(", ") }, h("span", { class: "clamp" }, p.models.join(", "))) : "—"),
                 cell(t("prov.col.pool"), "", poolSummary(p)),
               ),

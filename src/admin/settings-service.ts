@@ -14,7 +14,7 @@ import { writeAudit, type AdminActor } from "./audit-entry.ts";
 import { validateAliases, validateSection } from "./settings-validation.ts";
 
 /** Sections merged key by key into their stored object (null / undefined values drop the key). */
-const MERGED_SECTIONS = ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture", "prompt", "pacing"] as const;
+const MERGED_SECTIONS = ["client_identity", "thinking_injection", "responses", "embeddings", "auto_delete", "current_input_file", "chat_history", "dev_capture", "prompt", "pacing", "upstream"] as const;
 /** Sections checked with the config file's rules. */
 const CHECKED_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "prompt", "pacing"] as const;
 /** Runtime keys where 0 removes the override (back to the environment or the default). */
@@ -37,6 +37,7 @@ export interface SettingsUpdate {
   dev_capture?: Section;
   prompt?: Section;
   pacing?: Section;
+  upstream?: Section;
 }
 
 /** The credential side of the password change (src/security). */

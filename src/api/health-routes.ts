@@ -1,6 +1,7 @@
 /** Liveness, readiness (per provider) and the welcome page. */
 import { Elysia } from "elysia";
 import type { ProviderSnapshot } from "../core/upstream/registry.ts";
+import type { TransportView } from "../core/upstream/provider.ts";
 import type { AppContext } from "../context.ts";
 import type { UpstreamProblem } from "../observability/upstream-health.ts";
 import { VERSION } from "../version.ts";
@@ -16,6 +17,11 @@ const WELCOME = `<!doctype html><html><head><meta charset="utf-8"><title>ds2api<
 
 function problemView(problem: UpstreamProblem | undefined) {
   return problem ? { upstream_problem: { kind: problem.kind, message: problem.message, since: new Date(problem.at).toISOString() } } : {};
+}
+
+/** The TLS profile asked for and in use; `fallback_reason` when the native transport did not load. */
+function tlsView(t: TransportView) {
+  return { requested: t.requested, in_use: t.in_use, native: t.native, ...(t.impersonates ? { impersonates: t.impersonates } : {}), ...(t.reason ? { fallback_reason: t.reason } : {}) };
 }
 
 /** One provider's entry under `providers` of /readyz. */
@@ -41,6 +47,7 @@ function providerView(s: ProviderSnapshot, problem: UpstreamProblem | undefined)
           },
         }
       : {}),
+    ...(s.transport ? { tls: tlsView(s.transport) } : {}),
     ...(c ? { credentials: { total: c.total, usable: c.usable, exhausted: c.exhausted, bad: c.bad, cooling: c.cooling, disabled: c.disabled, in_flight: c.inUse } } : {}),
     ...problemView(problem),
   };

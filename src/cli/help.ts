@@ -21,6 +21,7 @@ Other environment variables:
   DS2API_ADMIN_KEY            admin secret (a random one is generated and printed once when unset)
   DS2API_CONFIG_JSON          config JSON inline, or base64 of it
   DS2API_DEEPSEEK_BASE_URL    upstream origin (default https://chat.deepseek.com)
+  DS2API_TLS_PROFILE          upstream TLS fingerprint: okhttp (default), chrome, firefox, safari, plain
   ONDEMAND_APIKEYS            OnDemand API keys, comma-separated (added to the key pool at start)
   ONDEMAND_API_BASE           OnDemand Chat API base (default https://api.on-demand.io/chat/v1)
   DS2API_ACCOUNT_MAX_INFLIGHT per-account concurrent requests (default 2)

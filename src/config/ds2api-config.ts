@@ -80,7 +80,7 @@ export class ConfigError extends Error {
 }
 
 /** Known policy sections stored as-is after validation. */
-const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity", "chat_history", "dev_capture", "prompt", "pacing"] as const;
+const POLICY_SECTIONS = ["responses", "embeddings", "auto_delete", "current_input_file", "thinking_injection", "vercel", "client_identity", "chat_history", "dev_capture", "prompt", "pacing", "upstream"] as const;
 /** Keys the Go project reads but ignores; kept for export, reported once. */
 const LEGACY_IGNORED = ["claude_mapping", "claude_model_mapping", "compat", "toolcall", "history_split"];
 const HANDLED = new Set(["keys", "api_keys", "accounts", "proxies", "model_aliases", "admin", "runtime", ONDEMAND_SECTION, "volcengine", ...POLICY_SECTIONS]);
@@ -357,6 +357,12 @@ function validateSection(name: string, value: Record<string, unknown>, problems:
     case "dev_capture":
       if (value.enabled !== undefined && typeof value.enabled !== "boolean") problems.push("dev_capture.enabled must be a boolean");
       if (value.sample_root !== undefined && typeof value.sample_root !== "string") problems.push("dev_capture.sample_root must be a string");
+      break;
+    case "upstream":
+      // The names of src/upstream/transport/tls-profile.ts (config/ cannot import upstream/).
+      if (value.tls_profile !== undefined && value.tls_profile !== "" && !["okhttp", "safari", "chrome", "firefox", "plain"].includes(String(value.tls_profile))) {
+        problems.push("upstream.tls_profile must be one of okhttp, safari, chrome, firefox, plain");
+      }
       break;
   }
 }

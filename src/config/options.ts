@@ -19,6 +19,8 @@ export interface ServerOptions {
   configJson?: string;
   adminKey?: string;
   deepseekBaseUrl: string;
+  /** DS2API_TLS_PROFILE: the upstream TLS profile when the `upstream.tls_profile` setting is unset. */
+  tlsProfile?: string;
   /** VOLCENGINE_API_URL, VOLCENGINE_X_WEB_ID (comma-separated), VOLCENGINE_AUTHORIZATION. */
   volcengine: VolcengineEnv;
   accountMaxInflight?: number;
@@ -150,6 +152,16 @@ function trustedProxiesFrom(raw: string | undefined): string[] {
   }
 }
 
+/** The names of src/upstream/transport/tls-profile.ts (config/ sits below upstream/ and cannot import it). */
+const TLS_PROFILE_NAMES = ["okhttp", "safari", "chrome", "firefox", "plain"];
+
+function tlsProfileFrom(raw: string | undefined): string | undefined {
+  const v = raw?.trim().toLowerCase();
+  if (!v) return undefined;
+  if (!TLS_PROFILE_NAMES.includes(v)) throw new OptionsError(`DS2API_TLS_PROFILE must be one of ${TLS_PROFILE_NAMES.join(", ")} (got ${JSON.stringify(raw)})`);
+  return v;
+}
+
 export function resolveOptions(argv: string[], env: Env): ServerOptions {
   const { values, simulate } = parseFlags(argv);
   const configFromFlag = values.configPath;
@@ -165,6 +177,7 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     configJson: env.DS2API_CONFIG_JSON?.trim() || undefined,
     adminKey: env.DS2API_ADMIN_KEY?.trim() || undefined,
     deepseekBaseUrl: baseUrlFrom(env.DS2API_DEEPSEEK_BASE_URL),
+    tlsProfile: tlsProfileFrom(env.DS2API_TLS_PROFILE),
     volcengine: volcengineFrom(env),
     accountMaxInflight: intFrom("DS2API_ACCOUNT_MAX_INFLIGHT", env.DS2API_ACCOUNT_MAX_INFLIGHT, 1, 256),
     accountMaxQueue: intFrom("DS2API_ACCOUNT_MAX_QUEUE", env.DS2API_ACCOUNT_MAX_QUEUE, 0, 200000),

@@ -143,6 +143,8 @@ function providerView(p: UpstreamProvider) {
     manage: pool === "credentials" ? `/admin/providers/${p.id}/credentials` : pool === "accounts" ? "/admin/accounts" : null,
     accounts: p.accounts ? accountStatusView(p.accounts.status()) : null,
     credentials: p.credentials ? credentialStatusView(p.credentials.status()) : null,
+    /** The TLS profile of its upstream calls (null: Bun's plain fetch, no transport setting). */
+    tls: p.transport?.() ?? null,
   };
 }
 

@@ -92,6 +92,13 @@ const SettingsBody = t.Object(
     ),
     chat_history: t.Optional(t.Object({ limit: Int(0, 10_000) }, { additionalProperties: false })),
     dev_capture: t.Optional(t.Object({ enabled: t.Optional(t.Boolean()), sample_root: Str(4096) }, { additionalProperties: false })),
+    /** `tls_profile` null clears the setting (back to DS2API_TLS_PROFILE, else okhttp). */
+    upstream: t.Optional(
+      t.Object(
+        { tls_profile: t.Optional(t.Union([t.Literal("okhttp"), t.Literal("safari"), t.Literal("chrome"), t.Literal("firefox"), t.Literal("plain"), t.Null()])) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -148,6 +155,12 @@ export function settingsView(d: SettingsViewDeps) {
     current_input_file_defaults: { enabled: true, prompt_chars: 64_000 },
     chat_history: { limit: chatHistoryLimit(d.ctx) },
     dev_capture: devCaptureSettings(d.ctx),
+    /** `tls_profile`: the stored setting (null: DS2API_TLS_PROFILE, else okhttp); `tls`: asked for and in use. */
+    upstream: {
+      tls_profile: settings.section<{ tls_profile?: string }>("upstream").tls_profile ?? null,
+      tls_profile_env: d.ctx.options.tlsProfile ?? null,
+      tls: accountsProvider(d.ctx).transport?.() ?? null,
+    },
     env_backed: false,
   };
 }

@@ -230,6 +230,16 @@ export interface ProxyAdmin {
   retain(ids: ReadonlySet<string>): void;
 }
 
+/** The TLS profile a provider's upstream calls present: asked for, in use, and why they differ (a failed native load). */
+export interface TransportView {
+  requested: string;
+  in_use: string;
+  native: boolean;
+  reason?: string;
+  /** The real client whose ClientHello the native transport sends (e.g. okhttp4, chrome142). */
+  impersonates?: string;
+}
+
 /** The client identity a provider presents upstream (app name, version, ...), for the admin settings view. */
 export interface ClientIdentityView {
   appName?: string;
@@ -366,6 +376,8 @@ export interface UpstreamProvider {
   /** Uploads, and turns that carry attachments; absent = images and files are refused with a 400. */
   readonly files?: FileUploadAdmin;
   identity?(): ClientIdentityView;
+  /** The TLS profile of its upstream calls (absent: Bun's plain fetch). */
+  transport?(): TransportView;
   /** Proof-of-work solver statistics, for providers that solve challenges (undefined while no pool runs). */
   powStats?(): ProofOfWorkStats | undefined;
   /** Honours `UpstreamTurn.tap` (raw stream capture, §12.7). */

@@ -12,6 +12,7 @@ import type {
   ProofOfWorkStats,
   ProviderId,
   ProviderStatus,
+  TransportView,
   UpstreamErrorListener,
   UpstreamProvider,
 } from "./provider.ts";
@@ -26,6 +27,8 @@ export interface ProviderSnapshot {
   accounts?: AccountPoolStatus;
   credentials?: CredentialPoolStatus;
   pow?: ProofOfWorkStats;
+  /** The TLS profile of its upstream calls (providers with a TLS transport). */
+  transport?: TransportView;
   /** How to configure it, when it is not. */
   setupHint?: string;
   error?: string;
@@ -127,8 +130,9 @@ export class ProviderRegistry implements ProviderLookup {
         const accounts = p.accounts?.status();
         const credentials = p.credentials?.status();
         const pow = p.powStats?.();
+        const transport = safely(() => p.transport?.(), undefined);
         const usable = accounts ? accounts.usableNow > 0 : credentials ? credentials.usable > 0 : true;
-        return { ...base, canServe: configured && usable, ...(accounts ? { accounts } : {}), ...(credentials ? { credentials } : {}), ...(pow ? { pow } : {}) };
+        return { ...base, canServe: configured && usable, ...(accounts ? { accounts } : {}), ...(credentials ? { credentials } : {}), ...(pow ? { pow } : {}), ...(transport ? { transport } : {}) };
       } catch (e) {
         return { ...base, canServe: false, error: `status unavailable: ${(e as Error)?.message ?? String(e)}` };
       }

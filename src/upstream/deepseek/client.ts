@@ -5,7 +5,8 @@
  */
 import type { PowChallenge, PowSolver } from "../pow/types.ts";
 import { classifyEnvelope, classifyNonJson, DeepSeekError } from "./errors.ts";
-import { baseHeaders, DEFAULT_BASE_URL, DEFAULT_CLIENT_IDENTITY, loginDeviceId, type ClientIdentity } from "./identity.ts";
+import { DEFAULT_BASE_URL, DEFAULT_CLIENT_IDENTITY, loginDeviceId, platformFor, requestHeaders, shapeForProfile, type ClientIdentity, type ClientShape } from "./identity.ts";
+import type { TlsProfile } from "../transport/tls-profile.ts";
 import { powResponseHeader } from "../pow/header.ts";
 import { fileFromUploadData, findFileById, isFilePending, isFileReady, safeUploadName, type UploadedFile } from "./upload-file.ts";
 import { loginMobile } from "../../config/mobile.ts";
@@ -45,6 +46,11 @@ export interface DeepSeekClientOptions {
   identity?: Partial<ClientIdentity>;
   pow: PowSolver;
   fetch?: typeof fetch;
+  /**
+   * The TLS profile `fetch` really presents (the transport's `in_use`), which picks the identity's shape
+   * (Android app or a browser's web client), and how WAF errors name it. Default: plain, Android.
+   */
+  tls?: { profile: TlsProfile; label: string };
   /** Whole JSON call incl. its body, and the floor of the header wait of uploads (default 60 000). */
   timeoutMs?: number;
   /** Connect + response headers of every call (default 20 000); a function is read at each call (live setting). */
@@ -147,6 +153,11 @@ export class DeepSeekClient {
   private readonly timeoutMs: number;
   private readonly headerTimeout: () => number;
   private readonly idleTimeout: () => number;
+  /** Which real client the headers imitate (follows the TLS profile). */
+  readonly shape: ClientShape;
+  /** The TLS profile in use, as WAF errors name it. */
+  readonly tlsLabel: string;
+  private readonly origin: string;
 
   constructor(opts: DeepSeekClientOptions) {
     this.baseUrl = (opts.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
@@ -160,6 +171,9 @@ export class DeepSeekClient {
     this.idleTimeout = typeof idle === "function" ? idle : () => idle;
     this.retry = { attempts: 3, completionDelayMs: 1000, delayMs: 250, ...opts.retry };
     this.uploadPoll = { intervalMs: 1000, maxPolls: 60, maxWaitMs: 65_000, ...opts.uploadPoll };
+    this.shape = shapeForProfile(opts.tls?.profile ?? "plain");
+    this.tlsLabel = opts.tls?.label ?? "plain (Bun's TLS, no client fingerprint)";
+    this.origin = new URL(this.baseUrl).origin;
   }
 
   /** The current idle limit for streaming bodies (read per round). */
@@ -169,6 +183,7 @@ export class DeepSeekClient {
 
   /** "DeepSeek/2.0.4 (android)": the identity named in WAF errors. */
   identityLabel(): string {
+    if (this.shape !== "android") return `web client (${this.shape})`;
     return `${this.identity.appName}/${this.identity.version} (${this.identity.platform})`;
   }
 
@@ -176,8 +191,7 @@ export class DeepSeekClient {
 
   /** Sends one request; the timeout covers the call up to response headers. */
   private async send(path: string, o: CallOptions, timeout: { ctl: AbortController; ms: number }): Promise<Response> {
-    const headers = { ...baseHeaders(this.identity, o.token), ...o.headers };
-    if (o.rawBody !== undefined) delete headers["content-type"];
+    const headers = requestHeaders(this.identity, this.shape, { token: o.token, extra: o.headers, json: o.rawBody === undefined, origin: this.origin });
     const signal = o.signal ? AbortSignal.any([o.signal, timeout.ctl.signal]) : timeout.ctl.signal;
     try {
       return await this.fetchImpl(this.baseUrl + path, {
@@ -232,7 +246,7 @@ export class DeepSeekClient {
   }
 
   private nonJson(status: number, path: string, body: string): DeepSeekError {
-    return classifyNonJson(status, { path, version: this.identity.version, identity: this.identityLabel(), body });
+    return classifyNonJson(status, { path, version: this.identity.version, identity: this.identityLabel(), tls: this.tlsLabel, body });
   }
 
   private readEnvelope(path: string, status: number, text: string, secrets: (string | undefined)[]): unknown {
@@ -271,9 +285,10 @@ export class DeepSeekClient {
     const password = input.password.trim();
     const id = this.identity;
     const deviceId = loginDeviceId(input.deviceId, id.deviceId);
+    const os = platformFor(id, this.shape);
     const body: Record<string, unknown> = input.email?.trim()
-      ? { email: input.email.trim(), password, device_id: deviceId, os: id.platform }
-      : { mobile: loginMobile(input.mobile ?? ""), area_code: null, password, device_id: deviceId, os: id.platform };
+      ? { email: input.email.trim(), password, device_id: deviceId, os }
+      : { mobile: loginMobile(input.mobile ?? ""), area_code: null, password, device_id: deviceId, os };
     if (!body.email && !body.mobile) throw new DeepSeekError("business", `${DS_PATHS.login}: email or mobile required`, { path: DS_PATHS.login });
     let data: unknown;
     try {

@@ -23,6 +23,8 @@ import { accountDeviceId } from "./account-device.ts";
 import { DeepSeekError } from "./errors.ts";
 import type { ClientIdentity } from "./identity.ts";
 import { missingProxyFetch, ProxyRouter } from "../proxy/proxy-router.ts";
+import { UpstreamTransport, type TransportState } from "../transport/upstream-transport.ts";
+import { resolveTlsProfile, type TlsProfile } from "../transport/tls-profile.ts";
 import { proxyFingerprint } from "../proxy/proxy-spec.ts";
 
 export interface EngineDeps {
@@ -47,6 +49,13 @@ function identityFrom(section: Record<string, unknown>): Partial<ClientIdentity>
   return out;
 }
 
+/** How WAF errors name the TLS profile in use. */
+function tlsLabel(s: TransportState): string {
+  if (s.native) return `${s.in_use} (impersonating ${s.impersonates})`;
+  if (s.requested === "plain") return "plain (Bun's TLS, no client fingerprint)";
+  return `plain (Bun's TLS) instead of ${s.requested}: ${s.reason ?? "native transport unavailable"}`;
+}
+
 /** Told about every upstream error the backend meets (metrics, admin "recent errors"). */
 export type UpstreamErrorListener = (kind: string, account: string | undefined, message: string) => void;
 
@@ -68,10 +77,22 @@ export class Engine {
   readonly sessions: SessionKeeper;
   /** Fetches through the accounts' proxies (SOCKS bridges started on first use). */
   readonly proxies = new ProxyRouter();
+  /** The TLS profile transport (native client fingerprint, plain fallback) every DeepSeek call goes through. */
+  readonly transport: UpstreamTransport;
   /** One client per route ("" = direct, else the proxy id), rebuilt when the identity or the proxy's settings change. */
   private readonly clients = new Map<string, { key: string; client: DeepSeekClient }>();
 
   constructor(private readonly deps: EngineDeps) {
+    this.transport = new UpstreamTransport({ proxies: this.proxies, logger: deps.logger });
+    // Load the TLS transport (native addon, its first client and root store: ~100 ms) right after start-up, not
+    // inside the first upstream call's header timeout.
+    setTimeout(() => {
+      try {
+        this.client();
+      } catch (e) {
+        deps.logger.warn("upstream client warm-up failed", { error: String(e) });
+      }
+    }, 0);
     if (deps.pow) this.pow = deps.pow;
     else {
       this.powPool = new PowPool({ size: deps.options.powWorkers });
@@ -132,6 +153,16 @@ export class Engine {
     });
   }
 
+  /** The `upstream.tls_profile` setting, else DS2API_TLS_PROFILE, else okhttp (the Android app's client). */
+  tlsProfile(): TlsProfile {
+    return resolveTlsProfile(this.deps.settings.section<{ tls_profile?: string }>("upstream").tls_profile, this.deps.options.tlsProfile);
+  }
+
+  /** The profile asked for, the one in use and why they differ (/readyz, admin console). */
+  transportState(): TransportState {
+    return this.transport.state(this.tlsProfile());
+  }
+
   /**
    * The web client for `accountId`: through the account's proxy when it has one, direct otherwise (and for
    * direct-token callers, who pass no account). An account bound to a proxy that no longer exists gets a
@@ -139,14 +170,17 @@ export class Engine {
    */
   client(accountId?: string): DeepSeekClient {
     const identity = identityFrom(this.deps.settings.section<Record<string, unknown>>("client_identity"));
-    const identityKey = JSON.stringify(identity);
+    const tls = this.transportState();
+    const identityKey = JSON.stringify([identity, tls.in_use]);
     const proxyId = accountId ? this.deps.store.accounts.get(accountId)?.proxyId : undefined;
     const proxy = proxyId ? this.deps.store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies)?.find((p) => p.id === proxyId) : undefined;
     const route = proxyId ?? "";
     const key = proxy ? `${identityKey}\n${proxyFingerprint(proxy)}` : proxyId ? `${identityKey}\nmissing` : identityKey;
     const cached = this.clients.get(route);
     if (cached?.key === key) return cached.client;
-    const fetchImpl = proxy ? this.proxies.fetchFor(proxy) : proxyId ? missingProxyFetch(proxyId) : this.deps.clientOptions?.fetch;
+    // A test's injected fetch replaces the direct route; accounts with a proxy go through the transport.
+    const testFetch = this.deps.clientOptions?.fetch;
+    const fetchImpl = proxy ? this.transport.fetchFor(tls.requested, proxy) : proxyId ? missingProxyFetch(proxyId) : testFetch ?? this.transport.fetchFor(tls.requested);
     const client = new DeepSeekClient({
       baseUrl: this.deps.options.deepseekBaseUrl,
       identity,
@@ -155,6 +189,7 @@ export class Engine {
       idleTimeoutMs: () => this.turnLimits().upstreamIdleTimeoutMs,
       ...this.deps.clientOptions,
       fetch: fetchImpl,
+      tls: { profile: testFetch && !proxy ? "plain" : tls.in_use, label: tlsLabel(tls) },
     });
     this.clients.set(route, { key, client });
     return client;

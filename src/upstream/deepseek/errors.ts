@@ -137,7 +137,7 @@ export function classifyEnvelope(
 }
 
 /** The TLS stack our requests use (named in WAF errors: a challenge page is usually about the fingerprint). */
-export const TLS_STACK_LABEL = "Bun default (no browser fingerprint)";
+export const TLS_STACK_LABEL = "plain (Bun's TLS, no client fingerprint)";
 
 /** Words of bot-challenge pages (Cloudflare, Aliyun WAF, generic captchas); an HTML 403 counts without them. */
 const CHALLENGE_MARKERS = [
@@ -158,12 +158,12 @@ export function isChallengePage(httpStatus: number, body: string): boolean {
 }
 
 /** Classifies a response whose body is not JSON (WAF pages, proxies, gateway errors). */
-export function classifyNonJson(httpStatus: number, ctx: { path: string; version: string; identity?: string; body?: string }): DeepSeekError {
+export function classifyNonJson(httpStatus: number, ctx: { path: string; version: string; identity?: string; tls?: string; body?: string }): DeepSeekError {
   const { path, version } = ctx;
   if (ctx.body !== undefined && isChallengePage(httpStatus, ctx.body)) {
     return new DeepSeekError(
       "waf",
-      `${path}: DeepSeek answered with a WAF/challenge page (HTTP ${httpStatus}, HTML) to client identity ${ctx.identity ?? `version ${version}`}, TLS: ${TLS_STACK_LABEL}`,
+      `${path}: DeepSeek answered with a WAF/challenge page (HTTP ${httpStatus}, HTML) to client identity ${ctx.identity ?? `version ${version}`}, TLS profile: ${ctx.tls ?? TLS_STACK_LABEL} (setting upstream.tls_profile)`,
       { code: httpStatus, httpStatus, path },
     );
   }

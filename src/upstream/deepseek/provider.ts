@@ -6,6 +6,7 @@ import type { ModelSpec } from "../../core/models/native.ts";
 import type {
   AccountAdmin,
   ClientIdentityView,
+  TransportView,
   ProofOfWorkStats,
   FileUploadAdmin,
   ProviderStatus,
@@ -138,6 +139,10 @@ export class DeepSeekProvider implements UpstreamProvider {
 
   powStats(): ProofOfWorkStats | undefined {
     return this.engine.powStats();
+  }
+
+  transport(): TransportView {
+    return this.engine.transportState();
   }
 
   identity(): ClientIdentityView {

@@ -64,6 +64,14 @@ export class ProxyRouter {
     }, proxy);
   }
 
+  /**
+   * The local HTTP proxy URL of a SOCKS proxy's bridge (started here on first use), for clients that take an
+   * HTTP proxy (the native TLS transport tunnels through it with CONNECT, so its fingerprint is kept).
+   */
+  bridgeUrlFor(proxy: ConfigProxy): string {
+    return this.bridge(proxy).url;
+  }
+
   /** The running bridge of a SOCKS proxy (undefined until first used). */
   bridgeOf(proxyId: string): SocksBridge | undefined {
     return this.bridges.get(proxyId)?.bridge;

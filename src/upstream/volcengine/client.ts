@@ -3,7 +3,8 @@
  * (response headers within the header timeout, no silence longer than the idle timeout — SSE comments and
  * blank lines do not count as activity) and the answer classified (stream, envelope, WAF page, 5xx).
  */
-import { chatHeaders } from "./headers.ts";
+import { chatHeaders, VOLCENGINE_TLS_PROFILE } from "./headers.ts";
+import { UpstreamTransport, type TransportState } from "../transport/upstream-transport.ts";
 import { errorFromResponse, redact, VolcengineError } from "./errors.ts";
 import { ChatStreamParser, type StreamPiece } from "./stream-parser.ts";
 import { IdleWatch } from "../../core/upstream/idle-watch.ts";
@@ -15,7 +16,20 @@ export interface VolcengineClientOptions {
   idleTimeoutMs: () => number;
   /** Attempts for a 5xx / dropped connection before any answer (same web id). */
   retry?: { attempts: number; delayMs: number };
+  /** Default: the Chrome-profile transport shared by every console client. */
   fetch?: typeof fetch;
+}
+
+let sharedTransport: UpstreamTransport | undefined;
+
+/** The console's transport (a browser API: Chrome's TLS fingerprint), shared so its keep-alive pool is too. */
+export function volcengineTransport(): UpstreamTransport {
+  return (sharedTransport ??= new UpstreamTransport());
+}
+
+/** The console transport's TLS profile asked for and in use (/readyz, console Providers page). */
+export function volcengineTransportState(): TransportState {
+  return volcengineTransport().state(VOLCENGINE_TLS_PROFILE);
 }
 
 export interface ChatCall {
@@ -61,7 +75,7 @@ export class VolcengineClient {
     const signal = AbortSignal.any([call.signal, head.signal, body.signal]);
     let res: Response;
     try {
-      res = await (this.opts.fetch ?? fetch)(this.opts.url(), { method: "POST", headers: chatHeaders(call.webId, call.authorization), body: JSON.stringify(call.body), signal });
+      res = await (this.opts.fetch ?? volcengineTransport().fetchFor(VOLCENGINE_TLS_PROFILE))(this.opts.url(), { method: "POST", headers: chatHeaders(call.webId, call.authorization), body: JSON.stringify(call.body), signal });
     } catch (e) {
       if (call.signal.aborted) throw new VolcengineError("aborted", "the request was cancelled", { cause: e });
       if (head.signal.aborted) throw new VolcengineError("timeout", `no response headers from the Volcengine console within ${formatMs(headerMs)} (upstream header timeout)`, { reason: "header_timeout" });

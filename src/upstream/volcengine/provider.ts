@@ -8,10 +8,10 @@ import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
 import type { ModelSpec } from "../../core/models/native.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
-import type { CredentialPoolAdmin, ProviderStatus, UpstreamErrorListener, UpstreamEvent, UpstreamOutcome, UpstreamProvider, UpstreamTurn } from "../../core/upstream/provider.ts";
+import type { CredentialPoolAdmin, ProviderStatus, TransportView, UpstreamErrorListener, UpstreamEvent, UpstreamOutcome, UpstreamProvider, UpstreamTurn } from "../../core/upstream/provider.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Store } from "../../store/store.ts";
-import { VolcengineClient, type VolcengineClientOptions } from "./client.ts";
+import { VolcengineClient, volcengineTransportState, type VolcengineClientOptions } from "./client.ts";
 import { VolcengineCredentialAdmin } from "./credentials/admin.ts";
 import { CredentialPool, type PoolLimits } from "./credentials/pool.ts";
 import { VOLCENGINE_PROVIDER_ID, volcengineModels } from "./models.ts";
@@ -107,6 +107,11 @@ export class VolcengineProvider implements UpstreamProvider {
   }
 
   /** Configured once the pool holds at least one web id (the URL has a default). */
+  /** The console's TLS profile (chrome; a test's injected fetch is plain). */
+  transport(): TransportView {
+    return this.deps.clientOptions?.fetch ? { requested: "plain", in_use: "plain", native: false } : volcengineTransportState();
+  }
+
   configured(): boolean {
     return this.deps.store.credentials.count(this.id) > 0;
   }
