@@ -472,7 +472,7 @@ const en = {
   "cap.source_hint": "Optional: written into meta.json as source.",
   "cap.col.rounds": "Rounds",
   "cap.col.preview": "Request / response",
-  "cap.matches": "{n} chains",
+  "cap.matches": "Chains found: {n}",
   "cap.new": "Capture a new sample",
   "cap.new_hint": "Sends one chat turn through this server (with one of its API keys) and saves its raw upstream stream as a sample. Needs capture to be on.",
   "cap.model": "Model",
