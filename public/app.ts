@@ -1,9 +1,10 @@
 /** ds2api admin console: boot, session, hash router and the page shell. */
-import { armExpiry, clearToken, getToken, setUnauthorizedHandler } from "./lib/api.ts";
+import { api, armExpiry, clearToken, getToken, setUnauthorizedHandler } from "./lib/api.ts";
 import { clear, h } from "./lib/dom.ts";
 import { getLang, setLang, t, type MessageKey } from "./lib/i18n.ts";
 import { renderAccounts } from "./pages/accounts.ts";
 import { renderAudit } from "./pages/audit.ts";
+import { renderCaptures } from "./pages/captures.ts";
 import { renderDashboard } from "./pages/dashboard.ts";
 import { renderHistory } from "./pages/history.ts";
 import { renderKeys } from "./pages/keys.ts";
@@ -27,6 +28,7 @@ const PAGES: { id: string; label: MessageKey; render: Page }[] = [
   { id: "tester", label: "nav.tester", render: renderTester },
   { id: "usage", label: "nav.usage", render: renderUsage },
   { id: "history", label: "nav.history", render: renderHistory },
+  { id: "captures", label: "nav.captures", render: renderCaptures },
   { id: "audit", label: "nav.audit", render: renderAudit },
   { id: "transfer", label: "nav.transfer", render: renderTransfer },
 ];
@@ -54,6 +56,23 @@ function langButton(): HTMLElement {
     },
     t("lang.switch"),
   );
+}
+
+/** The server's version (GET /admin/version), asked once per sign-in and shown small in the top bar. */
+let serverVersion: Promise<string | undefined> | undefined;
+
+function versionTag(): HTMLElement {
+  const el = h("span", { class: "muted small version", id: "server-version" });
+  serverVersion ??= api<{ current_version?: string }>("GET", "/admin/version")
+    .then((r) => r.current_version)
+    .catch(() => undefined);
+  void serverVersion.then((v) => {
+    if (v) {
+      el.textContent = t("app.version", { version: v });
+      el.dataset.version = v;
+    } else serverVersion = undefined;
+  });
+  return el;
 }
 
 function render(): void {
@@ -88,6 +107,7 @@ function render(): void {
       { class: "topbar" },
       h("label", { for: "nav-toggle", class: "burger", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
       h("a", { class: "brand", href: "#/dashboard" }, t("app.title")),
+      versionTag(),
       h("div", { class: "topbar-actions" }, langButton(), h("button", { class: "btn btn-ghost", type: "button", id: "logout", onclick: () => logout() }, t("nav.logout"))),
     ),
     h("div", { class: "layout" }, menu, nav, main),
@@ -97,6 +117,7 @@ function render(): void {
 
 function logout(): void {
   clearToken();
+  serverVersion = undefined;
   sessionEnded = false;
   render();
 }

@@ -1,13 +1,23 @@
-/** Accounts: paged table with search, add, bulk import, test one / all, enable/disable, delete. */
+/** Accounts: paged table with search, add, bulk import, test one / all, enable/disable, delete sessions, delete. */
 import { api, ApiError } from "../lib/api.ts";
 import { followJob, jobProgress, latestJob } from "../lib/jobs.ts";
 import type { JobView } from "../lib/live.ts";
 import { busy, cell, clear, field, formatDuration, formatNumber, formatTime, h, toast } from "../lib/dom.ts";
 import { t } from "../lib/i18n.ts";
 import { errorMessage, itemText, statusBadge } from "../lib/status.ts";
-import type { AccountPage, AccountView, ProxyView, TestResult } from "../lib/types.ts";
+import type { AccountPage, AccountView, ProviderView, ProxyView, TestResult } from "../lib/types.ts";
 
 const PAGE_SIZES = [10, 20, 50, 100];
+/** Providers whose accounts hold chat sessions upstream that `POST /admin/accounts/sessions/delete-all` can remove. */
+const REMOTE_SESSION_PROVIDERS = new Set(["deepseek"]);
+/** The provider the accounts table belongs to, when /admin/providers cannot say (the table holds DeepSeek accounts). */
+const DEFAULT_ACCOUNTS_PROVIDER = "deepseek";
+
+/** The id of the provider whose pool is the accounts table. */
+async function accountsProviderId(): Promise<string> {
+  const r = await api<{ items: ProviderView[] }>("GET", "/admin/providers").catch(() => ({ items: [] as ProviderView[] }));
+  return r.items.find((p) => p.pool === "accounts")?.id ?? DEFAULT_ACCOUNTS_PROVIDER;
+}
 
 export function renderAccounts(root: HTMLElement): () => void {
   let page = 1;
@@ -17,6 +27,8 @@ export function renderAccounts(root: HTMLElement): () => void {
   /** Latest test result per account, shown until the page is left. */
   const tests = new Map<string, TestResult>();
   let proxies: ProxyView[] = [];
+  /** Whether the accounts' provider keeps remote sessions (decides the "Delete sessions" button). */
+  let remoteSessions = false;
 
   const summary = h("span", { class: "muted", id: "acc-total" });
   const body = h("div", { class: "table-wrap" }, t("common.loading"));
@@ -154,6 +166,7 @@ export function renderAccounts(root: HTMLElement): () => void {
         }
       });
     });
+    const sessionsBtn = remoteSessions ? sessionsButton(a) : null;
     const status = a.enabled === false ? "disabled" : a.status;
     const reason = a.status_reason && a.status_reason !== a.last_error ? a.status_reason : undefined;
     return h(
@@ -180,8 +193,27 @@ export function renderAccounts(root: HTMLElement): () => void {
       cell(t("acc.col.last_used"), "", formatTime(a.last_used_at)),
       cell(t("acc.col.error"), "error-cell", a.last_error ? h("span", { class: "clamp", title: a.last_error }, a.last_error) : "—"),
       cell(t("acc.col.test"), "test-cell", testCell(a)),
-      cell(t("common.actions"), "actions", testBtn, toggleBtn, delBtn),
+      cell(t("common.actions"), "actions", testBtn, toggleBtn, sessionsBtn, delBtn),
     );
+  }
+
+  /** Deletes every chat session the account holds upstream; the answer is {success, message}, a 501 says the provider keeps none. */
+  function sessionsButton(a: AccountView): HTMLButtonElement {
+    const btn = h("button", { class: "btn btn-small", type: "button", "data-action": "delete-sessions", title: t("acc.sessions_delete_title") }, t("acc.sessions_delete"));
+    btn.addEventListener("click", () => {
+      if (!confirm(t("acc.sessions_delete_confirm", { id: a.identifier }))) return;
+      void busy(btn, async () => {
+        try {
+          const r = await api<{ success: boolean; message?: string }>("POST", "/admin/accounts/sessions/delete-all", { identifier: a.identifier });
+          if (r.success) toast(t("acc.sessions_deleted", { id: a.identifier }), "ok");
+          else toast(t("acc.sessions_failed", { id: a.identifier, message: r.message ?? "" }), "error");
+        } catch (err) {
+          toast(t("acc.sessions_failed", { id: a.identifier, message: errorMessage(err) }), "error");
+        }
+        await load();
+      });
+    });
+    return btn;
   }
 
   /** What the operator does about a state DeepSeek put the account in (device refused, muted). */
@@ -249,12 +281,18 @@ export function renderAccounts(root: HTMLElement): () => void {
     return sel;
   }
 
+  let providerId: Promise<string> | undefined;
   async function load(): Promise<void> {
     try {
       const params = new URLSearchParams({ page: String(page), page_size: String(pageSize) });
       if (query) params.set("q", query);
-      const [r, px] = await Promise.all([api<AccountPage>("GET", `/admin/accounts?${params}`), api<{ items: ProxyView[] }>("GET", "/admin/proxies").catch(() => ({ items: proxies }))]);
+      const [r, px, provider] = await Promise.all([
+        api<AccountPage>("GET", `/admin/accounts?${params}`),
+        api<{ items: ProxyView[] }>("GET", "/admin/proxies").catch(() => ({ items: proxies })),
+        providerId ?? (providerId = accountsProviderId()),
+      ]);
       proxies = px.items;
+      remoteSessions = REMOTE_SESSION_PROVIDERS.has(provider);
       if (r.total_pages > 0 && page > r.total_pages) {
         page = r.total_pages;
         return load();

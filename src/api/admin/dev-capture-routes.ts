@@ -77,9 +77,12 @@ export function devCaptureRoutes(d: AdminDeps) {
             label: e.label,
             url: e.url,
             account_id: e.account_id,
+            model: e.model,
             status_code: e.status_code,
             chat_session_id: e.chat_session_id,
-            request_body: e.request_body,
+            // The tap never sees tokens; this copy drops any credential-looking key all the same.
+            request_body: withoutCredentials(e.request_body),
+            response_bytes: e.size,
             response_body: responseText(e),
             response_truncated: e.response_truncated,
           }));
