@@ -66,8 +66,9 @@ function historyFilePolicy(section: { enabled?: boolean; min_chars?: number; pro
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** Still answered while draining: probes and scrapes. */
 const DRAIN_EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
-/** How long after listening the PoW workers start warming up. */
-const POW_WARMUP_DELAY_MS = 250;
+/** How long after listening the providers warm up (TLS transport first, PoW workers a little later): after the
+ *  first probes, before the first real traffic usually arrives. */
+const TRANSPORT_WARMUP_DELAY_MS = 50;
 /** After cutting the last streams on shutdown, how long their leases may take to come back before sqlite closes. */
 const LEASE_RETURN_MS = 2000;
 
@@ -222,7 +223,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   setTimeout(() => void warmTokenizer(), 0);
   setTimeout(() => {
     if (!ctx.state.draining) providers.warmup();
-  }, POW_WARMUP_DELAY_MS).unref();
+  }, TRANSPORT_WARMUP_DELAY_MS).unref();
   // An open console's event stream is not traffic: it must not keep the idle collection from ever running.
   const idleGc = startIdleGc({ inFlight: () => server.pendingRequests - openEventStreams(ctx), served: () => served });
   metrics.attach({

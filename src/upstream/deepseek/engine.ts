@@ -27,6 +27,9 @@ import { UpstreamTransport, type TransportState } from "../transport/upstream-tr
 import { resolveTlsProfile, type TlsProfile } from "../transport/tls-profile.ts";
 import { proxyFingerprint } from "../proxy/proxy-spec.ts";
 
+/** How long after the transport warm-up the PoW workers start warming up. */
+const POW_WARMUP_DELAY_MS = 250;
+
 export interface EngineDeps {
   options: ServerOptions;
   store: Store;
@@ -81,18 +84,11 @@ export class Engine {
   readonly transport: UpstreamTransport;
   /** One client per route ("" = direct, else the proxy id), rebuilt when the identity or the proxy's settings change. */
   private readonly clients = new Map<string, { key: string; client: DeepSeekClient }>();
+  /** The pending PoW warm-up (cleared on close, so no worker starts after it). */
+  private powWarmup?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly deps: EngineDeps) {
     this.transport = new UpstreamTransport({ proxies: this.proxies, logger: deps.logger });
-    // Load the TLS transport (native addon, its first client and root store: ~100 ms) right after start-up, not
-    // inside the first upstream call's header timeout.
-    setTimeout(() => {
-      try {
-        this.client();
-      } catch (e) {
-        deps.logger.warn("upstream client warm-up failed", { error: String(e) });
-      }
-    }, 0);
     if (deps.pow) this.pow = deps.pow;
     else {
       this.powPool = new PowPool({ size: deps.options.powWorkers });
@@ -123,9 +119,21 @@ export class Engine {
     });
   }
 
-  /** Start the PoW workers warming up in the background (readiness does not wait for it). */
+  /**
+   * Once the server answers (src/server.ts): load the TLS transport (native addon, its first client and root store,
+   * ~100 ms) so it is not inside the first upstream call's header timeout, then a little later start the PoW
+   * workers warming up, so that their start does not compete with the first requests (readiness waits for neither).
+   */
   warmup(): void {
-    this.powPool?.warmup().catch((e) => this.deps.logger.warn("PoW warm-up failed", { error: String(e) }));
+    try {
+      this.client();
+    } catch (e) {
+      this.deps.logger.warn("upstream client warm-up failed", { error: String(e) });
+    }
+    this.powWarmup = setTimeout(() => {
+      this.powPool?.warmup().catch((e) => this.deps.logger.warn("PoW warm-up failed", { error: String(e) }));
+    }, POW_WARMUP_DELAY_MS);
+    this.powWarmup.unref();
   }
 
   /** PoW worker pool statistics (undefined when a test solver replaces the pool). */
@@ -212,6 +220,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.powWarmup);
     this.pool.close();
     // Before the proxies and the store go: the last deletions, and what is left written down for the next start.
     await this.sessions.close();
