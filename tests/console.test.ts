@@ -1018,6 +1018,44 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     expect(got.prompt_effective.markers).toBe("native");
   }, 60_000);
 
+  test("settings: the TLS profile is chosen on the page, reaches the transport, and goes back to the default (EN + 中文)", async () => {
+    type Got = { upstream: { tls_profile: string | null; tls: { requested: string; in_use: string; impersonates?: string } | null } };
+    const adminGet = async () => (await (await admin("GET", "/admin/settings")).json()) as Got;
+    const save = async () => {
+      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
+      expect(put.status()).toBe(200);
+    };
+    await go("settings");
+    await page.waitForSelector("#set-tls-profile");
+    // Nothing stored: the default (okhttp, the Android app's client) is in use and said so.
+    expect(await page.inputValue("#set-tls-profile")).toBe("");
+    expect(await textOf("#set-tls-profile option:checked")).toContain("okhttp");
+    const before = await adminGet();
+    expect(before.upstream.tls?.in_use).toBe("okhttp");
+    expect(await textOf("#set-tls-in-use")).toContain(`In use now: okhttp (presents ${before.upstream.tls?.impersonates})`);
+    await page.selectOption("#set-tls-profile", "chrome");
+    await save();
+    let got = await adminGet();
+    expect(got.upstream.tls_profile).toBe("chrome");
+    expect(got.upstream.tls?.in_use).toBe("chrome");
+    await page.reload();
+    await page.waitForSelector("#set-tls-profile");
+    expect(await page.inputValue("#set-tls-profile")).toBe("chrome");
+    expect(await textOf("#set-tls-in-use")).toContain("In use now: chrome");
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-tls-profile");
+    expect(await textOf("label:has(#set-tls-profile) .field-label")).toBe("TLS 指纹（upstream.tls_profile）");
+    expect(await textOf("#set-tls-in-use")).toContain("当前使用：chrome");
+    await shot("06f-settings-tls-profile-zh");
+    await page.click("#lang-switch");
+    await page.waitForSelector("#set-tls-profile");
+    await page.selectOption("#set-tls-profile", "");
+    await save();
+    got = await adminGet();
+    expect(got.upstream.tls_profile).toBeNull();
+    expect(got.upstream.tls?.in_use).toBe("okhttp");
+  }, 60_000);
+
   test("a rejected or expired session goes back to the login page", async () => {
     const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const future = Math.floor(Date.now() / 1000) + 3600;

@@ -27,11 +27,14 @@ type Settings = {
   pacing?: { jitter_percent?: number; session_reuse?: boolean; session_reuse_max_turns?: number; session_reuse_idle_seconds?: number };
   pacing_defaults?: { jitter_percent?: number; session_reuse?: boolean; session_reuse_max_turns?: number; session_reuse_idle_seconds?: number };
   dev_capture?: { enabled?: boolean; sample_root?: string; limit?: number; max_body_bytes?: number };
+  upstream?: { tls_profile?: string | null; tls_profile_env?: string | null; tls?: { requested?: string; in_use?: string; impersonates?: string; reason?: string } | null };
 };
 
 const AUTO_DELETE_MODES = ["none", "single", "all"] as const;
 /** "" = not stored (DS2API_PROMPT_MARKERS, else native). */
 const PROMPT_MARKERS = ["", "native", "ascii", "plain"] as const;
+/** "" = not stored (DS2API_TLS_PROFILE, else okhttp). */
+const TLS_PROFILES = ["", "okhttp", "safari", "chrome", "firefox", "plain"] as const;
 
 /** The auto_delete mode a stored section means (legacy `sessions: true` = all), as the engine reads it. */
 function autoDeleteMode(a: Settings["auto_delete"]): (typeof AUTO_DELETE_MODES)[number] {
@@ -120,6 +123,13 @@ export function renderSettings(root: HTMLElement): void {
       { id: "set-prompt-markers", name: "prompt_markers" },
       PROMPT_MARKERS.map((m) => h("option", { value: m, selected: m === (s.prompt?.markers ?? "") }, m ? t(`set.prompt_markers.${m}` as MessageKey) : `${t("set.prompt_markers.default")} (${markerDefault})`)),
     );
+    const tlsDefault = s.upstream?.tls_profile_env ?? "okhttp";
+    const tlsProfile = h(
+      "select",
+      { id: "set-tls-profile", name: "tls_profile" },
+      TLS_PROFILES.map((p) => h("option", { value: p, selected: p === (s.upstream?.tls_profile ?? "") }, p ? t(`set.tls_profile.${p}` as MessageKey) : `${t("set.prompt_markers.default")} (${tlsDefault})`)),
+    );
+    const tlsNow = s.upstream?.tls;
     const pacing = s.pacing ?? {};
     const pacingDefaults = s.pacing_defaults ?? {};
     const jitter = numberInput("jitter_percent", pacing.jitter_percent, pacingDefaults.jitter_percent);
@@ -162,6 +172,7 @@ export function renderSettings(root: HTMLElement): void {
                 // Empty numbers go back to the default; 0 is a real delay (delete at once) and a real jitter (none).
                 auto_delete: { mode: adMode.value, sessions: null, delay_seconds: num(adDelay) ?? null, batch_size: num(adBatch) || null },
                 prompt: { markers: markers.value || null },
+                upstream: { tls_profile: tlsProfile.value || null },
                 pacing: {
                   jitter_percent: num(jitter) ?? null,
                   session_reuse: reuseOn.checked,
@@ -258,6 +269,15 @@ export function renderSettings(root: HTMLElement): void {
         h("h3", null, t("set.identity")),
         h("p", { class: "hint" }, t("set.identity_hint")),
         h("div", { class: "form-grid" }, identityInputs.map(([k, i]) => field(t(`set.${k}` as MessageKey), i, t(`set.${k}_hint` as MessageKey)))),
+        field(t("set.tls_profile"), tlsProfile, t("set.tls_profile_hint", { v: tlsDefault })),
+        tlsNow
+          ? h(
+              "p",
+              { class: tlsNow.reason ? "form-error" : "hint", id: "set-tls-in-use" },
+              t("set.tls_in_use", { p: tlsNow.in_use ?? "?", c: tlsNow.impersonates ?? "Bun" }),
+              tlsNow.reason ? ` — ${tlsNow.reason}` : "",
+            )
+          : null,
         deviceId
           ? h("p", { class: "hint", id: "set-device-id" }, `${t("set.device_id")}: `, h("code", null, String(deviceId)))
           : h("p", { class: "hint", id: "set-device-id" }, t("set.device_per_account")),
