@@ -5,18 +5,16 @@
  * The simulator's magic accounts (src/sim/state.ts) produce both answers.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { adminCaller, chromiumOrFailingTest, launchConsoleBrowser, type ConsoleBrowser } from "./support/console-browser.ts";
-import { sourceCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
-import { tempDir } from "./support/test-server.ts";
+import { adminCaller, chromiumOrFailingTest, signIn, startSimulatedConsole, type ConsoleBrowser, type SimulatedConsole } from "./support/console-browser.ts";
+import type { SpawnedServer } from "./support/spawn-server.ts";
 
 const CHROMIUM = chromiumOrFailingTest();
 const ADMIN_KEY = "console-devices-test-admin-key";
 /** The device id the simulator's `risk-device…@` accounts accept (MAGIC_CAPTURED_DEVICE). */
 const CAPTURED = "captured-device";
 
-let runDir: string;
+let run: SimulatedConsole;
 let srv: SpawnedServer;
 let browser: ConsoleBrowser;
 let page: Page;
@@ -28,25 +26,16 @@ const accountOf = async (id: string) =>
 
 beforeAll(async () => {
   if (CHROMIUM === undefined) return;
-  runDir = tempDir("ds2api-console-devices-run-");
-  srv = await spawnServer([...sourceCommand(), "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
-  browser = await launchConsoleBrowser(CHROMIUM, "console-devices");
+  run = await startSimulatedConsole(CHROMIUM, "console-devices", ADMIN_KEY);
+  ({ srv, browser } = run);
   ({ page, pageErrors } = browser);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  if (srv) await srv.stop();
-  if (runDir) rmSync(runDir, { recursive: true, force: true });
-});
+afterAll(() => run?.stop());
 
 if (CHROMIUM !== undefined) describe("console: device ids and DeepSeek's account states", () => {
   test("log in and add accounts, one with its own device id", async () => {
-    await page.goto(`${srv.url}/admin`);
-    await page.waitForSelector("#login-key");
-    await page.fill("#login-key", ADMIN_KEY);
-    await page.click("form.login-card button[type=submit]");
-    await page.waitForSelector('#page[data-page="dashboard"]');
+    await signIn(page, srv.url, ADMIN_KEY);
     await page.goto(`${srv.url}/admin/#/accounts`);
     await page.waitForSelector("#acc-table");
     const add = async (id: string, device?: string) => {

@@ -6,12 +6,11 @@
  * list), the server version in the top bar — in English and Chinese, with no secret on any of these pages.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { adminCaller, chromiumOrFailingTest, launchConsoleBrowser, type ConsoleBrowser } from "./support/console-browser.ts";
-import { sourceCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
-import { tempDir } from "./support/test-server.ts";
+import { adminCaller, chromiumOrFailingTest, signIn, startSimulatedConsole, type ConsoleBrowser, type SimulatedConsole } from "./support/console-browser.ts";
+import type { SpawnedServer } from "./support/spawn-server.ts";
 
 const CHROMIUM = chromiumOrFailingTest();
 const ADMIN_KEY = "console-gaps-test-admin-key";
@@ -22,6 +21,7 @@ const DEMO_PASSWORD = "demo-password";
 /** A word the captured chat carries, to find its chain by. */
 const MARK = "zebra-quartz-417";
 
+let run: SimulatedConsole;
 let runDir: string;
 let srv: SpawnedServer;
 let browser: ConsoleBrowser;
@@ -54,25 +54,16 @@ const toastWith = (text: string) => page.locator(".toast").filter({ hasText: tex
 
 beforeAll(async () => {
   if (CHROMIUM === undefined) return;
-  runDir = tempDir("ds2api-console-gaps-run-");
-  srv = await spawnServer([...sourceCommand(), "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
-  browser = await launchConsoleBrowser(CHROMIUM, "console-gaps");
+  run = await startSimulatedConsole(CHROMIUM, "console-gaps", ADMIN_KEY);
+  ({ srv, browser, dir: runDir } = run);
   ({ page, pageErrors } = browser);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  if (srv) await srv.stop();
-  if (runDir) rmSync(runDir, { recursive: true, force: true });
-});
+afterAll(() => run?.stop());
 
 if (CHROMIUM !== undefined) describe("console: delete sessions, raw captures, server version", () => {
   test("log in; the top bar shows the server version GET /admin/version names, in both languages", async () => {
-    await page.goto(`${srv.url}/admin`);
-    await page.waitForSelector("#login-key");
-    await page.fill("#login-key", ADMIN_KEY);
-    await page.click("form.login-card button[type=submit]");
-    await page.waitForSelector('#page[data-page="dashboard"]');
+    await signIn(page, srv.url, ADMIN_KEY);
     const { current_version } = await adminJson<{ current_version: string }>("GET", "/admin/version");
     expect(current_version).toMatch(/^\d+\.\d+/);
     await page.waitForSelector("#server-version[data-version]");

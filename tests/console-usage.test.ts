@@ -6,11 +6,9 @@
  * and phone width without sideways scrolling. Screenshots go to test-artifacts/console/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { adminCaller, chromiumOrFailingTest, DESKTOP, launchConsoleBrowser, PHONE, type ConsoleBrowser } from "./support/console-browser.ts";
-import { sourceCommand, spawnServer, type SpawnedServer } from "./support/spawn-server.ts";
-import { tempDir } from "./support/test-server.ts";
+import { adminCaller, chromiumOrFailingTest, DESKTOP, PHONE, signIn, startSimulatedConsole, type ConsoleBrowser, type SimulatedConsole } from "./support/console-browser.ts";
+import type { SpawnedServer } from "./support/spawn-server.ts";
 
 const CHROMIUM = chromiumOrFailingTest();
 const ADMIN_KEY = "console-usage-test-admin-key";
@@ -19,7 +17,7 @@ const DEMO_ACCOUNT = "demo@ds2api.local";
 /** The --simulate Volcengine web id (src/cli/simulate.ts): a secret, stored encrypted. */
 const DEMO_VOLC_WEB_ID = "7400000000000000000";
 
-let runDir: string;
+let run: SimulatedConsole;
 let srv: SpawnedServer;
 let browser: ConsoleBrowser;
 let page: Page;
@@ -51,24 +49,16 @@ const sumOf = (selector: string) => page.$$eval(selector, (els) => els.reduce((n
 
 beforeAll(async () => {
   if (CHROMIUM === undefined) return;
-  runDir = tempDir("ds2api-console-usage-run-");
-  srv = await spawnServer([...sourceCommand(), "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: ADMIN_KEY } });
-  browser = await launchConsoleBrowser(CHROMIUM, "console-usage");
+  run = await startSimulatedConsole(CHROMIUM, "console-usage", ADMIN_KEY);
+  ({ srv, browser } = run);
   ({ page, pageErrors } = browser);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  if (srv) await srv.stop();
-  if (runDir) rmSync(runDir, { recursive: true, force: true });
-});
+afterAll(() => run?.stop());
 
 if (CHROMIUM !== undefined) describe("console Usage page in Chromium", () => {
   test("log in; before any traffic the page shows the empty state for every range", async () => {
-    await page.goto(`${srv.url}/admin`);
-    await page.fill("#login-key", ADMIN_KEY);
-    await page.click("form.login-card button[type=submit]");
-    await page.waitForSelector('#page[data-page="dashboard"]');
+    await signIn(page, srv.url, ADMIN_KEY);
     expect(await page.textContent('.nav a[data-page="usage"]')).toBe("Usage");
     await page.click('.nav a[data-page="usage"]');
     await page.waitForSelector('#page[data-page="usage"] #usage-empty');

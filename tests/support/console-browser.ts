@@ -9,6 +9,7 @@ import { test } from "bun:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { findChromium } from "./chromium.ts";
 import { MARKER_VAR, runMarker } from "./processes.ts";
+import { sourceCommand, spawnServer, type SpawnedServer } from "./spawn-server.ts";
 import { repoRoot, tempDir } from "./test-server.ts";
 
 export const SHOTS = join(repoRoot, "test-artifacts", "console");
@@ -72,4 +73,39 @@ export async function launchConsoleBrowser(executablePath: string, name: string)
 export function adminCaller(url: () => string, adminKey: string) {
   return (method: string, path: string, body?: unknown) =>
     fetch(`${url()}${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+export interface SimulatedConsole {
+  srv: SpawnedServer;
+  /** The server's working folder (its data, raw samples, …). */
+  dir: string;
+  browser: ConsoleBrowser;
+  /** Closes the browser, stops the server and removes its folder. */
+  stop(): Promise<void>;
+}
+
+/** `ds2api --simulate` run from source in a fresh folder (admin key set, nothing generated), and a browser for it. */
+export async function startSimulatedConsole(executablePath: string, name: string, adminKey: string): Promise<SimulatedConsole> {
+  const runDir = tempDir(`ds2api-${name}-run-`);
+  const srv = await spawnServer([...sourceCommand(), "--simulate", "--port", "0", "--host", "127.0.0.1"], { cwd: runDir, env: { DS2API_ADMIN_KEY: adminKey } });
+  const browser = await launchConsoleBrowser(executablePath, name);
+  return {
+    srv,
+    dir: runDir,
+    browser,
+    async stop() {
+      await browser.close();
+      await srv.stop();
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in on the login page with the admin key and waits for the dashboard. */
+export async function signIn(page: Page, url: string, adminKey: string): Promise<void> {
+  await page.goto(`${url}/admin`);
+  await page.waitForSelector("#login-key");
+  await page.fill("#login-key", adminKey);
+  await page.click("form.login-card button[type=submit]");
+  await page.waitForSelector('#page[data-page="dashboard"]');
 }
