@@ -35,6 +35,17 @@ const go = async (route: string) => {
 const textOf = async (selector: string) => (await page.locator(selector).first().textContent())?.trim() ?? "";
 /** An admin API call with the admin key (for setup and for checking what the page saved). */
 const admin = adminCaller(() => srv.url, ADMIN_KEY);
+/** GET /admin/settings (200 expected), typed as the test reads it. */
+const settingsGet = async <T>(): Promise<T> => {
+  const r = await admin("GET", "/admin/settings");
+  expect(r.status).toBe(200);
+  return (await r.json()) as T;
+};
+/** Clicks Save on the Settings page and expects the PUT it sends to succeed. */
+const saveSettings = async () => {
+  const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
+  expect(put.status()).toBe(200);
+};
 const demoProxy = async () => {
   const r = (await (await admin("GET", `/admin/accounts?q=${encodeURIComponent(DEMO_ACCOUNT)}`)).json()) as { items: { identifier: string; proxy_id: string }[] };
   return r.items.find((a) => a.identifier === DEMO_ACCOUNT)?.proxy_id;
@@ -247,12 +258,9 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
   }, 30_000);
 
   test("settings: timeouts and retries are set through the page, read back, and cleared when emptied", async () => {
-    const adminGet = async () => {
-      const r = await fetch(`${srv.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      expect(r.status).toBe(200);
-      return (await r.json()) as { runtime: Record<string, number>; runtime_overrides: Record<string, number>; runtime_defaults: Record<string, number> };
-    };
-    const saveSettings = async () => {
+    const adminGet = () => settingsGet<{ runtime: Record<string, number>; runtime_overrides: Record<string, number>; runtime_defaults: Record<string, number> }>();
+    /** Save, returning the PUT (some saves here are expected to be refused). */
+    const savePut = async () => {
       const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
       return put;
     };
@@ -272,7 +280,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     await page.fill("#set-upstream_idle_timeout_seconds", "77");
     await page.fill("#set-max_account_attempts", "2");
     await page.fill("#set-queue_wait_seconds", "45");
-    expect((await saveSettings()).status()).toBe(200);
+    expect((await savePut()).status()).toBe(200);
     await page.reload();
     await page.waitForSelector("#set-turn-limits");
     expect(await page.inputValue("#set-upstream_idle_timeout_seconds")).toBe("77");
@@ -287,7 +295,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
 
     // Emptying a field clears the override: the setting is back to its default.
     await page.fill("#set-queue_wait_seconds", "");
-    expect((await saveSettings()).status()).toBe(200);
+    expect((await savePut()).status()).toBe(200);
     got = await adminGet();
     expect(got.runtime_overrides.queue_wait_seconds).toBeUndefined();
     expect(got.runtime.queue_wait_seconds).toBe(30);
@@ -312,15 +320,8 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       thinking_injection: { enabled: boolean; prompt: string };
       client_identity: { device_id?: string };
     };
-    const adminGet = async () => {
-      const r = await fetch(`${srv.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      expect(r.status).toBe(200);
-      return (await r.json()) as Got;
-    };
-    const save = async () => {
-      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
-      expect(put.status()).toBe(200);
-    };
+    const adminGet = () => settingsGet<Got>();
+    const save = saveSettings;
     const prompt = "Think it through step by step (browser test).";
     await go("settings");
     await page.waitForSelector("#set-current-input-file");
@@ -954,15 +955,8 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       prompt: Record<string, unknown>;
       prompt_effective: { markers: string };
     };
-    const adminGet = async () => {
-      const r = await fetch(`${srv.url}/admin/settings`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      expect(r.status).toBe(200);
-      return (await r.json()) as Got;
-    };
-    const save = async () => {
-      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
-      expect(put.status()).toBe(200);
-    };
+    const adminGet = () => settingsGet<Got>();
+    const save = saveSettings;
     await go("settings");
     await page.waitForSelector("#set-human");
     // Nothing stored: empty fields with the defaults as placeholders, reuse off, markers at the default (native).
@@ -1020,11 +1014,8 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
 
   test("settings: the TLS profile is chosen on the page, reaches the transport, and goes back to the default (EN + 中文)", async () => {
     type Got = { upstream: { tls_profile: string | null; tls: { requested: string; in_use: string; impersonates?: string } | null } };
-    const adminGet = async () => (await (await admin("GET", "/admin/settings")).json()) as Got;
-    const save = async () => {
-      const [put] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/admin/settings") && r.request().method() === "PUT"), page.click("#set-save")]);
-      expect(put.status()).toBe(200);
-    };
+    const adminGet = () => settingsGet<Got>();
+    const save = saveSettings;
     await go("settings");
     await page.waitForSelector("#set-tls-profile");
     // Nothing stored: the default (okhttp, the Android app's client) is in use and said so.
