@@ -9,6 +9,7 @@ import { startStack, type Stack } from "./support/stack.ts";
 import { accountStates, chat, claude, gemini, poolIdle, resetFaults, streamError, streamedText } from "./support/fault-helpers.ts";
 import { deadPort } from "./support/proxy-servers.ts";
 import { deepseekEngine } from "./support/deepseek-engine.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const COMPLETION = "/api/v0/chat/completion";
 const LOGIN = "/api/v0/users/login";
@@ -236,7 +237,7 @@ describe("queue wait is capped", () => {
       return { ac, done };
     });
     try {
-      await stack.sim.state.waitFor(() => pool().status().inUse === s.total * s.maxInflightPerAccount, 5000);
+      await waitUntil(() => pool().status().inUse === s.total * s.maxInflightPerAccount, "every slot to be taken");
       const r = await chat(stack, "one too many");
       expect(r.status).toBe(429);
       expect(r.json.error.code).toBe("rate_limit_exceeded");

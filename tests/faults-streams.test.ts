@@ -10,6 +10,7 @@ import { SseActivityScanner } from "../src/upstream/deepseek/sse/activity.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 import { accountStates, chat, claude, gemini, poolIdle, resetFaults, streamError, streamedText } from "./support/fault-helpers.ts";
 import { deepseekEngine } from "./support/deepseek-engine.ts";
+import { waitUntil } from "./support/wait.ts";
 
 let stack: Stack;
 const ACCOUNT = "user0@example.com";
@@ -50,7 +51,7 @@ describe("upstream idle timeout after the headers", () => {
     expect(err.error.code).toBe("upstream_timeout");
     expect(err.error.message).toContain("upstream idle timeout");
     expect(err.status_code).toBe(504);
-    await stack.sim.state.waitFor(() => stack.sim.state.streams.at(-1)!.outcome !== "open", 3000);
+    await waitUntil(() => stack.sim.state.streams.at(-1)!.outcome !== "open", "the simulator to see the upstream cancelled");
     expect(stack.sim.state.streams.at(-1)!.outcome).toBe("cancelled");
     await expectSlotFreeAndAccountFine();
   });
