@@ -12,7 +12,8 @@ import { requireAccount } from "./account-view.ts";
 import { accountAdmin } from "./provider-admin.ts";
 
 const DEFAULT_MODEL = "deepseek-v4-flash";
-const TEST_ALL_PARALLEL = 5;
+/** Accounts tested at once by test-all. */
+export const TEST_ALL_PARALLEL = 5;
 
 export interface AccountTestResult {
   account: string;
@@ -73,6 +74,41 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return out;
 }
 
+export interface TestAllResult {
+  total: number;
+  success: number;
+  failed: number;
+  results: AccountTestResult[];
+}
+
+/**
+ * Test every account, `TEST_ALL_PARALLEL` at a time (the synchronous route and the background job both run this).
+ * A test that throws is that account's failure, not the whole run's. `progress` hears the count, each start and each result.
+ */
+export async function testAllAccounts(
+  d: AdminDeps,
+  model: string,
+  progress: { total?(n: number): void; started?(account: AccountRecord): void; finished?(result: AccountTestResult): void } = {},
+): Promise<TestAllResult> {
+  const accounts = d.accounts.list();
+  progress.total?.(accounts.length);
+  for (const a of accounts) d.testStatus.set(a.identifier, "testing");
+  const results = await mapBounded(accounts, TEST_ALL_PARALLEL, async (account) => {
+    progress.started?.(account);
+    let r: AccountTestResult;
+    try {
+      r = await testAccount(d, account, model);
+    } catch (e) {
+      d.testStatus.set(account.identifier, "failed");
+      r = { account: account.identifier, success: false, response_time: 0, message: (e as Error)?.message ?? String(e), model, session_count: 0 };
+    }
+    progress.finished?.(r);
+    return r;
+  });
+  const ok = results.filter((r) => r.success).length;
+  return { total: results.length, success: ok, failed: results.length - ok, results };
+}
+
 const Model = t.Optional(t.String({ minLength: 1, maxLength: 100 }));
 
 export function accountTestRoutes(d: AdminDeps) {
@@ -95,12 +131,9 @@ export function accountTestRoutes(d: AdminDeps) {
         async ({ body, request }) => {
           const model = body?.model ?? DEFAULT_MODEL;
           if (!resolveModel(model, d.ctx.settings.modelAliases(), d.ctx.providers.catalog())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
-          const accounts = d.ctx.store.accounts.list();
-          for (const a of accounts) d.testStatus.set(a.identifier, "testing");
-          const results = await mapBounded(accounts, TEST_ALL_PARALLEL, (a) => testAccount(d, a, model));
-          const ok = results.filter((r) => r.success).length;
-          audit(d, request, "accounts.test_all", undefined, { total: results.length, success: ok });
-          return { total: results.length, success: ok, failed: results.length - ok, results };
+          const all = await testAllAccounts(d, model);
+          audit(d, request, "accounts.test_all", undefined, { total: all.total, success: all.success });
+          return all;
         },
         { body: t.Optional(t.Object({ model: Model })) },
       );

@@ -4,48 +4,21 @@
  * answering). Their results have the shapes of those synchronous routes.
  */
 import { audit, type AdminDeps } from "./admin-deps.ts";
-import { testAccount, type AccountTestResult } from "./account-test.ts";
+import { testAllAccounts, type TestAllResult } from "./account-test.ts";
 import { parseBulkAccounts } from "./bulk-accounts.ts";
 import type { Job } from "./jobs.ts";
 
-/** Accounts tested at once (as the synchronous test-all). */
-export const TEST_ALL_PARALLEL = 5;
 /** Accounts written per sqlite transaction before the import yields to other requests. */
 export const BULK_CHUNK = 100;
 
-export interface TestAllResult {
-  total: number;
-  success: number;
-  failed: number;
-  results: AccountTestResult[];
-}
-
 export async function runTestAll(d: AdminDeps, request: Request, job: Job, model: string): Promise<TestAllResult> {
-  const accounts = d.accounts.list();
-  job.total = accounts.length;
-  for (const a of accounts) d.testStatus.set(a.identifier, "testing");
-  const results = new Array<AccountTestResult>(accounts.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < accounts.length) {
-      const i = next++;
-      const account = accounts[i]!;
-      job.current = account.identifier;
-      let r: AccountTestResult;
-      try {
-        r = await testAccount(d, account, model);
-      } catch (e) {
-        d.testStatus.set(account.identifier, "failed");
-        r = { account: account.identifier, success: false, response_time: 0, message: (e as Error)?.message ?? String(e), model, session_count: 0 };
-      }
-      results[i] = r;
-      job.step(r.success);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(TEST_ALL_PARALLEL, accounts.length) }, worker));
-  const ok = results.filter((r) => r.success).length;
-  audit(d, request, "accounts.test_all", undefined, { total: results.length, success: ok, job: job.id });
-  return { total: results.length, success: ok, failed: results.length - ok, results };
+  const all = await testAllAccounts(d, model, {
+    total: (n) => (job.total = n),
+    started: (account) => (job.current = account.identifier),
+    finished: (r) => job.step(r.success),
+  });
+  audit(d, request, "accounts.test_all", undefined, { total: all.total, success: all.success, job: job.id });
+  return all;
 }
 
 export interface BulkImportResult {
