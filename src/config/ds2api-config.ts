@@ -9,6 +9,7 @@ import { ONDEMAND_SECTION, parseOnDemandSection } from "./ondemand-section.ts";
 import { AUTO_DELETE_MODES, EMBEDDING_PROVIDERS, RUNTIME_BOUNDS, type RuntimeSettings } from "./runtime-settings.ts";
 import { humanPacingProblems } from "./human-pacing.ts";
 import { buildVolcengineSection, parseVolcengineSection, type VolcengineSection } from "./volcengine-config.ts";
+import { isTlsProfile, TLS_PROFILES } from "./tls-profile-names.ts";
 
 export interface ConfigApiKey {
   key: string;
@@ -359,9 +360,8 @@ function validateSection(name: string, value: Record<string, unknown>, problems:
       if (value.sample_root !== undefined && typeof value.sample_root !== "string") problems.push("dev_capture.sample_root must be a string");
       break;
     case "upstream":
-      // The names of src/upstream/transport/tls-profile.ts (config/ cannot import upstream/).
-      if (value.tls_profile !== undefined && value.tls_profile !== "" && !["okhttp", "safari", "chrome", "firefox", "plain"].includes(String(value.tls_profile))) {
-        problems.push("upstream.tls_profile must be one of okhttp, safari, chrome, firefox, plain");
+      if (value.tls_profile !== undefined && value.tls_profile !== "" && !isTlsProfile(value.tls_profile)) {
+        problems.push(`upstream.tls_profile must be one of ${TLS_PROFILES.join(", ")}`);
       }
       break;
   }

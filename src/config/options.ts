@@ -7,6 +7,7 @@ import type { TurnLimitEnv } from "./runtime-settings.ts";
 import { parseTrustedProxies, TrustedProxyError } from "../security/trusted-proxies.ts";
 import { parseVolcengineEnv, type VolcengineEnv } from "./volcengine-config.ts";
 import { PROMPT_MARKER_STYLES, type PromptMarkerStyle } from "./human-pacing.ts";
+import { isTlsProfile, TLS_PROFILES } from "./tls-profile-names.ts";
 
 export interface ServerOptions {
   port: number;
@@ -152,13 +153,10 @@ function trustedProxiesFrom(raw: string | undefined): string[] {
   }
 }
 
-/** The names of src/upstream/transport/tls-profile.ts (config/ sits below upstream/ and cannot import it). */
-const TLS_PROFILE_NAMES = ["okhttp", "safari", "chrome", "firefox", "plain"];
-
 function tlsProfileFrom(raw: string | undefined): string | undefined {
   const v = raw?.trim().toLowerCase();
   if (!v) return undefined;
-  if (!TLS_PROFILE_NAMES.includes(v)) throw new OptionsError(`DS2API_TLS_PROFILE must be one of ${TLS_PROFILE_NAMES.join(", ")} (got ${JSON.stringify(raw)})`);
+  if (!isTlsProfile(v)) throw new OptionsError(`DS2API_TLS_PROFILE must be one of ${TLS_PROFILES.join(", ")} (got ${JSON.stringify(raw)})`);
   return v;
 }
 

@@ -27,6 +27,7 @@ import { chatHistoryLimit } from "../chat-history-recorder.ts";
 import { devCaptureSettings } from "../raw-capture/capture-settings.ts";
 import { maskSecret } from "../../observability/logger.ts";
 import { AUTO_DELETE_BOUNDS, AUTO_DELETE_DEFAULTS, PACING_BOUNDS, PACING_DEFAULTS, resolvePromptMarkers } from "../../config/human-pacing.ts";
+import { TLS_PROFILES } from "../../config/tls-profile-names.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
@@ -95,7 +96,7 @@ const SettingsBody = t.Object(
     /** `tls_profile` null clears the setting (back to DS2API_TLS_PROFILE, else okhttp). */
     upstream: t.Optional(
       t.Object(
-        { tls_profile: t.Optional(t.Union([t.Literal("okhttp"), t.Literal("safari"), t.Literal("chrome"), t.Literal("firefox"), t.Literal("plain"), t.Null()])) },
+        { tls_profile: t.Optional(t.Union([...TLS_PROFILES.map((p) => t.Literal(p)), t.Null()])) },
         { additionalProperties: false },
       ),
     ),

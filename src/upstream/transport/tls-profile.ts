@@ -4,17 +4,14 @@
  * the DeepSeek identity the gateway claims is the Android app, which speaks through OkHttp.
  */
 
-export const TLS_PROFILES = ["okhttp", "safari", "chrome", "firefox", "plain"] as const;
-export type TlsProfile = (typeof TLS_PROFILES)[number];
+import { isTlsProfile, type TlsProfile } from "../../config/tls-profile-names.ts";
+
+export { isTlsProfile, TLS_PROFILES, type TlsProfile } from "../../config/tls-profile-names.ts";
 /** A profile the native transport serves (everything but `plain`). */
 export type NativeTlsProfile = Exclude<TlsProfile, "plain">;
 
 /** Matches the claimed identity: the DeepSeek Android app → OkHttp. */
 export const DEFAULT_TLS_PROFILE: TlsProfile = "okhttp";
-
-/** The setting's name, as operators see it (config.json `upstream.tls_profile`, env `DS2API_TLS_PROFILE`). */
-export const TLS_PROFILE_SETTING = "upstream.tls_profile";
-export const TLS_PROFILE_ENV = "DS2API_TLS_PROFILE";
 
 /**
  * The impit browser each profile impersonates. Pinned versions, so the user agents in the identity headers
@@ -26,10 +23,6 @@ export const IMPIT_BROWSER: Readonly<Record<NativeTlsProfile, "okhttp4" | "ios18
   chrome: "chrome142",
   firefox: "firefox144",
 });
-
-export function isTlsProfile(v: unknown): v is TlsProfile {
-  return typeof v === "string" && (TLS_PROFILES as readonly string[]).includes(v);
-}
 
 /** A profile from a setting or env value (trimmed, case-insensitive); undefined when empty or unknown. */
 export function parseTlsProfile(v: unknown): TlsProfile | undefined {
