@@ -28,6 +28,7 @@ import { devCaptureSettings } from "../raw-capture/capture-settings.ts";
 import { maskSecret } from "../../observability/logger.ts";
 import { AUTO_DELETE_BOUNDS, AUTO_DELETE_DEFAULTS, PACING_BOUNDS, PACING_DEFAULTS, resolvePromptMarkers } from "../../config/human-pacing.ts";
 import { TLS_PROFILES } from "../../config/tls-profile-names.ts";
+import { PROMPT_MARKER_STYLES } from "../../core/prompt/markers.ts";
 
 const Int = (min: number, max: number) => t.Optional(t.Integer({ minimum: min, maximum: max }));
 const Str = (max: number) => t.Optional(t.String({ maxLength: max }));
@@ -76,7 +77,7 @@ const SettingsBody = t.Object(
       ),
     ),
     /** Role markers of the prompt; null clears (back to DS2API_PROMPT_MARKERS, else native). */
-    prompt: t.Optional(t.Object({ markers: t.Optional(t.Union([t.Literal("native"), t.Literal("ascii"), t.Literal("plain"), t.Null()])) }, { additionalProperties: false })),
+    prompt: t.Optional(t.Object({ markers: t.Optional(t.Union([...PROMPT_MARKER_STYLES.map((m) => t.Literal(m)), t.Null()])) }, { additionalProperties: false })),
     pacing: t.Optional(
       t.Object(
         {
