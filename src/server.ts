@@ -28,6 +28,7 @@ import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/store.ts";
+import { asyncStore } from "./store/async-store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
@@ -108,7 +109,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
   const ctx: AppContext = {
     options,
-    store,
+    store: asyncStore(store),
+    syncStore: store,
     logger,
     apiKeys: new ApiKeyIndex(store),
     settings,

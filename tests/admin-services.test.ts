@@ -287,7 +287,7 @@ describe("the cost of adding one account", () => {
 
   test(`POST /admin/accounts runs at most ${TARGET} statements, none of them a whole-table read, however many accounts exist`, async () => {
     const admin = new AdminClient(stack.url, "e2e-admin");
-    const db = stack.server.ctx.store.db;
+    const db = stack.server.ctx.syncStore.db;
     const counts: number[] = [];
     for (const [round, existing] of [200, 1000].entries()) {
       for (let i = 0; i < existing; i += 100) {

@@ -275,7 +275,7 @@ describe("chat history", () => {
     const tokens = [...stack.sim.state.tokens.keys()];
     expect(tokens.length).toBeGreaterThan(0);
     for (const tok of tokens) expect(text).not.toContain(tok);
-    const rows = stack.server.ctx.store.db.query("SELECT * FROM chat_history").all();
+    const rows = stack.server.ctx.syncStore.db.query("SELECT * FROM chat_history").all();
     expect(JSON.stringify(rows)).not.toContain(API_KEY);
   });
 

@@ -732,7 +732,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     // The compiled --simulate binary has no key-pool provider of its own here: an in-process server with a fake one serves this page.
     const fake = new FakePoolProvider();
     const pool = await startTestServer({ extraProviders: [fake] });
-    fake.bind(pool.running.ctx.store);
+    fake.bind(pool.running.ctx.syncStore);
     const mk = (tag: string) => `${tag}-${crypto.randomUUID().replace(/-/g, "")}`;
     const [one, two, three, four, five] = [mk("pk-one"), mk("pk-two"), mk("pk-three"), mk("bad-four"), mk("pk-five")];
     const all = [one, two, three, four, five];
@@ -809,7 +809,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await row("label-two").locator('[data-action="delete"]').click();
       await row("label-two").waitFor({ state: "detached" });
       expect(await total()).toBe("3 entries");
-      const stored = pool.running.ctx.store.credentials.list(FAKE_POOL_ID);
+      const stored = pool.running.ctx.syncStore.credentials.list(FAKE_POOL_ID);
       expect(stored.map((c) => c.label).sort()).toEqual(["label-four", "label-one-again", "label-renamed"]);
       expect(stored.find((c) => c.label === "label-renamed")?.maxUsage).toBe(7);
 

@@ -19,7 +19,7 @@ test("not configured → 501 explaining how to enable it", async () => {
 });
 
 test("deterministic provider: the SDK's default base64 decodes to the same floats as encoding_format float", async () => {
-  stack.server.ctx.store.settings.set("section.embeddings", { provider: "deterministic" });
+  stack.server.ctx.syncStore.settings.set("section.embeddings", { provider: "deterministic" });
   stack.server.ctx.settings.invalidate();
   const b64 = await client.embeddings.create({ model: "gpt-4o", input: ["hello", "world"] });
   const flt = await client.embeddings.create({ model: "gpt-4o", input: ["hello", "world"], encoding_format: "float" });

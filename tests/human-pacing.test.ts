@@ -158,7 +158,7 @@ describe("chat-session reuse (pacing.session_reuse)", () => {
     expect(sent[0]!.chat_session_id).toBe(shelved);
     expect(sent.at(-1)!.chat_session_id).not.toBe(shelved);
     expect(sent.at(-1)!.parent_message_id).toBeNull();
-    expect(stack.server.ctx.store.accounts.get("user0@example.com")!.status).toBe("ok");
+    expect(stack.server.ctx.syncStore.accounts.get("user0@example.com")!.status).toBe("ok");
   });
 
   test("after max_turns the session is retired (and deleted with auto_delete single, delay 0); the next turn opens a new one", async () => {
@@ -271,7 +271,7 @@ describe("shutdown", () => {
     try {
       await ask(stack, "left over");
       const options = stack.server.ctx.options;
-      const token = stack.server.ctx.store.accounts.get("user0@example.com")!.token!;
+      const token = stack.server.ctx.syncStore.accounts.get("user0@example.com")!.token!;
       stack.sim.state.injectError(DELETE, { bizCode: 50300, bizMsg: "busy" }, { times: 100 });
       // Stop before the 1 s delay is up: the shutdown flush meets the failure.
       await stack.server.stop();
@@ -291,7 +291,7 @@ describe("shutdown", () => {
       const server = restarted;
       const stopRestarted = trackStop(`restarted ${server.url}`, () => server.stop());
       try {
-        const saved = server.ctx.store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
+        const saved = server.ctx.syncStore.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
         // Read back at start and queued again: the row is gone, the deletion follows after the delay.
         expect(saved).toBeUndefined();
         await waitUntil(() => stack.sim.state.sessionCount() === 0, "the left-over session to be deleted after the restart");

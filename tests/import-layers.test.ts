@@ -27,6 +27,8 @@ const LAYERS: [prefix: string, rank: number][] = [
   ["pool/", 40],
   ["config/", 30],
   ["security/", 25],
+  // Cluster coordination over Redis (leases, tokens, quotas, responses, change bus): uses the store's SecretBox and the logger.
+  ["cluster/", 22],
   ["observability/", 20],
   ["store/", 15],
   ["runtime/", 10],

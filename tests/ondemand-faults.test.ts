@@ -185,7 +185,7 @@ describe("streams", () => {
 
   test("connection refused: 503 upstream_unreachable with Retry-After", async () => {
     const provider = stack.server.ctx.providers.get("ondemand")!;
-    const settings = stack.server.ctx.store.settings;
+    const settings = stack.server.ctx.syncStore.settings;
     const section = settings.get<Record<string, unknown>>("section.ondemand") ?? {};
     settings.set("section.ondemand", { ...section, api_base: "http://127.0.0.1:9/chat/v1" });
     stack.server.ctx.settings.invalidate();

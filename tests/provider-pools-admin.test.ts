@@ -42,7 +42,7 @@ async function list(): Promise<Item[]> {
 
 /** The id of the entry holding `s` (the store's keyed hash), checked to be listed with the DeepSeek-style mask of `s`. */
 async function idOf(s: string): Promise<string> {
-  const id = server.running.ctx.store.credentials.idFor(FAKE_POOL_ID, s);
+  const id = server.running.ctx.syncStore.credentials.idFor(FAKE_POOL_ID, s);
   expect((await list()).find((i) => i.id === id)?.preview).toBe(`${s.slice(0, 2)}****${s.slice(-2)}`);
   return id;
 }
@@ -55,7 +55,7 @@ async function auditActions(): Promise<{ action: string; target?: string; detail
 
 beforeAll(async () => {
   server = await startTestServer({ env: { DS2API_DEEPSEEK_BASE_URL: "http://127.0.0.1:9" }, extraProviders: [fake] });
-  fake.bind(server.running.ctx.store);
+  fake.bind(server.running.ctx.syncStore);
   api = new AdminClient(server.url);
   api.auth = await api.login(server.adminKey);
 });

@@ -74,7 +74,7 @@ describe("tokens, faults, empty output", () => {
   test("an expired token is renewed transparently (one re-login)", async () => {
     await ask("warm up both accounts");
     await ask("warm up both accounts");
-    for (const a of stack.server.ctx.store.accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
+    for (const a of stack.server.ctx.syncStore.accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
     const logins = stack.sim.state.counters.logins;
     const r = await ask("after expiry");
     expect(r.choices[0]!.message.content).toBe("fine");
@@ -154,7 +154,7 @@ describe("client disconnect and concurrency", () => {
         return { status: r.status, retryAfter: r.headers.get("retry-after"), text };
       }),
     );
-    for (const a of stack.server.ctx.store.accounts.list()) expect(stack.sim.state.concurrency(a.identifier).max).toBeLessThanOrEqual(limit);
+    for (const a of stack.server.ctx.syncStore.accounts.list()) expect(stack.sim.state.concurrency(a.identifier).max).toBeLessThanOrEqual(limit);
     expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     const ok = results.filter((r) => r.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(capacity * 2); // in flight + queue
@@ -185,7 +185,7 @@ describe("client disconnect and concurrency", () => {
 
 describe("long conversations go as DS2API_HISTORY.txt", () => {
   test("over the threshold the transcript is uploaded, attached first, and the prompt only points at it", async () => {
-    stack.server.ctx.store.settings.set("section.current_input_file", { enabled: true, prompt_chars: 2000 });
+    stack.server.ctx.syncStore.settings.set("section.current_input_file", { enabled: true, prompt_chars: 2000 });
     stack.server.ctx.settings.invalidate();
     try {
       stack.sim.state.script({ answer: "read the file" });
@@ -214,7 +214,7 @@ describe("long conversations go as DS2API_HISTORY.txt", () => {
       expect(inline.ref_file_ids).toEqual([]);
       expect(inline.prompt).toContain("short");
     } finally {
-      stack.server.ctx.store.settings.delete("section.current_input_file");
+      stack.server.ctx.syncStore.settings.delete("section.current_input_file");
       stack.server.ctx.settings.invalidate();
     }
     await expectPoolIdle();
@@ -232,7 +232,7 @@ describe("protocol changes are loud", () => {
     expect(ready.status).toBe("ready");
     expect(ready.upstream_problem.kind).toBe("client_version");
     stack.sim.state.clearScripts();
-    for (const a of stack.server.ctx.store.accounts.list()) pool().markHealthy(a.identifier);
+    for (const a of stack.server.ctx.syncStore.accounts.list()) pool().markHealthy(a.identifier);
     // once DeepSeek accepts us again the warning clears
     let ok = false;
     for (let i = 0; i < 5 && !ok; i++) ok = await ask("again").then(() => true, () => false);
@@ -244,7 +244,7 @@ describe("protocol changes are loud", () => {
 
 describe("auto_delete", () => {
   test("single with delay 0 deletes the session a turn used right after it (as the Go ds2api); none keeps it", async () => {
-    const settings = stack.server.ctx.store.settings;
+    const settings = stack.server.ctx.syncStore.settings;
     const before = stack.sim.state.counters.sessionsDeleted;
     await ask("keep my session");
     await Bun.sleep(50);

@@ -152,7 +152,7 @@ describe("URL, body style and the simulator's strict risk-control mode", () => {
   test("another region / version segment works, the OpenAI-style body is a setting, browser headers pass strict mode", async () => {
     await withStack({ sim: { strictHeaders: true }, volcengine: { authorization: VOLC_AUTH, body_style: "openai", web_ids: [A] } }, async (s) => {
       const url = s.sim.chatUrl.replace("/cn-beijing/2024-01-29/", "/cn-shanghai/2024/");
-      s.server.ctx.store.settings.set("provider.volcengine.settings", { ...s.server.ctx.store.settings.get<Record<string, unknown>>("provider.volcengine.settings"), api_url: url });
+      s.server.ctx.syncStore.settings.set("provider.volcengine.settings", { ...s.server.ctx.syncStore.settings.get<Record<string, unknown>>("provider.volcengine.settings"), api_url: url });
       const r = await volcChat(s, { text: "strict" });
       expect(r.status).toBe(200);
       const req = s.sim.state.chats().at(-1)!;

@@ -60,7 +60,7 @@ export class ChatHistoryRecorder implements TurnObserver {
     const limit = chatHistoryLimit(this.ctx);
     if (limit <= 0) return undefined;
     const { turn, caller, route } = info;
-    const repo = this.ctx.store.chatHistory;
+    const repo = this.ctx.syncStore.chatHistory;
     const id = `chat_${Date.now().toString(36)}_${randomBytes(6).toString("hex")}`;
     const started = performance.now();
     const messages = historyMessages(turn);

@@ -2,6 +2,7 @@
  * Process options: CLI flags win over environment variables, which win over defaults.
  * The names are a contract shared with the Go ds2api (see docs/api-surface.md §14).
  */
+import { hostname } from "node:os";
 import { type LogLevel, parseLogLevel } from "../observability/logger.ts";
 import type { TurnLimitEnv } from "./runtime-settings.ts";
 import { parseTrustedProxies, TrustedProxyError } from "../security/trusted-proxies.ts";
@@ -57,6 +58,18 @@ export interface ServerOptions {
   trustedProxies: string[];
   /** Key for the secrets kept in sqlite (DS2API_SECRET_KEY); else `<db>.key` beside the database. */
   secretKey?: string;
+  /** Several instances (docs/DEPLOY.md): the store on Postgres instead of sqlite (DS2API_DATABASE_URL=postgres://…). */
+  databaseUrl?: string;
+  /** Cluster coordination over Redis / Valkey (DS2API_REDIS_URL=redis://…): leases, logins, quotas, responses, change events. */
+  redisUrl?: string;
+  /** Prefix of every Redis key (DS2API_REDIS_PREFIX, default `ds2api:`). */
+  redisPrefix: string;
+  /** This instance's name in the cluster (DS2API_INSTANCE_ID, default `hostname:pid`). */
+  instanceId: string;
+  /** How long an account lease lives without renewal (DS2API_CLUSTER_LEASE_TTL_SECONDS, default 30): a crashed instance's leases are back after this. */
+  leaseTtlSeconds: number;
+  /** How long a start waits for Postgres / Redis before giving up (DS2API_DEPENDENCY_START_TIMEOUT_SECONDS, default 60). */
+  dependencyStartTimeoutSeconds: number;
   /** OnDemand API keys (ONDEMAND_APIKEYS, comma-separated; added to the stored pool at start). */
   ondemandApiKeys: string[];
   /** OnDemand Chat API base (ONDEMAND_API_BASE; the `ondemand.api_base` setting wins). */
@@ -153,6 +166,20 @@ function trustedProxiesFrom(raw: string | undefined): string[] {
   }
 }
 
+/** A service URL with one of these schemes; the error never repeats the URL (it may hold a password). */
+function urlFrom(name: string, raw: string | undefined, schemes: readonly string[]): string | undefined {
+  const v = raw?.trim();
+  if (!v) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new OptionsError(`${name} is not a URL (expected ${schemes[0]}//host:port/…)`);
+  }
+  if (!schemes.includes(url.protocol)) throw new OptionsError(`${name} must start with ${schemes.map((s) => `${s}//`).join(" or ")} (got ${url.protocol}//…)`);
+  return v;
+}
+
 function tlsProfileFrom(raw: string | undefined): string | undefined {
   const v = raw?.trim().toLowerCase();
   if (!v) return undefined;
@@ -205,6 +232,12 @@ export function resolveOptions(argv: string[], env: Env): ServerOptions {
     simulate,
     trustedProxies: trustedProxiesFrom(env.DS2API_TRUSTED_PROXIES),
     secretKey: env.DS2API_SECRET_KEY?.trim() || undefined,
+    databaseUrl: urlFrom("DS2API_DATABASE_URL", env.DS2API_DATABASE_URL, ["postgres:", "postgresql:"]),
+    redisUrl: urlFrom("DS2API_REDIS_URL", env.DS2API_REDIS_URL, ["redis:", "rediss:", "valkey:", "valkeys:"]),
+    redisPrefix: env.DS2API_REDIS_PREFIX?.trim() || "ds2api:",
+    instanceId: env.DS2API_INSTANCE_ID?.trim() || `${hostname()}:${process.pid}`,
+    leaseTtlSeconds: intFrom("DS2API_CLUSTER_LEASE_TTL_SECONDS", env.DS2API_CLUSTER_LEASE_TTL_SECONDS, 1, 3600) ?? 30,
+    dependencyStartTimeoutSeconds: intFrom("DS2API_DEPENDENCY_START_TIMEOUT_SECONDS", env.DS2API_DEPENDENCY_START_TIMEOUT_SECONDS, 0, 3600) ?? 60,
     ondemandApiKeys: (env.ONDEMAND_APIKEYS ?? "").split(",").map((k) => k.trim()).filter(Boolean),
     ondemandApiBase: env.ONDEMAND_API_BASE?.trim().replace(/\/+$/, "") || undefined,
     promptMarkers: promptMarkersFrom(env.DS2API_PROMPT_MARKERS),

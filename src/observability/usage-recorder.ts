@@ -55,10 +55,10 @@ export class UsageRecorder implements TurnObserver {
 const recorders = new WeakMap<object, UsageRecorder>();
 
 /** The one recorder of a running server (keyed by its context object); made and registered as a turn observer on first use. */
-export function usageRecorder(owner: { store: Store; observers: TurnObserver[] }): UsageRecorder {
+export function usageRecorder(owner: { syncStore: Store; observers: TurnObserver[] }): UsageRecorder {
   let r = recorders.get(owner);
   if (!r) {
-    r = new UsageRecorder(owner.store);
+    r = new UsageRecorder(owner.syncStore);
     recorders.set(owner, r);
     owner.observers.push(r);
   }

@@ -95,10 +95,10 @@ export class KeyUsageTracker implements TurnObserver {
 const trackers = new WeakMap<object, KeyUsageTracker>();
 
 /** The one tracker of a running server (keyed by its context object); made and registered as a turn observer on first use. */
-export function keyUsageTracker(owner: { store: Store; observers: TurnObserver[] }): KeyUsageTracker {
+export function keyUsageTracker(owner: { syncStore: Store; observers: TurnObserver[] }): KeyUsageTracker {
   let t = trackers.get(owner);
   if (!t) {
-    t = new KeyUsageTracker(owner.store);
+    t = new KeyUsageTracker(owner.syncStore);
     trackers.set(owner, t);
     owner.observers.push(t);
   }

@@ -61,7 +61,7 @@ export function resetFaults(stack: Stack): void {
   stack.sim.state.clearScripts();
   stack.sim.state.clearFaults();
   stack.sim.state.setDefaultReply({ answer: "fine" });
-  for (const a of stack.server.ctx.store.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
+  for (const a of stack.server.ctx.syncStore.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
 }
 
 export async function poolIdle(stack: Stack): Promise<void> {

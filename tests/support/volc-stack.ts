@@ -115,7 +115,7 @@ export function volcAdmin(stack: VolcStack) {
 
 /** The admin view of a web id (by its value; the view itself never holds the value). */
 export function viewOf(stack: VolcStack, webId: string) {
-  const store = stack.server.ctx.store;
+  const store = stack.server.ctx.syncStore;
   const id = store.credentials.idFor("volcengine", webId);
   return volcAdmin(stack).list().find((v) => v.id === id)!;
 }

@@ -33,7 +33,7 @@ export function adminRoutes(ctx: AppContext) {
   ctx.observers.push(errors);
   ctx.providers.onUpstreamError((kind, account, message) => errors.add(kind, account, message));
   const services = adminServices({
-    store: ctx.store,
+    store: ctx.syncStore,
     changes: ctx.changes,
     catalog: () => ctx.providers.catalog(),
     credentials: { setPasswordHash: (hash) => ctx.adminKey.setPasswordHash(hash), revokeAll: () => ctx.adminJwt.revokeAll() },

@@ -28,8 +28,8 @@ function withEtag(request: Request, etag: string, body: () => unknown): Response
 export function chatHistoryRoutes(d: AdminDeps) {
   const { ctx } = d;
   ctx.observers.push(new ChatHistoryRecorder(ctx));
-  const repo = () => ctx.store.chatHistory;
-  const path = () => `${ctx.store.path}#chat_history`;
+  const repo = () => ctx.syncStore.chatHistory;
+  const path = () => `${ctx.syncStore.path}#chat_history`;
   const guard = <T>(fn: () => T): T => {
     try {
       return fn();

@@ -42,7 +42,7 @@ export function liveRoutes(d: AdminDeps) {
     const now = Date.now();
     if (now - accountErrorsAt < ACCOUNT_ERRORS_EVERY_MS) return accountErrors;
     accountErrorsAt = now;
-    accountErrors = ctx.store.accounts
+    accountErrors = ctx.syncStore.accounts
       .list()
       .filter((a) => a.lastError && a.lastErrorAt)
       .map((a) => ({ at: a.lastErrorAt!, kind: "account", account: a.identifier, message: a.lastError! }))

@@ -25,7 +25,7 @@ import type { AppContext } from "../../context.ts";
 import { audit, type RequestActor } from "./admin-deps.ts";
 
 /** What the provider-pool routes need: the credentials service, the audit log (tests), who is asking, the providers and stored secrets (to mask them). */
-export type ProviderPoolsRouteDeps = Pick<AdminServices, "credentials" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers" | "store"> };
+export type ProviderPoolsRouteDeps = Pick<AdminServices, "credentials" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers" | "syncStore"> };
 
 const MAX_ENTRIES = 10_000;
 const Label = t.String({ maxLength: 200 });
@@ -190,7 +190,7 @@ function requireEntry(p: Pool, id: string): CredentialView {
 
 /** A scrubber for the pool's stored secrets and per-entry authorizations, plus `more`. */
 function poolScrubber(d: ProviderPoolsRouteDeps, p: Pool, more: Iterable<string> = []): Scrubber {
-  return new Scrubber([...d.ctx.store.credentials.list(p.provider.id).flatMap((r) => [r.secret, r.auth ?? ""]), ...more]);
+  return new Scrubber([...d.ctx.syncStore.credentials.list(p.provider.id).flatMap((r) => [r.secret, r.auth ?? ""]), ...more]);
 }
 
 // ---- input ------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ function parseAdd(body: { entries?: EntryBody[]; secret?: string; auth?: string;
 // ---- routes -----------------------------------------------------------------------------------
 
 export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
-  const { providers, store } = d.ctx;
+  const { providers, syncStore: store } = d.ctx;
   const credentials = d.credentials;
   /**
    * Masks the pool's stored secrets (and `more`, e.g. what the request posted) in whatever a provider says:

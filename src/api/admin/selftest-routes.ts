@@ -54,7 +54,7 @@ function errorMessage(text: string): string {
 }
 
 /** The self-test calls this server's own routes over loopback with a configured key. */
-export function selfTestRoutes(d: { ctx: Pick<AppContext, "state" | "apiKeys" | "store"> }) {
+export function selfTestRoutes(d: { ctx: Pick<AppContext, "state" | "apiKeys" | "syncStore"> }) {
   return (app: Elysia<"/admin">) =>
     app
       .post(

@@ -15,7 +15,7 @@ import type { AdminJwt } from "../../security/admin-jwt.ts";
 import type { RequestActor } from "./admin-deps.ts";
 
 /** What the settings page reads: the live settings, the pool and identity of the accounts' provider, the admin credentials, defaults. */
-export type SettingsViewDeps = { ctx: Pick<AppContext, "settings" | "store" | "providers" | "adminKey" | "options">; jwt: Pick<AdminJwt, "defaultExpireHours"> };
+export type SettingsViewDeps = { ctx: Pick<AppContext, "settings" | "syncStore" | "providers" | "adminKey" | "options">; jwt: Pick<AdminJwt, "defaultExpireHours"> };
 
 /** What the settings routes need: the settings service, who is asking, and the view. */
 export type SettingsRouteDeps = Pick<AdminServices, "settings"> & RequestActor & SettingsViewDeps;
@@ -110,7 +110,7 @@ export function settingsView(d: SettingsViewDeps) {
   const pool = accountAdmin(d.ctx).settings();
   const identity = accountsProvider(d.ctx).identity?.() ?? {};
   const thinking = settings.section<{ enabled?: boolean; prompt?: string }>("thinking_injection");
-  const admin = d.ctx.store.settings.get<{ password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number }>(SETTING_KEYS.admin) ?? {};
+  const admin = d.ctx.syncStore.settings.get<{ password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number }>(SETTING_KEYS.admin) ?? {};
   return {
     success: true,
     admin: {

@@ -6,14 +6,14 @@ import type { AppContext } from "../../context.ts";
 import type { RecentErrors } from "./recent-errors.ts";
 
 /** What the status routes read: the providers, the stored accounts' last errors, the recent-errors list. */
-export type StatusRouteDeps = { ctx: Pick<AppContext, "providers" | "store">; errors: Pick<RecentErrors, "list"> };
+export type StatusRouteDeps = { ctx: Pick<AppContext, "providers" | "syncStore">; errors: Pick<RecentErrors, "list"> };
 import { intParam } from "./query-params.ts";
 import { globalLimit } from "./live-snapshot.ts";
 
 const VERCEL_501 = "Vercel sync is not part of this build: ds2api runs as one binary or container; use /admin/config/export";
 
 export function statusRoutes(d: StatusRouteDeps) {
-  const { providers, store } = d.ctx;
+  const { providers, syncStore: store } = d.ctx;
   const vercel = () => {
     throw new HttpError(501, VERCEL_501);
   };

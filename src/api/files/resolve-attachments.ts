@@ -64,7 +64,7 @@ export async function resolveTurnAttachments(ctx: AppContext, turn: TurnRequest,
       continue;
     }
     const id = a.source.id;
-    const stored = ctx.store.files.get(id, caller.id);
+    const stored = ctx.syncStore.files.get(id, caller.id);
     if (!stored || stored.provider !== provider.id) throw new HttpError(400, `file ${id} is not known here; upload it with POST /v1/files first`, "file_not_found");
     if (stored.mediaType.startsWith("image/")) vision = true;
     if (!refFileIds.includes(id)) refFileIds.push(id);

@@ -14,8 +14,8 @@ export interface DevCaptureSettings {
   max_body_bytes: number;
 }
 
-export function devCaptureSettings(ctx: Pick<AppContext, "settings" | "store">): DevCaptureSettings {
+export function devCaptureSettings(ctx: Pick<AppContext, "settings" | "syncStore">): DevCaptureSettings {
   const s = ctx.settings.section<{ enabled?: boolean; sample_root?: string }>(DEV_CAPTURE_SECTION);
-  const root = s.sample_root?.trim() ? resolve(s.sample_root.trim()) : join(dirname(resolve(ctx.store.path)), "raw_stream_samples");
+  const root = s.sample_root?.trim() ? resolve(s.sample_root.trim()) : join(dirname(resolve(ctx.syncStore.path)), "raw_stream_samples");
   return { enabled: s.enabled === true, sample_root: root, limit: CAPTURE_LIMIT, max_body_bytes: CAPTURE_MAX_BODY_BYTES };
 }
