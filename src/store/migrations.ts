@@ -8,7 +8,7 @@ import { PASSWORD_FIELD, TOKEN_FIELD } from "./accounts-repo.ts";
 import { keyIdOf, previewOf } from "./api-keys-repo.ts";
 import { newDeviceId } from "./device-id.ts";
 import { SecretBox } from "./secret-box.ts";
-import { SettingsRepo } from "./settings-repo.ts";
+import { concealSetting } from "./setting-secrets.ts";
 
 export interface MigrationContext {
   /** The database was empty before this run. */
@@ -65,10 +65,9 @@ function secretsAtRest(db: Database, box: SecretBox, ctx: MigrationContext): voi
   const seal = (v: string | null, field: string) => (v === null || SecretBox.isSealed(v) ? v : box.seal(v, field));
   const update = db.query("UPDATE accounts SET password = ?, token = ? WHERE identifier = ?");
   for (const a of accounts) update.run(seal(a.password, PASSWORD_FIELD), seal(a.token, TOKEN_FIELD), a.identifier);
-  const settings = new SettingsRepo(db, box);
   for (const key of SECRET_SETTINGS) {
     const row = db.query("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | null;
-    if (row) db.query("UPDATE settings SET value = ? WHERE key = ?").run(JSON.stringify(settings.conceal(key, JSON.parse(row.value))), key);
+    if (row) db.query("UPDATE settings SET value = ? WHERE key = ?").run(JSON.stringify(concealSetting(box, key, JSON.parse(row.value))), key);
   }
   if (!ctx.fresh) db.query("INSERT OR REPLACE INTO settings(key, value) VALUES(?, 'true')").run(VACUUM_PENDING_SETTING);
 }

@@ -4,16 +4,10 @@
  * style `admin.password_hash`) is turned into an argon2id hash on write.
  */
 import type { Database } from "bun:sqlite";
-import { SecretBox } from "./secret-box.ts";
+import type { SecretBox } from "./secret-box.ts";
+import { concealSetting, revealSetting } from "./setting-secrets.ts";
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** argon2id for anything that is not already a hash this build understands. */
-export function hashIfPlainPassword(value: unknown): unknown {
-  if (typeof value !== "string" || !value || value.startsWith("$argon2") || value.startsWith("sha256:")) return value;
-  return Bun.password.hashSync(value, { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 });
-}
+export { hashIfPlainPassword } from "./setting-secrets.ts";
 
 export class SettingsRepo {
   constructor(
@@ -23,30 +17,11 @@ export class SettingsRepo {
 
   /** The stored form of a setting value (secrets sealed). */
   conceal(key: string, value: unknown): unknown {
-    const box = this.box;
-    if (key === "admin_jwt_secret" && typeof value === "string") return SecretBox.isSealed(value) ? value : box.seal(value, "settings.admin_jwt_secret");
-    if (key === "proxies" && Array.isArray(value)) {
-      return value.map((p) => (isObj(p) && typeof p.password === "string" && p.password && !SecretBox.isSealed(p.password) ? { ...p, password: box.seal(p.password, "settings.proxies.password") } : p));
-    }
-    if (key === "section.vercel" && isObj(value) && typeof value.token === "string" && value.token && !SecretBox.isSealed(value.token)) {
-      return { ...value, token: box.seal(value.token, "settings.vercel.token") };
-    }
-    if (key === "admin" && isObj(value) && value.password_hash !== undefined) return { ...value, password_hash: hashIfPlainPassword(value.password_hash) };
-    if (key.startsWith("provider.") && isObj(value) && typeof value.authorization === "string" && value.authorization && !SecretBox.isSealed(value.authorization)) {
-      return { ...value, authorization: box.seal(value.authorization, `settings.${key}.authorization`) };
-    }
-    return value;
+    return concealSetting(this.box, key, value);
   }
 
   private reveal(key: string, value: unknown): unknown {
-    const box = this.box;
-    if (key === "admin_jwt_secret" && typeof value === "string") return box.open(value, "settings.admin_jwt_secret");
-    if (key === "proxies" && Array.isArray(value)) {
-      return value.map((p) => (isObj(p) && typeof p.password === "string" ? { ...p, password: box.open(p.password, "settings.proxies.password") } : p));
-    }
-    if (key === "section.vercel" && isObj(value) && typeof value.token === "string") return { ...value, token: box.open(value.token, "settings.vercel.token") };
-    if (key.startsWith("provider.") && isObj(value) && typeof value.authorization === "string") return { ...value, authorization: box.open(value.authorization, `settings.${key}.authorization`) };
-    return value;
+    return revealSetting(this.box, key, value);
   }
 
   get<T>(key: string): T | undefined {
