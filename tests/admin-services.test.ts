@@ -34,7 +34,9 @@ describe("each admin write commits with its audit row, or neither does", () => {
     const bus = new InProcessChangeBus((e) => {
       throw e;
     });
-    bus.subscribe(["accounts.changed", "keys.changed", "settings.changed", "proxies.changed", "credentials.changed"], (events) => published.push([...events]));
+    bus.subscribe(["accounts.changed", "keys.changed", "settings.changed", "proxies.changed", "credentials.changed"], (events) => {
+      published.push([...events]);
+    });
     const adminJwt = new AdminJwt(store, undefined);
     const adminKey = new AdminKey(store, "test-admin");
     services = adminServices({
@@ -172,7 +174,9 @@ describe("in-process change bus", () => {
     bus.subscribe(["keys.changed"], () => {
       throw new Error("boom");
     });
-    const off = bus.subscribe(["keys.changed", "accounts.changed"], (events) => heard.push(events.map((e) => e.topic).join("+")));
+    const off = bus.subscribe(["keys.changed", "accounts.changed"], (events) => {
+      heard.push(events.map((e) => e.topic).join("+"));
+    });
     bus.publish({ topic: "keys.changed" }, { topic: "accounts.changed" }, { topic: "settings.changed" });
     bus.publish({ topic: "settings.changed" });
     off();

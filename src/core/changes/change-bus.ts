@@ -19,12 +19,21 @@ export interface ChangeEvent {
   removed?: readonly string[];
 }
 
-/** Told the events of one `publish` call that match its topics, in publish order, once per call. */
-export type ChangeListener = (events: readonly ChangeEvent[]) => void;
+/**
+ * Told the events of one `publish` call that match its topics, in publish order, once per call. A listener that
+ * reloads a view from the store returns the reload's promise; `settled()` waits for it.
+ */
+export type ChangeListener = (events: readonly ChangeEvent[]) => void | Promise<void>;
 
 export interface ChangePublisher {
   /** Announce changes that are already committed. Events published together are delivered together. */
   publish(...events: ChangeEvent[]): void;
+  /**
+   * Resolves when the work the listeners started for every publish so far (async view reloads) has finished,
+   * failed ones included (they are reported to the bus's error handler). An admin write awaits it before answering,
+   * so what it added is served by the very next request.
+   */
+  settled(): Promise<void>;
 }
 
 export interface ChangeSubscriber {
@@ -46,6 +55,7 @@ interface Subscription {
  */
 export class InProcessChangeBus implements ChangeBus {
   private subscriptions: Subscription[] = [];
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly onError: (error: unknown, events: readonly ChangeEvent[]) => void = () => {}) {}
 
@@ -63,11 +73,29 @@ export class InProcessChangeBus implements ChangeBus {
       const mine = events.filter((e) => sub.topics.has(e.topic));
       if (mine.length === 0) continue;
       try {
-        sub.listener(mine);
+        const work = sub.listener(mine);
+        if (work) this.track(work, mine);
       } catch (e) {
         this.onError(e, mine);
       }
     }
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  private track(work: Promise<void>, events: readonly ChangeEvent[]): void {
+    const done: Promise<void> = work.then(
+      () => {
+        this.pending.delete(done);
+      },
+      (e: unknown) => {
+        this.pending.delete(done);
+        this.onError(e, events);
+      },
+    );
+    this.pending.add(done);
   }
 }
 
