@@ -122,7 +122,7 @@ describe("admin API on a real server", () => {
   afterAll(() => s.stop());
 
   test("JWTs: only HS256 — HS512 and alg none are refused even when signed with the stored secret", async () => {
-    const secret = s.running.ctx.syncStore.settings.get<string>("admin_jwt_secret")!;
+    const secret = (await s.running.ctx.store.settings.get<string>("admin_jwt_secret"))!;
     expect(secret).toBeTruthy();
     const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
     const payload = { role: "admin", iat_ms: Date.now() + 1000, exp: Math.floor(Date.now() / 1000) + 3600 };
@@ -190,7 +190,7 @@ describe("admin API on a real server", () => {
       ["POST", "/admin/test"],
       ["POST", "/admin/playground"],
     ];
-    const keysBefore = s.running.ctx.syncStore.apiKeys.count();
+    const keysBefore = await s.running.ctx.store.apiKeys.count();
     for (const [method, path] of routes) {
       const bodies = /\/(enable|disable)$/.test(path) ? ["42", '"s"', "null", "[]"] : ["42", '"s"', "null", "[]", ""];
       for (const raw of bodies) {
@@ -199,7 +199,7 @@ describe("admin API on a real server", () => {
         if (r.status !== 400 || !String(r.json?.detail).includes("a JSON object body is required")) throw new Error(`${label} → ${r.status} ${r.text}`);
       }
     }
-    expect(s.running.ctx.syncStore.apiKeys.count()).toBe(keysBefore); // no random key was created
+    expect(await s.running.ctx.store.apiKeys.count()).toBe(keysBefore); // no random key was created
   });
 
 });

@@ -215,7 +215,7 @@ describe("accounts", () => {
     expect((await api.delete("/admin/accounts/8613800138000")).status).toBe(200);
   });
   test("account view has secrets reduced to flags", async () => {
-    server.running.ctx.syncStore.accounts.setToken("fixed@example.com", "tok-abcdefghijklmnop-xyz");
+    await server.running.ctx.store.accounts.setToken("fixed@example.com", "tok-abcdefghijklmnop-xyz");
     const view = (await api.get("/admin/accounts?q=fixed@")).json.items[0];
     expect(view.has_password).toBe(true);
     expect(view.has_token).toBe(true);
@@ -328,7 +328,7 @@ describe("config import/export", () => {
   });
   test("POST /admin/config keeps keys named by a masked preview or key_id", async () => {
     const cfg = (await api.get("/admin/config")).json;
-    const keysBefore = server.running.ctx.syncStore.apiKeys.list().map((k) => k.hash).sort();
+    const keysBefore = (await server.running.ctx.store.apiKeys.list()).map((k) => k.hash).sort();
     // A preview names a key only when no other key shares it (random keys can: then the server rightly asks for key_id).
     const previews: string[] = cfg.keys;
     const unique = (p: string) => previews.filter((x) => x === p).length === 1;
@@ -337,7 +337,7 @@ describe("config import/export", () => {
     const r = await api.post("/admin/config", { api_keys: entries });
     // Status and body together, so a failure shows the server's answer.
     expect({ status: r.status, body: r.json }).toMatchObject({ status: 200, body: { success: true } });
-    expect(server.running.ctx.syncStore.apiKeys.list().map((k) => k.hash).sort()).toEqual(keysBefore);
+    expect((await server.running.ctx.store.apiKeys.list()).map((k) => k.hash).sort()).toEqual(keysBefore);
   });
 });
 
@@ -366,7 +366,7 @@ describe("audit and masking", () => {
     expect(last.detail.password_changed).toBe(true);
   });
   test("no answer of this suite holds a password, token, admin key or API key (except key creation / secret export)", async () => {
-    const tokens = server.running.ctx.syncStore.accounts.list().map((a) => a.token);
+    const tokens = (await server.running.ctx.store.accounts.list()).map((a) => a.token);
     const scanned = api.expectNoSecrets([...passwords, ...createdKeys, server.adminKey, ...tokens, "tok-abcdefghijklmnop-xyz"]);
     expect(scanned).toBeGreaterThan(100);
     expect(createdKeys.size).toBeGreaterThan(3);

@@ -35,11 +35,11 @@ describe("POST /admin/import", () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ success: true, imported_keys: 1, imported_accounts: 1, skipped_keys: 1, skipped_accounts: 1 });
     // the existing account kept its password; the new one is there
-    const store = stack.server.ctx.syncStore;
-    expect(store.accounts.get("user0@example.com")!.password).toBe("pw-0");
-    expect(store.accounts.get("user2@example.com")!.name).toBe("third");
+    const store = stack.server.ctx.store;
+    expect((await store.accounts.get("user0@example.com"))!.password).toBe("pw-0");
+    expect((await store.accounts.get("user2@example.com"))!.name).toBe("third");
     // keys are stored as hashes only: the raw key is nowhere in the database file
-    expect(store.apiKeys.find(newKey)?.name).toBe("imported");
+    expect((await store.apiKeys.find(newKey))?.name).toBe("imported");
     expect(readFileSync(join(stack.dir, "db.sqlite")).includes(newKey)).toBe(false);
     // the imported key and account serve business traffic at once
     expect((await chat(newKey, { "x-ds2-target-account": "user2@example.com" })).status).toBe(200);

@@ -12,24 +12,31 @@ import type { AdminActor } from "../src/admin/audit-entry.ts";
 import { InProcessChangeBus, type ChangeEvent } from "../src/core/changes/change-bus.ts";
 import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey } from "../src/security/admin-key.ts";
+import { asyncStore } from "../src/store/async-store.ts";
+import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore, type Store } from "../src/store/store.ts";
+import { configDocuments } from "../src/admin/config-documents.ts";
+import { Database } from "bun:sqlite";
 import { AdminClient } from "./support/admin-client.ts";
 import { DEEPSEEK_CATALOG } from "./support/deepseek-catalog.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
-import { countStatements } from "./support/statement-counter.ts";
+import { countStatementsOnFile } from "./support/statement-counter.ts";
 import { tempDir } from "./support/test-server.ts";
 
 const WHO: AdminActor = { actor: "admin-key", address: "127.0.0.1" };
 
 describe("each admin write commits with its audit row, or neither does", () => {
   let dir: string;
-  let store: Store;
+  /** The file's own handle: the admin key / JWT writers (still synchronous) and the injected failures. */
+  let sync: Store;
+  let store: StoreApi;
   let services: AdminServices;
   let published: ChangeEvent[][];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir("ds2api-admin-core-");
-    store = openStore(join(dir, "db.sqlite"));
+    sync = openStore(join(dir, "db.sqlite"));
+    store = asyncStore(sync);
     published = [];
     const bus = new InProcessChangeBus((e) => {
       throw e;
@@ -37,40 +44,54 @@ describe("each admin write commits with its audit row, or neither does", () => {
     bus.subscribe(["accounts.changed", "keys.changed", "settings.changed", "proxies.changed", "credentials.changed"], (events) => {
       published.push([...events]);
     });
-    const adminJwt = new AdminJwt(store, undefined);
-    const adminKey = new AdminKey(store, "test-admin");
+    const adminJwt = new AdminJwt(sync, undefined);
+    const adminKey = new AdminKey(sync, "test-admin");
     services = adminServices({
       store,
       changes: bus,
       catalog: () => DEEPSEEK_CATALOG,
       credentials: { setPasswordHash: (h) => adminKey.setPasswordHash(h), revokeAll: () => adminJwt.revokeAll() },
+      documents: configDocuments(sync),
     });
     // Something to change, update and delete.
-    services.accounts.add(WHO, { email: "seed@example.com", password: "pw-seed" });
-    services.keys.add(WHO, { key: "sk-seed-key-000", name: "seed" });
-    services.proxies.add(WHO, { id: "px1", type: "socks5", host: "127.0.0.1", port: 1080 });
+    await services.accounts.add(WHO, { email: "seed@example.com", password: "pw-seed" });
+    await services.keys.add(WHO, { key: "sk-seed-key-000", name: "seed" });
+    await services.proxies.add(WHO, { id: "px1", type: "socks5", host: "127.0.0.1", port: 1080 });
     published = [];
   });
 
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** Everything an admin write may touch, as plain data. */
-  const snapshot = () =>
+  const snapshot = async () =>
     JSON.stringify({
-      accounts: store.accounts.list().map(({ updatedAt: _u, ...a }) => a),
-      keys: store.apiKeys.list(),
-      quotas: [...store.keyUsage.allQuotas()],
-      settings: Object.entries(store.settings.all()).filter(([k]) => !k.includes("jwt")),
-      credentials: store.credentials.list("fakepool"),
-      chat: store.chatHistory.list().length,
-      audit: store.audit.list({ limit: 1000 }).length,
+      accounts: (await store.accounts.list()).map(({ updatedAt: _u, ...a }) => a),
+      keys: await store.apiKeys.list(),
+      quotas: [...(await store.keyUsage.allQuotas())],
+      settings: Object.entries(await store.settings.all()).filter(([k]) => !k.includes("jwt")),
+      credentials: await store.credentials.list("fakepool"),
+      chat: (await store.chatHistory.list()).length,
+      audit: (await store.audit.list({ limit: 1000 })).length,
     });
 
+  /**
+   * Every audit append fails while `fn` runs: a trigger in the database itself, so it holds whichever repository
+   * object (root or a transaction's) writes the row.
+   */
+  const withFailingAudit = async (fn: () => Promise<unknown>) => {
+    sync.db.exec("CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'injected: the audit log is full'); END");
+    try {
+      return await fn();
+    } finally {
+      sync.db.exec("DROP TRIGGER audit_full");
+    }
+  };
+
   /** Each write, with the audit action it must leave. */
-  const writes: [string, string, (s: AdminServices) => unknown][] = [
+  const writes: [string, string, (s: AdminServices) => Promise<unknown>][] = [
     ["accounts.add", "accounts.add", (s) => s.accounts.add(WHO, { email: "new@example.com", mobile: "13800000001", password: "pw" })],
     ["accounts.bulkImport", "accounts.bulk_import", (s) => s.accounts.bulkImport(WHO, "a1@example.com:pw1\nseed@example.com:changed")],
     ["accounts.update", "accounts.update", (s) => s.accounts.update(WHO, "seed@example.com", { name: "n", password: "pw-new", proxy_id: "px1" })],
@@ -89,36 +110,60 @@ describe("each admin write commits with its audit row, or neither does", () => {
     ["config.replace", "config.update", (s) => s.config.replace(WHO, { keys: ["sk-replaced-key-9"], accounts: [{ email: "r@example.com", password: "pw" }] })],
     ["config.import", "config.import", (s) => s.config.import(WHO, s.config.parse({ keys: ["sk-imported-key-1"], accounts: [{ email: "i@example.com", password: "pw" }] }).config, "replace")],
     ["config.mergeImport", "import", (s) => s.config.mergeImport(WHO, { keys: ["sk-merged-key-1"], accounts: [{ email: "m@example.com", password: "pw" }] })],
-    ["credentials.write", "providers.credentials.add", (s) => s.credentials.write(WHO, { action: "providers.credentials.add", target: "fakepool", apply: () => store.credentials.upsert("fakepool", { secret: "secret-abc-123" }) })],
   ];
 
   for (const [name, action, write] of writes) {
-    test(`${name}: a failing audit append rolls the write back and publishes nothing`, () => {
-      const before = snapshot();
-      const add = store.audit.add.bind(store.audit);
-      store.audit.add = () => {
-        throw new Error("injected: the audit log is full");
-      };
-      try {
-        expect(() => write(services)).toThrow("injected");
-      } finally {
-        store.audit.add = add;
-      }
-      expect(snapshot()).toBe(before);
+    test(`${name}: a failing audit append rolls the write back and publishes nothing`, async () => {
+      const before = await snapshot();
+      await expect(withFailingAudit(() => write(services))).rejects.toThrow("injected");
+      expect(await snapshot()).toBe(before);
       expect(published).toEqual([]);
     });
 
-    test(`${name}: commits with its "${action}" audit row and publishes its change`, () => {
-      const before = snapshot();
-      write(services);
-      expect(snapshot()).not.toBe(before);
-      expect(store.audit.list({ limit: 1 })[0]?.action).toBe(action);
+    test(`${name}: commits with its "${action}" audit row and publishes its change`, async () => {
+      const before = await snapshot();
+      await write(services);
+      expect(await snapshot()).not.toBe(before);
+      expect((await store.audit.list({ limit: 1 }))[0]?.action).toBe(action);
       expect(published.length).toBe(1);
     });
   }
 
-  test("a duplicate account, key or proxy is refused (409) and leaves no row and no audit entry", () => {
-    const before = snapshot();
+  // A provider pool's admin commits its own write (through the root store: a transaction of ours held open around it
+  // would never let it run), so its audit row follows the commit instead of sharing it.
+  const addCredential = (s: AdminServices) =>
+    s.credentials.write(WHO, { action: "providers.credentials.add", target: "fakepool", apply: () => store.credentials.upsert("fakepool", { secret: "secret-abc-123" }), ids: (r) => [`fakepool/${r.id}`] });
+
+  test(`credentials.write: commits the pool's write with its "providers.credentials.add" audit row and publishes the entry`, async () => {
+    const before = await snapshot();
+    const { id } = await addCredential(services);
+    expect(await snapshot()).not.toBe(before);
+    expect((await store.audit.list({ limit: 1 }))[0]).toMatchObject({ action: "providers.credentials.add", target: "fakepool" });
+    expect(published).toEqual([[{ topic: "credentials.changed", ids: [`fakepool/${id}`] }]]);
+  });
+
+  test("credentials.write: a failing audit append is the caller's error, and the committed pool write is still announced", async () => {
+    await expect(withFailingAudit(() => addCredential(services))).rejects.toThrow("injected");
+    expect((await store.credentials.list("fakepool")).length).toBe(1);
+    expect(published.length).toBe(1);
+  });
+
+  test("credentials.write: a refused pool write leaves no audit row and publishes nothing", async () => {
+    const audits = (await store.audit.list({ limit: 1000 })).length;
+    const refused = services.credentials.write(WHO, {
+      action: "providers.credentials.update",
+      target: "fakepool/x",
+      apply: () => {
+        throw new AdminServiceError(404, "gone");
+      },
+    });
+    await expect(refused).rejects.toThrow("gone");
+    expect((await store.audit.list({ limit: 1000 })).length).toBe(audits);
+    expect(published).toEqual([]);
+  });
+
+  test("a duplicate account, key or proxy is refused (409) and leaves no row and no audit entry", async () => {
+    const before = await snapshot();
     for (const dup of [
       () => services.accounts.add(WHO, { email: "SEED@example.com", password: "x" }),
       () => services.keys.add(WHO, { key: "sk-seed-key-000" }),
@@ -126,37 +171,50 @@ describe("each admin write commits with its audit row, or neither does", () => {
     ]) {
       let error: unknown;
       try {
-        dup();
+        await dup();
       } catch (e) {
         error = e;
       }
       expect(error).toBeInstanceOf(AdminServiceError);
       expect((error as AdminServiceError).status).toBe(409);
     }
-    expect(snapshot()).toBe(before);
+    expect(await snapshot()).toBe(before);
     expect(published).toEqual([]);
   });
 
-  test("a mobile already held by an email account is a duplicate in any spelling", () => {
-    services.accounts.add(WHO, { email: "both@example.com", mobile: "+86 138 0000 0002", password: "x" });
-    expect(() => services.accounts.add(WHO, { mobile: "+86 13800000002", password: "y" })).toThrow("already exists");
-    expect(services.accounts.find("+86-138-0000-0002")?.identifier).toBe("both@example.com");
+  test("a mobile already held by an email account is a duplicate in any spelling", async () => {
+    await services.accounts.add(WHO, { email: "both@example.com", mobile: "+86 138 0000 0002", password: "x" });
+    await expect(services.accounts.add(WHO, { mobile: "+86 13800000002", password: "y" })).rejects.toThrow("already exists");
+    expect((await services.accounts.find("+86-138-0000-0002"))?.identifier).toBe("both@example.com");
   });
 
-  test("a refused settings write (global limit below the per-account one) writes nothing", () => {
-    const before = snapshot();
-    expect(() => services.settings.update(WHO, { runtime: { account_max_inflight: 8, global_max_inflight: 4 } })).toThrow("global_max_inflight");
-    expect(snapshot()).toBe(before);
+  test("a refused settings write (global limit below the per-account one) writes nothing", async () => {
+    const before = await snapshot();
+    await expect(services.settings.update(WHO, { runtime: { account_max_inflight: 8, global_max_inflight: 4 } })).rejects.toThrow("global_max_inflight");
+    expect(await snapshot()).toBe(before);
     expect(published).toEqual([]);
   });
 
-  test("events name what changed: ids for single writes, removed ids for deletes, nothing for whole imports", () => {
-    services.accounts.add(WHO, { email: "ev@example.com", password: "x" });
-    services.accounts.remove(WHO, "ev@example.com");
-    const key = services.keys.add(WHO, { key: "sk-event-key-01" }).record;
-    services.keys.remove(WHO, key.id);
-    services.proxies.remove(WHO, "px1");
-    services.config.import(WHO, services.config.parse({ keys: ["sk-x-key-0001"] }).config, "merge");
+  test("two admin writes at once both land, each with its audit row (transactions do not interleave)", async () => {
+    const audits = (await store.audit.list({ limit: 1000 })).length;
+    await Promise.all([
+      services.accounts.add(WHO, { email: "c1@example.com", password: "x" }),
+      services.keys.add(WHO, { key: "sk-concurrent-01" }),
+      services.accounts.add(WHO, { email: "c2@example.com", password: "x" }),
+      services.proxies.add(WHO, { id: "px9", type: "http", host: "h", port: 1 }),
+    ]);
+    expect((await store.audit.list({ limit: 1000 })).length).toBe(audits + 4);
+    expect(await store.accounts.count()).toBe(3);
+    expect(published.length).toBe(4);
+  });
+
+  test("events name what changed: ids for single writes, removed ids for deletes, nothing for whole imports", async () => {
+    await services.accounts.add(WHO, { email: "ev@example.com", password: "x" });
+    await services.accounts.remove(WHO, "ev@example.com");
+    const key = (await services.keys.add(WHO, { key: "sk-event-key-01" })).record;
+    await services.keys.remove(WHO, key.id);
+    await services.proxies.remove(WHO, "px1");
+    await services.config.import(WHO, services.config.parse({ keys: ["sk-x-key-0001"] }).config, "merge");
     expect(published[0]).toEqual([{ topic: "accounts.changed", ids: ["ev@example.com"] }]);
     expect(published[1]).toEqual([{ topic: "accounts.changed", ids: ["ev@example.com"], removed: ["ev@example.com"] }]);
     expect(published[3]).toEqual([{ topic: "keys.changed", ids: [key.hash], removed: [key.hash] }]);
@@ -291,14 +349,15 @@ describe("the cost of adding one account", () => {
 
   test(`POST /admin/accounts runs at most ${TARGET} statements, none of them a whole-table read, however many accounts exist`, async () => {
     const admin = new AdminClient(stack.url, "e2e-admin");
-    const db = stack.server.ctx.syncStore.db;
+    // Counted on every connection to the store's file, below whatever the async repositories wrap it in.
+    const file = stack.server.ctx.store.location;
     const counts: number[] = [];
     for (const [round, existing] of [200, 1000].entries()) {
       for (let i = 0; i < existing; i += 100) {
         const text = Array.from({ length: 100 }, (_, j) => `r${round}-${i + j}@example.com:pw`).join("\n");
         expect((await admin.post("/admin/accounts/bulk", { text })).status).toBe(200);
       }
-      const counter = countStatements(db);
+      const counter = countStatementsOnFile(file);
       let r;
       try {
         r = await admin.post("/admin/accounts", { email: `new-${round}@example.com`, password: "pw", name: "n" });
@@ -312,13 +371,18 @@ describe("the cost of adding one account", () => {
       counts.push(ours.length);
       expect(ours.length).toBeLessThanOrEqual(TARGET);
       expect(ours.length).toBeGreaterThan(0);
-      for (const sql of ours) {
-        // prepare + finalize: a cached EXPLAIN of an INSERT would stay "in progress" and block the next commit.
-        const explain = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
-        const plan = (explain.all() as { detail: string }[]).map((p) => p.detail).join("; ");
-        explain.finalize();
-        // A full scan reads (and decrypts) every row; the count walks the small sort index instead.
-        expect(/SCAN accounts(?! USING COVERING INDEX)/.test(plan), `${sql} → ${plan}`).toBe(false);
+      // The plans, on a read-only connection of the test's own (the same file, schema and indexes).
+      const db = new Database(file, { readonly: true });
+      try {
+        for (const sql of ours) {
+          const explain = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+          const plan = (explain.all() as { detail: string }[]).map((p) => p.detail).join("; ");
+          explain.finalize();
+          // A full scan reads (and decrypts) every row; the count walks the small sort index instead.
+          expect(/SCAN accounts(?! USING COVERING INDEX)/.test(plan), `${sql} → ${plan}`).toBe(false);
+        }
+      } finally {
+        db.close();
       }
     }
     expect(counts[1]).toBe(counts[0]!); // independent of the table size

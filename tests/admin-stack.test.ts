@@ -55,7 +55,7 @@ describe("account tests", () => {
     expect(r.json.thinking).toBe("pondering deeply");
     expect(r.json.session_count).toBeGreaterThanOrEqual(1);
     expect(r.json.response_time).toBeGreaterThanOrEqual(0);
-    const token = stack.server.ctx.syncStore.accounts.get("user0@example.com")!.token!;
+    const token = (await stack.server.ctx.store.accounts.get("user0@example.com"))!.token!;
     expect(stack.sim.state.tokens.has(token)).toBe(true);
     const view = (await api.get("/admin/accounts?q=user0")).json.items[0];
     expect(view.has_token).toBe(true);
@@ -123,7 +123,7 @@ describe("usage counters and quotas", () => {
     const res = await chat(API_KEY, "count me");
     const body = (await res.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
     expect(res.status).toBe(200);
-    await waitUntil(() => stack.server.ctx.syncStore.keyUsage.usage(stack.server.ctx.syncStore.apiKeys.hashOf(API_KEY)).requests === before.usage.requests + 1);
+    await waitUntil(async () => (await stack.server.ctx.store.keyUsage.usage(stack.server.ctx.store.apiKeys.hashOf(API_KEY))).requests === before.usage.requests + 1);
     const after = (await api.get("/admin/keys")).json.items.find((k: { key_id: string }) => k.key_id === before.key_id);
     expect(after.usage.requests).toBe(before.usage.requests + 1);
     expect(after.usage.prompt_tokens - before.usage.prompt_tokens).toBe(body.usage.prompt_tokens);
@@ -163,7 +163,7 @@ describe("usage counters and quotas", () => {
   test("tokens per day → 429 in the Gemini shape, reset time in Retry-After; lifting the quota lets it through", async () => {
     const key = await newKey({ tokens_per_day: 1 });
     expect((await gemini(key)).status).toBe(200);
-    await waitUntil(() => stack.server.ctx.syncStore.keyUsage.usage(stack.server.ctx.syncStore.apiKeys.hashOf(key)).requests === 1);
+    await waitUntil(async () => (await stack.server.ctx.store.keyUsage.usage(stack.server.ctx.store.apiKeys.hashOf(key))).requests === 1);
     const askedAt = Date.now();
     const refused = await gemini(key);
     const answeredAt = Date.now();

@@ -4,6 +4,7 @@
  * aborts), limit pruning, ETags, delete one / all, and no secret in any record.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { startVolcStack, VOLC_API_KEY, VOLC_AUTH, volcModel, WEB_IDS } from "./support/volc-stack.ts";
 import { waitUntil } from "./support/wait.ts";
@@ -275,7 +276,14 @@ describe("chat history", () => {
     const tokens = [...stack.sim.state.tokens.keys()];
     expect(tokens.length).toBeGreaterThan(0);
     for (const tok of tokens) expect(text).not.toContain(tok);
-    const rows = stack.server.ctx.syncStore.db.query("SELECT * FROM chat_history").all();
+    // The raw rows, through a connection of the test's own (what is at rest in the file).
+    const file = new Database(stack.server.ctx.store.location, { readonly: true });
+    let rows: unknown[];
+    try {
+      rows = file.query("SELECT * FROM chat_history").all();
+    } finally {
+      file.close();
+    }
     expect(JSON.stringify(rows)).not.toContain(API_KEY);
   });
 

@@ -809,7 +809,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
       await row("label-two").locator('[data-action="delete"]').click();
       await row("label-two").waitFor({ state: "detached" });
       expect(await total()).toBe("3 entries");
-      const stored = pool.running.ctx.syncStore.credentials.list(FAKE_POOL_ID);
+      const stored = await pool.running.ctx.store.credentials.list(FAKE_POOL_ID);
       expect(stored.map((c) => c.label).sort()).toEqual(["label-four", "label-one-again", "label-renamed"]);
       expect(stored.find((c) => c.label === "label-renamed")?.maxUsage).toBe(7);
 

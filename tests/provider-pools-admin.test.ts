@@ -42,7 +42,7 @@ async function list(): Promise<Item[]> {
 
 /** The id of the entry holding `s` (the store's keyed hash), checked to be listed with the DeepSeek-style mask of `s`. */
 async function idOf(s: string): Promise<string> {
-  const id = server.running.ctx.syncStore.credentials.idFor(FAKE_POOL_ID, s);
+  const id = server.running.ctx.store.credentials.idFor(FAKE_POOL_ID, s);
   expect((await list()).find((i) => i.id === id)?.preview).toBe(`${s.slice(0, 2)}****${s.slice(-2)}`);
   return id;
 }

@@ -1,17 +1,17 @@
 /**
  * Admin writes to the DeepSeek accounts: add, bulk import, update, delete, enable/disable, proxy binding. Each
  * validates, writes and appends its audit row in one transaction, then publishes `accounts.changed` with the
- * identifiers (the account pool re-reads just those).
+ * identifiers (the account pool re-reads just those) and answers once the views have reloaded.
  */
 import type { ChangePublisher } from "../core/changes/change-bus.ts";
 import { canonicalMobile } from "../config/mobile.ts";
 import type { ConfigAccount } from "../config/ds2api-config.ts";
 import type { AccountListQuery, AccountRecord } from "../store/accounts-repo.ts";
-import type { Store } from "../store/store.ts";
+import type { StoreApi, StoreRepos } from "../store/store-api.ts";
 import { conflict, invalid, missing } from "./admin-error.ts";
 import { writeAudit, type AdminActor } from "./audit-entry.ts";
 import { parseBulkAccounts } from "./bulk-accounts.ts";
-import { storedProxies } from "./stored-proxies.ts";
+import { readStoredProxies } from "./stored-proxies.ts";
 import { deviceIdProblem, maskDeviceId } from "../store/device-id.ts";
 
 export interface AccountAddInput {
@@ -43,19 +43,19 @@ export interface BulkImportResult {
 
 /** What the admin account routes need. */
 export interface AccountsAdmin {
-  page(query: AccountListQuery): { items: AccountRecord[]; total: number };
-  list(): AccountRecord[];
+  page(query: AccountListQuery): Promise<{ items: AccountRecord[]; total: number }>;
+  list(): Promise<AccountRecord[]>;
   /** By identifier, email (any case) or mobile in any spelling. */
-  find(raw: string): AccountRecord | undefined;
-  count(): number;
-  add(who: AdminActor, input: AccountAddInput): { identifier: string; total: number };
-  bulkImport(who: AdminActor, text: string): BulkImportResult;
+  find(raw: string): Promise<AccountRecord | undefined>;
+  count(): Promise<number>;
+  add(who: AdminActor, input: AccountAddInput): Promise<{ identifier: string; total: number }>;
+  bulkImport(who: AdminActor, text: string): Promise<BulkImportResult>;
   /** Write already-parsed accounts (one chunk of a bulk job) in one transaction with one audit row. */
-  importParsed(who: AdminActor, accounts: ConfigAccount[], detail?: Record<string, unknown>): { imported: number; updated: number };
-  update(who: AdminActor, raw: string, input: AccountUpdateInput): { identifier: string; total: number };
-  remove(who: AdminActor, raw: string): { identifier: string; total: number };
-  setEnabled(who: AdminActor, raw: string, enabled: boolean): void;
-  setProxy(who: AdminActor, raw: string, proxyId: string | null | undefined): string | null;
+  importParsed(who: AdminActor, accounts: ConfigAccount[], detail?: Record<string, unknown>): Promise<{ imported: number; updated: number }>;
+  update(who: AdminActor, raw: string, input: AccountUpdateInput): Promise<{ identifier: string; total: number }>;
+  remove(who: AdminActor, raw: string): Promise<{ identifier: string; total: number }>;
+  setEnabled(who: AdminActor, raw: string, enabled: boolean): Promise<void>;
+  setProxy(who: AdminActor, raw: string, proxyId: string | null | undefined): Promise<string | null>;
 }
 
 const blankToNull = (v: string | null | undefined) => (v === undefined ? undefined : v === null || v.trim() === "" ? null : v.trim());
@@ -69,54 +69,65 @@ function deviceIdOf(raw: string | null | undefined): string | null | undefined {
   return v;
 }
 
-export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsAdmin {
-  const checkProxy = (proxyId: string | null | undefined) => {
-    if (proxyId && !storedProxies(store).some((p) => p.id === proxyId)) throw invalid(`unknown proxy_id ${JSON.stringify(proxyId)}; add the proxy first`);
+type Repos = Pick<StoreRepos, "accounts" | "settings">;
+
+async function checkProxy(repos: Repos, proxyId: string | null | undefined): Promise<void> {
+  if (proxyId && !(await readStoredProxies(repos)).some((p) => p.id === proxyId)) throw invalid(`unknown proxy_id ${JSON.stringify(proxyId)}; add the proxy first`);
+}
+
+/** By identifier, email (any case) or mobile in any spelling, through `repos` (the root store or a transaction's). */
+async function findIn(repos: Repos, raw: string): Promise<AccountRecord | undefined> {
+  let id = raw.trim();
+  try {
+    id = decodeURIComponent(id);
+  } catch {
+    // already decoded
+  }
+  const repo = repos.accounts;
+  const direct = (await repo.get(id)) ?? (id.toLowerCase() !== id ? await repo.get(id.toLowerCase()) : undefined);
+  if (direct) return direct;
+  if (!id.includes("@")) {
+    const mobile = canonicalMobile(id);
+    return mobile ? repo.lookup(mobile) : undefined;
+  }
+  return repo.lookup(id.toLowerCase());
+}
+
+async function requireIn(repos: Repos, raw: string): Promise<AccountRecord> {
+  const a = await findIn(repos, raw);
+  if (!a) throw missing(`account ${JSON.stringify(raw)} not found`);
+  return a;
+}
+
+export function accountsAdmin(store: StoreApi, changes: ChangePublisher): AccountsAdmin {
+  /** Tell the views, and answer only once they serve the change. */
+  const changed = async (ids: string[], removed?: string[]) => {
+    changes.publish({ topic: "accounts.changed", ids, ...(removed ? { removed } : {}) });
+    await changes.settled();
   };
-  const find = (raw: string): AccountRecord | undefined => {
-    let id = raw.trim();
-    try {
-      id = decodeURIComponent(id);
-    } catch {
-      // already decoded
-    }
-    const repo = store.accounts;
-    const direct = repo.get(id) ?? (id.toLowerCase() !== id ? repo.get(id.toLowerCase()) : undefined);
-    if (direct) return direct;
-    if (!id.includes("@")) {
-      const mobile = canonicalMobile(id);
-      return mobile ? repo.lookup(mobile) : undefined;
-    }
-    return repo.lookup(id.toLowerCase());
-  };
-  const require = (raw: string) => {
-    const a = find(raw);
-    if (!a) throw missing(`account ${JSON.stringify(raw)} not found`);
-    return a;
-  };
-  const changed = (ids: string[], removed?: string[]) => changes.publish({ topic: "accounts.changed", ids, ...(removed ? { removed } : {}) });
-  const writeParsed = (who: AdminActor, accounts: ConfigAccount[], detail?: Record<string, unknown>) => {
-    let imported = 0;
-    let updated = 0;
-    store.transaction(() => {
+  const writeParsed = async (who: AdminActor, accounts: ConfigAccount[], detail?: Record<string, unknown>) => {
+    const counts = await store.transaction(async (tx) => {
+      let imported = 0;
+      let updated = 0;
       for (const a of accounts) {
-        const isNew = store.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, deviceId: a.device_id, extra: a.extra });
+        const isNew = await tx.accounts.upsert({ identifier: a.identifier, email: a.email, mobile: a.mobile, password: a.password, name: a.name, remark: a.remark, proxyId: a.proxy_id, deviceId: a.device_id, extra: a.extra });
         if (isNew) imported++;
         else updated++;
       }
-      writeAudit(store, who, "accounts.bulk_import", undefined, { imported, updated, ...detail, identifiers: accounts.map((a) => a.identifier).slice(0, 50) });
+      await writeAudit(tx, who, "accounts.bulk_import", undefined, { imported, updated, ...detail, identifiers: accounts.map((a) => a.identifier).slice(0, 50) });
+      return { imported, updated };
     });
-    if (imported + updated > 0) changed(accounts.map((a) => a.identifier));
-    return { imported, updated };
+    if (counts.imported + counts.updated > 0) await changed(accounts.map((a) => a.identifier));
+    return counts;
   };
 
   return {
     page: (query) => store.accounts.page(query),
     list: () => store.accounts.list(),
-    find,
+    find: (raw) => findIn(store, raw),
     count: () => store.accounts.count(),
 
-    add(who, input) {
+    async add(who, input) {
       const email = input.email?.trim().toLowerCase() || undefined;
       const mobile = input.mobile?.trim() ? canonicalMobile(input.mobile) || undefined : undefined;
       if (input.mobile?.trim() && !mobile) throw invalid("mobile must contain digits");
@@ -124,78 +135,78 @@ export function accountsAdmin(store: Store, changes: ChangePublisher): AccountsA
       const identifier = email ?? mobile;
       if (!identifier) throw invalid("email or mobile is required");
       const proxyId = input.proxy_id?.trim() || undefined;
-      const total = store.transaction(() => {
-        if (store.accounts.conflictOf(identifier, mobile)) throw conflict(`account ${identifier} already exists`);
-        checkProxy(proxyId);
-        const deviceId = deviceIdOf(input.device_id) ?? undefined;
-        store.accounts.insert({ identifier, email, mobile, password: input.password.trim(), name: input.name?.trim() || undefined, remark: input.remark?.trim() || undefined, proxyId, deviceId });
-        writeAudit(store, who, "accounts.add", identifier, { name: input.name, proxy_id: input.proxy_id });
-        return store.accounts.count();
+      const deviceId = deviceIdOf(input.device_id) ?? undefined;
+      const total = await store.transaction(async (tx) => {
+        if (await tx.accounts.conflictOf(identifier, mobile)) throw conflict(`account ${identifier} already exists`);
+        await checkProxy(tx, proxyId);
+        await tx.accounts.insert({ identifier, email, mobile, password: input.password.trim(), name: input.name?.trim() || undefined, remark: input.remark?.trim() || undefined, proxyId, deviceId });
+        await writeAudit(tx, who, "accounts.add", identifier, { name: input.name, proxy_id: input.proxy_id });
+        return tx.accounts.count();
       });
-      changed([identifier]);
+      await changed([identifier]);
       return { identifier, total };
     },
 
-    bulkImport(who, text) {
-      const { accounts, errors } = parseBulkAccounts(text, storedProxies(store));
-      const { imported, updated } = writeParsed(who, accounts, { errors: errors.length });
+    async bulkImport(who, text) {
+      const { accounts, errors } = parseBulkAccounts(text, await readStoredProxies(store));
+      const { imported, updated } = await writeParsed(who, accounts, { errors: errors.length });
       return { imported, updated, errors };
     },
 
     importParsed: (who, accounts, detail) => writeParsed(who, accounts, detail),
 
-    update(who, raw, input) {
+    async update(who, raw, input) {
       const proxyId = blankToNull(input.proxy_id);
-      const { identifier, total } = store.transaction(() => {
-        const a = require(raw);
-        checkProxy(proxyId);
-        const deviceId = deviceIdOf(input.device_id);
-        store.accounts.updateProfile(a.identifier, { name: blankToNull(input.name), remark: blankToNull(input.remark), proxyId });
-        if (input.password !== undefined) store.accounts.upsert({ identifier: a.identifier, password: input.password.trim() });
+      const deviceId = deviceIdOf(input.device_id);
+      const { identifier, total } = await store.transaction(async (tx) => {
+        const a = await requireIn(tx, raw);
+        await checkProxy(tx, proxyId);
+        await tx.accounts.updateProfile(a.identifier, { name: blankToNull(input.name), remark: blankToNull(input.remark), proxyId });
+        if (input.password !== undefined) await tx.accounts.upsert({ identifier: a.identifier, password: input.password.trim() });
         // A new device id ends a risk_device state (the operator's fix) and drops the old device's token.
-        if (deviceId !== undefined) store.accounts.setDeviceId(a.identifier, deviceId);
-        writeAudit(store, who, "accounts.update", a.identifier, {
+        if (deviceId !== undefined) await tx.accounts.setDeviceId(a.identifier, deviceId);
+        await writeAudit(tx, who, "accounts.update", a.identifier, {
           fields: Object.keys(input),
           ...(input.password !== undefined ? { password_changed: true } : {}),
           ...(deviceId !== undefined ? { device_id: deviceId === null ? "regenerated" : maskDeviceId(deviceId) } : {}),
         });
-        return { identifier: a.identifier, total: store.accounts.count() };
+        return { identifier: a.identifier, total: await tx.accounts.count() };
       });
-      changed([identifier]);
+      await changed([identifier]);
       return { identifier, total };
     },
 
-    remove(who, raw) {
-      const { identifier, total } = store.transaction(() => {
-        const a = require(raw);
-        store.accounts.delete(a.identifier);
-        writeAudit(store, who, "accounts.delete", a.identifier);
-        return { identifier: a.identifier, total: store.accounts.count() };
+    async remove(who, raw) {
+      const { identifier, total } = await store.transaction(async (tx) => {
+        const a = await requireIn(tx, raw);
+        await tx.accounts.delete(a.identifier);
+        await writeAudit(tx, who, "accounts.delete", a.identifier);
+        return { identifier: a.identifier, total: await tx.accounts.count() };
       });
-      changed([identifier], [identifier]);
+      await changed([identifier], [identifier]);
       return { identifier, total };
     },
 
-    setEnabled(who, raw, enabled) {
-      const identifier = store.transaction(() => {
-        const a = require(raw);
-        store.accounts.setEnabled(a.identifier, enabled);
-        writeAudit(store, who, enabled ? "accounts.enable" : "accounts.disable", a.identifier);
+    async setEnabled(who, raw, enabled) {
+      const identifier = await store.transaction(async (tx) => {
+        const a = await requireIn(tx, raw);
+        await tx.accounts.setEnabled(a.identifier, enabled);
+        await writeAudit(tx, who, enabled ? "accounts.enable" : "accounts.disable", a.identifier);
         return a.identifier;
       });
-      changed([identifier]);
+      await changed([identifier]);
     },
 
-    setProxy(who, raw, proxyIdRaw) {
+    async setProxy(who, raw, proxyIdRaw) {
       const proxyId = blankToNull(proxyIdRaw) ?? null;
-      const identifier = store.transaction(() => {
-        const a = require(raw);
-        checkProxy(proxyId);
-        store.accounts.updateProfile(a.identifier, { proxyId });
-        writeAudit(store, who, "accounts.proxy", a.identifier, { proxy_id: proxyId });
+      const identifier = await store.transaction(async (tx) => {
+        const a = await requireIn(tx, raw);
+        await checkProxy(tx, proxyId);
+        await tx.accounts.updateProfile(a.identifier, { proxyId });
+        await writeAudit(tx, who, "accounts.proxy", a.identifier, { proxy_id: proxyId });
         return a.identifier;
       });
-      changed([identifier]);
+      await changed([identifier]);
       return proxyId;
     },
   };

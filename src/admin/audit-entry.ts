@@ -4,7 +4,7 @@
  */
 import { maskSecret } from "../observability/logger.ts";
 import type { AuditEntry } from "../store/audit-repo.ts";
-import type { Store } from "../store/store.ts";
+import type { StoreRepos } from "../store/store-api.ts";
 
 /** The caller of an admin operation, as the audit log names it. */
 export interface AdminActor {
@@ -30,16 +30,16 @@ export function auditRow(who: AdminActor, action: string, target?: string, detai
   return { at: Date.now(), actor: who.actor, address: who.address, action, target, detail: detail ? maskDetail(detail) : undefined };
 }
 
-/** Append the audit row (inside the caller's transaction, when there is one). */
-export function writeAudit(store: Store, who: AdminActor, action: string, target?: string, detail?: Record<string, unknown>): void {
-  store.audit.add(auditRow(who, action, target, detail));
+/** Append the audit row through `repos`: a transaction's (`tx`, so it commits with the write) or the root store's. */
+export async function writeAudit(repos: Pick<StoreRepos, "audit">, who: AdminActor, action: string, target?: string, detail?: Record<string, unknown>): Promise<void> {
+  await repos.audit.add(auditRow(who, action, target, detail));
 }
 
 /** Audit entries for admin actions that change nothing in the store (tests, upstream session deletes, captures). */
 export interface AuditLog {
-  record(who: AdminActor, action: string, target?: string, detail?: Record<string, unknown>): void;
+  record(who: AdminActor, action: string, target?: string, detail?: Record<string, unknown>): Promise<void>;
 }
 
-export function auditLog(store: Store): AuditLog {
+export function auditLog(store: Pick<StoreRepos, "audit">): AuditLog {
   return { record: (who, action, target, detail) => writeAudit(store, who, action, target, detail) };
 }

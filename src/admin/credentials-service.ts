@@ -1,11 +1,15 @@
 /**
  * Admin writes to the key-style credential pools of the other providers (Volcengine web ids, OnDemand keys): the
- * pool's own write (through its `CredentialPoolAdmin`, which keeps its in-memory state) and the audit row commit in
- * one transaction; then `credentials.changed` names the entries (`provider/id`, or the provider for whole-pool
- * changes) for whoever else holds a copy (another node of a cluster).
+ * pool's own write (through its `CredentialPoolAdmin`, which writes the store itself and keeps its in-memory state),
+ * then the audit row; then `credentials.changed` names the entries (`provider/id`, or the provider for whole-pool
+ * changes) for whoever else holds a copy (another node of a cluster), and the answer waits for the views.
+ *
+ * The pool write is not inside a transaction of ours: a `CredentialPoolAdmin` writes through the root store (and its
+ * own transactions), which would wait forever on a transaction held open around it. So the audit row follows the
+ * committed write; when appending it fails, the change is still announced and the error reaches the caller.
  */
 import type { ChangePublisher } from "../core/changes/change-bus.ts";
-import type { Store } from "../store/store.ts";
+import type { StoreRepos } from "../store/store-api.ts";
 import { writeAudit, type AdminActor } from "./audit-entry.ts";
 
 export interface CredentialWrite<T> {
@@ -13,8 +17,8 @@ export interface CredentialWrite<T> {
   action: string;
   /** `provider` or `provider/id`. */
   target: string;
-  /** The pool write; it runs inside the transaction. */
-  apply(): T;
+  /** The pool write (its own commit). */
+  apply(): T | Promise<T>;
   /** The audit detail for the result (no secrets). */
   detail?(result: T): Record<string, unknown> | undefined;
   /** Changed entries (`provider/id`); absent = the target. */
@@ -23,19 +27,20 @@ export interface CredentialWrite<T> {
 }
 
 export interface CredentialsAdmin {
-  write<T>(who: AdminActor, op: CredentialWrite<T>): T;
+  write<T>(who: AdminActor, op: CredentialWrite<T>): Promise<T>;
 }
 
-export function credentialsAdmin(store: Store, changes: ChangePublisher): CredentialsAdmin {
+export function credentialsAdmin(store: Pick<StoreRepos, "audit">, changes: ChangePublisher): CredentialsAdmin {
   return {
-    write(who, op) {
-      const result = store.transaction(() => {
-        const r = op.apply();
-        writeAudit(store, who, op.action, op.target, op.detail?.(r));
-        return r;
-      });
+    async write(who, op) {
+      const result = await op.apply();
       const ids = op.ids?.(result) ?? [op.target];
-      changes.publish({ topic: "credentials.changed", ids, ...(op.removed ? { removed: ids } : {}) });
+      try {
+        await writeAudit(store, who, op.action, op.target, op.detail?.(result));
+      } finally {
+        changes.publish({ topic: "credentials.changed", ids, ...(op.removed ? { removed: ids } : {}) });
+        await changes.settled();
+      }
       return result;
     },
   };

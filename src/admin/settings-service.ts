@@ -8,7 +8,7 @@ import type { ChangePublisher } from "../core/changes/change-bus.ts";
 import type { ModelCatalog } from "../core/models/index.ts";
 import { TURN_LIMIT_KEYS } from "../config/runtime-settings.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
-import type { Store } from "../store/store.ts";
+import type { StoreApi, StoreRepos } from "../store/store-api.ts";
 import { invalid, missing } from "./admin-error.ts";
 import { writeAudit, type AdminActor } from "./audit-entry.ts";
 import { validateAliases, validateSection } from "./settings-validation.ts";
@@ -40,42 +40,49 @@ export interface SettingsUpdate {
   upstream?: Section;
 }
 
-/** The credential side of the password change (src/security). */
+/**
+ * The credential side of the password change (src/security). Both write through `tx`, the password change's
+ * transaction (with its audit row): a write through the root store there would wait on that very transaction.
+ */
 export interface AdminCredentialWriter {
-  setPasswordHash(hash: string): void;
+  setPasswordHash(hash: string, tx: StoreRepos): void | Promise<void>;
   /** Revoke every JWT issued so far; returns the new cut-off (unix seconds). */
-  revokeAll(): number;
+  revokeAll(tx: StoreRepos): number | Promise<number>;
 }
 
 export interface SettingsAdmin {
-  update(who: AdminActor, body: SettingsUpdate): void;
+  update(who: AdminActor, body: SettingsUpdate): Promise<void>;
   /** Store an already hashed console password and revoke every JWT; returns the cut-off. */
-  setPassword(who: AdminActor, hash: string): number;
-  setChatHistoryLimit(who: AdminActor, limit: number): void;
-  clearChatHistory(who: AdminActor): void;
-  deleteChatHistory(who: AdminActor, id: string): void;
+  setPassword(who: AdminActor, hash: string): Promise<number>;
+  setChatHistoryLimit(who: AdminActor, limit: number): Promise<void>;
+  clearChatHistory(who: AdminActor): Promise<void>;
+  deleteChatHistory(who: AdminActor, id: string): Promise<void>;
 }
 
 export interface SettingsAdminDeps {
-  store: Store;
+  store: StoreApi;
   changes: ChangePublisher;
   catalog: () => ModelCatalog;
   credentials: AdminCredentialWriter;
 }
 
 export function settingsAdmin({ store, changes, catalog, credentials }: SettingsAdminDeps): SettingsAdmin {
-  const changed = (ids: string[]) => changes.publish({ topic: "settings.changed", ids });
+  /** Tell the settings cache and the providers, and answer only once they serve the change. */
+  const changed = async (ids: string[]) => {
+    changes.publish({ topic: "settings.changed", ids });
+    await changes.settled();
+  };
   return {
-    update(who, body) {
+    async update(who, body) {
       const aliases = body.model_aliases ? validateAliases(body.model_aliases, catalog()) : undefined;
       for (const name of CHECKED_SECTIONS) {
         const section = body[name];
         if (section) validateSection(name, section);
       }
-      const written: string[] = [];
-      store.transaction(() => {
+      const written = await store.transaction(async (tx) => {
+        const written: string[] = [];
         if (body.runtime) {
-          const runtime: Record<string, number> = { ...(store.settings.get<Record<string, number>>(SETTING_KEYS.runtime) ?? {}) };
+          const runtime: Record<string, number> = { ...((await tx.settings.get<Record<string, number>>(SETTING_KEYS.runtime)) ?? {}) };
           for (const [k, v] of Object.entries(body.runtime)) {
             if (v === undefined) continue;
             if (v === 0 && CLEAR_ON_ZERO.has(k)) delete runtime[k];
@@ -84,64 +91,65 @@ export function settingsAdmin({ store, changes, catalog, credentials }: Settings
           if (runtime.global_max_inflight && runtime.account_max_inflight && runtime.global_max_inflight < runtime.account_max_inflight) {
             throw invalid("runtime.global_max_inflight must be ≥ runtime.account_max_inflight");
           }
-          store.settings.set(SETTING_KEYS.runtime, runtime);
+          await tx.settings.set(SETTING_KEYS.runtime, runtime);
           written.push(SETTING_KEYS.runtime);
         }
         if (body.admin?.jwt_expire_hours !== undefined) {
-          store.settings.set(SETTING_KEYS.admin, { ...(store.settings.get<object>(SETTING_KEYS.admin) ?? {}), jwt_expire_hours: body.admin.jwt_expire_hours });
+          await tx.settings.set(SETTING_KEYS.admin, { ...((await tx.settings.get<object>(SETTING_KEYS.admin)) ?? {}), jwt_expire_hours: body.admin.jwt_expire_hours });
           written.push(SETTING_KEYS.admin);
         }
         if (aliases) {
-          store.settings.set(SETTING_KEYS.modelAliases, aliases);
+          await tx.settings.set(SETTING_KEYS.modelAliases, aliases);
           written.push(SETTING_KEYS.modelAliases);
         }
         for (const name of MERGED_SECTIONS) {
           const value = body[name];
           if (!value) continue;
           const key = SETTING_KEYS.section(name);
-          const merged: Section = { ...(store.settings.get<Section>(key) ?? {}), ...value };
+          const merged: Section = { ...((await tx.settings.get<Section>(key)) ?? {}), ...value };
           for (const [k, v] of Object.entries(merged)) if (v === undefined || v === null) delete merged[k];
-          store.settings.set(key, merged);
+          await tx.settings.set(key, merged);
           written.push(key);
         }
-        if (body.chat_history?.limit !== undefined) store.chatHistory.prune(body.chat_history.limit);
-        writeAudit(store, who, "settings.update", undefined, { changed: body });
+        if (body.chat_history?.limit !== undefined) await tx.chatHistory.prune(body.chat_history.limit);
+        await writeAudit(tx, who, "settings.update", undefined, { changed: body });
+        return written;
       });
-      changed(written);
+      await changed(written);
     },
 
-    setPassword(who, hash) {
-      const cutoff = store.transaction(() => {
-        credentials.setPasswordHash(hash);
-        const cutoff = credentials.revokeAll();
-        writeAudit(store, who, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
+    async setPassword(who, hash) {
+      const cutoff = await store.transaction(async (tx) => {
+        await credentials.setPasswordHash(hash, tx);
+        const cutoff = await credentials.revokeAll(tx);
+        await writeAudit(tx, who, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
         return cutoff;
       });
-      changed([SETTING_KEYS.admin]);
+      await changed([SETTING_KEYS.admin]);
       return cutoff;
     },
 
-    setChatHistoryLimit(who, limit) {
+    async setChatHistoryLimit(who, limit) {
       const key = SETTING_KEYS.section("chat_history");
-      store.transaction(() => {
-        store.settings.set(key, { ...(store.settings.get<Section>(key) ?? {}), limit });
-        store.chatHistory.prune(limit);
-        writeAudit(store, who, "chat_history.settings", undefined, { limit });
+      await store.transaction(async (tx) => {
+        await tx.settings.set(key, { ...((await tx.settings.get<Section>(key)) ?? {}), limit });
+        await tx.chatHistory.prune(limit);
+        await writeAudit(tx, who, "chat_history.settings", undefined, { limit });
       });
-      changed([key]);
+      await changed([key]);
     },
 
-    clearChatHistory(who) {
-      store.transaction(() => {
-        store.chatHistory.deleteAll();
-        writeAudit(store, who, "chat_history.clear");
+    async clearChatHistory(who) {
+      await store.transaction(async (tx) => {
+        await tx.chatHistory.deleteAll();
+        await writeAudit(tx, who, "chat_history.clear");
       });
     },
 
-    deleteChatHistory(who, id) {
-      store.transaction(() => {
-        if (!store.chatHistory.delete(id)) throw missing("chat history entry not found");
-        writeAudit(store, who, "chat_history.delete", id);
+    async deleteChatHistory(who, id) {
+      await store.transaction(async (tx) => {
+        if (!(await tx.chatHistory.delete(id))) throw missing("chat history entry not found");
+        await writeAudit(tx, who, "chat_history.delete", id);
       });
     },
   };

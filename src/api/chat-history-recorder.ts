@@ -8,7 +8,7 @@ import { promptForTurn } from "../core/turn/execute-turn.ts";
 import type { ToolCallOut, TurnEvent, TurnRequest } from "../core/turn/turn.ts";
 import type { TurnObserver, TurnOutcomeInfo, TurnStartInfo, TurnWatch } from "../core/turn/turn-observer.ts";
 import type { AppContext } from "../context.ts";
-import type { ChatHistoryDetail } from "../store/chat-history-repo.ts";
+import type { ChatHistoryDetail, ChatHistoryEnd } from "../store/chat-history-repo.ts";
 
 export const CHAT_HISTORY_SECTION = "chat_history";
 /** Off unless the setting says otherwise. */
@@ -60,7 +60,9 @@ export class ChatHistoryRecorder implements TurnObserver {
     const limit = chatHistoryLimit(this.ctx);
     if (limit <= 0) return undefined;
     const { turn, caller, route } = info;
-    const repo = this.ctx.syncStore.chatHistory;
+    const repo = this.ctx.store.chatHistory;
+    // Written behind the turn (never awaited on its path): a failed write is logged, the turn goes on.
+    const report = (what: string) => (e: unknown) => this.ctx.logger.warn(`chat history ${what} failed`, { id, error: (e as Error)?.message ?? String(e) });
     const id = `chat_${Date.now().toString(36)}_${randomBytes(6).toString("hex")}`;
     const started = performance.now();
     const messages = historyMessages(turn);
@@ -72,7 +74,7 @@ export class ChatHistoryRecorder implements TurnObserver {
       // an invalid tool_choice fails the turn itself; the entry then just has no prompt
     }
     const history = turn.messages.slice(0, lastUser ? turn.messages.lastIndexOf(lastUser) : turn.messages.length);
-    repo.start(
+    const stored = repo.start(
       {
         id,
         at: Date.now(),
@@ -95,6 +97,14 @@ export class ChatHistoryRecorder implements TurnObserver {
       },
       limit,
     );
+    // The finish must land after the start; a failed start leaves nothing to finish.
+    const startedOk = stored.then(
+      () => true,
+      (e: unknown) => {
+        report("start")(e);
+        return false;
+      },
+    );
     let reasoning = "";
     let text = "";
     let account: string | undefined;
@@ -116,7 +126,7 @@ export class ChatHistoryRecorder implements TurnObserver {
       ended: (end: TurnOutcomeInfo) => {
         const status = end.finishReason ? "success" : end.aborted ? "stopped" : "error";
         const answer = text || (calls.length ? calls.map((c) => `${c.name}(${c.arguments})`).join(", ") : "");
-        repo.finish(id, {
+        const finish: ChatHistoryEnd = {
           at: Date.now(),
           status,
           account_id: account,
@@ -134,7 +144,8 @@ export class ChatHistoryRecorder implements TurnObserver {
               : null,
             first_output_ms: firstOutputAt === undefined ? undefined : Math.round(firstOutputAt - started),
           },
-        });
+        };
+        void startedOk.then((ok) => (ok ? repo.finish(id, finish) : undefined)).catch(report("finish"));
       },
     };
   }

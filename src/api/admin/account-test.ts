@@ -48,14 +48,14 @@ export async function testAccount(d: AdminDeps, account: AccountRecord, model: s
   // Login (the token is stored), session, session count and the optional completion run in the provider.
   const outcome = await accounts.test(account, resolved, message);
   if (outcome.ok) {
-    accounts.markHealthy(account.identifier);
+    await accounts.markHealthy(account.identifier);
     d.testStatus.set(account.identifier, "ok");
     return result(true, outcome.text, outcome.sessionCount, outcome.thinking);
   }
   const msg = outcome.message;
   d.testStatus.set(account.identifier, "failed");
-  if (outcome.stage === "login") accounts.markFailing(account.identifier, "login", msg);
-  else store.accounts.recordError(account.identifier, msg);
+  if (outcome.stage === "login") await accounts.markFailing(account.identifier, "login", msg);
+  else await store.accounts.recordError(account.identifier, msg);
   d.errors.add("account_test", account.identifier, msg);
   return result(false, msg);
 }
@@ -90,7 +90,7 @@ export async function testAllAccounts(
   model: string,
   progress: { total?(n: number): void; started?(account: AccountRecord): void; finished?(result: AccountTestResult): void } = {},
 ): Promise<TestAllResult> {
-  const accounts = d.accounts.list();
+  const accounts = await d.accounts.list();
   progress.total?.(accounts.length);
   for (const a of accounts) d.testStatus.set(a.identifier, "testing");
   const results = await mapBounded(accounts, TEST_ALL_PARALLEL, async (account) => {
@@ -117,11 +117,11 @@ export function accountTestRoutes(d: AdminDeps) {
       .post(
         "/accounts/test",
         async ({ body, request }) => {
-          const account = requireAccount(d, body.identifier);
+          const account = await requireAccount(d, body.identifier);
           const model = body.model ?? DEFAULT_MODEL;
           if (!resolveModel(model, d.ctx.settings.modelAliases(), d.ctx.providers.catalog())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
           const r = await testAccount(d, account, model, body.message?.trim() || undefined);
-          audit(d, request, "accounts.test", account.identifier, { success: r.success });
+          await audit(d, request, "accounts.test", account.identifier, { success: r.success });
           return r;
         },
         { body: t.Object({ identifier: t.String({ minLength: 1, maxLength: 320 }), model: Model, message: t.Optional(t.String({ maxLength: 20_000 })) }) },
@@ -132,7 +132,7 @@ export function accountTestRoutes(d: AdminDeps) {
           const model = body?.model ?? DEFAULT_MODEL;
           if (!resolveModel(model, d.ctx.settings.modelAliases(), d.ctx.providers.catalog())) throw badRequest(`unknown model ${JSON.stringify(model)}`);
           const all = await testAllAccounts(d, model);
-          audit(d, request, "accounts.test_all", undefined, { total: all.total, success: all.success });
+          await audit(d, request, "accounts.test_all", undefined, { total: all.total, success: all.success });
           return all;
         },
         { body: t.Optional(t.Object({ model: Model })) },

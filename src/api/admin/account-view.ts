@@ -35,12 +35,12 @@ export function accountView(d: AccountLiveView, a: AccountRecord, now = Date.now
 }
 
 /** Find an account by its identifier, email (any case) or mobile in any spelling. */
-export function findAccount(d: Pick<AdminServices, "accounts">, raw: string): AccountRecord | undefined {
+export function findAccount(d: Pick<AdminServices, "accounts">, raw: string): Promise<AccountRecord | undefined> {
   return d.accounts.find(raw);
 }
 
-export function requireAccount(d: Pick<AdminServices, "accounts">, raw: string): AccountRecord {
-  const a = findAccount(d, raw);
+export async function requireAccount(d: Pick<AdminServices, "accounts">, raw: string): Promise<AccountRecord> {
+  const a = await findAccount(d, raw);
   if (!a) throw notFound(`account ${JSON.stringify(raw)} not found`);
   return a;
 }

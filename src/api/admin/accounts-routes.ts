@@ -42,7 +42,7 @@ const UpdateBody = t.Object(
 );
 
 /** The stored proxies (through the proxies service). */
-export function storedProxies(d: Pick<AdminServices, "proxies">): ConfigProxy[] {
+export function storedProxies(d: Pick<AdminServices, "proxies">): Promise<ConfigProxy[]> {
   return d.proxies.list();
 }
 
@@ -51,18 +51,18 @@ export type AccountsRouteDeps = Pick<AdminServices, "accounts"> & RequestActor &
 
 export function accountsRoutes(d: AccountsRouteDeps) {
   const accounts: AccountsAdmin = d.accounts;
-  const setEnabled = (request: Request, raw: string, enabled: boolean) => {
-    accounts.setEnabled(d.whoIs(request), raw, enabled);
+  const setEnabled = async (request: Request, raw: string, enabled: boolean) => {
+    await accounts.setEnabled(d.whoIs(request), raw, enabled);
     return { success: true, enabled };
   };
   return (app: Elysia<"/admin">) =>
     app
       .get(
         "/accounts",
-        ({ query }) => {
+        async ({ query }) => {
           const page = intParam(query.page, "page", 1, 1_000_000, 1);
           const pageSize = intParam(query.page_size, "page_size", 1, 100, 10);
-          const { items, total } = accounts.page({ q: query.q?.trim() || undefined, offset: (page - 1) * pageSize, limit: pageSize });
+          const { items, total } = await accounts.page({ q: query.q?.trim() || undefined, offset: (page - 1) * pageSize, limit: pageSize });
           const now = Date.now();
           return { items: items.map((a) => accountView(d, a, now)), total, page, page_size: pageSize, total_pages: Math.max(1, Math.ceil(total / pageSize)) };
         },
@@ -70,30 +70,30 @@ export function accountsRoutes(d: AccountsRouteDeps) {
       )
       .post(
         "/accounts",
-        ({ body, request }) => {
-          const { total } = accounts.add(d.whoIs(request), body);
+        async ({ body, request }) => {
+          const { total } = await accounts.add(d.whoIs(request), body);
           return { success: true, total_accounts: total };
         },
         { body: AddBody },
       )
       .post(
         "/accounts/bulk",
-        ({ body, request }) => {
-          const { imported, updated, errors } = accounts.bulkImport(d.whoIs(request), body.text);
+        async ({ body, request }) => {
+          const { imported, updated, errors } = await accounts.bulkImport(d.whoIs(request), body.text);
           return { success: imported + updated > 0 || errors.length === 0, imported, updated, errors };
         },
         { body: t.Object({ text: t.String({ minLength: 1, maxLength: 5_000_000 }) }) },
       )
       .put(
         "/accounts/:identifier",
-        ({ params, body, request }) => {
-          const { total } = accounts.update(d.whoIs(request), params.identifier, body);
+        async ({ params, body, request }) => {
+          const { total } = await accounts.update(d.whoIs(request), params.identifier, body);
           return { success: true, total_accounts: total };
         },
         { body: UpdateBody },
       )
-      .delete("/accounts/:identifier", ({ params, request }) => {
-        const { identifier, total } = accounts.remove(d.whoIs(request), params.identifier);
+      .delete("/accounts/:identifier", async ({ params, request }) => {
+        const { identifier, total } = await accounts.remove(d.whoIs(request), params.identifier);
         d.testStatus.delete(identifier);
         return { success: true, total_accounts: total };
       })
@@ -101,8 +101,8 @@ export function accountsRoutes(d: AccountsRouteDeps) {
       .post("/accounts/:identifier/disable", ({ params, request }) => setEnabled(request, params.identifier, false))
       .put(
         "/accounts/:identifier/proxy",
-        ({ params, body, request }) => {
-          const proxyId = accounts.setProxy(d.whoIs(request), params.identifier, body.proxy_id);
+        async ({ params, body, request }) => {
+          const proxyId = await accounts.setProxy(d.whoIs(request), params.identifier, body.proxy_id);
           return { success: true, proxy_id: proxyId ?? "" };
         },
         { body: t.Object({ proxy_id: t.Nullable(Text(200)) }) },

@@ -50,6 +50,6 @@ export function clientAddress(d: { ctx: Pick<AppContext, "clientAddress"> }, req
 }
 
 /** Record an admin action that writes nothing else (a test, an upstream delete). `detail` is masked. */
-export function audit(d: RequestActor & Pick<AdminServices, "audit">, request: Request, action: string, target?: string, detail?: Record<string, unknown>): void {
-  d.audit.record(d.whoIs(request), action, target, detail);
+export function audit(d: RequestActor & Pick<AdminServices, "audit">, request: Request, action: string, target?: string, detail?: Record<string, unknown>): Promise<void> {
+  return d.audit.record(d.whoIs(request), action, target, detail);
 }

@@ -4,6 +4,7 @@
  */
 import { Elysia } from "elysia";
 import { adminServices } from "../../admin/admin-services.ts";
+import { configDocuments } from "../../admin/config-documents.ts";
 import type { AppContext } from "../../context.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { accountTestRoutes } from "./account-test.ts";
@@ -33,10 +34,14 @@ export function adminRoutes(ctx: AppContext) {
   ctx.observers.push(errors);
   ctx.providers.onUpstreamError((kind, account, message) => errors.add(kind, account, message));
   const services = adminServices({
-    store: ctx.syncStore,
+    store: ctx.store,
     changes: ctx.changes,
     catalog: () => ctx.providers.catalog(),
+    // Transitional (issue 16): AdminKey / AdminJwt still write through the synchronous store, which joins the
+    // password change's open transaction on the same sqlite connection; once they take the transaction's
+    // repositories these pass `tx` on.
     credentials: { setPasswordHash: (hash) => ctx.adminKey.setPasswordHash(hash), revokeAll: () => ctx.adminJwt.revokeAll() },
+    documents: configDocuments(ctx.syncStore),
   });
   const actors = new WeakMap<Request, AdminActorKind>();
   const d: AdminDeps = {

@@ -20,54 +20,57 @@ function etagMatches(request: Request, etag: string): boolean {
   });
 }
 
-function withEtag(request: Request, etag: string, body: () => unknown): Response {
+/** 304 when the client holds this version; else the body (read only then). */
+async function withEtag(request: Request, etag: string, body: () => unknown): Promise<Response> {
   if (etagMatches(request, etag)) return new Response(null, { status: 304, headers: { etag } });
-  return Response.json(body(), { headers: { etag, "cache-control": "no-cache" } });
+  return Response.json(await body(), { headers: { etag, "cache-control": "no-cache" } });
 }
 
 export function chatHistoryRoutes(d: AdminDeps) {
   const { ctx } = d;
   ctx.observers.push(new ChatHistoryRecorder(ctx));
-  const repo = () => ctx.syncStore.chatHistory;
-  const path = () => `${ctx.syncStore.path}#chat_history`;
-  const guard = <T>(fn: () => T): T => {
+  const repo = ctx.store.chatHistory;
+  const path = `${ctx.store.location}#chat_history`;
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
-      return fn();
+      return await fn();
     } catch (e) {
       if (e instanceof HttpError || e instanceof AdminServiceError) throw e;
       ctx.logger.warn("chat history store failed", { error: String(e) });
       throw new HttpError(503, "chat history store unavailable");
     }
   };
-  const listBody = () => ({ version: HISTORY_VERSION, limit: chatHistoryLimit(ctx), revision: repo().revision(), items: repo().list(), path: path() });
+  const listBody = async () => ({ version: HISTORY_VERSION, limit: chatHistoryLimit(ctx), revision: await repo.revision(), items: await repo.list(), path });
   return (app: Elysia<"/admin">) =>
     app
-      .get("/chat-history", ({ request }) => guard(() => withEtag(request, `W/"chat-history-list-${repo().revision()}"`, listBody)))
+      .get("/chat-history", ({ request }) =>
+        guard(async () => withEtag(request, `W/"chat-history-list-${await repo.revision()}"`, listBody)),
+      )
       .get("/chat-history/:id", ({ params, request }) =>
-        guard(() => {
-          const item = repo().get(params.id);
+        guard(async () => {
+          const item = await repo.get(params.id);
           if (!item) throw notFound("chat history entry not found");
           return withEtag(request, `W/"chat-history-detail-${item.id}-${item.revision}"`, () => ({ item }));
         }),
       )
       .delete("/chat-history", ({ request }) =>
-        guard(() => {
-          d.settings.clearChatHistory(d.whoIs(request));
+        guard(async () => {
+          await d.settings.clearChatHistory(d.whoIs(request));
           return { success: true };
         }),
       )
       .delete("/chat-history/:id", ({ params, request }) =>
-        guard(() => {
-          d.settings.deleteChatHistory(d.whoIs(request), params.id);
+        guard(async () => {
+          await d.settings.deleteChatHistory(d.whoIs(request), params.id);
           return { success: true };
         }),
       )
       .put(
         "/chat-history/settings",
         ({ body, request }) =>
-          guard(() => {
-            d.settings.setChatHistoryLimit(d.whoIs(request), body.limit);
-            return { success: true, limit: body.limit, revision: repo().revision(), items: repo().list() };
+          guard(async () => {
+            await d.settings.setChatHistoryLimit(d.whoIs(request), body.limit);
+            return { success: true, limit: body.limit, revision: await repo.revision(), items: await repo.list() };
           }),
         { body: t.Object({ limit: t.Integer({ minimum: 0, maximum: MAX_CHAT_HISTORY_LIMIT }) }, { additionalProperties: false }) },
       );

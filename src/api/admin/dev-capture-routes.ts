@@ -88,9 +88,9 @@ export function devCaptureRoutes(d: AdminDeps) {
           }));
         return { enabled: s.enabled, limit: s.limit, max_body_bytes: s.max_body_bytes, sample_root: s.sample_root, items };
       })
-      .delete("/dev/captures", ({ request }) => {
+      .delete("/dev/captures", async ({ request }) => {
         log.clear();
-        audit(d, request, "dev_capture.clear");
+        await audit(d, request, "dev_capture.clear");
         return { success: true, detail: "capture logs cleared" };
       })
       .post(
@@ -99,7 +99,7 @@ export function devCaptureRoutes(d: AdminDeps) {
           const s = requireOn();
           const { api_key, message, sample_id, ...chat } = body as Record<string, unknown>;
           const sampleId = checkSampleId(typeof sample_id === "string" && sample_id ? sample_id : defaultSampleId(typeof chat.model === "string" ? chat.model : DEFAULT_MODEL));
-          const credential = pickApiKey(ctx, typeof api_key === "string" ? api_key : undefined);
+          const credential = await pickApiKey(ctx, typeof api_key === "string" ? api_key : undefined);
           const payload: Record<string, unknown> = { model: DEFAULT_MODEL, stream: true, ...chat };
           if (!Array.isArray(payload.messages)) payload.messages = [{ role: "user", content: typeof message === "string" && message ? message : "你好" }];
           const tag = log.issueTag();
@@ -119,7 +119,7 @@ export function devCaptureRoutes(d: AdminDeps) {
           const entries = log.byTag(tag);
           if (entries.length === 0) throw new HttpError(500, "no upstream capture was recorded");
           const written = writeSample(s.sample_root, sampleId, { source: "admin/dev/raw-samples/capture", request: payload, entries });
-          audit(d, request, "dev_capture.sample", sampleId);
+          await audit(d, request, "dev_capture.sample", sampleId);
           return new Response(text, {
             status: res.status,
             headers: {
@@ -145,7 +145,7 @@ export function devCaptureRoutes(d: AdminDeps) {
       })
       .post(
         "/dev/raw-samples/save",
-        ({ body, request }) => {
+        async ({ body, request }) => {
           const s = requireOn();
           const all = chains(log.all());
           let chain: Chain | undefined;
@@ -162,7 +162,7 @@ export function devCaptureRoutes(d: AdminDeps) {
             request: withoutCredentials(first.request_body),
             entries: chain.entries,
           });
-          audit(d, request, "dev_capture.sample", sampleId);
+          await audit(d, request, "dev_capture.sample", sampleId);
           return { success: true, ...written, chain_key: chain.chain_key, capture_ids: chain.entries.map((e) => e.id), round_count: chain.entries.length };
         },
         {

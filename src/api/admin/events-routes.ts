@@ -20,7 +20,7 @@ import type { RecentError } from "./recent-errors.ts";
 export const EVENTS_INTERVAL_MS = 500;
 /** Concurrent event streams (console tabs) per server. */
 export const MAX_EVENT_STREAMS = 8;
-/** Accounts' stored last errors are read from sqlite at most this often (the in-memory errors every tick). */
+/** Accounts' stored last errors are read from the store at most this often (the in-memory errors every tick). */
 const ACCOUNT_ERRORS_EVERY_MS = 10_000;
 
 const hubs = new WeakMap<AppContext, EventHub>();
@@ -36,18 +36,27 @@ export function liveRoutes(d: AdminDeps) {
   ctx.observers.push(traffic);
   const jobs = new JobRegistry((job, e) => ctx.logger.warn("admin job failed", { job: job.id, kind: job.kind, error: (e as Error)?.message ?? String(e) }));
 
+  // The hub reads its topics synchronously: the stored errors are a cache, refreshed in the background when stale
+  // (one read at a time) and shown from the next tick on.
   let accountErrors: RecentError[] = [];
   let accountErrorsAt = 0;
-  const storedAccountErrors = (): RecentError[] => {
-    const now = Date.now();
-    if (now - accountErrorsAt < ACCOUNT_ERRORS_EVERY_MS) return accountErrors;
-    accountErrorsAt = now;
-    accountErrors = ctx.syncStore.accounts
-      .list()
+  let refreshing = false;
+  const refreshAccountErrors = async () => {
+    const accounts = await ctx.store.accounts.list();
+    accountErrors = accounts
       .filter((a) => a.lastError && a.lastErrorAt)
       .map((a) => ({ at: a.lastErrorAt!, kind: "account", account: a.identifier, message: a.lastError! }))
       .sort((a, b) => b.at - a.at)
       .slice(0, LIVE_ERRORS);
+  };
+  const storedAccountErrors = (): RecentError[] => {
+    const now = Date.now();
+    if (refreshing || now - accountErrorsAt < ACCOUNT_ERRORS_EVERY_MS) return accountErrors;
+    accountErrorsAt = now;
+    refreshing = true;
+    void refreshAccountErrors()
+      .catch((e: unknown) => ctx.logger.warn("reading the accounts' last errors failed", { error: (e as Error)?.message ?? String(e) }))
+      .finally(() => (refreshing = false));
     return accountErrors;
   };
 

@@ -17,7 +17,7 @@ export async function runTestAll(d: AdminDeps, request: Request, job: Job, model
     started: (account) => (job.current = account.identifier),
     finished: (r) => job.step(r.success),
   });
-  audit(d, request, "accounts.test_all", undefined, { total: all.total, success: all.success, job: job.id });
+  await audit(d, request, "accounts.test_all", undefined, { total: all.total, success: all.success, job: job.id });
   return all;
 }
 
@@ -31,7 +31,7 @@ export interface BulkImportResult {
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export async function runBulkImport(d: AdminDeps, request: Request, job: Job, text: string): Promise<BulkImportResult> {
-  const { accounts, errors } = parseBulkAccounts(text, d.proxies.list());
+  const { accounts, errors } = parseBulkAccounts(text, await d.proxies.list());
   job.total = accounts.length + errors.length;
   job.step(false, errors.length);
   let imported = 0;
@@ -40,7 +40,7 @@ export async function runBulkImport(d: AdminDeps, request: Request, job: Job, te
   for (let start = 0; start < accounts.length; start += BULK_CHUNK) {
     const chunk = accounts.slice(start, start + BULK_CHUNK);
     job.current = chunk[0]!.identifier;
-    const done = d.accounts.importParsed(d.whoIs(request), chunk, { job: job.id, ...(start === 0 ? { errors: errors.length } : {}) });
+    const done = await d.accounts.importParsed(d.whoIs(request), chunk, { job: job.id, ...(start === 0 ? { errors: errors.length } : {}) });
     imported += done.imported;
     updated += done.updated;
     job.step(true, chunk.length);

@@ -30,14 +30,14 @@ const UpdateBody = t.Object(
 );
 
 /** The stored key named by its key_id or its full value. */
-export function findKey(d: Pick<AdminServices, "keys">, ref: string): ApiKeyRecord | undefined {
+export function findKey(d: Pick<AdminServices, "keys">, ref: string): Promise<ApiKeyRecord | undefined> {
   return d.keys.find(ref);
 }
 
-export function keyView(d: Pick<KeysRouteDeps, "keys" | "usage">, k: ApiKeyRecord) {
+export async function keyView(d: Pick<KeysRouteDeps, "keys" | "usage">, k: ApiKeyRecord) {
   const keys: KeysAdmin = d.keys;
-  const usage = keys.usage(k.hash);
-  const quota = keys.quota(k.hash);
+  const usage = await keys.usage(k.hash);
+  const quota = await keys.quota(k.hash);
   return {
     key_preview: k.preview,
     key_id: k.id,
@@ -59,28 +59,29 @@ export function keysRoutes(d: KeysRouteDeps) {
   const keys: KeysAdmin = d.keys;
   return (app: Elysia<"/admin">) =>
     app
-      .get("/keys", () => {
-        const items = keys.list().map((k) => keyView(d, k));
+      .get("/keys", async () => {
+        const items = [];
+        for (const k of await keys.list()) items.push(await keyView(d, k));
         return { items, total: items.length };
       })
       .post(
         "/keys",
-        ({ body, request }) => {
-          const { key, record, total } = keys.add(d.whoIs(request), body);
+        async ({ body, request }) => {
+          const { key, record, total } = await keys.add(d.whoIs(request), body);
           return { success: true, total_keys: total, key, key_id: record.id, key_preview: record.preview, note: "the full key is shown only now; only its hash is stored" };
         },
         { body: AddBody },
       )
       .put(
         "/keys/:key",
-        ({ params, body, request }) => {
-          const { total } = keys.update(d.whoIs(request), params.key, body);
+        async ({ params, body, request }) => {
+          const { total } = await keys.update(d.whoIs(request), params.key, body);
           return { success: true, total_keys: total };
         },
         { body: UpdateBody },
       )
-      .delete("/keys/:key", ({ params, request }) => {
-        const { total } = keys.remove(d.whoIs(request), params.key);
+      .delete("/keys/:key", async ({ params, request }) => {
+        const { total } = await keys.remove(d.whoIs(request), params.key);
         return { success: true, total_keys: total };
       });
 }

@@ -13,13 +13,13 @@ export function ownBaseUrl(ctx: Pick<AppContext, "state">): string {
 }
 
 /** A credential for the first configured API key, or for the given one (which must be configured). */
-export function pickApiKey(ctx: Pick<AppContext, "apiKeys" | "syncStore">, given: string | undefined): string {
+export async function pickApiKey(ctx: Pick<AppContext, "apiKeys" | "store">, given: string | undefined): Promise<string> {
   if (given?.trim()) {
     const hash = ctx.apiKeys.match(given.trim());
     if (!hash) throw badRequest("api_key is not a configured API key");
     return ctx.apiKeys.loopbackCredential(hash);
   }
-  const first = ctx.syncStore.apiKeys.list()[0]?.hash;
+  const first = (await ctx.store.apiKeys.list())[0]?.hash;
   if (!first) throw badRequest("no API key is configured; create one under API keys first");
   return ctx.apiKeys.loopbackCredential(first);
 }

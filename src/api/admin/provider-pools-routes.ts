@@ -25,7 +25,7 @@ import type { AppContext } from "../../context.ts";
 import { audit, type RequestActor } from "./admin-deps.ts";
 
 /** What the provider-pool routes need: the credentials service, the audit log (tests), who is asking, the providers and stored secrets (to mask them). */
-export type ProviderPoolsRouteDeps = Pick<AdminServices, "credentials" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers" | "syncStore"> };
+export type ProviderPoolsRouteDeps = Pick<AdminServices, "credentials" | "audit"> & RequestActor & { ctx: Pick<AppContext, "providers" | "store"> };
 
 const MAX_ENTRIES = 10_000;
 const Label = t.String({ maxLength: 200 });
@@ -181,16 +181,16 @@ function requirePool(d: ProviderPoolsRouteDeps, id: string): Pool {
   throw notFound(`provider "${provider.id}" has no credential pool${where}; providers with credential pools: ${withPools.length ? withPools.join(", ") : "none"}`);
 }
 
-function requireEntry(p: Pool, id: string): CredentialView {
-  const v = p.pool.list().find((x) => x.id === id);
+async function requireEntry(p: Pool, id: string): Promise<CredentialView> {
+  const v = (await p.pool.list()).find((x) => x.id === id);
   // The id is not echoed: a caller who pasted a secret where the id goes must not get it back.
   if (!v) throw notFound(`no ${p.pool.entryKind} with this id in the "${p.provider.id}" pool; GET /admin/providers/${p.provider.id}/credentials lists the ids`);
   return v;
 }
 
 /** A scrubber for the pool's stored secrets and per-entry authorizations, plus `more`. */
-function poolScrubber(d: ProviderPoolsRouteDeps, p: Pool, more: Iterable<string> = []): Scrubber {
-  return new Scrubber([...d.ctx.syncStore.credentials.list(p.provider.id).flatMap((r) => [r.secret, r.auth ?? ""]), ...more]);
+async function poolScrubber(d: ProviderPoolsRouteDeps, p: Pool, more: Iterable<string> = []): Promise<Scrubber> {
+  return new Scrubber([...(await d.ctx.store.credentials.list(p.provider.id)).flatMap((r) => [r.secret, r.auth ?? ""]), ...more]);
 }
 
 // ---- input ------------------------------------------------------------------------------------
@@ -222,20 +222,21 @@ function parseAdd(body: { entries?: EntryBody[]; secret?: string; auth?: string;
 // ---- routes -----------------------------------------------------------------------------------
 
 export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
-  const { providers, syncStore: store } = d.ctx;
+  const { providers, store } = d.ctx;
   const credentials = d.credentials;
   /**
    * Masks the pool's stored secrets (and `more`, e.g. what the request posted) in whatever a provider says:
    * views never hold secrets by contract, but error texts come from upstreams and may quote what was sent.
    */
   const scrubberFor = (p: Pool, more: Iterable<string> = []) => poolScrubber(d, p, more);
-  const listAnswer = (p: Pool, scrub: Scrubber = scrubberFor(p)) => {
-    const items = p.pool.list().map((v) => credentialView(v, scrub));
+  const listAnswer = async (p: Pool, given?: Scrubber) => {
+    const scrub = given ?? (await scrubberFor(p));
+    const items = (await p.pool.list()).map((v) => credentialView(v, scrub));
     return { provider: p.provider.id, entry_kind: p.pool.entryKind, items, total: items.length, status: credentialStatusView(p.pool.status()) };
   };
-  const entryAnswer = (p: Pool, id: string, scrub: Scrubber = scrubberFor(p)) => {
-    const v = p.pool.list().find((x) => x.id === id);
-    return v ? credentialView(v, scrub) : null;
+  const entryAnswer = async (p: Pool, id: string, given?: Scrubber) => {
+    const v = (await p.pool.list()).find((x) => x.id === id);
+    return v ? credentialView(v, given ?? (await scrubberFor(p))) : null;
   };
   const target = (p: Pool, id?: string) => (id ? `${p.provider.id}/${id}` : p.provider.id);
   return (app: Elysia<"/admin">) =>
@@ -245,104 +246,104 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
         return { items, total: items.length };
       })
       .get("/providers/:provider", ({ params }) => providerView(requireProvider(d, params.provider)), { params: ProviderParams })
-      .get("/providers/:provider/credentials", ({ params }) => listAnswer(requirePool(d, params.provider)), { params: ProviderParams })
+      .get("/providers/:provider/credentials", async ({ params }) => listAnswer(requirePool(d, params.provider)), { params: ProviderParams })
       .post(
         "/providers/:provider/credentials",
-        ({ params, body, request }) => {
+        async ({ params, body, request }) => {
           const p = requirePool(d, params.provider);
           const { entries, single } = parseAdd(body);
           const posted = entries.flatMap((e) => [e.secret, e.auth ?? ""]);
           if (single) {
             // Same secret = same entry (the store's keyed-hash id): adding one that is there already is a conflict.
             const id = store.credentials.idFor(p.provider.id, entries[0]!.secret);
-            if (p.pool.list().some((v) => v.id === id)) throw new HttpError(409, `this ${p.pool.entryKind} is already in the "${p.provider.id}" pool (id ${id})`);
+            if ((await p.pool.list()).some((v) => v.id === id)) throw new HttpError(409, `this ${p.pool.entryKind} is already in the "${p.provider.id}" pool (id ${id})`);
           }
           const ids = entries.map((e) => store.credentials.idFor(p.provider.id, e.secret));
-          const result = credentials.write(d.whoIs(request), {
+          const result = await credentials.write(d.whoIs(request), {
             action: "providers.credentials.add",
             target: target(p),
             apply: () => p.pool.add(entries),
             detail: (r) => ({ added: r.added, updated: r.updated, skipped: r.skipped.length, ids: ids.slice(0, 50) }),
             ids: () => ids.map((id) => target(p, id)),
           });
-          const scrub = scrubberFor(p, posted);
+          const scrub = await scrubberFor(p, posted);
           const view = importView(result, scrub);
           if (single && result.added + result.updated === 0) {
             throw badRequest(`the ${p.pool.entryKind} was not added: ${view.skipped[0]?.reason || "refused by the provider"}`);
           }
-          return { success: result.added + result.updated > 0, ...view, ...listAnswer(p, scrub) };
+          return { success: result.added + result.updated > 0, ...view, ...(await listAnswer(p, scrub)) };
         },
         { params: ProviderParams, body: AddBody },
       )
       .post(
         "/providers/:provider/credentials/import",
-        ({ params, body, request }) => {
+        async ({ params, body, request }) => {
           const p = requirePool(d, params.provider);
           const posted = Scrubber.tokensOf(body.text);
           let result: CredentialImportResult;
           try {
-            result = credentials.write(d.whoIs(request), {
+            result = await credentials.write(d.whoIs(request), {
               action: "providers.credentials.import",
               target: target(p),
               apply: () => p.pool.importText(body.text),
               detail: (r) => ({ added: r.added, updated: r.updated, skipped: r.skipped.length }),
             });
           } catch (e) {
-            const scrub = scrubberFor(p, posted);
+            const scrub = await scrubberFor(p, posted);
             // A provider that refuses the whole document says why; the message must not carry the text back.
             throw badRequest(`import refused: ${scrub.text(e instanceof Error ? e.message : String(e)).slice(0, 500)}`);
           }
-          const scrub = scrubberFor(p, posted);
+          const scrub = await scrubberFor(p, posted);
           const view = importView(result, scrub);
-          return { success: result.added + result.updated > 0 || result.skipped.length === 0, ...view, ...listAnswer(p, scrub) };
+          return { success: result.added + result.updated > 0 || result.skipped.length === 0, ...view, ...(await listAnswer(p, scrub)) };
         },
         { params: ProviderParams, body: ImportBody },
       )
       .post(
         "/providers/:provider/credentials/reset",
-        ({ params, request }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
-          return { success: true, reset, ...listAnswer(p) };
+          const reset = await credentials.write(d.whoIs(request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
+          return { success: true, reset, ...(await listAnswer(p)) };
         },
         { params: ProviderParams },
       )
       .put(
         "/providers/:provider/credentials/:id",
-        ({ params, body, request }) => {
+        async ({ params, body, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
+          await requireEntry(p, params.id);
           if (body.label === undefined && body.max_usage === undefined) throw badRequest("nothing to update: give label and/or max_usage (null clears either)");
           const label = body.label === undefined ? undefined : body.label === null || body.label.trim() === "" ? null : body.label.trim();
           const fields: { label?: string | null; maxUsage?: number | null } = {};
           if (label !== undefined) fields.label = label;
           if (body.max_usage !== undefined) fields.maxUsage = body.max_usage;
-          credentials.write(d.whoIs(request), {
+          await credentials.write(d.whoIs(request), {
             action: "providers.credentials.update",
             target: target(p, params.id),
-            apply: () => {
-              if (!p.pool.update(params.id, fields)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+            apply: async () => {
+              if (!(await p.pool.update(params.id, fields))) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
             },
             detail: () => ({ label, max_usage: body.max_usage }),
           });
-          return { success: true, item: entryAnswer(p, params.id) };
+          return { success: true, item: await entryAnswer(p, params.id) };
         },
         { params: EntryParams, body: UpdateBody },
       )
       .delete(
         "/providers/:provider/credentials/:id",
-        ({ params, request }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
-          credentials.write(d.whoIs(request), {
+          await requireEntry(p, params.id);
+          await credentials.write(d.whoIs(request), {
             action: "providers.credentials.delete",
             target: target(p, params.id),
-            apply: () => {
-              if (!p.pool.remove(params.id)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+            apply: async () => {
+              if (!(await p.pool.remove(params.id))) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
             },
             removed: true,
           });
-          return { success: true, ...listAnswer(p) };
+          return { success: true, ...(await listAnswer(p)) };
         },
         { params: EntryParams },
       )
@@ -350,11 +351,11 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
       .post("/providers/:provider/credentials/:id/disable", ({ params, request }) => setEnabled(d, request, requirePool(d, params.provider), params.id, false), { params: EntryParams })
       .post(
         "/providers/:provider/credentials/:id/reset",
-        ({ params, request }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
-          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
-          return { success: true, reset, item: entryAnswer(p, params.id) };
+          await requireEntry(p, params.id);
+          const reset = await credentials.write(d.whoIs(request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
+          return { success: true, reset, item: await entryAnswer(p, params.id) };
         },
         { params: EntryParams },
       )
@@ -362,7 +363,7 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
         "/providers/:provider/credentials/:id/test",
         async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
+          await requireEntry(p, params.id);
           const started = performance.now();
           let outcome: { ok: boolean; message: string; text?: string };
           try {
@@ -371,29 +372,29 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
             outcome = { ok: false, message: e instanceof Error ? e.message : String(e) };
           }
           // The provider's words may quote what it sent: masked like everything else.
-          const scrub = scrubberFor(p);
-          audit(d, request, "providers.credentials.test", target(p, params.id), { success: outcome.ok });
+          const scrub = await scrubberFor(p);
+          await audit(d, request, "providers.credentials.test", target(p, params.id), { success: outcome.ok });
           return {
             success: outcome.ok,
             id: params.id,
             message: scrub.text(outcome.message).slice(0, 1000),
             ...(outcome.text !== undefined ? { text: scrub.text(outcome.text).slice(0, 2000) } : {}),
             response_time: Math.round(performance.now() - started),
-            item: entryAnswer(p, params.id, scrub),
+            item: await entryAnswer(p, params.id, scrub),
           };
         },
         { params: EntryParams },
       );
 }
 
-function setEnabled(d: ProviderPoolsRouteDeps, request: Request, p: Pool, id: string, enabled: boolean) {
-  requireEntry(p, id);
-  d.credentials.write(d.whoIs(request), {
+async function setEnabled(d: ProviderPoolsRouteDeps, request: Request, p: Pool, id: string, enabled: boolean) {
+  await requireEntry(p, id);
+  await d.credentials.write(d.whoIs(request), {
     action: enabled ? "providers.credentials.enable" : "providers.credentials.disable",
     target: `${p.provider.id}/${id}`,
-    apply: () => {
-      if (!p.pool.setEnabled(id, enabled)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+    apply: async () => {
+      if (!(await p.pool.setEnabled(id, enabled))) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
     },
   });
-  return { success: true, enabled, item: credentialView(requireEntry(p, id), poolScrubber(d, p)) };
+  return { success: true, enabled, item: credentialView(await requireEntry(p, id), await poolScrubber(d, p)) };
 }

@@ -45,35 +45,35 @@ function given(body: ProxyInput): Record<string, unknown> {
 
 export function proxiesRoutes(d: ProxiesRouteDeps) {
   const proxies: ProxiesAdmin = d.proxies;
-  const requireProxy = (id: string) => {
-    const p = proxies.get(id);
+  const requireProxy = async (id: string) => {
+    const p = await proxies.get(id);
     if (!p) throw notFound(`proxy ${JSON.stringify(id)} not found`);
     return p;
   };
   return (app: Elysia<"/admin">) =>
     app
-      .get("/proxies", () => {
-        const items = proxies.list().map(proxyView);
+      .get("/proxies", async () => {
+        const items = (await proxies.list()).map(proxyView);
         return { items, total: items.length };
       })
       .post(
         "/proxies",
-        ({ body, request }) => {
-          const proxy = proxies.add(d.whoIs(request), body);
+        async ({ body, request }) => {
+          const proxy = await proxies.add(d.whoIs(request), body);
           return { success: true, proxy: proxyView(proxy) };
         },
         { body: ProxyBody },
       )
       .put(
         "/proxies/:id",
-        ({ params, body, request }) => {
-          const proxy = proxies.update(d.whoIs(request), params.id, body);
+        async ({ params, body, request }) => {
+          const proxy = await proxies.update(d.whoIs(request), params.id, body);
           return { success: true, proxy: proxyView(proxy) };
         },
         { body: ProxyBody },
       )
-      .delete("/proxies/:id", ({ params, request }) => {
-        const { unbound } = proxies.remove(d.whoIs(request), params.id);
+      .delete("/proxies/:id", async ({ params, request }) => {
+        const { unbound } = await proxies.remove(d.whoIs(request), params.id);
         return { success: true, unbound_accounts: unbound };
       })
       .post(
@@ -81,16 +81,16 @@ export function proxiesRoutes(d: ProxiesRouteDeps) {
         async ({ body, request }) => {
           const id = body.proxy_id?.trim();
           let proxy: ConfigProxy;
-          if (id) proxy = requireProxy(id);
+          if (id) proxy = await requireProxy(id);
           else {
             const fields = given(body as ProxyInput);
             delete fields.proxy_id;
             proxy = proxies.parse(fields);
             // Testing an edited proxy from the console: a blank password means the stored one.
-            if (!proxy.password) proxy.password = proxies.get(proxy.id)?.password;
+            if (!proxy.password) proxy.password = (await proxies.get(proxy.id))?.password;
           }
           const r = await probeProxy(proxy, d.ctx.options.deepseekBaseUrl);
-          audit(d, request, "proxies.test", proxy.id, { success: r.success });
+          await audit(d, request, "proxies.test", proxy.id, { success: r.success });
           return { success: r.success, proxy_id: proxy.id, proxy_type: proxy.type, response_time: r.response_time, ...(r.status_code !== undefined ? { status_code: r.status_code } : {}), message: r.message };
         },
         { body: TestBody },

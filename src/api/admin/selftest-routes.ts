@@ -54,13 +54,13 @@ function errorMessage(text: string): string {
 }
 
 /** The self-test calls this server's own routes over loopback with a configured key. */
-export function selfTestRoutes(d: { ctx: Pick<AppContext, "state" | "apiKeys" | "syncStore"> }) {
+export function selfTestRoutes(d: { ctx: Pick<AppContext, "state" | "apiKeys" | "store"> }) {
   return (app: Elysia<"/admin">) =>
     app
       .post(
         "/test",
         async ({ body, request }) => {
-          const key = pickApiKey(d.ctx, body?.api_key);
+          const key = await pickApiKey(d.ctx, body?.api_key);
           const url = `${ownBaseUrl(d.ctx)}/v1/chat/completions`;
           try {
             const res = await fetch(url, {
@@ -90,7 +90,7 @@ export function selfTestRoutes(d: { ctx: Pick<AppContext, "state" | "apiKeys" | 
       .post(
         "/playground",
         async ({ body, request }) => {
-          const key = pickApiKey(d.ctx, body.api_key);
+          const key = await pickApiKey(d.ctx, body.api_key);
           const r = surfaceRequest(body, key);
           const res = await fetch(`${ownBaseUrl(d.ctx)}${r.path}`, {
             method: "POST",

@@ -21,14 +21,14 @@ export function sessionsRoutes(d: SessionsRouteDeps) {
     app.post(
       "/accounts/sessions/delete-all",
       async ({ body, request }) => {
-        const account = requireAccount(d, body.identifier);
+        const account = await requireAccount(d, body.identifier);
         const accounts = accountAdmin(d.ctx);
         if (!accounts.deleteSessions) throw new HttpError(501, "the accounts' provider keeps no remote sessions to delete");
         if (!account.password) return { success: false, message: "no password is stored for this account, so it cannot log in" };
         const outcome = await accounts.deleteSessions(account);
-        audit(d, request, "accounts.sessions.delete_all", account.identifier, { success: outcome.ok, ...(outcome.ok ? {} : { stage: outcome.stage }) });
+        await audit(d, request, "accounts.sessions.delete_all", account.identifier, { success: outcome.ok, ...(outcome.ok ? {} : { stage: outcome.stage }) });
         if (outcome.ok) return { success: true, message: "all sessions deleted" };
-        if (outcome.stage === "login") accounts.markFailing(account.identifier, "login", outcome.message);
+        if (outcome.stage === "login") await accounts.markFailing(account.identifier, "login", outcome.message);
         d.errors.add("sessions_delete", account.identifier, outcome.message);
         return { success: false, message: outcome.message };
       },

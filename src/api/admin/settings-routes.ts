@@ -15,7 +15,7 @@ import type { AdminJwt } from "../../security/admin-jwt.ts";
 import type { RequestActor } from "./admin-deps.ts";
 
 /** What the settings page reads: the live settings, the pool and identity of the accounts' provider, the admin credentials, defaults. */
-export type SettingsViewDeps = { ctx: Pick<AppContext, "settings" | "syncStore" | "providers" | "adminKey" | "options">; jwt: Pick<AdminJwt, "defaultExpireHours"> };
+export type SettingsViewDeps = { ctx: Pick<AppContext, "settings" | "store" | "providers" | "adminKey" | "options">; jwt: Pick<AdminJwt, "defaultExpireHours"> };
 
 /** What the settings routes need: the settings service, who is asking, and the view. */
 export type SettingsRouteDeps = Pick<AdminServices, "settings"> & RequestActor & SettingsViewDeps;
@@ -105,12 +105,12 @@ const SettingsBody = t.Object(
   { additionalProperties: false },
 );
 
-export function settingsView(d: SettingsViewDeps) {
+export async function settingsView(d: SettingsViewDeps) {
   const { settings } = d.ctx;
   const pool = accountAdmin(d.ctx).settings();
   const identity = accountsProvider(d.ctx).identity?.() ?? {};
   const thinking = settings.section<{ enabled?: boolean; prompt?: string }>("thinking_injection");
-  const admin = d.ctx.syncStore.settings.get<{ password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number }>(SETTING_KEYS.admin) ?? {};
+  const admin = (await d.ctx.store.settings.get<{ password_hash?: string; jwt_expire_hours?: number; jwt_valid_after_unix?: number }>(SETTING_KEYS.admin)) ?? {};
   return {
     success: true,
     admin: {
@@ -174,8 +174,8 @@ export function settingsRoutes(d: SettingsRouteDeps) {
       .get("/settings", () => settingsView(d))
       .put(
         "/settings",
-        ({ body, request }) => {
-          settings.update(d.whoIs(request), body);
+        async ({ body, request }) => {
+          await settings.update(d.whoIs(request), body);
           return { success: true, message: "settings updated and hot reloaded" };
         },
         { body: SettingsBody },
@@ -186,7 +186,7 @@ export function settingsRoutes(d: SettingsRouteDeps) {
           const password = (body.new_password ?? body.password ?? "").trim();
           if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`the new password must have at least ${MIN_PASSWORD_LENGTH} characters`);
           const hash = await hashAdminPassword(password);
-          const cutoff = settings.setPassword(d.whoIs(request), hash);
+          const cutoff = await settings.setPassword(d.whoIs(request), hash);
           const env = d.ctx.adminKey.accepted().includes("env");
           return {
             success: true,

@@ -6,14 +6,14 @@ import type { AppContext } from "../../context.ts";
 import type { RecentErrors } from "./recent-errors.ts";
 
 /** What the status routes read: the providers, the stored accounts' last errors, the recent-errors list. */
-export type StatusRouteDeps = { ctx: Pick<AppContext, "providers" | "syncStore">; errors: Pick<RecentErrors, "list"> };
+export type StatusRouteDeps = { ctx: Pick<AppContext, "providers" | "store">; errors: Pick<RecentErrors, "list"> };
 import { intParam } from "./query-params.ts";
 import { globalLimit } from "./live-snapshot.ts";
 
 const VERCEL_501 = "Vercel sync is not part of this build: ds2api runs as one binary or container; use /admin/config/export";
 
 export function statusRoutes(d: StatusRouteDeps) {
-  const { providers, syncStore: store } = d.ctx;
+  const { providers, store } = d.ctx;
   const vercel = () => {
     throw new HttpError(501, VERCEL_501);
   };
@@ -44,8 +44,8 @@ export function statusRoutes(d: StatusRouteDeps) {
       .get("/version", () => ({ success: true, current_version: VERSION, current_tag: `v${VERSION}`, source: "build", checked_at: new Date().toISOString(), latest_version: null, check_error: "not checked: this server makes no outbound calls except to its upstream providers" }))
       .get(
         "/audit",
-        ({ query }) => ({
-          items: store.audit.list({ limit: intParam(query.limit, "limit", 1, 1000, 100), action: query.action?.trim() || undefined, actor: query.actor?.trim() || undefined, target: query.target?.trim() || undefined }),
+        async ({ query }) => ({
+          items: await store.audit.list({ limit: intParam(query.limit, "limit", 1, 1000, 100), action: query.action?.trim() || undefined, actor: query.actor?.trim() || undefined, target: query.target?.trim() || undefined }),
         }),
         {
           query: t.Object({
@@ -58,10 +58,9 @@ export function statusRoutes(d: StatusRouteDeps) {
       )
       .get(
         "/errors/recent",
-        ({ query }) => {
+        async ({ query }) => {
           const limit = intParam(query.limit, "limit", 1, 200, 50);
-          const accountErrors = store.accounts
-            .list()
+          const accountErrors = (await store.accounts.list())
             .filter((a) => a.lastError && a.lastErrorAt)
             .map((a) => ({ at: a.lastErrorAt!, kind: "account", account: a.identifier, message: a.lastError! }));
           const items = [...d.errors.list(limit), ...accountErrors].sort((a, b) => b.at - a.at).slice(0, limit);

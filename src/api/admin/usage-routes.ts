@@ -23,7 +23,7 @@ export function usageRoutes(d: AdminDeps) {
   return (app: Elysia<"/admin">) =>
     app.get(
       "/usage",
-      ({ query }) => usageReport(ctx.syncStore, choice(query.range, "range", USAGE_RANGES, "day"), choice(query.by, "by", USAGE_GROUPINGS, "model"), ctx.providers.primary()?.id),
+      ({ query }) => usageReport(ctx.store, choice(query.range, "range", USAGE_RANGES, "day"), choice(query.by, "by", USAGE_GROUPINGS, "model"), ctx.providers.primary()?.id),
       { query: t.Object({ range: t.Optional(t.String({ maxLength: 40 })), by: t.Optional(t.String({ maxLength: 40 })) }) },
     );
 }

@@ -6,7 +6,9 @@
  * account by its name and identifier, a provider credential by its label or masked preview.
  */
 import { FINE_SPAN, HOURLY_SPAN, type UsageCounts, type UsageDimension } from "../../store/usage-history-repo.ts";
-import type { Store } from "../../store/store.ts";
+import type { StoreRepos } from "../../store/store-api.ts";
+
+type UsageStore = Pick<StoreRepos, "apiKeys" | "accounts" | "credentials" | "usageHistory">;
 
 export const USAGE_RANGES = ["hour", "day", "week"] as const;
 export const USAGE_GROUPINGS = ["key", "account", "model", "provider"] as const;
@@ -75,7 +77,7 @@ const totalsOf = (c: UsageCounts): UsageTotals => ({
   avg_latency_ms: c.requests ? Math.round(c.latency_ms / c.requests) : 0,
 });
 
-function describe(store: Store, by: UsageGrouping, id: string, providers: string[], primary: string | undefined): Pick<UsageGroup, "kind" | "label" | "detail"> {
+async function describe(store: UsageStore, by: UsageGrouping, id: string, providers: string[], primary: string | undefined): Promise<Pick<UsageGroup, "kind" | "label" | "detail">> {
   switch (by) {
     case "model":
       // Named as the model lists name them: the primary provider's models bare, the others' as provider/model.
@@ -85,16 +87,16 @@ function describe(store: Store, by: UsageGrouping, id: string, providers: string
     case "key": {
       if (id === "loopback") return { kind: "loopback", label: "loopback", detail: "" };
       if (id.startsWith("caller:")) return { kind: "direct", label: id, detail: "" };
-      const key = store.apiKeys.byId(id);
+      const key = await store.apiKeys.byId(id);
       if (!key) return { kind: "deleted_key", label: id, detail: "" };
       return { kind: "key", label: key.name || key.preview, detail: key.name ? `${key.preview} · ${id}` : id };
     }
     case "account": {
       if (!id) return { kind: "none", label: "", detail: "" };
-      const account = store.accounts.get(id);
+      const account = await store.accounts.get(id);
       if (account) return { kind: "account", label: account.name || id, detail: account.name ? id : "" };
       for (const p of providers) {
-        const c = store.credentials.get(p, id);
+        const c = await store.credentials.get(p, id);
         if (c) return { kind: "credential", label: c.label || c.preview, detail: `${p} · ${c.preview}` };
       }
       return { kind: "unknown_account", label: id, detail: "" };
@@ -103,14 +105,14 @@ function describe(store: Store, by: UsageGrouping, id: string, providers: string
 }
 
 /** `primary`: the primary provider's id (its models are shown without the `provider/` prefix). */
-export function usageReport(store: Store, range: UsageRange, by: UsageGrouping, primary: string | undefined, now = Date.now()): UsageReport {
+export async function usageReport(store: UsageStore, range: UsageRange, by: UsageGrouping, primary: string | undefined, now = Date.now()): Promise<UsageReport> {
   const plan = RANGE_PLAN[range];
   const stepMs = plan.step * 1000;
   const last = Math.floor(now / stepMs) * stepMs;
   const from = last - (plan.count - 1) * stepMs;
   const buckets = Array.from({ length: plan.count }, (_, i) => from + i * stepMs);
-  const rows = store.usageHistory.series({ span: plan.span, stepSeconds: plan.step, from, by: DIMENSION[by] });
-  const providers = store.usageHistory.providers();
+  const rows = await store.usageHistory.series({ span: plan.span, stepSeconds: plan.step, from, by: DIMENSION[by] });
+  const providers = await store.usageHistory.providers();
 
   const perBucket = new Map<number, Record<string, UsageValues>>(buckets.map((b) => [b, {}]));
   const perGroup = new Map<string, UsageCounts>();
@@ -124,9 +126,9 @@ export function usageReport(store: Store, range: UsageRange, by: UsageGrouping, 
     addTo(g, r);
     addTo(all, r);
   }
-  const groups = [...perGroup.entries()]
-    .map(([id, c]) => ({ id, ...describe(store, by, id, providers, primary), ...totalsOf(c) }))
-    .sort((a, b) => b.requests - a.requests || b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens) || a.id.localeCompare(b.id));
+  const groups: UsageGroup[] = [];
+  for (const [id, c] of perGroup) groups.push({ id, ...(await describe(store, by, id, providers, primary)), ...totalsOf(c) });
+  groups.sort((a, b) => b.requests - a.requests || b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens) || a.id.localeCompare(b.id));
   return {
     range,
     by,

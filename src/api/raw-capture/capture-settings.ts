@@ -14,8 +14,9 @@ export interface DevCaptureSettings {
   max_body_bytes: number;
 }
 
-export function devCaptureSettings(ctx: Pick<AppContext, "settings" | "syncStore">): DevCaptureSettings {
+/** Samples go beside the sqlite file by default (its configured path, also when the store is elsewhere). */
+export function devCaptureSettings(ctx: Pick<AppContext, "settings"> & { options: Pick<AppContext["options"], "dbPath"> }): DevCaptureSettings {
   const s = ctx.settings.section<{ enabled?: boolean; sample_root?: string }>(DEV_CAPTURE_SECTION);
-  const root = s.sample_root?.trim() ? resolve(s.sample_root.trim()) : join(dirname(resolve(ctx.syncStore.path)), "raw_stream_samples");
+  const root = s.sample_root?.trim() ? resolve(s.sample_root.trim()) : join(dirname(resolve(ctx.options.dbPath)), "raw_stream_samples");
   return { enabled: s.enabled === true, sample_root: root, limit: CAPTURE_LIMIT, max_body_bytes: CAPTURE_MAX_BODY_BYTES };
 }
