@@ -61,9 +61,9 @@ export class ChatHistoryRecorder implements TurnObserver {
     if (limit <= 0) return undefined;
     const { turn, caller, route } = info;
     const repo = this.ctx.store.chatHistory;
+    const id = `chat_${Date.now().toString(36)}_${randomBytes(6).toString("hex")}`;
     // Written behind the turn (never awaited on its path): a failed write is logged, the turn goes on.
     const report = (what: string) => (e: unknown) => this.ctx.logger.warn(`chat history ${what} failed`, { id, error: (e as Error)?.message ?? String(e) });
-    const id = `chat_${Date.now().toString(36)}_${randomBytes(6).toString("hex")}`;
     const started = performance.now();
     const messages = historyMessages(turn);
     const lastUser = [...turn.messages].reverse().find((m) => m.role === "user");

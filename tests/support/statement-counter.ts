@@ -1,7 +1,8 @@
 /**
- * Counts the SQL statements a piece of code runs on one bun:sqlite Database (or on every connection to one file): every run/get/all/values/iterate of a
- * statement from `query`/`prepare`, and every `exec`/`run` on the database itself (BEGIN/COMMIT of `transaction`
- * included when bun issues them through those). The database (or the Database prototype) is wrapped in place; `restore()` undoes it.
+ * Counts the SQL statements a piece of code runs on one bun:sqlite Database, or on every connection to one file:
+ * every run/get/all/values/iterate of a statement from `query`/`prepare`, and every `exec`/`run` on the database
+ * itself (BEGIN/COMMIT of `transaction` included when bun issues them through those). The database (or the
+ * Database prototype) is wrapped in place; `restore()` undoes it.
  */
 import { Database } from "bun:sqlite";
 import { resolve } from "node:path";
