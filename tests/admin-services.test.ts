@@ -27,7 +27,7 @@ const WHO: AdminActor = { actor: "admin-key", address: "127.0.0.1" };
 
 describe("each admin write commits with its audit row, or neither does", () => {
   let dir: string;
-  /** The file's own handle: the admin key / JWT writers (still synchronous) and the injected failures. */
+  /** Transitional: the synchronous store under `store`, for the admin key / JWT and config-sync (not async yet here). */
   let sync: Store;
   let store: StoreApi;
   let services: AdminServices;
@@ -78,15 +78,23 @@ describe("each admin write commits with its audit row, or neither does", () => {
     });
 
   /**
-   * Every audit append fails while `fn` runs: a trigger in the database itself, so it holds whichever repository
-   * object (root or a transaction's) writes the row.
+   * Every audit append fails while `fn` runs: a trigger in the database file itself (put there through a connection
+   * of the test's own), so it holds whichever repository object (root or a transaction's) writes the row.
    */
   const withFailingAudit = async (fn: () => Promise<unknown>) => {
-    sync.db.exec("CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'injected: the audit log is full'); END");
+    const schema = (sql: string) => {
+      const db = new Database(store.location);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    };
+    schema("CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'injected: the audit log is full'); END");
     try {
       return await fn();
     } finally {
-      sync.db.exec("DROP TRIGGER audit_full");
+      schema("DROP TRIGGER audit_full");
     }
   };
 
@@ -386,5 +394,5 @@ describe("the cost of adding one account", () => {
       }
     }
     expect(counts[1]).toBe(counts[0]!); // independent of the table size
-  });
+  }, 60_000); // 1,200 accounts imported first: room for a loaded machine
 });
