@@ -341,14 +341,14 @@ export class AccountPool {
     slot.dayCount++;
     this.totalInflight++;
     const id = account.identifier;
-    this.view.update(id, {}, (accounts) => accounts.recordUse(id), "record use");
+    void this.view.update(id, {}, (accounts) => accounts.recordUse(id), "record use");
     let released = false;
     return {
       identifier: id,
       token: () => this.tokens.token(id),
       relogin: (stale) => this.tokens.relogin(id, stale),
-      fail: (kind, message) => this.markFailing(id, kind, message),
-      succeed: () => this.markHealthy(id),
+      fail: (kind, message) => void this.markFailing(id, kind, message),
+      succeed: () => void this.markHealthy(id),
       release: () => {
         if (released) return;
         released = true;
@@ -364,7 +364,11 @@ export class AccountPool {
     return this.accounts.filter((a) => a.enabled && a.status === "risk_device").length;
   }
 
-  markFailing(id: string, kind: FailureKind, message: string): void {
+  /**
+   * Put an account into a failing state: at once in memory, written through without waiting. The promise (never
+   * rejected) settles with the write: hot paths ignore it, admin paths await it before they answer.
+   */
+  markFailing(id: string, kind: FailureKind, message: string): Promise<void> {
     if (kind === "risk_device" || kind === "muted") return this.markState(id, kind, message);
     const s = this.settings();
     const until = this.now() + (kind === "login" ? s.loginFailureCooldownMs : s.cooldownMs);
@@ -372,39 +376,42 @@ export class AccountPool {
     const reason = failureReason(kind, message);
     // A failed login is its own last error too, so the console shows it once with one "login failed" prefix.
     const lastError = kind === "login" ? reason : message;
-    this.view.update(
+    const written = this.view.update(
       id,
       { status, statusReason: reason, cooldownUntil: until, lastError },
       (accounts) => Promise.all([accounts.setStatus(id, status, reason, until), accounts.recordError(id, lastError)]),
       "mark failing",
     );
     this.scheduleTimedWake();
+    return written;
   }
 
   /**
    * An account state the upstream reported. `risk_device` lasts until the operator acts (no cool-down: the pool
    * skips it and nobody waits for it); `muted` rests for the recheck interval, then one request tries it again.
    */
-  private markState(id: string, kind: "risk_device" | "muted", message: string): void {
+  private markState(id: string, kind: "risk_device" | "muted", message: string): Promise<void> {
     const s = this.settings();
     const until = kind === "muted" ? this.now() + s.mutedRecheckMs : undefined;
     const reason =
       kind === "muted"
         ? `muted: ${message}; wait: the account is skipped and tried again after ${new Date(until!).toISOString().slice(0, 16).replace("T", " ")} UTC (runtime.muted_recheck_minutes = ${Math.round(s.mutedRecheckMs / 60_000)}), or re-test it`
         : failureReason(kind, message);
-    this.view.update(
+    const written = this.view.update(
       id,
       { status: kind, statusReason: reason, cooldownUntil: until, lastError: message },
       (accounts) => Promise.all([accounts.setStatus(id, kind, reason, until), accounts.recordError(id, message)]),
       `mark ${kind}`,
     );
     this.scheduleTimedWake();
+    return written;
   }
 
-  markHealthy(id: string): void {
+  /** End a failing state (a served request, a passing re-test); the promise settles with the write, as `markFailing`'s. */
+  markHealthy(id: string): Promise<void> {
     const a = this.view.get(id);
-    if (!a || (a.status === "ok" && !a.cooldownUntil)) return;
-    this.view.update(id, { status: "ok", statusReason: undefined, cooldownUntil: undefined }, (accounts) => accounts.setStatus(id, "ok"), "mark healthy");
+    if (!a || (a.status === "ok" && !a.cooldownUntil)) return Promise.resolve();
+    return this.view.update(id, { status: "ok", statusReason: undefined, cooldownUntil: undefined }, (accounts) => accounts.setStatus(id, "ok"), "mark healthy");
   }
 
   status(): PoolStatus {

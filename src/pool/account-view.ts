@@ -95,9 +95,10 @@ export class AccountView {
 
   /**
    * Change an account now and write the change through without waiting (hot paths: a failure, a login, a
-   * grant). `patch` (may be empty: a counter the snapshot does not show) is visible to the very next read.
+   * grant). `patch` (may be empty: a counter the snapshot does not show) is visible to the very next read. The
+   * promise (never rejected: a failure is reported) settles with the write; hot paths ignore it, admin paths await it.
    */
-  update(identifier: string, patch: Partial<AccountRecord>, write: (accounts: AccountsRepo) => Promise<unknown>, what: string): void {
+  update(identifier: string, patch: Partial<AccountRecord>, write: (accounts: AccountsRepo) => Promise<unknown>, what: string): Promise<void> {
     const change = this.remember(identifier, patch);
     const done = write(this.store.accounts)
       .then(
@@ -109,6 +110,7 @@ export class AccountView {
         this.writes.delete(done);
       });
     this.writes.add(done);
+    return done;
   }
 
   /** Resolves when every write started so far has settled (shutdown waits for it before the store closes; tests too). */

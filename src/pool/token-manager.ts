@@ -46,7 +46,7 @@ export class TokenManager {
   }
 
   private put(id: string, token: string | null): void {
-    this.view.update(id, { token: token ?? undefined, tokenAt: token ? this.now() : undefined }, (accounts) => accounts.setToken(id, token), token ? "store token" : "drop token");
+    void this.view.update(id, { token: token ?? undefined, tokenAt: token ? this.now() : undefined }, (accounts) => accounts.setToken(id, token), token ? "store token" : "drop token");
   }
 
   private account(id: string): AccountRecord {

@@ -174,8 +174,9 @@ export interface AccountAdmin {
   status(): AccountPoolStatus;
   settings(): AccountPoolSettings;
   inflightOf(identifier: string): number;
-  markHealthy(identifier: string): void;
-  markFailing(identifier: string, kind: AccountFailureKind, message: string): void;
+  /** The promise, when there is one, settles once the state is stored (admin callers await it before they answer). */
+  markHealthy(identifier: string): void | Promise<void>;
+  markFailing(identifier: string, kind: AccountFailureKind, message: string): void | Promise<void>;
   /**
    * A fresh login (the token is stored), a new session, the session count and, with `message`, one
    * completion — bypassing the pool and its in-flight limits.

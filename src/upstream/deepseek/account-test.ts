@@ -17,7 +17,7 @@ export interface AccountTestDeps {
   /** The device id the account logs in with. */
   deviceId?: string;
   /** Put the account into the state DeepSeek's answer calls for (device refused, muted). */
-  markState(kind: "risk_device" | "muted", message: string): void;
+  markState(kind: "risk_device" | "muted", message: string): void | Promise<void>;
 }
 
 /**
@@ -55,7 +55,7 @@ export async function testDeepSeekAccount(deps: AccountTestDeps, account: Accoun
   } catch (e) {
     if (e instanceof DeepSeekError && (e.kind === "risk_device" || e.kind === "muted")) {
       const text = redact(`${stage} refused: ${e.message}`, [account.password, token]);
-      deps.markState(e.kind, text);
+      await deps.markState(e.kind, text);
       return { ok: false, stage: e.kind, message: text };
     }
     return { ok: false, stage, message: redact(`${stage} failed: ${(e as Error)?.message ?? String(e)}`, [account.password, token]) };
