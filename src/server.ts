@@ -98,7 +98,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
   const { extraProviders = [], ...engineOverrides } = overrides;
-  const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
+  const storeApi = asyncStore(store);
+  const deepseek = new DeepSeekProvider({ options, store: storeApi, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
   providers.register(new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient }));
@@ -109,7 +110,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
   const ctx: AppContext = {
     options,
-    store: asyncStore(store),
+    store: storeApi,
     syncStore: store,
     logger,
     apiKeys: new ApiKeyIndex(store),
@@ -134,6 +135,12 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     clientAddress: new WeakMap(),
     changes: new InProcessChangeBus((e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) })),
   };
+  try {
+    await deepseek.init();
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   subscribeViews(ctx.changes, { store, settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
   startMark("context built");
   const app = createApp(ctx);

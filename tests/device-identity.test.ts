@@ -15,6 +15,8 @@ import { AccountUnavailableError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
 import { openStore } from "../src/store/store.ts";
+import { asyncStore } from "../src/store/async-store.ts";
+import { AccountView as PoolAccountView } from "../src/pool/account-view.ts";
 import { SHARED_DEVICE_ID } from "../src/store/device-id.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
 import { classifyEnvelope, DeepSeekError } from "../src/upstream/deepseek/errors.ts";
@@ -365,37 +367,41 @@ describe("classification and the simulator", () => {
 });
 
 describe("the pool and the two states (fake clock)", () => {
-  function setup(runtime: { muted_recheck_minutes?: number } = {}) {
-    const store = openStore(join(tempDir(), "pool.sqlite"));
-    for (const id of ["a@x.io", "b@x.io"]) store.accounts.upsert({ identifier: id, email: id, password: "pw" });
+  async function setup(runtime: { muted_recheck_minutes?: number } = {}) {
+    const store = asyncStore(openStore(join(tempDir(), "pool.sqlite")));
+    for (const id of ["a@x.io", "b@x.io"]) await store.accounts.upsert({ identifier: id, email: id, password: "pw" });
     let now = Date.parse("2026-12-05T12:00:00Z");
-    const tokens = new TokenManager(store, async (a) => `tok-${a.identifier}`, () => 3600_000, () => now);
+    const view = new PoolAccountView(store);
+    const tokens = new TokenManager(view, async (a) => `tok-${a.identifier}`, () => 3600_000, () => now);
     const settings = effectivePoolSettings({ env: {}, runtime, accountCount: 2 });
-    const pool = new AccountPool(store, tokens, () => settings, () => now);
+    const pool = new AccountPool(view, tokens, () => settings, () => now);
+    await pool.reload();
     const take = async (opts: { pinned?: string } = {}) => {
       const l = await pool.acquire({ ...opts, maxWaitMs: 0 });
       l.release();
       return l.identifier;
     };
-    return { store, pool, take, advance: (ms: number) => (now += ms) };
+    return { store, view, pool, take, advance: (ms: number) => (now += ms) };
   }
 
   test("muted: skipped until the recheck interval has passed, then tried again; a success ends it", async () => {
-    const { store, pool, take, advance } = setup({ muted_recheck_minutes: 30 });
+    const { store, view, pool, take, advance } = await setup({ muted_recheck_minutes: 30 });
     pool.markFailing("a@x.io", "muted", "DeepSeek muted this account");
     for (let i = 0; i < 4; i++) expect(await take()).toBe("b@x.io");
-    expect(store.accounts.get("a@x.io")!.statusReason).toContain("2026-12-05 12:30 UTC");
+    await view.settled();
+    expect((await store.accounts.get("a@x.io"))!.statusReason).toContain("2026-12-05 12:30 UTC");
     expect(pool.status().coolingDown).toBe(1);
     advance(29 * 60_000);
     expect(await take({ pinned: "a@x.io" }).catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
     advance(2 * 60_000);
     expect(await take({ pinned: "a@x.io" })).toBe("a@x.io");
     pool.markHealthy("a@x.io");
-    expect(store.accounts.get("a@x.io")!.status).toBe("ok");
+    await view.settled();
+    expect((await store.accounts.get("a@x.io"))!.status).toBe("ok");
   });
 
   test("risk_device: never handed out however long it waits, not waited for; a new device id (after reload) or a success ends it", async () => {
-    const { store, pool, take, advance } = setup();
+    const { store, view, pool, take, advance } = await setup();
     pool.markFailing("a@x.io", "risk_device", "DeepSeek flagged this account's device");
     advance(30 * 86_400_000);
     for (let i = 0; i < 4; i++) expect(await take()).toBe("b@x.io");
@@ -403,12 +409,13 @@ describe("the pool and the two states (fake clock)", () => {
     expect(pool.status().accounts.find((a) => a.identifier === "a@x.io")!.status).toBe("risk_device");
     expect(await take({ pinned: "a@x.io" }).catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
     // Survives a reload (restart) as it is stored.
-    pool.reload();
+    await view.settled();
+    await pool.reload();
     expect(await take({ pinned: "a@x.io" }).catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
-    const before = store.accounts.get("a@x.io")!.deviceId;
-    store.accounts.setDeviceId("a@x.io", null);
-    expect(store.accounts.get("a@x.io")!.deviceId).not.toBe(before);
-    pool.reload();
+    const before = (await store.accounts.get("a@x.io"))!.deviceId;
+    await store.accounts.setDeviceId("a@x.io", null);
+    expect((await store.accounts.get("a@x.io"))!.deviceId).not.toBe(before);
+    await pool.reload();
     expect(await take({ pinned: "a@x.io" })).toBe("a@x.io");
     pool.markFailing("b@x.io", "risk_device", "flagged");
     pool.markHealthy("b@x.io");

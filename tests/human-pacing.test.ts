@@ -15,10 +15,13 @@ import { tempDir } from "./support/test-server.ts";
 import { startServer } from "../src/server.ts";
 import { SETTING_KEYS } from "../src/store/setting-keys.ts";
 import { openStore } from "../src/store/store.ts";
+import { asyncStore } from "../src/store/async-store.ts";
+import { AccountView } from "../src/pool/account-view.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { trackStop } from "./support/processes.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { waitUntil } from "./support/wait.ts";
+import { deepseekEngine } from "./support/deepseek-engine.ts";
 
 const OTHER_KEY = "sk-e2e-other-caller";
 const DELETE = "/api/v0/chat_session/delete";
@@ -56,18 +59,20 @@ describe("jitter on the per-account minimum interval", () => {
     const store = openStore(join(tempDir(), "pacing.sqlite"));
     try {
       store.accounts.upsert({ identifier: "a@x.io", email: "a@x.io", password: "pw" });
-      const tokens = new TokenManager(store, async () => "tok", () => 3600_000);
+      const view = new AccountView(asyncStore(store));
+      const tokens = new TokenManager(view, async () => "tok", () => 3600_000);
       const settings: PoolSettings = { ...effectivePoolSettings({ env: {}, runtime: { min_interval_ms: 100 }, jitterFraction: 0.5, accountCount: 1 }), maxInflightPerAccount: 5, maxQueue: 20 };
       const draws = [0, 1, 0.5, 0.25, 0.99, 0.1];
       let now = 1_000_000;
-      const pool = new AccountPool(store, tokens, () => settings, () => now, () => draws.shift()!);
+      const pool = new AccountPool(view, tokens, () => settings, () => now, () => draws.shift()!);
+      await pool.reload();
       const granted: number[] = [];
       const all = Array.from({ length: 6 }, () => pool.acquire().then((l) => (granted.push(now), l.release())));
       await new Promise((r) => setImmediate(r)); // the first start is granted at once, at the first tick
       // The clock moves 1 ms at a time; reload() runs the queue as the pool's own wake-up timer would.
       while (granted.length < 6 && now < 1_002_000) {
         now += 1;
-        pool.reload();
+        await pool.reload();
         await new Promise((r) => setImmediate(r));
       }
       await Promise.all(all);
@@ -158,7 +163,9 @@ describe("chat-session reuse (pacing.session_reuse)", () => {
     expect(sent[0]!.chat_session_id).toBe(shelved);
     expect(sent.at(-1)!.chat_session_id).not.toBe(shelved);
     expect(sent.at(-1)!.parent_message_id).toBeNull();
-    expect(stack.server.ctx.syncStore.accounts.get("user0@example.com")!.status).toBe("ok");
+    expect(deepseekEngine(stack.server.ctx).accounts.get("user0@example.com")!.status).toBe("ok");
+    await deepseekEngine(stack.server.ctx).accounts.settled();
+    expect((await stack.server.ctx.store.accounts.get("user0@example.com"))!.status).toBe("ok");
   });
 
   test("after max_turns the session is retired (and deleted with auto_delete single, delay 0); the next turn opens a new one", async () => {
@@ -271,7 +278,7 @@ describe("shutdown", () => {
     try {
       await ask(stack, "left over");
       const options = stack.server.ctx.options;
-      const token = stack.server.ctx.syncStore.accounts.get("user0@example.com")!.token!;
+      const token = deepseekEngine(stack.server.ctx).accounts.get("user0@example.com")!.token!;
       stack.sim.state.injectError(DELETE, { bizCode: 50300, bizMsg: "busy" }, { times: 100 });
       // Stop before the 1 s delay is up: the shutdown flush meets the failure.
       await stack.server.stop();
@@ -291,7 +298,7 @@ describe("shutdown", () => {
       const server = restarted;
       const stopRestarted = trackStop(`restarted ${server.url}`, () => server.stop());
       try {
-        const saved = server.ctx.syncStore.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
+        const saved = await server.ctx.store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
         // Read back at start and queued again: the row is gone, the deletion follows after the delay.
         expect(saved).toBeUndefined();
         await waitUntil(() => stack.sim.state.sessionCount() === 0, "the left-over session to be deleted after the restart");

@@ -4,16 +4,21 @@ import { AccountPool } from "../src/pool/account-pool.ts";
 import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
+import { AccountView } from "../src/pool/account-view.ts";
+import { asyncStore } from "../src/store/async-store.ts";
 import { openStore } from "../src/store/store.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 
-function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
-  const store = openStore(join(tempDir(), "pool.sqlite"));
-  for (let i = 0; i < n; i++) store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
+/** A pool over a real sqlite store seen through the async API, its accounts loaded. `store` is that API. */
+async function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
+  const sync = openStore(join(tempDir(), "pool.sqlite"));
+  const store = asyncStore(sync);
+  for (let i = 0; i < n; i++) await store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
   const logins: string[] = [];
+  const view = new AccountView(store);
   const tokens = new TokenManager(
-    store,
+    view,
     async (a) => {
       logins.push(a.identifier);
       await Bun.sleep(loginDelayMs);
@@ -22,13 +27,14 @@ function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
     () => 3600_000,
   );
   const settings: PoolSettings = { ...effectivePoolSettings({ env: {}, runtime: {}, accountCount: n }), ...over };
-  const pool = new AccountPool(store, tokens, () => settings);
-  return { store, pool, tokens, logins, settings };
+  const pool = new AccountPool(view, tokens, () => settings);
+  await pool.reload();
+  return { store, view, pool, tokens, logins, settings };
 }
 
 describe("account pool", () => {
   test("spreads load, enforces the per-account limit, queues FIFO and hands slots over on release", async () => {
-    const { pool } = setup(2, { maxInflightPerAccount: 2, maxQueue: 4 });
+    const { pool } = await setup(2, { maxInflightPerAccount: 2, maxQueue: 4 });
     const first = await Promise.all([pool.acquire(), pool.acquire()]);
     expect(new Set(first.map((l) => l.identifier)).size).toBe(2);
     const more = await Promise.all([pool.acquire(), pool.acquire()]);
@@ -51,7 +57,7 @@ describe("account pool", () => {
   });
 
   test("a full queue answers PoolBusyError with a Retry-After estimate", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
     const l = await pool.acquire();
     const w = pool.acquire();
     const err = await pool.acquire().catch((e) => e);
@@ -62,14 +68,14 @@ describe("account pool", () => {
   });
 
   test("queue size 0 disables waiting", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 0 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 0 });
     const l = await pool.acquire();
     expect(await pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
     l.release();
   });
 
   test("an aborted waiter leaves the queue and frees its place", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
     const l = await pool.acquire();
     const ac = new AbortController();
     const w = pool.acquire({ signal: ac.signal });
@@ -82,26 +88,29 @@ describe("account pool", () => {
   });
 
   test("no accounts, unknown pinned account, disabled accounts", async () => {
-    expect(await setup(0).pool.acquire().catch((e) => e)).toBeInstanceOf(NoAccountsError);
-    const { pool, store } = setup(2);
+    expect(await (await setup(0)).pool.acquire().catch((e) => e)).toBeInstanceOf(NoAccountsError);
+    const { pool, store } = await setup(2);
     expect(await pool.acquire({ pinned: "nobody@x.io" }).catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
     const pinned = await pool.acquire({ pinned: "a1@x.io" });
     expect(pinned.identifier).toBe("a1@x.io");
     pinned.release();
-    store.accounts.setEnabled("a0@x.io", false);
-    store.accounts.setEnabled("a1@x.io", false);
-    pool.reload();
+    await store.accounts.setEnabled("a0@x.io", false);
+    await store.accounts.setEnabled("a1@x.io", false);
+    await pool.reload();
     expect(await pool.acquire().catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
   });
 
   test("failing accounts cool down, are skipped, and come back after the cool-down", async () => {
-    const { pool, store } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 80 });
+    const { pool, store, view } = await setup(2, { maxInflightPerAccount: 1, cooldownMs: 80 });
     const a = await pool.acquire();
     const failedAt = Date.now();
     a.fail("rate_limited", "empty output");
     a.release();
-    expect(store.accounts.get(a.identifier)!.status).toBe("cooling_down");
-    expect(store.accounts.get(a.identifier)!.lastError).toBe("empty output");
+    // the pool sees the failure at once; the store once the fire-and-forget write has landed
+    expect(view.get(a.identifier)!.status).toBe("cooling_down");
+    await view.settled();
+    expect((await store.accounts.get(a.identifier))!.status).toBe("cooling_down");
+    expect((await store.accounts.get(a.identifier))!.lastError).toBe("empty output");
     expect(pool.status().coolingDown).toBe(1);
     const b = await pool.acquire();
     expect(b.identifier).not.toBe(a.identifier);
@@ -111,16 +120,17 @@ describe("account pool", () => {
     expect(c.identifier).toBe(a.identifier);
     expect(Date.now() - failedAt).toBeGreaterThanOrEqual(80 - 1);
     c.succeed();
-    expect(store.accounts.get(a.identifier)!.status).toBe("ok");
+    await view.settled();
+    expect((await store.accounts.get(a.identifier))!.status).toBe("ok");
     b.release();
     c.release();
   });
 
   test("reload keeps in-flight counts (no limit overshoot after admin changes)", async () => {
-    const { pool, store } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5 });
+    const { pool, store } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 5 });
     const l = await pool.acquire();
-    store.accounts.upsert({ identifier: "a0@x.io", name: "renamed" });
-    pool.reload();
+    await store.accounts.upsert({ identifier: "a0@x.io", name: "renamed" });
+    await pool.reload();
     expect(pool.inflightOf("a0@x.io")).toBe(1);
     let got = false;
     const w = pool.acquire().then((x) => ((got = true), x));
@@ -131,18 +141,18 @@ describe("account pool", () => {
   });
 
   test("global cap, pacing and the daily cap", async () => {
-    const g = setup(3, { maxInflightPerAccount: 2, globalMaxInflight: 2, maxQueue: 0 });
+    const g = await setup(3, { maxInflightPerAccount: 2, globalMaxInflight: 2, maxQueue: 0 });
     const two = [await g.pool.acquire(), await g.pool.acquire()];
     expect(await g.pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
     two.forEach((l) => l.release());
 
-    const p = setup(1, { maxInflightPerAccount: 5, minIntervalMs: 60, maxQueue: 5 });
+    const p = await setup(1, { maxInflightPerAccount: 5, minIntervalMs: 60, maxQueue: 5 });
     const t0 = Date.now();
     (await p.pool.acquire()).release();
     (await p.pool.acquire()).release();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
 
-    const d = setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
+    const d = await setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
     (await d.pool.acquire()).release();
     (await d.pool.acquire()).release();
     const capped = await d.pool.acquire().catch((e) => e);
@@ -154,25 +164,26 @@ describe("account pool", () => {
 });
 
 describe("failure reasons", () => {
-  test("a failed login reads 'login failed: …' once, whichever layer prefixed the message; other kinds keep their kind", () => {
-    const { store, pool } = setup(3);
+  test("a failed login reads 'login failed: …' once, whichever layer prefixed the message; other kinds keep their kind", async () => {
+    const { store, pool, view } = await setup(3);
     pool.markFailing("a0@x.io", "login", "account login failed: wrong password");
     pool.markFailing("a1@x.io", "login", "login failed: HTTP 403");
     pool.markFailing("a2@x.io", "rate_limited", "too many requests");
-    const a0 = store.accounts.get("a0@x.io")!;
+    await view.settled();
+    const a0 = (await store.accounts.get("a0@x.io"))!;
     expect(a0.status).toBe("login_failed");
     expect(a0.statusReason).toBe("login failed: wrong password");
     expect(a0.lastError).toBe("login failed: wrong password");
-    expect(store.accounts.get("a1@x.io")!.statusReason).toBe("login failed: HTTP 403");
-    expect(store.accounts.get("a2@x.io")!.statusReason).toBe("rate_limited: too many requests");
-    expect(store.accounts.get("a2@x.io")!.lastError).toBe("too many requests");
-    for (const a of store.accounts.list()) expect((a.statusReason ?? "").match(/login failed/gi)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect((await store.accounts.get("a1@x.io"))!.statusReason).toBe("login failed: HTTP 403");
+    expect((await store.accounts.get("a2@x.io"))!.statusReason).toBe("rate_limited: too many requests");
+    expect((await store.accounts.get("a2@x.io"))!.lastError).toBe("too many requests");
+    for (const a of await store.accounts.list()) expect((a.statusReason ?? "").match(/login failed/gi)?.length ?? 0).toBeLessThanOrEqual(1);
   });
 });
 
 describe("queue wait limit", () => {
   test("a waiter on busy accounts gives up after maxWaitMs with PoolBusyError; its slot in the queue is gone", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });
     const held = await pool.acquire();
     const err = await pool.acquire().catch((e) => e);
     expect(err).toBeInstanceOf(PoolBusyError);
@@ -183,7 +194,7 @@ describe("queue wait limit", () => {
   });
 
   test("a cool-down longer than the wait limit is not waited out; after a failed account nothing is", async () => {
-    const { pool } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 60_000, queueWaitMs: 1000 });
+    const { pool } = await setup(2, { maxInflightPerAccount: 1, cooldownMs: 60_000, queueWaitMs: 1000 });
     const a = await pool.acquire();
     a.fail("auth", "bad token");
     a.release();
@@ -196,7 +207,7 @@ describe("queue wait limit", () => {
     expect(err.retryAfterSeconds).toBeGreaterThan(1);
     expect(pool.status().waiting).toBe(0);
 
-    const short = setup(2, { maxInflightPerAccount: 1, cooldownMs: 50, queueWaitMs: 1000 });
+    const short = await setup(2, { maxInflightPerAccount: 1, cooldownMs: 50, queueWaitMs: 1000 });
     const c = await short.pool.acquire();
     c.fail("auth", "bad token");
     c.release();
@@ -215,12 +226,13 @@ describe("queue wait limit", () => {
 
 describe("token manager", () => {
   test("one login for many concurrent requests, token persisted, re-login shared", async () => {
-    const { pool, logins, store } = setup(1, { maxInflightPerAccount: 10 }, 20);
+    const { pool, logins, store, view } = await setup(1, { maxInflightPerAccount: 10 }, 20);
     const leases = await Promise.all(Array.from({ length: 5 }, () => pool.acquire()));
     const toks = await Promise.all(leases.map((l) => l.token()));
     expect(new Set(toks).size).toBe(1);
     expect(logins.length).toBe(1);
-    expect(store.accounts.get("a0@x.io")!.token).toBe(toks[0]);
+    await view.settled();
+    expect((await store.accounts.get("a0@x.io"))!.token).toBe(toks[0]);
     const re = await Promise.all(leases.map((l) => l.relogin(toks[0]!)));
     expect(new Set(re).size).toBe(1);
     expect(re[0]).not.toBe(toks[0]);
@@ -232,11 +244,13 @@ describe("token manager", () => {
   });
 
   test("an old token is refreshed by logging in again", async () => {
-    const store = openStore(join(tempDir(), "t.sqlite"));
-    store.accounts.upsert({ identifier: "o@x.io", email: "o@x.io", password: "pw", token: "old" });
+    const store = asyncStore(openStore(join(tempDir(), "t.sqlite")));
+    await store.accounts.upsert({ identifier: "o@x.io", email: "o@x.io", password: "pw", token: "old" });
     let clock = Date.now();
     let n = 0;
-    const tm = new TokenManager(store, async () => `new-${++n}`, () => 1000, () => clock);
+    const view = new AccountView(store);
+    await view.reload();
+    const tm = new TokenManager(view, async () => `new-${++n}`, () => 1000, () => clock);
     expect(await tm.token("o@x.io")).toBe("old");
     clock += 2000;
     expect(await tm.token("o@x.io")).toBe("new-1");

@@ -25,6 +25,13 @@ async function expectPoolIdle() {
   expect(pool().status().inUse).toBe(0);
   expect(pool().status().waiting).toBe(0);
 }
+/** Write one setting the way the admin API does: store, then the change event, answered once the views follow it. */
+async function changeSetting(key: string, value: unknown): Promise<void> {
+  if (value === undefined) await stack.server.ctx.store.settings.delete(key);
+  else await stack.server.ctx.store.settings.set(key, value);
+  stack.server.ctx.changes.publish({ topic: "settings.changed", ids: [key] });
+  await stack.server.ctx.changes.settled();
+}
 const ask = (content: string, model = "deepseek-v4-flash") => client.chat.completions.create({ model, messages: [{ role: "user", content }] });
 
 describe("search, content filter, continue", () => {
@@ -74,7 +81,7 @@ describe("tokens, faults, empty output", () => {
   test("an expired token is renewed transparently (one re-login)", async () => {
     await ask("warm up both accounts");
     await ask("warm up both accounts");
-    for (const a of stack.server.ctx.syncStore.accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
+    for (const a of deepseekEngine(stack.server.ctx).accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
     const logins = stack.sim.state.counters.logins;
     const r = await ask("after expiry");
     expect(r.choices[0]!.message.content).toBe("fine");
@@ -154,7 +161,7 @@ describe("client disconnect and concurrency", () => {
         return { status: r.status, retryAfter: r.headers.get("retry-after"), text };
       }),
     );
-    for (const a of stack.server.ctx.syncStore.accounts.list()) expect(stack.sim.state.concurrency(a.identifier).max).toBeLessThanOrEqual(limit);
+    for (const a of await stack.server.ctx.store.accounts.list()) expect(stack.sim.state.concurrency(a.identifier).max).toBeLessThanOrEqual(limit);
     expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     const ok = results.filter((r) => r.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(capacity * 2); // in flight + queue
@@ -185,8 +192,7 @@ describe("client disconnect and concurrency", () => {
 
 describe("long conversations go as DS2API_HISTORY.txt", () => {
   test("over the threshold the transcript is uploaded, attached first, and the prompt only points at it", async () => {
-    stack.server.ctx.syncStore.settings.set("section.current_input_file", { enabled: true, prompt_chars: 2000 });
-    stack.server.ctx.settings.invalidate();
+    await changeSetting("section.current_input_file", { enabled: true, prompt_chars: 2000 });
     try {
       stack.sim.state.script({ answer: "read the file" });
       const long = "Here is a long message. ".repeat(200);
@@ -214,8 +220,7 @@ describe("long conversations go as DS2API_HISTORY.txt", () => {
       expect(inline.ref_file_ids).toEqual([]);
       expect(inline.prompt).toContain("short");
     } finally {
-      stack.server.ctx.syncStore.settings.delete("section.current_input_file");
-      stack.server.ctx.settings.invalidate();
+      await changeSetting("section.current_input_file", undefined);
     }
     await expectPoolIdle();
   });
@@ -232,7 +237,7 @@ describe("protocol changes are loud", () => {
     expect(ready.status).toBe("ready");
     expect(ready.upstream_problem.kind).toBe("client_version");
     stack.sim.state.clearScripts();
-    for (const a of stack.server.ctx.syncStore.accounts.list()) pool().markHealthy(a.identifier);
+    for (const a of deepseekEngine(stack.server.ctx).accounts.list()) pool().markHealthy(a.identifier);
     // once DeepSeek accepts us again the warning clears
     let ok = false;
     for (let i = 0; i < 5 && !ok; i++) ok = await ask("again").then(() => true, () => false);
@@ -244,13 +249,11 @@ describe("protocol changes are loud", () => {
 
 describe("auto_delete", () => {
   test("single with delay 0 deletes the session a turn used right after it (as the Go ds2api); none keeps it", async () => {
-    const settings = stack.server.ctx.syncStore.settings;
     const before = stack.sim.state.counters.sessionsDeleted;
     await ask("keep my session");
     await Bun.sleep(50);
     expect(stack.sim.state.counters.sessionsDeleted).toBe(before);
-    settings.set("section.auto_delete", { mode: "single", delay_seconds: 0 });
-    stack.server.ctx.settings.invalidate();
+    await changeSetting("section.auto_delete", { mode: "single", delay_seconds: 0 });
     try {
       await ask("delete my session");
       await waitUntil(() => stack.sim.state.counters.sessionsDeleted === before + 1);
@@ -258,8 +261,7 @@ describe("auto_delete", () => {
       const used = stack.sim.state.requestsTo("/api/v0/chat/completion").at(-1)!.body as { chat_session_id: string };
       expect(deleted.chat_session_id).toBe(used.chat_session_id);
     } finally {
-      settings.delete("section.auto_delete");
-      stack.server.ctx.settings.invalidate();
+      await changeSetting("section.auto_delete", undefined);
     }
     await expectPoolIdle();
   });

@@ -12,7 +12,8 @@ afterAll(() => stack?.stop());
 beforeEach(() => {
   stack.server.ctx.streamHeadStartMs = 1500;
   stack.server.ctx.keepAliveMs = 5000;
-  for (const a of stack.server.ctx.syncStore.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
+  const engine = deepseekEngine(stack.server.ctx);
+  for (const a of engine.accounts.list()) engine.pool.markHealthy(a.identifier);
 });
 
 async function rawStream(path: string, body: unknown): Promise<{ status: number; text: string }> {

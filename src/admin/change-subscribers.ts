@@ -33,11 +33,12 @@ export function subscribeViews(bus: ChangeSubscriber, v: ChangeViews): void {
     }
     if (events.some((e) => e.topic !== "accounts.changed")) return v.providers.reload();
     const changed = changedIds(events);
+    const work: (void | Promise<void>)[] = [];
     for (const p of v.providers.list()) {
       if (!p.accounts) continue;
-      if (changed && p.accounts.refresh) p.accounts.refresh([...changed.ids]);
-      else p.reload();
+      work.push(changed && p.accounts.refresh ? p.accounts.refresh([...changed.ids]) : p.reload());
     }
+    return Promise.all(work).then(() => {});
   });
 
   bus.subscribe(["keys.changed"], (events) => {

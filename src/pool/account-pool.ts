@@ -3,10 +3,13 @@
  * global limit, pacing, a FIFO wait queue, and cool-downs for accounts that misbehave. Selection takes the
  * account with the fewest requests in flight, then the least recently used. A lease is released exactly
  * once whatever happens; reloading the account list keeps in-flight counts.
+ *
+ * The accounts come from an `AccountView` (in memory, reloaded on change events): selecting, granting and marking
+ * never wait on the store; their writes go through the view fire-and-forget.
  */
 import type { AccountPoolStatus } from "../core/upstream/provider.ts";
 import type { AccountRecord } from "../store/accounts-repo.ts";
-import type { Store } from "../store/store.ts";
+import type { AccountView } from "./account-view.ts";
 import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "./pool-errors.ts";
 import type { PoolSettings } from "./pool-settings.ts";
 import type { TokenManager } from "./token-manager.ts";
@@ -83,13 +86,9 @@ interface Outlook {
 /** The pool as admin, health and metrics see it: the provider-neutral account-pool status of the contract. */
 export type PoolStatus = AccountPoolStatus;
 
-/** Up to this many changed accounts are re-read one by one; more reload the whole list. */
-const REFRESH_ONE_BY_ONE_MAX = 64;
-
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class AccountPool {
-  private accounts: AccountRecord[] = [];
   private readonly slots = new Map<string, SlotState>();
   private readonly waiters: Waiter[] = [];
   private seq = 0;
@@ -99,42 +98,30 @@ export class AccountPool {
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly view: AccountView,
     private readonly tokens: TokenManager,
     private readonly settings: () => PoolSettings,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
-  ) {
-    this.reload();
-  }
+  ) {}
 
-  /** Re-read accounts from the store (after admin changes). In-flight counts are kept. */
-  reload(): void {
-    this.accounts = this.store.accounts.list();
-    for (const a of this.accounts) if (!this.slots.has(a.identifier)) this.slots.set(a.identifier, { inflight: 0, lastStartAt: 0, jitter: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
-    this.pump();
+  /** The accounts now (the view's snapshot: replaced by loads, never emptied while one runs). */
+  private get accounts(): readonly AccountRecord[] {
+    return this.view.list();
   }
 
   /**
-   * Re-read only these accounts (after an admin change named them): one indexed read each instead of the whole
-   * table. A new account joins at the end (it has the highest sort order), a changed one keeps its place, a deleted
-   * one leaves (its in-flight leases still release normally).
+   * Re-read accounts from the store (at start, after admin changes). In-flight counts are kept; requests that
+   * arrive meanwhile are served from the accounts as they were.
    */
-  refresh(identifiers: Iterable<string>): void {
-    const ids = new Set(identifiers);
-    // Many at once (a bulk import): one read of the table beats a read per account.
-    if (ids.size > REFRESH_ONE_BY_ONE_MAX) return this.reload();
-    for (const id of ids) {
-      const fresh = this.store.accounts.get(id);
-      const at = this.accounts.findIndex((a) => a.identifier === id);
-      if (!fresh) {
-        if (at >= 0) this.accounts = this.accounts.filter((a) => a.identifier !== id);
-        continue;
-      }
-      if (at >= 0) this.accounts = this.accounts.map((a, i) => (i === at ? fresh : a));
-      else this.accounts = [...this.accounts, fresh];
-      if (!this.slots.has(id)) this.slots.set(id, { inflight: 0, lastStartAt: 0, jitter: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 });
-    }
+  async reload(): Promise<void> {
+    await this.view.reload();
+    this.pump();
+  }
+
+  /** Re-read only these accounts (after an admin change named them); see `AccountView.refresh`. */
+  async refresh(identifiers: Iterable<string>): Promise<void> {
+    await this.view.refresh(identifiers);
     this.pump();
   }
 
@@ -142,8 +129,16 @@ export class AccountPool {
     return this.accounts.length;
   }
 
+  /** The account as the pool sees it (in memory). */
+  account(id: string): AccountRecord | undefined {
+    return this.view.get(id);
+  }
+
+  /** An account's slot, created on first sight (a new account from a reload, or a deleted one's last lease). */
   private slot(id: string): SlotState {
-    return this.slots.get(id)!;
+    let s = this.slots.get(id);
+    if (!s) this.slots.set(id, (s = { inflight: 0, lastStartAt: 0, jitter: 0, lastAcquiredSeq: 0, day: "", dayCount: 0 }));
+    return s;
   }
 
   /** Why an account cannot take a request right now, or undefined when it can. `wait` is ms until it might. */
@@ -326,6 +321,11 @@ export class AccountPool {
     return Math.ceil(ms / 1000);
   }
 
+  /**
+   * Take a slot on `account`. Synchronous today; the seam for cluster leases (phase 2): it may become async
+   * (reserve locally, await the cluster lease, undo on refusal) — `acquire` returns and `pump` resolves its result,
+   * so both already accept a promise.
+   */
   private grant(account: AccountRecord): Lease {
     const t = this.now();
     const slot = this.slot(account.identifier);
@@ -340,15 +340,15 @@ export class AccountPool {
     }
     slot.dayCount++;
     this.totalInflight++;
-    this.store.accounts.recordUse(account.identifier);
-    let released = false;
     const id = account.identifier;
+    void this.view.update(id, {}, (accounts) => accounts.recordUse(id), "record use");
+    let released = false;
     return {
       identifier: id,
       token: () => this.tokens.token(id),
       relogin: (stale) => this.tokens.relogin(id, stale),
-      fail: (kind, message) => this.markFailing(id, kind, message),
-      succeed: () => this.markHealthy(id),
+      fail: (kind, message) => void this.markFailing(id, kind, message),
+      succeed: () => void this.markHealthy(id),
       release: () => {
         if (released) return;
         released = true;
@@ -360,16 +360,15 @@ export class AccountPool {
     };
   }
 
-  private updateAccount(id: string, patch: Partial<AccountRecord>): void {
-    const i = this.accounts.findIndex((a) => a.identifier === id);
-    if (i >= 0) this.accounts[i] = { ...this.accounts[i]!, ...patch };
-  }
-
   private riskDeviceCount(): number {
     return this.accounts.filter((a) => a.enabled && a.status === "risk_device").length;
   }
 
-  markFailing(id: string, kind: FailureKind, message: string): void {
+  /**
+   * Put an account into a failing state: at once in memory, written through without waiting. The promise (never
+   * rejected) settles with the write: hot paths ignore it, admin paths await it before they answer.
+   */
+  markFailing(id: string, kind: FailureKind, message: string): Promise<void> {
     if (kind === "risk_device" || kind === "muted") return this.markState(id, kind, message);
     const s = this.settings();
     const until = this.now() + (kind === "login" ? s.loginFailureCooldownMs : s.cooldownMs);
@@ -377,34 +376,42 @@ export class AccountPool {
     const reason = failureReason(kind, message);
     // A failed login is its own last error too, so the console shows it once with one "login failed" prefix.
     const lastError = kind === "login" ? reason : message;
-    this.store.accounts.setStatus(id, status, reason, until);
-    this.store.accounts.recordError(id, lastError);
-    this.updateAccount(id, { status, statusReason: reason, cooldownUntil: until, lastError });
+    const written = this.view.update(
+      id,
+      { status, statusReason: reason, cooldownUntil: until, lastError },
+      (accounts) => Promise.all([accounts.setStatus(id, status, reason, until), accounts.recordError(id, lastError)]),
+      "mark failing",
+    );
     this.scheduleTimedWake();
+    return written;
   }
 
   /**
    * An account state the upstream reported. `risk_device` lasts until the operator acts (no cool-down: the pool
    * skips it and nobody waits for it); `muted` rests for the recheck interval, then one request tries it again.
    */
-  private markState(id: string, kind: "risk_device" | "muted", message: string): void {
+  private markState(id: string, kind: "risk_device" | "muted", message: string): Promise<void> {
     const s = this.settings();
     const until = kind === "muted" ? this.now() + s.mutedRecheckMs : undefined;
     const reason =
       kind === "muted"
         ? `muted: ${message}; wait: the account is skipped and tried again after ${new Date(until!).toISOString().slice(0, 16).replace("T", " ")} UTC (runtime.muted_recheck_minutes = ${Math.round(s.mutedRecheckMs / 60_000)}), or re-test it`
         : failureReason(kind, message);
-    this.store.accounts.setStatus(id, kind, reason, until);
-    this.store.accounts.recordError(id, message);
-    this.updateAccount(id, { status: kind, statusReason: reason, cooldownUntil: until, lastError: message });
+    const written = this.view.update(
+      id,
+      { status: kind, statusReason: reason, cooldownUntil: until, lastError: message },
+      (accounts) => Promise.all([accounts.setStatus(id, kind, reason, until), accounts.recordError(id, message)]),
+      `mark ${kind}`,
+    );
     this.scheduleTimedWake();
+    return written;
   }
 
-  markHealthy(id: string): void {
-    const a = this.accounts.find((x) => x.identifier === id);
-    if (!a || (a.status === "ok" && !a.cooldownUntil)) return;
-    this.store.accounts.setStatus(id, "ok");
-    this.updateAccount(id, { status: "ok", statusReason: undefined, cooldownUntil: undefined });
+  /** End a failing state (a served request, a passing re-test); the promise settles with the write, as `markFailing`'s. */
+  markHealthy(id: string): Promise<void> {
+    const a = this.view.get(id);
+    if (!a || (a.status === "ok" && !a.cooldownUntil)) return Promise.resolve();
+    return this.view.update(id, { status: "ok", statusReason: undefined, cooldownUntil: undefined }, (accounts) => accounts.setStatus(id, "ok"), "mark healthy");
   }
 
   status(): PoolStatus {

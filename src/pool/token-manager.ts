@@ -1,9 +1,11 @@
 /**
  * DeepSeek tokens per account: log in on first use, re-login when the token is older than the refresh
- * interval or was rejected, persist tokens in sqlite, and never run two logins for one account at once.
+ * interval or was rejected, persist tokens in the store, and never run two logins for one account at once.
+ * Tokens are read from the in-memory account view (no store read per request); a new token is in the view at
+ * once and written to the store without waiting.
  */
 import type { AccountRecord } from "../store/accounts-repo.ts";
-import type { Store } from "../store/store.ts";
+import type { AccountView } from "./account-view.ts";
 import { LoginError } from "./pool-errors.ts";
 
 /** Logs an account in and returns its token; throws LoginError. */
@@ -15,7 +17,7 @@ export class TokenManager {
   loginCount = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly view: AccountView,
     private readonly login: LoginFn,
     private readonly refreshMs: () => number,
     private readonly now: () => number = Date.now,
@@ -35,11 +37,20 @@ export class TokenManager {
 
   /** Forget the token (e.g. after the password changed). */
   forget(id: string): void {
-    this.store.accounts.setToken(id, null);
+    this.put(id, null);
+  }
+
+  /** A token obtained outside the pool (an admin account test): stored, and used by the next request. Waits for the write. */
+  async store(id: string, token: string): Promise<void> {
+    await this.view.save(id, { token, tokenAt: this.now() }, (accounts) => accounts.setToken(id, token));
+  }
+
+  private put(id: string, token: string | null): void {
+    void this.view.update(id, { token: token ?? undefined, tokenAt: token ? this.now() : undefined }, (accounts) => accounts.setToken(id, token), token ? "store token" : "drop token");
   }
 
   private account(id: string): AccountRecord {
-    const a = this.store.accounts.get(id);
+    const a = this.view.get(id);
     if (!a) throw new LoginError(`account ${id} no longer exists`, id, false);
     return a;
   }
@@ -48,12 +59,12 @@ export class TokenManager {
     const running = this.inFlight.get(id);
     if (running) return running;
     const p = (async () => {
-      if (invalidate) this.store.accounts.setToken(id, null);
+      if (invalidate) this.put(id, null);
       const account = this.account(id);
       if (!account.password) throw new LoginError(`account ${id} has no password stored, so it cannot log in`, id, true);
       this.loginCount++;
       const token = await this.login(account);
-      this.store.accounts.setToken(id, token);
+      this.put(id, token);
       return token;
     })().finally(() => this.inFlight.delete(id));
     this.inFlight.set(id, p);

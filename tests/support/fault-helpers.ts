@@ -61,7 +61,8 @@ export function resetFaults(stack: Stack): void {
   stack.sim.state.clearScripts();
   stack.sim.state.clearFaults();
   stack.sim.state.setDefaultReply({ answer: "fine" });
-  for (const a of stack.server.ctx.syncStore.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
+  const engine = deepseekEngine(stack.server.ctx);
+  for (const a of engine.accounts.list()) engine.pool.markHealthy(a.identifier);
 }
 
 export async function poolIdle(stack: Stack): Promise<void> {

@@ -174,8 +174,9 @@ export interface AccountAdmin {
   status(): AccountPoolStatus;
   settings(): AccountPoolSettings;
   inflightOf(identifier: string): number;
-  markHealthy(identifier: string): void;
-  markFailing(identifier: string, kind: AccountFailureKind, message: string): void;
+  /** The promise, when there is one, settles once the state is stored (admin callers await it before they answer). */
+  markHealthy(identifier: string): void | Promise<void>;
+  markFailing(identifier: string, kind: AccountFailureKind, message: string): void | Promise<void>;
   /**
    * A fresh login (the token is stored), a new session, the session count and, with `message`, one
    * completion — bypassing the pool and its in-flight limits.
@@ -183,8 +184,11 @@ export interface AccountAdmin {
   test(account: AccountCredentials, model: ModelSpec, message?: string): Promise<AccountTestOutcome>;
   /** Delete every chat session the account holds upstream (a fresh login; the token is stored). Absent: the provider keeps no remote sessions. */
   deleteSessions?(account: AccountCredentials): Promise<AccountSessionsOutcome>;
-  /** Re-read just these accounts from the store (they were added, changed or deleted). Absent: the provider reloads. */
-  refresh?(identifiers: readonly string[]): void;
+  /**
+   * Re-read just these accounts from the store (they were added, changed or deleted); a promise when the re-read
+   * is async (done when the next request sees them). Absent: the provider reloads.
+   */
+  refresh?(identifiers: readonly string[]): void | Promise<void>;
 }
 
 /** The result of deleting an account's upstream sessions: the stage that failed and a message free of secrets otherwise. */
@@ -364,8 +368,8 @@ export interface UpstreamProvider {
   /** Subscribe to the upstream errors it meets. */
   onUpstreamError(listener: UpstreamErrorListener): void;
   status(): ProviderStatus;
-  /** Re-read accounts, proxies and settings from the store. */
-  reload(): void;
+  /** Re-read accounts, proxies and settings from the store; a promise when the re-read is async (done when requests see it). */
+  reload(): void | Promise<void>;
   /** Start background warm-up work (readiness does not wait for it). */
   warmup?(): void;
   close(): Promise<void>;

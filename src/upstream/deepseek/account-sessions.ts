@@ -4,17 +4,23 @@
  * Failure messages never carry the password or token.
  */
 import type { AccountCredentials, AccountSessionsOutcome } from "../../core/upstream/provider.ts";
-import type { Store } from "../../store/store.ts";
 import type { DeepSeekClient } from "./client.ts";
 import { redact } from "./errors.ts";
 
-export async function deleteDeepSeekSessions(deps: { client: DeepSeekClient; store: Store; deviceId?: string }, account: AccountCredentials): Promise<AccountSessionsOutcome> {
-  const { client, store, deviceId } = deps;
+export interface AccountSessionsDeps {
+  client: DeepSeekClient;
+  /** Store the fresh token (and let the pool use it). */
+  saveToken(identifier: string, token: string): Promise<void>;
+  deviceId?: string;
+}
+
+export async function deleteDeepSeekSessions(deps: AccountSessionsDeps, account: AccountCredentials): Promise<AccountSessionsOutcome> {
+  const { client, deviceId } = deps;
   let token: string | undefined;
   let stage = "login";
   try {
     token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "", deviceId })).token;
-    store.accounts.setToken(account.identifier, token);
+    await deps.saveToken(account.identifier, token);
     stage = "delete";
     await client.deleteAllSessions(token);
     return { ok: true };

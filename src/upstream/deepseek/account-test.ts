@@ -5,7 +5,6 @@
  */
 import type { ModelSpec } from "../../core/models/native.ts";
 import type { AccountCredentials, AccountTestOutcome } from "../../core/upstream/provider.ts";
-import type { Store } from "../../store/store.ts";
 import type { DeepSeekClient } from "./client.ts";
 import { runCompletion } from "./completion-runner.ts";
 import { DeepSeekError, redact } from "./errors.ts";
@@ -13,11 +12,12 @@ import { deepSeekFlags } from "./models.ts";
 
 export interface AccountTestDeps {
   client: DeepSeekClient;
-  store: Store;
+  /** Store the fresh token (and let the pool use it). */
+  saveToken(identifier: string, token: string): Promise<void>;
   /** The device id the account logs in with. */
   deviceId?: string;
   /** Put the account into the state DeepSeek's answer calls for (device refused, muted). */
-  markState(kind: "risk_device" | "muted", message: string): void;
+  markState(kind: "risk_device" | "muted", message: string): void | Promise<void>;
 }
 
 /**
@@ -26,12 +26,12 @@ export interface AccountTestDeps {
  * (not "login", so the caller does not overwrite it with a failed-login cool-down).
  */
 export async function testDeepSeekAccount(deps: AccountTestDeps, account: AccountCredentials, model: ModelSpec, message?: string): Promise<AccountTestOutcome> {
-  const { client, store, deviceId } = deps;
+  const { client, deviceId } = deps;
   let token: string | undefined;
   let stage = "login";
   try {
     token = (await client.login({ email: account.email, mobile: account.mobile, password: account.password ?? "", deviceId })).token;
-    store.accounts.setToken(account.identifier, token);
+    await deps.saveToken(account.identifier, token);
     stage = "session";
     const sessionId = await client.createSession(token);
     const sessions = (await client.fetchPage(token)).sessions.length;
@@ -55,7 +55,7 @@ export async function testDeepSeekAccount(deps: AccountTestDeps, account: Accoun
   } catch (e) {
     if (e instanceof DeepSeekError && (e.kind === "risk_device" || e.kind === "muted")) {
       const text = redact(`${stage} refused: ${e.message}`, [account.password, token]);
-      deps.markState(e.kind, text);
+      await deps.markState(e.kind, text);
       return { ok: false, stage: e.kind, message: text };
     }
     return { ok: false, stage, message: redact(`${stage} failed: ${(e as Error)?.message ?? String(e)}`, [account.password, token]) };

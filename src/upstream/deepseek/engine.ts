@@ -10,10 +10,12 @@ import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { AccountPool } from "../../pool/account-pool.ts";
+import { AccountView } from "../../pool/account-view.ts";
 import { LoginError } from "../../pool/pool-errors.ts";
 import { effectivePoolSettings, type PoolSettings } from "../../pool/pool-settings.ts";
 import { TokenManager } from "../../pool/token-manager.ts";
-import type { Store } from "../../store/store.ts";
+import type { AccountRecord } from "../../store/accounts-repo.ts";
+import type { StoreApi } from "../../store/store-api.ts";
 import type { PowSolver } from "../pow/types.ts";
 import { PowPool, type PowPoolStats } from "../pow/pool.ts";
 import { DeepSeekBackend } from "./backend.ts";
@@ -32,7 +34,7 @@ const POW_WARMUP_DELAY_MS = 250;
 
 export interface EngineDeps {
   options: ServerOptions;
-  store: Store;
+  store: StoreApi;
   settings: LiveSettings;
   logger: Logger;
   /** Test hooks: a solver instead of the worker pool, client retry/poll timings. */
@@ -73,6 +75,8 @@ export class Engine {
   /** Subscribers to upstream errors; add to it any time. */
   readonly upstreamErrorListeners: UpstreamErrorListener[] = [];
   private readonly powPool?: PowPool;
+  /** The accounts in memory (loaded by `init`, reloaded on change events): what every request reads. */
+  readonly accounts: AccountView;
   readonly tokens: TokenManager;
   readonly pool: AccountPool;
   readonly backend: DeepSeekBackend;
@@ -84,6 +88,8 @@ export class Engine {
   readonly transport: UpstreamTransport;
   /** One client per route ("" = direct, else the proxy id), rebuilt when the identity or the proxy's settings change. */
   private readonly clients = new Map<string, { key: string; client: DeepSeekClient }>();
+  /** The stored proxies (loaded with the accounts): the routes of accounts bound to a proxy. */
+  private proxyList: readonly ConfigProxy[] = [];
   /** The pending PoW warm-up (cleared on close, so no worker starts after it). */
   private powWarmup?: ReturnType<typeof setTimeout>;
 
@@ -94,8 +100,9 @@ export class Engine {
       this.powPool = new PowPool({ size: deps.options.powWorkers });
       this.pow = this.powPool;
     }
-    this.tokens = new TokenManager(deps.store, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
-    this.pool = new AccountPool(deps.store, this.tokens, () => this.poolSettings());
+    this.accounts = new AccountView(deps.store, (what, account, error) => deps.logger.warn("account write failed", { what, account, error: String(error) }));
+    this.tokens = new TokenManager(this.accounts, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
+    this.pool = new AccountPool(this.accounts, this.tokens, () => this.poolSettings());
     const autoDelete = () => deps.settings.section<{ mode?: string; sessions?: boolean } & AutoDeleteTiming>("auto_delete");
     this.sessions = new SessionKeeper({
       client: (account) => this.client(account),
@@ -104,11 +111,12 @@ export class Engine {
       deletion: () => resolveDeletion(autoDelete()),
       pacing: () => this.pacing(),
       logger: deps.logger,
+      account: (id) => this.accounts.get(id),
       store: deps.store,
     });
     this.backend = new DeepSeekBackend({
       client: (account) => this.client(account),
-      viaProxy: (account) => Boolean(deps.store.accounts.get(account)?.proxyId),
+      viaProxy: (account) => Boolean(this.accounts.get(account)?.proxyId),
       limits: () => this.turnLimits(),
       pool: this.pool,
       logger: deps.logger,
@@ -117,6 +125,24 @@ export class Engine {
         for (const listener of this.upstreamErrorListeners) listener(kind, account, message);
       },
     });
+  }
+
+  /** At start, before the server answers: load the accounts and proxies, then queue the deletions the last run owed. */
+  async init(): Promise<void> {
+    await this.reload();
+    await this.sessions.restore();
+  }
+
+  /**
+   * Re-read accounts and proxies (at start and on change events). Requests that arrive meanwhile are served from
+   * what was loaded before.
+   */
+  async reload(): Promise<void> {
+    await Promise.all([this.pool.reload(), this.loadProxies()]);
+  }
+
+  private async loadProxies(): Promise<void> {
+    this.proxyList = (await this.deps.store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies)) ?? [];
   }
 
   /**
@@ -157,7 +183,7 @@ export class Engine {
       env: { accountMaxInflight: o.accountMaxInflight, accountMaxQueue: o.accountMaxQueue, globalMaxInflight: o.globalMaxInflight, queueWaitSeconds: o.turnLimits.queueWaitSeconds },
       runtime: this.deps.settings.runtime(),
       jitterFraction: this.pacing().jitterFraction,
-      accountCount: this.pool?.size ?? this.deps.store.accounts.count(),
+      accountCount: this.accounts.size,
     });
   }
 
@@ -180,8 +206,8 @@ export class Engine {
     const identity = identityFrom(this.deps.settings.section<Record<string, unknown>>("client_identity"));
     const tls = this.transportState();
     const identityKey = JSON.stringify([identity, tls.in_use]);
-    const proxyId = accountId ? this.deps.store.accounts.get(accountId)?.proxyId : undefined;
-    const proxy = proxyId ? this.deps.store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies)?.find((p) => p.id === proxyId) : undefined;
+    const proxyId = accountId ? this.accounts.get(accountId)?.proxyId : undefined;
+    const proxy = proxyId ? this.proxyList.find((p) => p.id === proxyId) : undefined;
     const route = proxyId ?? "";
     const key = proxy ? `${identityKey}\n${proxyFingerprint(proxy)}` : proxyId ? `${identityKey}\nmissing` : identityKey;
     const cached = this.clients.get(route);
@@ -203,14 +229,19 @@ export class Engine {
     return client;
   }
 
-  /** The device id `account` logs in with (its own; see account-device.ts). */
-  deviceIdOf(accountId: string): string | undefined {
-    return accountDeviceId(this.deps.store, accountId, this.client(accountId).identity.deviceId);
+  /**
+   * The device id `account` logs in with (its own; see account-device.ts). `record` is the account as the caller
+   * read it (default: the pool's view); an account without one gets a fresh id, stored, and the view re-reads it.
+   */
+  async deviceIdOf(accountId: string, record: Pick<AccountRecord, "deviceId"> | undefined = this.accounts.get(accountId)): Promise<string | undefined> {
+    const { deviceId, stored } = await accountDeviceId(this.deps.store, accountId, record, this.client(accountId).identity.deviceId);
+    if (stored && this.accounts.get(accountId)) await this.pool.refresh([accountId]);
+    return deviceId;
   }
 
-  private async login(account: { identifier: string; email?: string; mobile?: string; password?: string }): Promise<string> {
+  private async login(account: AccountRecord): Promise<string> {
     try {
-      const deviceId = this.deviceIdOf(account.identifier);
+      const deviceId = await this.deviceIdOf(account.identifier, account);
       const { token } = await this.client(account.identifier).login({ email: account.email, mobile: account.mobile, password: account.password ?? "", deviceId });
       return token;
     } catch (e) {
@@ -224,6 +255,7 @@ export class Engine {
     this.pool.close();
     // Before the proxies and the store go: the last deletions, and what is left written down for the next start.
     await this.sessions.close();
+    await this.accounts.settled();
     this.proxies.close();
     await this.powPool?.close();
   }

@@ -58,12 +58,13 @@ export class DeepSeekProvider implements UpstreamProvider {
       inflightOf: (id) => engine.pool.inflightOf(id),
       markHealthy: (id) => engine.pool.markHealthy(id),
       markFailing: (id, kind, message) => engine.pool.markFailing(id, kind, message),
-      test: (account, model, message) =>
+      // Admin paths: the device id as stored now (an operator may just have changed it), not as the pool last loaded it.
+      test: async (account, model, message) =>
         testDeepSeekAccount(
           {
             client: engine.client(account.identifier),
-            store: deps.store,
-            deviceId: engine.deviceIdOf(account.identifier),
+            saveToken: (id, token) => engine.tokens.store(id, token),
+            deviceId: await engine.deviceIdOf(account.identifier, await deps.store.accounts.get(account.identifier)),
             markState: (kind, text) => engine.pool.markFailing(account.identifier, kind, text),
           },
           account,
@@ -71,7 +72,8 @@ export class DeepSeekProvider implements UpstreamProvider {
           message,
         ),
       deleteSessions: async (account) => {
-        const outcome = await deleteDeepSeekSessions({ client: engine.client(account.identifier), store: deps.store, deviceId: engine.deviceIdOf(account.identifier) }, account);
+        const deviceId = await engine.deviceIdOf(account.identifier, await deps.store.accounts.get(account.identifier));
+        const outcome = await deleteDeepSeekSessions({ client: engine.client(account.identifier), saveToken: (id, token) => engine.tokens.store(id, token), deviceId }, account);
         if (outcome.ok) engine.sessions.forget(account.identifier);
         return outcome;
       },
@@ -153,8 +155,13 @@ export class DeepSeekProvider implements UpstreamProvider {
     return { id: this.id, models: this.models().length, accounts: this.engine.pool.status() };
   }
 
-  reload(): void {
-    this.engine.pool.reload();
+  /** At start, before the server answers: accounts, proxies and the deletions the last run owed. */
+  init(): Promise<void> {
+    return this.engine.init();
+  }
+
+  reload(): Promise<void> {
+    return this.engine.reload();
   }
 
   warmup(): void {

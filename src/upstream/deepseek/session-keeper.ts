@@ -15,7 +15,8 @@
 import type { EffectiveDeletion, EffectivePacing } from "../../config/human-pacing.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { SETTING_KEYS } from "../../store/setting-keys.ts";
-import type { Store } from "../../store/store.ts";
+import type { AccountRecord } from "../../store/accounts-repo.ts";
+import type { StoreApi } from "../../store/store-api.ts";
 import type { DeepSeekClient } from "./client.ts";
 
 export type AutoDeleteMode = "none" | "single" | "all";
@@ -61,7 +62,10 @@ export interface SessionKeeperDeps {
   deletion: () => EffectiveDeletion;
   pacing: () => Pick<EffectivePacing, "sessionReuse" | "sessionReuseMaxTurns" | "sessionReuseIdleMs">;
   logger: Logger;
-  store: Store;
+  /** The account as the pool sees it (in memory): removed accounts and refused devices are skipped without a store read. */
+  account: (identifier: string) => Pick<AccountRecord, "status"> | undefined;
+  /** Where the deletions a stopped server still owed are written down (read back by `restore`). */
+  store: StoreApi;
 }
 
 export class SessionKeeper {
@@ -69,9 +73,7 @@ export class SessionKeeper {
   private readonly pending = new Map<string, Pending>();
   private closed = false;
 
-  constructor(private readonly deps: SessionKeeperDeps) {
-    this.restore();
-  }
+  constructor(private readonly deps: SessionKeeperDeps) {}
 
   private static shelfKey(account: string, caller: string, modelType: string): string {
     return `${account}\n${caller}\n${modelType}`;
@@ -210,7 +212,7 @@ export class SessionKeeper {
       else p.all = true;
     };
     // An account removed since: its sessions went with it as far as this server is concerned.
-    const record = this.deps.store.accounts.get(account);
+    const record = this.deps.account(account);
     if (!record) return;
     // DeepSeek refuses this account's device: a login now would only be refused again. Keep the queue untouched
     // (no try counted) until the operator's fix; the next turn on the account re-arms the flush.
@@ -272,31 +274,34 @@ export class SessionKeeper {
     const signal = AbortSignal.timeout(CLOSE_FLUSH_MS);
     await Promise.all([...this.pending.keys()].map((a) => this.flush(a, signal).catch(() => {})));
     for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
-    this.persist();
+    await this.persist();
   }
 
-  private persist(): void {
+  private async persist(): Promise<void> {
     const record: PendingRecord = {};
     for (const [account, p] of this.pending) {
       if (p.ids.size === 0 && !p.all) continue;
       record[account] = { ids: [...p.ids.keys()], ...(p.all ? { all: true } : {}) };
     }
     try {
-      if (Object.keys(record).length) this.deps.store.settings.set(SETTING_KEYS.pendingSessionDeletes, record);
-      else this.deps.store.settings.delete(SETTING_KEYS.pendingSessionDeletes);
+      if (Object.keys(record).length) await this.deps.store.settings.set(SETTING_KEYS.pendingSessionDeletes, record);
+      else await this.deps.store.settings.delete(SETTING_KEYS.pendingSessionDeletes);
     } catch (e) {
       this.deps.logger.warn("could not save the pending session deletions", { error: (e as Error).message });
     }
   }
 
-  /** Sessions a previous run could not delete before it stopped: queued again (deleted after the usual delay). */
-  private restore(): void {
-    const record = this.deps.store.settings.get<PendingRecord>(SETTING_KEYS.pendingSessionDeletes);
+  /**
+   * At start, once the accounts are loaded: sessions a previous run could not delete before it stopped are queued
+   * again (deleted after the usual delay).
+   */
+  async restore(): Promise<void> {
+    const record = await this.deps.store.settings.get<PendingRecord>(SETTING_KEYS.pendingSessionDeletes);
     if (!record) return;
-    this.deps.store.settings.delete(SETTING_KEYS.pendingSessionDeletes);
+    await this.deps.store.settings.delete(SETTING_KEYS.pendingSessionDeletes);
     const { delayMs } = this.deps.deletion();
     for (const [account, entry] of Object.entries(record)) {
-      if (!this.deps.store.accounts.get(account)) continue;
+      if (this.closed || !this.deps.account(account)) continue;
       const p: Pending = { ids: new Map((entry.ids ?? []).map((id) => [id, 0])), all: entry.all === true };
       if (p.ids.size === 0 && !p.all) continue;
       this.pending.set(account, p);
