@@ -12,6 +12,7 @@ import type { AdminActor } from "../src/admin/audit-entry.ts";
 import { InProcessChangeBus, type ChangeEvent } from "../src/core/changes/change-bus.ts";
 import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey } from "../src/security/admin-key.ts";
+import { asyncStore } from "../src/store/async-store.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { DEEPSEEK_CATALOG } from "./support/deepseek-catalog.ts";
@@ -27,7 +28,7 @@ describe("each admin write commits with its audit row, or neither does", () => {
   let services: AdminServices;
   let published: ChangeEvent[][];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir("ds2api-admin-core-");
     store = openStore(join(dir, "db.sqlite"));
     published = [];
@@ -37,13 +38,14 @@ describe("each admin write commits with its audit row, or neither does", () => {
     bus.subscribe(["accounts.changed", "keys.changed", "settings.changed", "proxies.changed", "credentials.changed"], (events) => {
       published.push([...events]);
     });
-    const adminJwt = new AdminJwt(store, undefined);
-    const adminKey = new AdminKey(store, "test-admin");
+    const api = asyncStore(store);
+    const adminJwt = await AdminJwt.open(api, undefined);
+    const adminKey = await AdminKey.load(api, "test-admin");
     services = adminServices({
       store,
       changes: bus,
       catalog: () => DEEPSEEK_CATALOG,
-      credentials: { setPasswordHash: (h) => adminKey.setPasswordHash(h), revokeAll: () => adminJwt.revokeAll() },
+      credentials: { setPasswordHash: (h, tx) => adminKey.setPasswordHash(h, tx), revokeAll: (tx) => adminJwt.revokeAll(tx) },
     });
     // Something to change, update and delete.
     services.accounts.add(WHO, { email: "seed@example.com", password: "pw-seed" });
@@ -93,14 +95,14 @@ describe("each admin write commits with its audit row, or neither does", () => {
   ];
 
   for (const [name, action, write] of writes) {
-    test(`${name}: a failing audit append rolls the write back and publishes nothing`, () => {
+    test(`${name}: a failing audit append rolls the write back and publishes nothing`, async () => {
       const before = snapshot();
       const add = store.audit.add.bind(store.audit);
       store.audit.add = () => {
         throw new Error("injected: the audit log is full");
       };
       try {
-        expect(() => write(services)).toThrow("injected");
+        await expect((async () => write(services))()).rejects.toThrow("injected");
       } finally {
         store.audit.add = add;
       }
@@ -108,9 +110,9 @@ describe("each admin write commits with its audit row, or neither does", () => {
       expect(published).toEqual([]);
     });
 
-    test(`${name}: commits with its "${action}" audit row and publishes its change`, () => {
+    test(`${name}: commits with its "${action}" audit row and publishes its change`, async () => {
       const before = snapshot();
-      write(services);
+      await write(services);
       expect(snapshot()).not.toBe(before);
       expect(store.audit.list({ limit: 1 })[0]?.action).toBe(action);
       expect(published.length).toBe(1);
@@ -150,13 +152,13 @@ describe("each admin write commits with its audit row, or neither does", () => {
     expect(published).toEqual([]);
   });
 
-  test("events name what changed: ids for single writes, removed ids for deletes, nothing for whole imports", () => {
+  test("events name what changed: ids for single writes, removed ids for deletes, nothing for whole imports", async () => {
     services.accounts.add(WHO, { email: "ev@example.com", password: "x" });
     services.accounts.remove(WHO, "ev@example.com");
     const key = services.keys.add(WHO, { key: "sk-event-key-01" }).record;
     services.keys.remove(WHO, key.id);
     services.proxies.remove(WHO, "px1");
-    services.config.import(WHO, services.config.parse({ keys: ["sk-x-key-0001"] }).config, "merge");
+    await services.config.import(WHO, services.config.parse({ keys: ["sk-x-key-0001"] }).config, "merge");
     expect(published[0]).toEqual([{ topic: "accounts.changed", ids: ["ev@example.com"] }]);
     expect(published[1]).toEqual([{ topic: "accounts.changed", ids: ["ev@example.com"], removed: ["ev@example.com"] }]);
     expect(published[3]).toEqual([{ topic: "keys.changed", ids: [key.hash], removed: [key.hash] }]);

@@ -5,10 +5,11 @@
  */
 import type { ChangeEvent, ChangePublisher } from "../core/changes/change-bus.ts";
 import type { ModelCatalog } from "../core/models/index.ts";
-import { importConfig, readConfig, type ImportMode } from "../config/config-sync.ts";
+import { importConfigInto, readConfig, type ImportMode } from "../config/config-sync.ts";
 import { ConfigError, parseDs2ApiConfig, type ConfigAccount, type Ds2ApiConfig } from "../config/ds2api-config.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { Store } from "../store/store.ts";
+import { asyncStore } from "../store/async-store.ts";
 import { invalid } from "./admin-error.ts";
 import { writeAudit, type AdminActor } from "./audit-entry.ts";
 import { validateAliases } from "./settings-validation.ts";
@@ -40,13 +41,13 @@ export interface MergeImportResult {
 
 export interface ConfigAdmin {
   /** The stored configuration as a ds2api config document (secrets in clear: callers mask or export on purpose). */
-  read(): Ds2ApiConfig;
+  read(): Promise<Ds2ApiConfig>;
   /** Parse a config document (400 with the config problems). */
   parse(input: unknown): { config: Ds2ApiConfig; warnings: string[] };
   replace(who: AdminActor, input: ConfigReplaceInput): void;
-  import(who: AdminActor, config: Ds2ApiConfig, mode: ImportMode): ConfigImportResult;
+  import(who: AdminActor, config: Ds2ApiConfig, mode: ImportMode): Promise<ConfigImportResult>;
   /** Add keys and accounts that are not there yet (`POST /admin/import`); `body` holds only api_keys / keys / accounts. */
-  mergeImport(who: AdminActor, body: Record<string, unknown>): MergeImportResult;
+  mergeImport(who: AdminActor, body: Record<string, unknown>): Promise<MergeImportResult>;
 }
 
 const EVERYTHING: ChangeEvent[] = [{ topic: "settings.changed" }, { topic: "keys.changed" }, { topic: "accounts.changed" }, { topic: "proxies.changed" }];
@@ -61,6 +62,8 @@ function parse(input: unknown) {
 }
 
 export function configAdmin(store: Store, changes: ChangePublisher, catalog: () => ModelCatalog): ConfigAdmin {
+  // Transitional (cconf): the async import/export over the same connection, until cadmin moves this file to StoreApi.
+  const api = asyncStore(store);
   /** Resolve a posted key entry against the stored keys: key_id or a masked preview names an existing key. */
   const resolveKey = (entry: ConfigKeyEntry): { hash: string; key?: string; name?: string; remark?: string } => {
     const e = typeof entry === "string" ? { key: entry } : entry;
@@ -82,7 +85,7 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
   };
 
   return {
-    read: () => readConfig(store),
+    read: () => readConfig(api),
     parse,
 
     replace(who, body) {
@@ -122,14 +125,14 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
       changes.publish(...events);
     },
 
-    import(who, config, mode) {
+    async import(who, config, mode) {
       if (config.apiKeys?.some((k) => k.key.includes("****"))) throw invalid("the config holds masked API keys; ds2api stores only key hashes, so keys cannot be exported — give the full keys");
       if (config.modelAliases) validateAliases(config.modelAliases, catalog());
-      const result = store.transaction(() => {
+      const result = await api.transaction(async (tx) => {
         // The admin password is not something a replace should silently drop.
-        const adminBefore = store.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);
-        const r = importConfig(store, config, { mode, acceptTokens: false });
-        if (mode === "replace" && !config.admin && adminBefore) store.settings.set(SETTING_KEYS.admin, adminBefore);
+        const adminBefore = await tx.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);
+        const r = await importConfigInto(tx, config, { mode, acceptTokens: false });
+        if (mode === "replace" && !config.admin && adminBefore) await tx.settings.set(SETTING_KEYS.admin, adminBefore);
         writeAudit(store, who, "config.import", undefined, { mode, imported_keys: r.importedKeys, imported_accounts: r.importedAccounts, updated_accounts: r.updatedAccounts });
         return r;
       });
@@ -137,7 +140,7 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
       return { importedKeys: result.importedKeys, importedAccounts: result.importedAccounts, updatedAccounts: result.updatedAccounts };
     },
 
-    mergeImport(who, body) {
+    async mergeImport(who, body) {
       let parsed: { keys: NonNullable<Ds2ApiConfig["apiKeys"]>; accounts: ConfigAccount[]; warnings: string[] };
       try {
         const { config, warnings } = parseDs2ApiConfig({ ...body, proxies: storedProxies(store) });
@@ -147,7 +150,7 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
         throw e;
       }
       if (parsed.keys.some((k) => k.key.includes("****"))) throw invalid("masked API keys (with ****) cannot be imported; give the full keys");
-      const result = store.transaction(() => {
+      const result = await api.transaction(async (tx) => {
         const seenKeys = new Set<string>();
         const keys = parsed.keys.filter((k) => {
           const hash = store.apiKeys.hashOf(k.key);
@@ -157,7 +160,7 @@ export function configAdmin(store: Store, changes: ChangePublisher, catalog: () 
         });
         const isKnown = (a: ConfigAccount) => Boolean(store.accounts.conflictOf(a.identifier, a.mobile));
         const accounts = parsed.accounts.filter((a) => !isKnown(a));
-        const r = importConfig(store, { apiKeys: keys, accounts, sections: {}, extra: {} }, { mode: "merge", acceptTokens: false });
+        const r = await importConfigInto(tx, { apiKeys: keys, accounts, sections: {}, extra: {} }, { mode: "merge", acceptTokens: false });
         const out = { importedKeys: r.importedKeys, importedAccounts: r.importedAccounts, skippedKeys: parsed.keys.length - keys.length, skippedAccounts: parsed.accounts.length - accounts.length, warnings: parsed.warnings };
         writeAudit(store, who, "import", undefined, {
           imported_keys: out.importedKeys,

@@ -8,6 +8,8 @@ import type { ChangePublisher } from "../core/changes/change-bus.ts";
 import type { ModelCatalog } from "../core/models/index.ts";
 import { TURN_LIMIT_KEYS } from "../config/runtime-settings.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
+import { asyncStore } from "../store/async-store.ts";
+import type { StoreRepos } from "../store/store-api.ts";
 import type { Store } from "../store/store.ts";
 import { invalid, missing } from "./admin-error.ts";
 import { writeAudit, type AdminActor } from "./audit-entry.ts";
@@ -42,15 +44,15 @@ export interface SettingsUpdate {
 
 /** The credential side of the password change (src/security). */
 export interface AdminCredentialWriter {
-  setPasswordHash(hash: string): void;
+  setPasswordHash(hash: string, tx: Pick<StoreRepos, "settings">): Promise<void>;
   /** Revoke every JWT issued so far; returns the new cut-off (unix seconds). */
-  revokeAll(): number;
+  revokeAll(tx: Pick<StoreRepos, "settings">): Promise<number>;
 }
 
 export interface SettingsAdmin {
   update(who: AdminActor, body: SettingsUpdate): void;
   /** Store an already hashed console password and revoke every JWT; returns the cut-off. */
-  setPassword(who: AdminActor, hash: string): number;
+  setPassword(who: AdminActor, hash: string): Promise<number>;
   setChatHistoryLimit(who: AdminActor, limit: number): void;
   clearChatHistory(who: AdminActor): void;
   deleteChatHistory(who: AdminActor, id: string): void;
@@ -110,14 +112,17 @@ export function settingsAdmin({ store, changes, catalog, credentials }: Settings
       changed(written);
     },
 
-    setPassword(who, hash) {
-      const cutoff = store.transaction(() => {
-        credentials.setPasswordHash(hash);
-        const cutoff = credentials.revokeAll();
+    async setPassword(who, hash) {
+      // Transitional (cconf): the credential writers write through the transaction's repositories; the in-memory
+      // admin key and JWT cut-off follow the settings.changed event (awaited before answering).
+      const cutoff = await asyncStore(store).transaction(async (tx) => {
+        await credentials.setPasswordHash(hash, tx);
+        const cutoff = await credentials.revokeAll(tx);
         writeAudit(store, who, "settings.password", undefined, { password_changed: true, jwt_valid_after_unix: cutoff });
         return cutoff;
       });
       changed([SETTING_KEYS.admin]);
+      await changes.settled();
       return cutoff;
     },
 

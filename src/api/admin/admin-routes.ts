@@ -36,7 +36,7 @@ export function adminRoutes(ctx: AppContext) {
     store: ctx.syncStore,
     changes: ctx.changes,
     catalog: () => ctx.providers.catalog(),
-    credentials: { setPasswordHash: (hash) => ctx.adminKey.setPasswordHash(hash), revokeAll: () => ctx.adminJwt.revokeAll() },
+    credentials: { setPasswordHash: (hash, tx) => ctx.adminKey.setPasswordHash(hash, tx), revokeAll: (tx) => ctx.adminJwt.revokeAll(tx) },
   });
   const actors = new WeakMap<Request, AdminActorKind>();
   const d: AdminDeps = {

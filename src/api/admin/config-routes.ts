@@ -47,11 +47,11 @@ export type ConfigRouteDeps = Pick<AdminServices, "config" | "keys" | "accounts"
 export function configRoutes(d: ConfigRouteDeps) {
   const { options } = d.ctx;
   const service: ConfigAdmin = d.config;
-  const exportHandler = ({ query }: { query: { include_secrets?: string } }) => {
+  const exportHandler = async ({ query }: { query: { include_secrets?: string } }) => {
     const withSecrets = query.include_secrets === "1" || query.include_secrets === "true";
     const omittedKeys = d.keys.count();
     const note = exportNote({ includeSecrets: withSecrets, omittedKeys });
-    const config = { [EXPORT_NOTE_KEY]: note, ...buildDs2ApiConfig(service.read(), { includeSecrets: withSecrets }) };
+    const config = { [EXPORT_NOTE_KEY]: note, ...buildDs2ApiConfig(await service.read(), { includeSecrets: withSecrets }) };
     const json = JSON.stringify(config, null, 2);
     return {
       success: true,
@@ -66,8 +66,8 @@ export function configRoutes(d: ConfigRouteDeps) {
   const ExportQuery = t.Object({ include_secrets: t.Optional(t.String({ maxLength: 8 })) });
   return (app: Elysia<"/admin">) =>
     app
-      .get("/config", () => {
-        const doc = service.read();
+      .get("/config", async () => {
+        const doc = await service.read();
         const keys = d.keys.list();
         const now = Date.now();
         return {
@@ -91,13 +91,13 @@ export function configRoutes(d: ConfigRouteDeps) {
       )
       .post(
         "/config/import",
-        ({ body, query, request }) => {
+        async ({ body, query, request }) => {
           const raw = body as Record<string, unknown>;
           const modeRaw = query.mode ?? (typeof raw.mode === "string" ? raw.mode : undefined) ?? "merge";
           if (modeRaw !== "merge" && modeRaw !== "replace") throw badRequest(`mode must be "merge" or "replace" (got ${JSON.stringify(modeRaw)})`);
           const mode: ImportMode = modeRaw;
           const { config: doc, warnings } = service.parse(importDocument(raw));
-          const result = service.import(d.whoIs(request), doc, mode);
+          const result = await service.import(d.whoIs(request), doc, mode);
           return {
             success: true,
             mode,

@@ -25,9 +25,9 @@ export function importRoutes(d: Pick<AdminServices, "config"> & RequestActor) {
   return (app: Elysia<"/admin">) =>
     app.post(
       "/import",
-      ({ body, request }) => {
+      async ({ body, request }) => {
         checkFields(body);
-        const r = config.mergeImport(d.whoIs(request), body);
+        const r = await config.mergeImport(d.whoIs(request), body);
         return {
           success: true,
           imported_keys: r.importedKeys,

@@ -186,7 +186,7 @@ export function settingsRoutes(d: SettingsRouteDeps) {
           const password = (body.new_password ?? body.password ?? "").trim();
           if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`the new password must have at least ${MIN_PASSWORD_LENGTH} characters`);
           const hash = await hashAdminPassword(password);
-          const cutoff = settings.setPassword(d.whoIs(request), hash);
+          const cutoff = await settings.setPassword(d.whoIs(request), hash);
           const env = d.ctx.adminKey.accepted().includes("env");
           return {
             success: true,

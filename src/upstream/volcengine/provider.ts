@@ -4,6 +4,7 @@
  * Tools go through core's DSML prompt + sieve: the flattened prompt (tool prompt included) is what is sent.
  */
 import { resolveTurnLimits, type TurnLimits } from "../../config/runtime-settings.ts";
+import { VOLCENGINE_SETTINGS_KEY, type VolcengineStoredSettings } from "../../config/volcengine-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
 import type { ModelSpec } from "../../core/models/native.ts";
@@ -61,7 +62,7 @@ export class VolcengineProvider implements UpstreamProvider {
   }
 
   settings(): VolcengineSettings {
-    return resolveVolcengineSettings(this.deps.store, this.deps.options.volcengine);
+    return resolveVolcengineSettings(this.deps.store.settings.get<VolcengineStoredSettings>(VOLCENGINE_SETTINGS_KEY), this.deps.options.volcengine);
   }
 
   private turnLimits(): TurnLimits {
