@@ -13,8 +13,8 @@ export interface CredentialWrite<T> {
   action: string;
   /** `provider` or `provider/id`. */
   target: string;
-  /** The pool write; it runs inside the transaction. */
-  apply(): T;
+  /** The pool write: atomic on its own (the pool admin's own transaction), so it runs before the audit row. */
+  apply(): Promise<T>;
   /** The audit detail for the result (no secrets). */
   detail?(result: T): Record<string, unknown> | undefined;
   /** Changed entries (`provider/id`); absent = the target. */
@@ -23,19 +23,19 @@ export interface CredentialWrite<T> {
 }
 
 export interface CredentialsAdmin {
-  write<T>(who: AdminActor, op: CredentialWrite<T>): T;
+  write<T>(who: AdminActor, op: CredentialWrite<T>): Promise<T>;
 }
 
 export function credentialsAdmin(store: Store, changes: ChangePublisher): CredentialsAdmin {
   return {
-    write(who, op) {
-      const result = store.transaction(() => {
-        const r = op.apply();
-        writeAudit(store, who, op.action, op.target, op.detail?.(r));
-        return r;
-      });
+    async write(who, op) {
+      // Transitional (cconf): the pool admin's writes are async and commit on their own (they cannot join a
+      // transaction held here), so the audit row follows the committed write.
+      const result = await op.apply();
+      writeAudit(store, who, op.action, op.target, op.detail?.(result));
       const ids = op.ids?.(result) ?? [op.target];
       changes.publish({ topic: "credentials.changed", ids, ...(op.removed ? { removed: ids } : {}) });
+      await changes.settled();
       return result;
     },
   };

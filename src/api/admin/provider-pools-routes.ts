@@ -181,8 +181,8 @@ function requirePool(d: ProviderPoolsRouteDeps, id: string): Pool {
   throw notFound(`provider "${provider.id}" has no credential pool${where}; providers with credential pools: ${withPools.length ? withPools.join(", ") : "none"}`);
 }
 
-function requireEntry(p: Pool, id: string): CredentialView {
-  const v = p.pool.list().find((x) => x.id === id);
+async function requireEntry(p: Pool, id: string): Promise<CredentialView> {
+  const v = (await p.pool.list()).find((x) => x.id === id);
   // The id is not echoed: a caller who pasted a secret where the id goes must not get it back.
   if (!v) throw notFound(`no ${p.pool.entryKind} with this id in the "${p.provider.id}" pool; GET /admin/providers/${p.provider.id}/credentials lists the ids`);
   return v;
@@ -229,12 +229,12 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
    * views never hold secrets by contract, but error texts come from upstreams and may quote what was sent.
    */
   const scrubberFor = (p: Pool, more: Iterable<string> = []) => poolScrubber(d, p, more);
-  const listAnswer = (p: Pool, scrub: Scrubber = scrubberFor(p)) => {
-    const items = p.pool.list().map((v) => credentialView(v, scrub));
+  const listAnswer = async (p: Pool, scrub: Scrubber = scrubberFor(p)) => {
+    const items = (await p.pool.list()).map((v) => credentialView(v, scrub));
     return { provider: p.provider.id, entry_kind: p.pool.entryKind, items, total: items.length, status: credentialStatusView(p.pool.status()) };
   };
-  const entryAnswer = (p: Pool, id: string, scrub: Scrubber = scrubberFor(p)) => {
-    const v = p.pool.list().find((x) => x.id === id);
+  const entryAnswer = async (p: Pool, id: string, scrub: Scrubber = scrubberFor(p)) => {
+    const v = (await p.pool.list()).find((x) => x.id === id);
     return v ? credentialView(v, scrub) : null;
   };
   const target = (p: Pool, id?: string) => (id ? `${p.provider.id}/${id}` : p.provider.id);
@@ -245,20 +245,20 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
         return { items, total: items.length };
       })
       .get("/providers/:provider", ({ params }) => providerView(requireProvider(d, params.provider)), { params: ProviderParams })
-      .get("/providers/:provider/credentials", ({ params }) => listAnswer(requirePool(d, params.provider)), { params: ProviderParams })
+      .get("/providers/:provider/credentials", async ({ params }) => listAnswer(requirePool(d, params.provider)), { params: ProviderParams })
       .post(
         "/providers/:provider/credentials",
-        ({ params, body, request }) => {
+        async ({ params, body, request }) => {
           const p = requirePool(d, params.provider);
           const { entries, single } = parseAdd(body);
           const posted = entries.flatMap((e) => [e.secret, e.auth ?? ""]);
           if (single) {
             // Same secret = same entry (the store's keyed-hash id): adding one that is there already is a conflict.
             const id = store.credentials.idFor(p.provider.id, entries[0]!.secret);
-            if (p.pool.list().some((v) => v.id === id)) throw new HttpError(409, `this ${p.pool.entryKind} is already in the "${p.provider.id}" pool (id ${id})`);
+            if ((await p.pool.list()).some((v) => v.id === id)) throw new HttpError(409, `this ${p.pool.entryKind} is already in the "${p.provider.id}" pool (id ${id})`);
           }
           const ids = entries.map((e) => store.credentials.idFor(p.provider.id, e.secret));
-          const result = credentials.write(d.whoIs(request), {
+          const result = await credentials.write(d.whoIs(request), {
             action: "providers.credentials.add",
             target: target(p),
             apply: () => p.pool.add(entries),
@@ -270,18 +270,18 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
           if (single && result.added + result.updated === 0) {
             throw badRequest(`the ${p.pool.entryKind} was not added: ${view.skipped[0]?.reason || "refused by the provider"}`);
           }
-          return { success: result.added + result.updated > 0, ...view, ...listAnswer(p, scrub) };
+          return { success: result.added + result.updated > 0, ...view, ...(await listAnswer(p, scrub)) };
         },
         { params: ProviderParams, body: AddBody },
       )
       .post(
         "/providers/:provider/credentials/import",
-        ({ params, body, request }) => {
+        async ({ params, body, request }) => {
           const p = requirePool(d, params.provider);
           const posted = Scrubber.tokensOf(body.text);
           let result: CredentialImportResult;
           try {
-            result = credentials.write(d.whoIs(request), {
+            result = await credentials.write(d.whoIs(request), {
               action: "providers.credentials.import",
               target: target(p),
               apply: () => p.pool.importText(body.text),
@@ -294,55 +294,55 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
           }
           const scrub = scrubberFor(p, posted);
           const view = importView(result, scrub);
-          return { success: result.added + result.updated > 0 || result.skipped.length === 0, ...view, ...listAnswer(p, scrub) };
+          return { success: result.added + result.updated > 0 || result.skipped.length === 0, ...view, ...(await listAnswer(p, scrub)) };
         },
         { params: ProviderParams, body: ImportBody },
       )
       .post(
         "/providers/:provider/credentials/reset",
-        ({ params, request }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
-          return { success: true, reset, ...listAnswer(p) };
+          const reset = await credentials.write(d.whoIs(request), { action: "providers.credentials.reset_all", target: target(p), apply: () => p.pool.resetUsage(), detail: (reset) => ({ reset }) });
+          return { success: true, reset, ...(await listAnswer(p)) };
         },
         { params: ProviderParams },
       )
       .put(
         "/providers/:provider/credentials/:id",
-        ({ params, body, request }) => {
+        async ({ params, body, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
+          await requireEntry(p, params.id);
           if (body.label === undefined && body.max_usage === undefined) throw badRequest("nothing to update: give label and/or max_usage (null clears either)");
           const label = body.label === undefined ? undefined : body.label === null || body.label.trim() === "" ? null : body.label.trim();
           const fields: { label?: string | null; maxUsage?: number | null } = {};
           if (label !== undefined) fields.label = label;
           if (body.max_usage !== undefined) fields.maxUsage = body.max_usage;
-          credentials.write(d.whoIs(request), {
+          await credentials.write(d.whoIs(request), {
             action: "providers.credentials.update",
             target: target(p, params.id),
-            apply: () => {
-              if (!p.pool.update(params.id, fields)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+            apply: async () => {
+              if (!(await p.pool.update(params.id, fields))) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
             },
             detail: () => ({ label, max_usage: body.max_usage }),
           });
-          return { success: true, item: entryAnswer(p, params.id) };
+          return { success: true, item: await entryAnswer(p, params.id) };
         },
         { params: EntryParams, body: UpdateBody },
       )
       .delete(
         "/providers/:provider/credentials/:id",
-        ({ params, request }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
-          credentials.write(d.whoIs(request), {
+          await requireEntry(p, params.id);
+          await credentials.write(d.whoIs(request), {
             action: "providers.credentials.delete",
             target: target(p, params.id),
-            apply: () => {
-              if (!p.pool.remove(params.id)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+            apply: async () => {
+              if (!(await p.pool.remove(params.id))) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
             },
             removed: true,
           });
-          return { success: true, ...listAnswer(p) };
+          return { success: true, ...(await listAnswer(p)) };
         },
         { params: EntryParams },
       )
@@ -350,11 +350,11 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
       .post("/providers/:provider/credentials/:id/disable", ({ params, request }) => setEnabled(d, request, requirePool(d, params.provider), params.id, false), { params: EntryParams })
       .post(
         "/providers/:provider/credentials/:id/reset",
-        ({ params, request }) => {
+        async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
-          const reset = credentials.write(d.whoIs(request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
-          return { success: true, reset, item: entryAnswer(p, params.id) };
+          await requireEntry(p, params.id);
+          const reset = await credentials.write(d.whoIs(request), { action: "providers.credentials.reset", target: target(p, params.id), apply: () => p.pool.resetUsage(params.id), detail: (reset) => ({ reset }) });
+          return { success: true, reset, item: await entryAnswer(p, params.id) };
         },
         { params: EntryParams },
       )
@@ -362,7 +362,7 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
         "/providers/:provider/credentials/:id/test",
         async ({ params, request }) => {
           const p = requirePool(d, params.provider);
-          requireEntry(p, params.id);
+          await requireEntry(p, params.id);
           const started = performance.now();
           let outcome: { ok: boolean; message: string; text?: string };
           try {
@@ -379,21 +379,21 @@ export function providerPoolsRoutes(d: ProviderPoolsRouteDeps) {
             message: scrub.text(outcome.message).slice(0, 1000),
             ...(outcome.text !== undefined ? { text: scrub.text(outcome.text).slice(0, 2000) } : {}),
             response_time: Math.round(performance.now() - started),
-            item: entryAnswer(p, params.id, scrub),
+            item: await entryAnswer(p, params.id, scrub),
           };
         },
         { params: EntryParams },
       );
 }
 
-function setEnabled(d: ProviderPoolsRouteDeps, request: Request, p: Pool, id: string, enabled: boolean) {
-  requireEntry(p, id);
-  d.credentials.write(d.whoIs(request), {
+async function setEnabled(d: ProviderPoolsRouteDeps, request: Request, p: Pool, id: string, enabled: boolean) {
+  await requireEntry(p, id);
+  await d.credentials.write(d.whoIs(request), {
     action: enabled ? "providers.credentials.enable" : "providers.credentials.disable",
     target: `${p.provider.id}/${id}`,
-    apply: () => {
-      if (!p.pool.setEnabled(id, enabled)) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
+    apply: async () => {
+      if (!(await p.pool.setEnabled(id, enabled))) throw notFound(`the ${p.pool.entryKind} is gone from the "${p.provider.id}" pool`);
     },
   });
-  return { success: true, enabled, item: credentialView(requireEntry(p, id), poolScrubber(d, p)) };
+  return { success: true, enabled, item: credentialView(await requireEntry(p, id), poolScrubber(d, p)) };
 }

@@ -11,6 +11,7 @@ import type { ModelSpec } from "../../core/models/native.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
 import type { CredentialPoolAdmin, ProviderStatus, TransportView, UpstreamErrorListener, UpstreamEvent, UpstreamOutcome, UpstreamProvider, UpstreamTurn } from "../../core/upstream/provider.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { asyncStore } from "../../store/async-store.ts";
 import type { Store } from "../../store/store.ts";
 import { VolcengineClient, volcengineTransportState, type VolcengineClientOptions } from "./client.ts";
 import { VolcengineCredentialAdmin } from "./credentials/admin.ts";
@@ -58,7 +59,15 @@ export class VolcengineProvider implements UpstreamProvider {
       bodyStyle: () => this.settings().bodyStyle,
       report: (kind, entry, message) => this.report(kind, entry, message),
     });
-    this.credentials = new VolcengineCredentialAdmin({ store: deps.store, pool: this.pool, settings: () => this.settings(), test: (id) => this.testEntry(id) });
+    // Transitional (cconf): the admin side on the async store; hotpool passes ctx.store and its pool snapshot here.
+    this.credentials = new VolcengineCredentialAdmin({
+      store: asyncStore(deps.store),
+      pool: this.pool,
+      snapshot: () => deps.store.credentials.list(VOLCENGINE_PROVIDER_ID),
+      refresh: async () => {},
+      settings: () => this.settings(),
+      test: (id) => this.testEntry(id),
+    });
   }
 
   settings(): VolcengineSettings {
