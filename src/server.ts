@@ -82,23 +82,29 @@ export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extr
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = openStore(options.dbPath, options.secretKey);
+  const storeApi = asyncStore(store);
   startMark("store open");
+  let admin: { key: AdminKey; jwt: AdminJwt; generatedKey?: string };
   try {
-    loadStartupConfig(store, options, logger);
+    await loadStartupConfig(storeApi, options, logger);
+    startMark("config loaded");
+    // Under the start-up lock: instances starting together make one generated admin key and one JWT secret.
+    admin = await storeApi.withStartupLock(async () => {
+      const key = await AdminKey.load(storeApi, options.adminKey);
+      const { generatedKey } = await key.ensure();
+      return { key, generatedKey, jwt: await AdminJwt.open(storeApi, options.jwtSecret) };
+    });
   } catch (e) {
     store.close();
     throw e;
   }
-  startMark("config loaded");
-  const adminKey = new AdminKey(store, options.adminKey);
-  const { generatedKey } = adminKey.ensure();
+  const { key: adminKey, generatedKey } = admin;
   logger.info(adminKey.describe());
   startMark("admin key");
   const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
   const { extraProviders = [], ...engineOverrides } = overrides;
-  const storeApi = asyncStore(store);
   const deepseek = new DeepSeekProvider({ options, store: storeApi, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
@@ -130,7 +136,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     upstreamHealth,
     observers: [metrics, upstreamHealth],
     state: { ready: false, draining: false },
-    adminJwt: new AdminJwt(store, options.jwtSecret),
+    adminJwt: admin.jwt,
     loginLimiter: new LoginLimiter(),
     clientAddress: new WeakMap(),
     changes: new InProcessChangeBus((e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) })),
@@ -142,6 +148,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     throw e;
   }
   subscribeViews(ctx.changes, { store, settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
+  adminKey.follow(ctx.changes);
+  ctx.adminJwt.follow(ctx.changes);
   startMark("context built");
   const app = createApp(ctx);
   startMark("app built");

@@ -44,14 +44,14 @@ describe("each admin write commits with its audit row, or neither does", () => {
     bus.subscribe(["accounts.changed", "keys.changed", "settings.changed", "proxies.changed", "credentials.changed"], (events) => {
       published.push([...events]);
     });
-    const adminJwt = new AdminJwt(sync, undefined);
-    const adminKey = new AdminKey(sync, "test-admin");
+    const adminJwt = await AdminJwt.open(store, undefined);
+    const adminKey = await AdminKey.load(store, "test-admin");
     services = adminServices({
       store,
       changes: bus,
       catalog: () => DEEPSEEK_CATALOG,
-      credentials: { setPasswordHash: (h) => adminKey.setPasswordHash(h), revokeAll: () => adminJwt.revokeAll() },
-      documents: configDocuments(sync),
+      credentials: { setPasswordHash: (h, tx) => adminKey.setPasswordHash(h, tx), revokeAll: (tx) => adminJwt.revokeAll(tx) },
+      documents: configDocuments(),
     });
     // Something to change, update and delete.
     await services.accounts.add(WHO, { email: "seed@example.com", password: "pw-seed" });

@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { importConfig, readConfig } from "../src/config/config-sync.ts";
+import { writeFileSync } from "node:fs";
+import { loadStartupConfig } from "../src/config/config-loader.ts";
+import { importConfig, importConfigInto, readConfig } from "../src/config/config-sync.ts";
 import { buildDs2ApiConfig, ConfigError, parseDs2ApiConfig } from "../src/config/ds2api-config.ts";
 import { canonicalMobile, loginMobile } from "../src/config/mobile.ts";
+import { resolveOptions } from "../src/config/options.ts";
+import { createLogger } from "../src/observability/logger.ts";
+import { asyncStore } from "../src/store/async-store.ts";
+import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore } from "../src/store/store.ts";
 import { tempDir } from "./support/test-server.ts";
 
@@ -25,8 +31,8 @@ const SAMPLE = {
   thinking_injection: { enabled: false },
 };
 
-function storeIn(dir: string, name = "a.sqlite") {
-  return openStore(join(dir, name));
+function storeIn(dir: string, name = "a.sqlite"): StoreApi {
+  return asyncStore(openStore(join(dir, name)));
 }
 
 describe("ds2api config.json parsing", () => {
@@ -82,63 +88,117 @@ describe("ds2api config.json parsing", () => {
 });
 
 describe("config import/export through sqlite", () => {
-  test("import → export → import is a round trip and import is idempotent", () => {
+  test("import → export → import is a round trip and import is idempotent", async () => {
     const dir = tempDir();
     const a = storeIn(dir, "a.sqlite");
-    const first = importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
+    const first = await importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
     expect(first).toMatchObject({ importedKeys: 3, importedAccounts: 3, updatedAccounts: 0 });
-    const again = importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
+    const again = await importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
     expect(again).toMatchObject({ importedKeys: 0, importedAccounts: 0, updatedAccounts: 3 });
-    expect(a.apiKeys.count()).toBe(3);
-    expect(a.accounts.count()).toBe(3);
-    expect(a.accounts.get("+8613900139000")!.token).toBe("legacy-token-abc");
+    expect(await a.apiKeys.count()).toBe(3);
+    expect(await a.accounts.count()).toBe(3);
+    expect((await a.accounts.get("+8613900139000"))!.token).toBe("legacy-token-abc");
 
-    const exported = buildDs2ApiConfig(readConfig(a), { includeSecrets: true });
+    const exported = buildDs2ApiConfig(await readConfig(a), { includeSecrets: true });
     expect(JSON.stringify(exported)).not.toContain("legacy-token-abc");
     expect(exported._comment).toBe("kept verbatim");
 
     const b = storeIn(dir, "b.sqlite");
-    importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: true });
-    const reExported = buildDs2ApiConfig(readConfig(b), { includeSecrets: true });
+    await importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: true });
+    const reExported = buildDs2ApiConfig(await readConfig(b), { includeSecrets: true });
     expect(reExported).toEqual(exported);
-    a.close();
-    b.close();
+    await a.close();
+    await b.close();
   });
 
-  test("export without secrets omits passwords; re-import keeps stored passwords", () => {
+  test("export without secrets omits passwords; re-import keeps stored passwords", async () => {
     const dir = tempDir();
     const s = storeIn(dir);
-    importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
-    const masked = buildDs2ApiConfig(readConfig(s), { includeSecrets: false });
+    await importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
+    const masked = buildDs2ApiConfig(await readConfig(s), { includeSecrets: false });
     const text = JSON.stringify(masked);
     for (const secret of ["pw-a", "pw-m", "pw-n", '"p"']) expect(text).not.toContain(secret);
-    importConfig(s, parseDs2ApiConfig(masked).config, { mode: "merge", acceptTokens: false });
-    expect(s.accounts.get("alice@example.com")!.password).toBe("pw-a");
-    s.close();
+    await importConfig(s, parseDs2ApiConfig(masked).config, { mode: "merge", acceptTokens: false });
+    expect((await s.accounts.get("alice@example.com"))!.password).toBe("pw-a");
+    await s.close();
   });
 
-  test("replace mode drops what the new document does not have", () => {
+  test("replace mode drops what the new document does not have", async () => {
     const dir = tempDir();
     const s = storeIn(dir);
-    importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
-    importConfig(s, parseDs2ApiConfig({ keys: ["only"], accounts: [{ email: "z@z.z", password: "q" }] }).config, {
+    await importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
+    await importConfig(s, parseDs2ApiConfig({ keys: ["only"], accounts: [{ email: "z@z.z", password: "q" }] }).config, {
       mode: "replace",
       acceptTokens: false,
     });
-    expect(s.apiKeys.list().map((k) => k.hash)).toEqual([s.apiKeys.hashOf("only")]);
-    expect(s.accounts.list().map((a) => a.identifier)).toEqual(["z@z.z"]);
-    expect(readConfig(s).modelAliases).toEqual({});
-    s.close();
+    expect((await s.apiKeys.list()).map((k) => k.hash)).toEqual([s.apiKeys.hashOf("only")]);
+    expect((await s.accounts.list()).map((a) => a.identifier)).toEqual(["z@z.z"]);
+    expect((await readConfig(s)).modelAliases).toEqual({});
+    await s.close();
   });
 
-  test("a changed password clears the stored token", () => {
+  test("a changed password clears the stored token", async () => {
     const dir = tempDir();
     const s = storeIn(dir);
-    importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "one", token: "tok" }] }).config, { mode: "merge", acceptTokens: true });
-    expect(s.accounts.get("t@t.t")!.token).toBe("tok");
-    importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "two" }] }).config, { mode: "merge", acceptTokens: false });
-    expect(s.accounts.get("t@t.t")!.token).toBeUndefined();
-    s.close();
+    await importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "one", token: "tok" }] }).config, { mode: "merge", acceptTokens: true });
+    expect((await s.accounts.get("t@t.t"))!.token).toBe("tok");
+    await importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "two" }] }).config, { mode: "merge", acceptTokens: false });
+    expect((await s.accounts.get("t@t.t"))!.token).toBeUndefined();
+    await s.close();
+  });
+
+  test("an import is one transaction: when the caller's transaction fails, nothing of the document is stored", async () => {
+    const dir = tempDir();
+    const s = storeIn(dir);
+    const doc = parseDs2ApiConfig({ ...SAMPLE, volcengine: { api_url: "https://volc.example/Chat", web_ids: ["7400000000000000009"] }, ondemand: { api_keys: ["od-key-0123456789"] } }).config;
+    let err: unknown;
+    try {
+      await s.transaction(async (tx) => {
+        const r = await importConfigInto(tx, doc, { mode: "merge", acceptTokens: true });
+        expect(r.importedAccounts).toBe(3);
+        throw new Error("audit row refused");
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe("audit row refused");
+    expect(await s.accounts.count()).toBe(0);
+    expect(await s.apiKeys.count()).toBe(0);
+    expect(await s.credentials.count("volcengine")).toBe(0);
+    expect(await s.credentials.count("ondemand")).toBe(0);
+    const before = await s.settings.all();
+    expect(Object.keys(before).filter((k) => k !== "secret_key_meta")).toEqual([]);
+    // the same document through importConfig lands whole
+    await importConfig(s, doc, { mode: "merge", acceptTokens: true });
+    expect(await s.accounts.count()).toBe(3);
+    expect(await s.credentials.count("volcengine")).toBe(1);
+    expect(await s.credentials.count("ondemand")).toBe(1);
+    expect((await readConfig(s)).volcengine).toMatchObject({ api_url: "https://volc.example/Chat", web_ids: [{ web_id: "7400000000000000009" }] });
+    await s.close();
+  });
+});
+
+describe("start-up import", () => {
+  const quiet = createLogger("error", () => {});
+
+  test("imports under the start-up lock once; the same document again is skipped, a changed one imported", async () => {
+    const dir = tempDir();
+    const api = storeIn(dir);
+    let locks = 0;
+    const store: StoreApi = { ...api, withStartupLock: (fn) => (locks++, api.withStartupLock(fn)) };
+    const path = join(dir, "config.json");
+    writeFileSync(path, JSON.stringify(SAMPLE));
+    const options = resolveOptions([], { DS2API_CONFIG_PATH: path, DS2API_DB_PATH: join(dir, "unused.sqlite") });
+    const first = await loadStartupConfig(store, options, quiet);
+    expect(first).toMatchObject({ source: "file", skipped: false, result: { importedKeys: 3, importedAccounts: 3 } });
+    expect(locks).toBe(1);
+    await api.accounts.delete("alice@example.com"); // an admin edit since: not undone by a restart on the same file
+    expect(await loadStartupConfig(store, options, quiet)).toMatchObject({ source: "file", skipped: true });
+    expect(await api.accounts.get("alice@example.com")).toBeUndefined();
+    writeFileSync(path, JSON.stringify({ ...SAMPLE, keys: ["legacy-key"], api_keys: ["sk-four"] }));
+    expect(await loadStartupConfig(store, options, quiet)).toMatchObject({ skipped: false, result: { importedKeys: 1, updatedAccounts: 2, importedAccounts: 1 } });
+    expect(locks).toBe(3);
+    await api.close();
   });
 });
 

@@ -14,8 +14,8 @@ import { AccountPool } from "../src/pool/account-pool.ts";
 import { AccountUnavailableError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
-import { openStore } from "../src/store/store.ts";
 import { asyncStore } from "../src/store/async-store.ts";
+import { openStore } from "../src/store/store.ts";
 import { AccountView as PoolAccountView } from "../src/pool/account-view.ts";
 import { SHARED_DEVICE_ID } from "../src/store/device-id.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
@@ -278,32 +278,33 @@ describe("device ids are stored with the account", () => {
     }
   });
 
-  test("import → export → import keeps every id; a Go ds2api config without device_id gets one per account", () => {
+  test("import → export → import keeps every id; a Go ds2api config without device_id gets one per account", async () => {
     const dir = tempDir();
-    const a = openStore(join(dir, "a.sqlite"));
-    const b = openStore(join(dir, "b.sqlite"));
+    const a = asyncStore(openStore(join(dir, "a.sqlite")));
+    const b = asyncStore(openStore(join(dir, "b.sqlite")));
+    const deviceIds = async (s: typeof a) => (await s.accounts.list()).map((x) => x.deviceId);
     try {
       const goConfig = { keys: ["k1"], accounts: [{ email: "x@example.com", password: "p" }, { email: "y@example.com", password: "q" }, { mobile: "+86 139 0013 9000", password: "r" }] };
-      importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "merge", acceptTokens: false });
-      const ids = a.accounts.list().map((x) => x.deviceId!);
+      await importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "merge", acceptTokens: false });
+      const ids = (await a.accounts.list()).map((x) => x.deviceId!);
       expect(ids.every((d) => HEX16.test(d))).toBe(true);
       expect(new Set(ids).size).toBe(3);
       // Re-importing the same Go file (no device_id) keeps the generated ids.
-      importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "merge", acceptTokens: false });
-      expect(a.accounts.list().map((x) => x.deviceId)).toEqual(ids);
-      const exported = buildDs2ApiConfig(readConfig(a), { includeSecrets: false });
+      await importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "merge", acceptTokens: false });
+      expect(await deviceIds(a)).toEqual(ids);
+      const exported = buildDs2ApiConfig(await readConfig(a), { includeSecrets: false });
       expect((exported.accounts as { device_id?: string }[]).map((x) => x.device_id)).toEqual(ids);
-      importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: false });
-      expect(b.accounts.list().map((x) => x.deviceId)).toEqual(ids);
-      expect(buildDs2ApiConfig(readConfig(b), { includeSecrets: false })).toEqual(exported);
+      await importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: false });
+      expect(await deviceIds(b)).toEqual(ids);
+      expect(buildDs2ApiConfig(await readConfig(b), { includeSecrets: false })).toEqual(exported);
       // A replacing import of the same Go file keeps each account's device too.
-      importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "replace", acceptTokens: false });
-      expect(a.accounts.list().map((x) => x.deviceId)).toEqual(ids);
+      await importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "replace", acceptTokens: false });
+      expect(await deviceIds(a)).toEqual(ids);
       // A bad device id in a config is a validation problem, named.
       expect(() => parseDs2ApiConfig({ accounts: [{ email: "z@example.com", password: "p", device_id: "two words" }] })).toThrow("accounts[0].device_id");
     } finally {
-      a.close();
-      b.close();
+      await a.close();
+      await b.close();
     }
   });
 

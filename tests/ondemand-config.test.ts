@@ -56,7 +56,7 @@ describe("the ondemand section at work", () => {
     // The list is the same object while settings are unchanged, so the registry keeps its model catalog.
     expect(provider.models()).toBe(provider.models());
     expect(stack.server.ctx.providers.catalog()).toBe(stack.server.ctx.providers.catalog());
-    expect(provider.credentials!.list()).toHaveLength(2); // one from the env, one from the file
+    expect(await provider.credentials!.list()).toHaveLength(2); // one from the env, one from the file
     stack.sim.state.script({ answer: "synced" }, { answer: "synced again" });
     const r = await client(stack).chat.completions.create({ model: odModel("gpt-5"), messages: [{ role: "user", content: "x" }] });
     expect(r.choices[0]!.message.content).toBe("synced");
@@ -68,7 +68,7 @@ describe("the ondemand section at work", () => {
       ["sync", "predefined-openai-gpt5"],
     ]);
     await stack.restart();
-    expect(stack.server.ctx.providers.get("ondemand")!.credentials!.list()).toHaveLength(2);
+    expect(await stack.server.ctx.providers.get("ondemand")!.credentials!.list()).toHaveLength(2);
   });
 
   test("export keeps the section without a key in clear; importing the export changes nothing", async () => {
@@ -87,7 +87,7 @@ describe("the ondemand section at work", () => {
       const back = await odAdmin(stack, "/admin/config/import", { method: "POST", body: JSON.stringify(body.config) });
       expect(back.status).toBe(200);
       expect(((await back.json()) as { warnings: string[] }).warnings.join(" ")).toContain("masked");
-      expect(stack.server.ctx.providers.get("ondemand")!.credentials!.list()).toHaveLength(3);
+      expect(await stack.server.ctx.providers.get("ondemand")!.credentials!.list()).toHaveLength(3);
     }
   });
 
@@ -98,14 +98,14 @@ describe("the ondemand section at work", () => {
     const err = await client(stack).chat.completions.create({ model: odModel("gpt-4o"), messages: [{ role: "user", content: "x" }] }).catch((e) => e);
     expect(err.status).toBe(503);
     expect(err.message).toContain("ONDEMAND_APIKEYS");
-    const result = provider.credentials!.importText(`# my keys\n${OD_KEYS[0]}, ${OD_KEYS[1]}\n\nab****yz\n`);
+    const result = await provider.credentials!.importText(`# my keys\n${OD_KEYS[0]}, ${OD_KEYS[1]}\n\nab****yz\n`);
     expect(result).toMatchObject({ added: 2, updated: 0 });
     expect(result.skipped).toHaveLength(1);
     expect(JSON.stringify(result)).not.toContain(OD_KEYS[0]);
     expect(provider.configured!()).toBe(true);
     const r = await client(stack).chat.completions.create({ model: odModel("gpt-4o"), messages: [{ role: "user", content: "now" }] });
     expect(r.choices[0]!.message.content).toContain("now");
-    const test1 = await provider.credentials!.test(provider.credentials!.list()[0]!.id);
+    const test1 = await provider.credentials!.test((await provider.credentials!.list())[0]!.id);
     expect(test1.ok).toBe(true);
   });
 });

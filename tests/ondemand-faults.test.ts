@@ -15,9 +15,9 @@ beforeAll(async () => {
   });
 });
 afterAll(() => stack.stop());
-beforeEach(() => {
+beforeEach(async () => {
   stack.sim.state.reset();
-  stack.server.ctx.providers.get("ondemand")!.credentials!.resetUsage();
+  await stack.server.ctx.providers.get("ondemand")!.credentials!.resetUsage();
 });
 
 function chat(stream: boolean, text = "hi"): Promise<Response> {
@@ -32,8 +32,8 @@ async function errorOf(r: Response): Promise<{ code: string; message: string }> 
   return ((await r.json()) as { error: { code: string; message: string } }).error;
 }
 
-function keyStates(): string[] {
-  return stack.server.ctx.providers.get("ondemand")!.credentials!.list().map((v) => v.state);
+async function keyStates(): Promise<string[]> {
+  return (await stack.server.ctx.providers.get("ondemand")!.credentials!.list()).map((v) => v.state);
 }
 
 describe("upstream-wide failures never cool a key", () => {
@@ -45,7 +45,7 @@ describe("upstream-wide failures never cool a key", () => {
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
       expect((await errorOf(r)).code).toBe("upstream_unavailable");
       expect(new Set(stack.sim.state.queries().map((q) => q.apikey)).size).toBe(1);
-      expect(keyStates()).toEqual(["ok", "ok"]);
+      expect(await keyStates()).toEqual(["ok", "ok"]);
     });
   }
 
@@ -54,14 +54,14 @@ describe("upstream-wide failures never cool a key", () => {
     const r = await chat(false);
     expect(r.status).toBe(503);
     expect((await errorOf(r)).message).toContain("HTML page");
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("504 plugin_execution_timeout is a 504", async () => {
     stack.sim.state.setOutage({ on: "query", status: 504 });
     const r = await chat(false);
     expect(r.status).toBe(504);
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("an inactive endpoint (503 resource_unavailable) is a 503, not a bad key", async () => {
@@ -69,7 +69,7 @@ describe("upstream-wide failures never cool a key", () => {
     const r = await chat(false);
     expect(r.status).toBe(503);
     expect((await errorOf(r)).message).toContain("inactive");
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("context_length_exceeded is the caller's 400", async () => {
@@ -92,7 +92,7 @@ describe("streams", () => {
     const n = await chat(false);
     expect(n.status).toBe(502);
     expect((await errorOf(n)).message).toContain("model crashed");
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("a stall with heartbeats only runs into the idle limit: 504 upstream_timeout", async () => {
@@ -102,7 +102,7 @@ describe("streams", () => {
     const e = await errorOf(r);
     expect(e.code).toBe("upstream_timeout");
     expect(e.message).toContain("idle");
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("a stream that keeps sending but runs past the turn limit: 504 turn_timeout, in-stream when started; the key is freed", async () => {
@@ -123,7 +123,7 @@ describe("streams", () => {
       settings.invalidate();
     }
     expect(stack.server.ctx.providers.get("ondemand")!.credentials!.status().inUse).toBe(0);
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("upstream errors reach the listeners under the provider's name, never as a bare DeepSeek kind", async () => {
@@ -154,7 +154,7 @@ describe("streams", () => {
     const text = await r.text();
     expect(text).toContain("Some");
     expect(text).toContain('"code":"upstream_unreachable"');
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("a stream that ends without [DONE]: 502 upstream_truncated_stream", async () => {
@@ -180,7 +180,7 @@ describe("streams", () => {
     const r = await chat(false);
     expect(r.status).toBe(502);
     expect((await errorOf(r)).code).toBe("upstream_empty_output");
-    expect(keyStates()).toEqual(["ok", "ok"]);
+    expect(await keyStates()).toEqual(["ok", "ok"]);
   });
 
   test("connection refused: 503 upstream_unreachable with Retry-After", async () => {
@@ -194,7 +194,7 @@ describe("streams", () => {
       const r = await chat(false);
       expect(r.status).toBe(503);
       expect((await errorOf(r)).code).toBe("upstream_unreachable");
-      expect(keyStates()).toEqual(["ok", "ok"]);
+      expect(await keyStates()).toEqual(["ok", "ok"]);
     } finally {
       settings.set("section.ondemand", section);
       stack.server.ctx.settings.invalidate();

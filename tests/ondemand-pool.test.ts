@@ -22,8 +22,8 @@ function pool(s: OdStack): CredentialPoolAdmin {
   return p;
 }
 
-function viewOf(s: OdStack, secret: string): CredentialView {
-  const v = pool(s).list().find((x) => secret.startsWith(x.preview.split("****")[0]!) && secret.endsWith(x.preview.split("****")[1]!));
+async function viewOf(s: OdStack, secret: string): Promise<CredentialView> {
+  const v = (await (await pool(s).list())).find((x) => secret.startsWith(x.preview.split("****")[0]!) && secret.endsWith(x.preview.split("****")[1]!));
   if (!v) throw new Error("key not in the pool");
   return v;
 }
@@ -60,7 +60,7 @@ describe("rotation and sessions", () => {
     expect(creates.map((c) => c.apikey).sort()).toEqual([...OD_KEYS].sort());
     // every query used the session its own key created
     for (const q of queries) expect(stack.sim.state.sessions.get(q.sessionId!)!.key).toBe(q.apikey!);
-    expect(pool(stack).list().map((v) => v.usage)).toEqual([2, 2, 2]);
+    expect((await pool(stack).list()).map((v) => v.usage)).toEqual([2, 2, 2]);
   });
 
   test("a session idle longer than session_ttl_seconds is replaced; 0 means a new session per request", async () => {
@@ -84,7 +84,7 @@ describe("rotation and sessions", () => {
     expect(await ask(stack, "second")).toContain("second");
     expect(stack.sim.state.queries().map((q) => q.status)).toEqual([200, 404, 200]);
     expect(stack.sim.state.sessionCreates()).toHaveLength(3);
-    expect(viewOf(stack, OD_KEYS[0]!).state).toBe("ok");
+    expect((await viewOf(stack, OD_KEYS[0]!)).state).toBe("ok");
   });
 });
 
@@ -93,7 +93,7 @@ describe("failover and the circuit breaker", () => {
     stack = await startOdStack();
     stack.sim.state.failKey(OD_KEYS[0]!, { on: "any", status: 401, errorCode: "unauthenticated" });
     expect(await ask(stack, "one")).toContain("one");
-    const bad = viewOf(stack, OD_KEYS[0]!);
+    const bad = (await viewOf(stack, OD_KEYS[0]!));
     expect(bad.state).toBe("bad");
     expect(bad.cooldownUntil).toBeGreaterThan(Date.now());
     expect(bad.lastError).toContain("401");
@@ -107,14 +107,14 @@ describe("failover and the circuit breaker", () => {
     stack = await startOdStack({ keys: OD_KEYS.slice(0, 2), ondemand: { bad_key_probe_seconds: 0.4 } });
     stack.sim.state.failKey(OD_KEYS[0]!, { on: "session", status: 403, errorCode: "unauthorized", times: 1 });
     await ask(stack);
-    expect(viewOf(stack, OD_KEYS[0]!).state).toBe("bad");
-    const until = viewOf(stack, OD_KEYS[0]!).cooldownUntil!;
+    expect((await viewOf(stack, OD_KEYS[0]!)).state).toBe("bad");
+    const until = (await viewOf(stack, OD_KEYS[0]!)).cooldownUntil!;
     await waitFor(() => Date.now() > until, "the rest to end");
     const before = stack.sim.state.requests.length;
     await ask(stack, "probe");
     const probe = stack.sim.state.requests.slice(before);
     expect(probe[0]).toMatchObject({ apikey: OD_KEYS[0], path: "/chat/v1/sessions", status: 201 });
-    const v = viewOf(stack, OD_KEYS[0]!);
+    const v = (await viewOf(stack, OD_KEYS[0]!));
     expect(v.state).toBe("ok");
     expect(v.cooldownUntil).toBeUndefined();
   });
@@ -123,11 +123,11 @@ describe("failover and the circuit breaker", () => {
     stack = await startOdStack({ keys: OD_KEYS.slice(0, 2), ondemand: { bad_key_probe_seconds: 0.3 } });
     stack.sim.state.failKey(OD_KEYS[0]!, { on: "session", status: 401, times: 2 });
     await ask(stack);
-    const first = viewOf(stack, OD_KEYS[0]!).cooldownUntil!;
+    const first = (await viewOf(stack, OD_KEYS[0]!)).cooldownUntil!;
     await waitFor(() => Date.now() > first, "the first rest to end");
     const t = Date.now();
     await ask(stack, "again"); // probes key 0 (401 again), then key 1 answers
-    const v = viewOf(stack, OD_KEYS[0]!);
+    const v = (await viewOf(stack, OD_KEYS[0]!));
     expect(v.state).toBe("bad");
     expect(v.cooldownUntil! - t).toBeGreaterThan(450); // 2 × 0.3 s
   });
@@ -163,7 +163,7 @@ describe("failover and the circuit breaker", () => {
     const err = await ask(stack).catch((e) => e);
     expect(err.status).toBe(503);
     expect(new Set(stack.sim.state.requests.map((r) => r.apikey)).size).toBe(2);
-    expect(pool(stack).list().filter((v) => v.state === "bad")).toHaveLength(2);
+    expect((await pool(stack).list()).filter((v) => v.state === "bad")).toHaveLength(2);
   });
 
   test("a quota (429 after N queries) rests only that key; Retry-After is honoured; all rate limited → 429", async () => {
@@ -172,22 +172,22 @@ describe("failover and the circuit breaker", () => {
     await ask(stack, "a"); // key 0
     await ask(stack, "b"); // key 1
     expect(await ask(stack, "c")).toContain("c"); // key 0 → 429 → key 1
-    const v = viewOf(stack, OD_KEYS[0]!);
+    const v = (await viewOf(stack, OD_KEYS[0]!));
     expect(v.state).toBe("cooling");
     expect(v.cooldownUntil! - Date.now()).toBeGreaterThan(30_000); // no Retry-After: cooldown_seconds (60 s)
     stack.sim.state.failKey(OD_KEYS[1]!, { on: "query", status: 429, retryAfter: "120" });
     const err = await ask(stack, "d").catch((e) => e);
     expect(err.status).toBe(429);
-    expect(viewOf(stack, OD_KEYS[1]!).cooldownUntil! - Date.now()).toBeGreaterThan(100_000);
+    expect((await viewOf(stack, OD_KEYS[1]!)).cooldownUntil! - Date.now()).toBeGreaterThan(100_000);
   });
 
   test("reset closes open breakers and zeroes usage", async () => {
     stack = await startOdStack({ keys: OD_KEYS.slice(0, 2) });
     stack.sim.state.failKey(OD_KEYS[0]!, { on: "any", status: 401, times: 1 });
     await ask(stack);
-    expect(viewOf(stack, OD_KEYS[0]!).state).toBe("bad");
-    expect(pool(stack).resetUsage()).toBe(2);
-    expect(pool(stack).list().map((v) => [v.state, v.usage])).toEqual([["ok", 0], ["ok", 0]]);
+    expect((await viewOf(stack, OD_KEYS[0]!)).state).toBe("bad");
+    expect(await pool(stack).resetUsage()).toBe(2);
+    expect((await pool(stack).list()).map((v) => [v.state, v.usage])).toEqual([["ok", 0], ["ok", 0]]);
     expect(pool(stack).status()).toMatchObject({ total: 2, usable: 2, bad: 0 });
   });
 });
@@ -198,9 +198,9 @@ describe("persistence and secrets", () => {
     stack.sim.state.failKey(OD_KEYS[0]!, { on: "any", status: 401 });
     await ask(stack);
     await ask(stack);
-    const before = pool(stack).list();
+    const before = (await pool(stack).list());
     await stack.restart();
-    const after = pool(stack).list();
+    const after = (await pool(stack).list());
     expect(after).toHaveLength(2);
     expect(after.map((v) => [v.id, v.state, v.cooldownUntil, v.usage])).toEqual(before.map((v) => [v.id, v.state, v.cooldownUntil, v.usage]));
     const n = stack.sim.state.requests.length;
@@ -221,7 +221,7 @@ describe("persistence and secrets", () => {
       });
       texts.push(await r.text());
     }
-    texts.push(JSON.stringify(pool(stack).list()), JSON.stringify(stack.server.ctx.providers.status()), stack.logs.join("\n"));
+    texts.push(JSON.stringify((await pool(stack).list())), JSON.stringify(stack.server.ctx.providers.status()), stack.logs.join("\n"));
     const adminStatus = await fetch(`${stack.url}/admin/queue/status`, { headers: { authorization: "Bearer od-admin" } });
     texts.push(await adminStatus.text());
     for (const k of OD_KEYS) for (const t of texts) expect(t).not.toContain(k);
@@ -255,6 +255,6 @@ describe("concurrency and cancellation", () => {
     ac.abort();
     await waitFor(() => pool(stack!).status().inUse === 0, "the key to be freed");
     await waitFor(() => stack!.sim.state.queries().at(-1)!.cancelled === true, "the upstream stream to be cancelled");
-    expect(viewOf(stack, OD_KEYS[0]!).state).toBe("ok");
+    expect((await viewOf(stack, OD_KEYS[0]!)).state).toBe("ok");
   });
 });

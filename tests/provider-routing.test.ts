@@ -52,13 +52,13 @@ class FakeProvider implements UpstreamProvider {
       const self = this;
       this.credentials = {
         entryKind: "api_key",
-        list: () => [],
-        add: () => ({ added: 0, updated: 0, skipped: [] }),
-        importText: () => ({ added: 0, updated: 0, skipped: [] }),
-        update: () => false,
-        setEnabled: () => false,
-        remove: () => false,
-        resetUsage: () => 0,
+        list: async () => [],
+        add: async () => ({ added: 0, updated: 0, skipped: [] }),
+        importText: async () => ({ added: 0, updated: 0, skipped: [] }),
+        update: async () => false,
+        setEnabled: async () => false,
+        remove: async () => false,
+        resetUsage: async () => 0,
         test: async () => ({ ok: true, message: "ok" }),
         status() {
           if (self.broken) throw new Error("credential store unreadable");

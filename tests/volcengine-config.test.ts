@@ -82,35 +82,35 @@ describe("webids.json layouts (importText)", () => {
 
   test("through the running server: counts kept for new entries, existing ones updated, views masked", async () => {
     await withStack({ volcengine: { authorization: VOLC_AUTH, web_ids: [A] } }, async (s) => {
-      const r = volcAdmin(s).importText(JSON.stringify({ webids: [{ webId: A, usageCount: 9 }, { webId: B, usageCount: 4 }, "bad id"], maxUsage: 20 }));
+      const r = await volcAdmin(s).importText(JSON.stringify({ webids: [{ webId: A, usageCount: 9 }, { webId: B, usageCount: 4 }, "bad id"], maxUsage: 20 }));
       expect(r.added).toBe(1);
       expect(r.updated).toBe(1);
       expect(r.skipped.length).toBe(1);
-      expect(viewOf(s, A).usage).toBe(0); // the live count of an existing entry is kept
-      expect(viewOf(s, B)).toMatchObject({ usage: 4, maxUsage: 20 });
-      expect(viewOf(s, B).preview).toBe("74****02");
-      expect(JSON.stringify(volcAdmin(s).list())).not.toContain(B);
-      const added = volcAdmin(s).add([{ secret: C, label: "third", maxUsage: 3 }, { secret: "x" }]);
+      expect((await viewOf(s, A)).usage).toBe(0); // the live count of an existing entry is kept
+      expect((await viewOf(s, B))).toMatchObject({ usage: 4, maxUsage: 20 });
+      expect((await viewOf(s, B)).preview).toBe("74****02");
+      expect(JSON.stringify((await volcAdmin(s).list()))).not.toContain(B);
+      const added = await volcAdmin(s).add([{ secret: C, label: "third", maxUsage: 3 }, { secret: "x" }]);
       expect(added).toMatchObject({ added: 1, updated: 0 });
       expect(added.skipped).toEqual([{ entry: "****", reason: "too short to be a web id" }]);
-      expect(viewOf(s, C)).toMatchObject({ label: "third", maxUsage: 3, state: "ok" });
-      expect(volcAdmin(s).setEnabled(viewOf(s, C).id, false)).toBe(true);
-      expect(viewOf(s, C).state).toBe("disabled");
-      expect(volcAdmin(s).remove(viewOf(s, C).id)).toBe(true);
-      expect(volcAdmin(s).list().length).toBe(2);
+      expect((await viewOf(s, C))).toMatchObject({ label: "third", maxUsage: 3, state: "ok" });
+      expect(await volcAdmin(s).setEnabled((await viewOf(s, C)).id, false)).toBe(true);
+      expect((await viewOf(s, C)).state).toBe("disabled");
+      expect(await volcAdmin(s).remove((await viewOf(s, C)).id)).toBe(true);
+      expect((await volcAdmin(s).list()).length).toBe(2);
     });
   });
 
   test("the admin test sends one small request with exactly that entry", async () => {
     await withStack({ sim: { webIds: [A] }, volcengine: { authorization: VOLC_AUTH, web_ids: [A, B] } }, async (s) => {
-      const ok = await volcAdmin(s).test(viewOf(s, A).id);
+      const ok = await volcAdmin(s).test((await viewOf(s, A)).id);
       expect(ok.ok).toBe(true);
       expect(ok.text).toContain("Volcengine simulator");
-      const bad = await volcAdmin(s).test(viewOf(s, B).id);
+      const bad = await volcAdmin(s).test((await viewOf(s, B)).id);
       expect(bad.ok).toBe(false);
       expect(bad.message).toContain("AccessDenied");
       expect(bad.message).not.toContain(B);
-      expect(viewOf(s, B).state).toBe("bad");
+      expect((await viewOf(s, B)).state).toBe("bad");
       expect(s.sim.state.chats().map((r) => r.webId)).toEqual([A, B]);
     });
   });
@@ -119,12 +119,12 @@ describe("webids.json layouts (importText)", () => {
 describe("environment", () => {
   test("VOLCENGINE_X_WEB_ID (comma-separated) seeds the pool once; VOLCENGINE_AUTHORIZATION is the global authorization", async () => {
     await withStack({ volcengine: {}, env: { VOLCENGINE_X_WEB_ID: ` ${A}, ${B} ,${A}`, VOLCENGINE_AUTHORIZATION: VOLC_AUTH } }, async (s) => {
-      expect(volcAdmin(s).list().length).toBe(2);
+      expect((await volcAdmin(s).list()).length).toBe(2);
       expect((await volcChat(s)).status).toBe(200);
       expect(s.sim.state.chats().at(-1)!.headers.authorization).toBe(VOLC_AUTH);
       await s.restart();
-      expect(volcAdmin(s).list().length).toBe(2);
-      expect(volcAdmin(s).list().reduce((n, v) => n + v.usage, 0)).toBe(1);
+      expect((await volcAdmin(s).list()).length).toBe(2);
+      expect((await volcAdmin(s).list()).reduce((n, v) => n + v.usage, 0)).toBe(1);
     });
   });
 
@@ -141,7 +141,7 @@ describe("environment", () => {
       const r = await volcChat(s);
       expect(r.status).toBe(503);
       expect(JSON.stringify(r.body)).toContain("VOLCENGINE_X_WEB_ID");
-      volcAdmin(s).add([{ secret: A }]);
+      await volcAdmin(s).add([{ secret: A }]);
       expect(s.server.ctx.providers.get("volcengine")!.configured!()).toBe(true);
       expect((await volcChat(s)).status).toBe(200);
     });
@@ -152,7 +152,10 @@ describe("URL, body style and the simulator's strict risk-control mode", () => {
   test("another region / version segment works, the OpenAI-style body is a setting, browser headers pass strict mode", async () => {
     await withStack({ sim: { strictHeaders: true }, volcengine: { authorization: VOLC_AUTH, body_style: "openai", web_ids: [A] } }, async (s) => {
       const url = s.sim.chatUrl.replace("/cn-beijing/2024-01-29/", "/cn-shanghai/2024/");
-      s.server.ctx.syncStore.settings.set("provider.volcengine.settings", { ...s.server.ctx.syncStore.settings.get<Record<string, unknown>>("provider.volcengine.settings"), api_url: url });
+      const { store, changes } = s.server.ctx;
+      await store.settings.set("provider.volcengine.settings", { ...(await store.settings.get<Record<string, unknown>>("provider.volcengine.settings")), api_url: url });
+      changes.publish({ topic: "settings.changed", ids: ["provider.volcengine.settings"] });
+      await changes.settled();
       const r = await volcChat(s, { text: "strict" });
       expect(r.status).toBe(200);
       const req = s.sim.state.chats().at(-1)!;
@@ -207,9 +210,9 @@ describe("config.json volcengine section", () => {
       const post = (mode: string, doc: unknown) =>
         fetch(`${s.url}/admin/config/import?mode=${mode}`, { method: "POST", headers: { authorization: `Bearer ${s.adminKey}`, "content-type": "application/json" }, body: JSON.stringify({ json: JSON.stringify(doc), mode }) });
       expect((await post("merge", { volcengine: { web_ids: [C] } })).status).toBe(200);
-      expect(volcAdmin(s).list().length).toBe(3);
+      expect((await volcAdmin(s).list()).length).toBe(3);
       expect((await post("replace", { keys: ["sk-volc-test-key"], volcengine: { authorization: VOLC_AUTH, web_ids: [C] } })).status).toBe(200);
-      expect(volcAdmin(s).list().map((v) => v.preview)).toEqual(["74****03"]);
+      expect((await volcAdmin(s).list()).map((v) => v.preview)).toEqual(["74****03"]);
       expect((await volcChat(s)).status).toBe(200);
     });
   });

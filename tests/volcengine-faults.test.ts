@@ -16,10 +16,10 @@ beforeAll(async () => {
   });
 });
 afterAll(() => stack.stop());
-beforeEach(() => {
+beforeEach(async () => {
   stack.sim.state.clearFaults();
   stack.sim.state.requests.length = 0;
-  volcAdmin(stack).resetUsage();
+  await volcAdmin(stack).resetUsage();
 });
 
 /** No entry was benched and no other entry was tried. */
@@ -251,8 +251,8 @@ describe("account-attributable", () => {
     const [first, second] = stack.sim.state.chats();
     expect(first!.outcome).toBe("InvalidCSRFToken");
     expect(second!.outcome).toBe("stream");
-    expect(viewOf(stack, first!.webId!).state).toBe("cooling");
-    expect(viewOf(stack, second!.webId!).state).toBe("ok");
+    expect((await viewOf(stack, first!.webId!)).state).toBe("cooling");
+    expect((await viewOf(stack, second!.webId!)).state).toBe("ok");
     expect([A, B]).toContain(first!.webId!);
   });
 });

@@ -26,14 +26,14 @@ const usedIds = (s: VolcStack) => s.sim.state.chats().filter((r) => r.outcome ==
 describe("selection", () => {
   test("least-used first, ties broken by the longest unused", async () => {
     await withStack({ volcengine: { authorization: VOLC_AUTH } }, async (s) => {
-      const r = volcAdmin(s).importText(JSON.stringify({ [A]: 5, [B]: 0, [C]: 2 }));
+      const r = await volcAdmin(s).importText(JSON.stringify({ [A]: 5, [B]: 0, [C]: 2 }));
       expect(r).toEqual({ added: 3, updated: 0, skipped: [] });
       for (let i = 0; i < 4; i++) expect((await volcChat(s)).status).toBe(200);
       // B (0) → B (1) → tie B (2) / C (2): C was never used → then B (2) is below C (3)
       expect(usedIds(s)).toEqual([B, B, C, B]);
-      expect(viewOf(s, A).usage).toBe(5);
-      expect(viewOf(s, B).usage).toBe(3);
-      expect(viewOf(s, C).usage).toBe(3);
+      expect((await viewOf(s, A)).usage).toBe(5);
+      expect((await viewOf(s, B)).usage).toBe(3);
+      expect((await viewOf(s, C)).usage).toBe(3);
     });
   });
 });
@@ -50,16 +50,16 @@ describe("caps and exhaustion", () => {
       expect(errorOf(r).message).toContain("max usage");
       expect(Number(r.retryAfter)).toBeGreaterThan(0);
       expect(s.sim.state.chats().length).toBe(2); // nothing was sent for the refused request
-      expect(viewOf(s, A).state).toBe("exhausted");
+      expect((await viewOf(s, A)).state).toBe("exhausted");
       expect(volcAdmin(s).status()).toMatchObject({ total: 2, usable: 0, exhausted: 2 });
 
       const admin = volcAdmin(s);
-      expect(admin.resetUsage(viewOf(s, A).id)).toBe(1);
-      expect(viewOf(s, A)).toMatchObject({ state: "ok", usage: 0 });
-      expect(viewOf(s, B).state).toBe("exhausted");
+      expect(await admin.resetUsage((await viewOf(s, A)).id)).toBe(1);
+      expect((await viewOf(s, A))).toMatchObject({ state: "ok", usage: 0 });
+      expect((await viewOf(s, B)).state).toBe("exhausted");
       expect((await volcChat(s)).status).toBe(200);
       expect(usedIds(s).at(-1)).toBe(A);
-      expect(admin.resetUsage()).toBe(2);
+      expect(await admin.resetUsage()).toBe(2);
       expect(admin.status()).toMatchObject({ usable: 2, exhausted: 0 });
       expect((await volcChat(s)).status).toBe(200);
     });
@@ -68,9 +68,9 @@ describe("caps and exhaustion", () => {
   test("a per-entry cap wins over the global one (0 = unlimited); with daily reset the refusal is a 429 until the reset", async () => {
     await withStack({ volcengine: { authorization: VOLC_AUTH, max_usage: 1, daily_reset: true, web_ids: [{ web_id: A, max_usage: 0 }, B] } }, async (s) => {
       for (let i = 0; i < 4; i++) expect((await volcChat(s)).status).toBe(200);
-      expect(viewOf(s, A)).toMatchObject({ usage: 3, maxUsage: 0, state: "ok" });
-      expect(viewOf(s, B)).toMatchObject({ usage: 1, maxUsage: 1, state: "exhausted" });
-      volcAdmin(s).update(viewOf(s, A).id, { maxUsage: 3 });
+      expect((await viewOf(s, A))).toMatchObject({ usage: 3, maxUsage: 0, state: "ok" });
+      expect((await viewOf(s, B))).toMatchObject({ usage: 1, maxUsage: 1, state: "exhausted" });
+      await volcAdmin(s).update((await viewOf(s, A)).id, { maxUsage: 3 });
       const r = await volcChat(s);
       expect(r.status).toBe(429);
       expect(errorOf(r).code).toBe("credentials_exhausted");
@@ -92,16 +92,16 @@ describe("caps and exhaustion", () => {
         [A, "ExperienceQuotaExceeded"],
         [B, "stream"],
       ]);
-      expect(viewOf(s, A).state).toBe("exhausted");
-      expect(viewOf(s, B).state).toBe("ok");
+      expect((await viewOf(s, A)).state).toBe("exhausted");
+      expect((await viewOf(s, B)).state).toBe("ok");
       // B meets the quota too; A is exhausted: nothing left, a 429 (a capacity limit) with Retry-After
       const r2 = await volcChat(s);
       expect(r2.status).toBe(429);
       expect(errorOf(r2).code).toBe("upstream_rate_limited");
       expect(errorOf(r2).message).toContain("quota");
       expect(r2.retryAfter).not.toBeNull();
-      expect(viewOf(s, B).state).toBe("exhausted");
-      expect(viewOf(s, A).stateReason).toContain("ExperienceQuotaExceeded");
+      expect((await viewOf(s, B)).state).toBe("exhausted");
+      expect((await viewOf(s, A)).stateReason).toContain("ExperienceQuotaExceeded");
     });
   });
 
@@ -111,8 +111,8 @@ describe("caps and exhaustion", () => {
       expect((await volcChat(s)).status).toBe(200);
       const r = await volcChat(s);
       expect(r.status).toBe(429);
-      expect(viewOf(s, A).state).toBe("exhausted");
-      expect(viewOf(s, B).state).toBe("exhausted");
+      expect((await viewOf(s, A)).state).toBe("exhausted");
+      expect((await viewOf(s, B)).state).toBe("exhausted");
     });
   });
 });
@@ -124,13 +124,13 @@ describe("bad web ids and failover", () => {
       expect(r.status).toBe(200);
       const tried = s.sim.state.chats().map((x) => [x.webId, x.outcome]);
       expect(tried).toEqual([[A, "AccessDenied"], [B, "stream"]]);
-      expect(viewOf(s, A)).toMatchObject({ state: "bad", usage: 0 });
-      expect(viewOf(s, A).stateReason).toContain("AccessDenied");
+      expect((await viewOf(s, A))).toMatchObject({ state: "bad", usage: 0 });
+      expect((await viewOf(s, A)).stateReason).toContain("AccessDenied");
       for (let i = 0; i < 3; i++) expect((await volcChat(s)).status).toBe(200);
       expect(s.sim.state.chats(A).length).toBe(1); // never tried again
       // a reset makes it usable again
-      volcAdmin(s).resetUsage(viewOf(s, A).id);
-      expect(viewOf(s, A).state).toBe("ok");
+      await volcAdmin(s).resetUsage((await viewOf(s, A)).id);
+      expect((await viewOf(s, A)).state).toBe("ok");
     });
   });
 
@@ -158,9 +158,9 @@ describe("bad web ids and failover", () => {
       s.sim.state.failWebId(A, { kind: "envelope", code: "TooManyRequests", message: "slow down", httpStatus: 429 }, 1);
       const r = await volcChat(s);
       expect(r.status).toBe(200);
-      expect(viewOf(s, A).state).toBe("cooling");
-      expect(viewOf(s, A).cooldownUntil).toBeGreaterThan(Date.now());
-      expect(viewOf(s, B).state).toBe("ok");
+      expect((await viewOf(s, A)).state).toBe("cooling");
+      expect((await viewOf(s, A)).cooldownUntil).toBeGreaterThan(Date.now());
+      expect((await viewOf(s, B)).state).toBe("ok");
     });
   });
 
@@ -168,7 +168,7 @@ describe("bad web ids and failover", () => {
     await withStack({ sim: { authorizations: { [B]: "Bearer own-auth-of-B-000000" } }, volcengine: { authorization: VOLC_AUTH, web_ids: [{ web_id: B, authorization: "Bearer own-auth-of-B-000000" }] } }, async (s) => {
       expect((await volcChat(s)).status).toBe(200);
       expect(s.sim.state.chats(B).at(-1)!.headers.authorization).toBe("Bearer own-auth-of-B-000000");
-      expect(viewOf(s, B).hasOwnAuth).toBe(true);
+      expect((await viewOf(s, B)).hasOwnAuth).toBe(true);
     });
   });
 });
@@ -179,7 +179,7 @@ describe("busy entries", () => {
       s.sim.state.setDefaultReply({ answer: "concurrent answer", chunkChars: 3, tokenDelayMs: 5 });
       const results = await Promise.all(Array.from({ length: 12 }, () => volcChat(s)));
       expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
-      const usage = [A, B, C].map((id) => viewOf(s, id).usage);
+      const usage = await Promise.all([A, B, C].map(async (id) => (await viewOf(s, id)).usage));
       expect(usage.reduce((a, b) => a + b, 0)).toBe(12);
       expect(usage.every((n) => n >= 2)).toBe(true);
       expect(volcAdmin(s).status().inUse).toBe(0);
@@ -213,13 +213,13 @@ describe("persistence and secrecy", () => {
       const refused = await volcChat(s);
       expect(refused.status).toBe(502);
       expect(errorOf(refused).code).toBe("upstream_rejected");
-      const before = volcAdmin(s).list();
+      const before = (await volcAdmin(s).list());
       await s.restart();
-      const after = volcAdmin(s).list();
+      const after = (await volcAdmin(s).list());
       expect(after.map((v) => [v.id, v.usage, v.state])).toEqual(before.map((v) => [v.id, v.usage, v.state]));
-      expect(viewOf(s, A).state).toBe("bad");
-      expect(viewOf(s, B)).toMatchObject({ usage: 2, state: "exhausted" });
-      expect(viewOf(s, C).usage).toBe(1); // a refused request is not counted
+      expect((await viewOf(s, A)).state).toBe("bad");
+      expect((await viewOf(s, B))).toMatchObject({ usage: 2, state: "exhausted" });
+      expect((await viewOf(s, C)).usage).toBe(1); // a refused request is not counted
       expect((await volcChat(s)).status).toBe(200); // C, its second use
       expect((await volcChat(s)).status).toBe(503); // A bad, B and C at max usage
 

@@ -1,12 +1,14 @@
 /**
  * Start-up import of a ds2api config (DS2API_CONFIG_JSON, else the config file). The import is skipped
  * when the same document was imported before, so admin edits made since are not overwritten on restart.
+ * The check and the import run under the store's start-up lock (cluster-wide on Postgres: several instances
+ * starting together import once), and the import and its digest land in one transaction.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Logger } from "../observability/logger.ts";
 import { sha256Hex } from "../security/secret-compare.ts";
-import type { Store } from "../store/store.ts";
-import { importConfig, type ImportResult } from "./config-sync.ts";
+import type { StoreApi } from "../store/store-api.ts";
+import { importConfigInto, type ImportResult } from "./config-sync.ts";
 import { ConfigError, parseDs2ApiConfig } from "./ds2api-config.ts";
 import type { ServerOptions } from "./options.ts";
 
@@ -19,7 +21,7 @@ export interface ConfigLoadOutcome {
   warnings: string[];
 }
 
-export function loadStartupConfig(store: Store, options: ServerOptions, logger: Logger): ConfigLoadOutcome {
+export async function loadStartupConfig(store: StoreApi, options: ServerOptions, logger: Logger): Promise<ConfigLoadOutcome> {
   let text: string;
   let source: "env" | "file";
   if (options.configJson) {
@@ -39,12 +41,18 @@ export function loadStartupConfig(store: Store, options: ServerOptions, logger: 
   const { config, warnings } = parseDs2ApiConfig(text);
   for (const w of warnings) logger.warn(`config: ${w}`);
   const digest = sha256Hex(text.trim());
-  if (store.settings.get<string>(LAST_IMPORT_SETTING) === digest) {
+  const result = await store.withStartupLock(() =>
+    store.transaction(async (tx): Promise<ImportResult | undefined> => {
+      if ((await tx.settings.get<string>(LAST_IMPORT_SETTING)) === digest) return undefined;
+      const r = await importConfigInto(tx, config, { mode: "merge", acceptTokens: true });
+      await tx.settings.set(LAST_IMPORT_SETTING, digest);
+      return r;
+    }),
+  );
+  if (!result) {
     logger.debug("config unchanged since the last import; skipped", { source });
     return { source, skipped: true, warnings };
   }
-  const result = importConfig(store, config, { mode: "merge", acceptTokens: true });
-  store.settings.set(LAST_IMPORT_SETTING, digest);
   logger.info("config imported", {
     source,
     new_keys: result.importedKeys,

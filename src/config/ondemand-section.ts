@@ -5,7 +5,7 @@
  * `section.ondemand` setting, which the OnDemand provider reads. Exports never carry a key in clear: they list
  * the masked keys, which an import skips (keys already stored stay).
  */
-import type { Store } from "../store/store.ts";
+import type { StoreRepos } from "../store/store-api.ts";
 
 export const ONDEMAND_SECTION = "ondemand";
 const PROVIDER = "ondemand";
@@ -65,15 +65,15 @@ export function parseOnDemandSection(raw: unknown, problems: string[]): OnDemand
 }
 
 /** Add the keys to the pool (same key = same entry, so importing twice changes nothing). Returns how many were new. */
-export function importOnDemandKeys(store: Store, keys: readonly string[]): number {
+export async function importOnDemandKeys(tx: Pick<StoreRepos, "credentials">, keys: readonly string[]): Promise<number> {
   let added = 0;
-  for (const secret of keys) if (store.credentials.upsert(PROVIDER, { secret }).created) added++;
+  for (const secret of keys) if ((await tx.credentials.upsert(PROVIDER, { secret })).created) added++;
   return added;
 }
 
 /** The section as exported: stored settings plus the masked keys and a note saying why they are masked. */
-export function exportOnDemandSection(store: Store, stored: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  const previews = store.credentials.list(PROVIDER).map((c) => c.preview);
+export async function exportOnDemandSection(store: Pick<StoreRepos, "credentials">, stored: Record<string, unknown> | undefined): Promise<Record<string, unknown> | undefined> {
+  const previews = (await store.credentials.list(PROVIDER)).map((c) => c.preview);
   if (!stored && previews.length === 0) return undefined;
   return {
     ...(stored ?? {}),

@@ -6,7 +6,7 @@
  * `store.credentials` (provider "volcengine"), the provider-wide settings under `provider.volcengine.settings`
  * (the authorization sealed by the settings repo). Nothing here talks to the upstream.
  */
-import type { Store } from "../store/store.ts";
+import type { StoreRepos } from "../store/store-api.ts";
 
 export const VOLCENGINE = "volcengine";
 export const VOLCENGINE_SETTINGS_KEY = "provider.volcengine.settings";
@@ -145,23 +145,26 @@ export function parseVolcengineSection(raw: unknown, problems: string[]): Volcen
 }
 
 /** Stored provider-wide settings (empty object when none). */
-export function readVolcengineSettings(store: Store): VolcengineStoredSettings {
-  return store.settings.get<VolcengineStoredSettings>(VOLCENGINE_SETTINGS_KEY) ?? {};
+export async function readVolcengineSettings(store: Pick<StoreRepos, "settings">): Promise<VolcengineStoredSettings> {
+  return (await store.settings.get<VolcengineStoredSettings>(VOLCENGINE_SETTINGS_KEY)) ?? {};
 }
 
-/** Import the section: settings overlaid, web ids upserted (same id = same entry). Replace empties the pool first. */
-export function importVolcengineSection(store: Store, section: VolcengineSection | undefined, replace: boolean): { added: number; updated: number } {
+/**
+ * Import the section through `tx` (a transaction's repositories): settings overlaid, web ids upserted (same id =
+ * same entry). Replace empties the pool first.
+ */
+export async function importVolcengineSection(tx: Pick<StoreRepos, "settings" | "credentials">, section: VolcengineSection | undefined, replace: boolean): Promise<{ added: number; updated: number }> {
   const result = { added: 0, updated: 0 };
   if (replace) {
-    for (const c of store.credentials.list(VOLCENGINE)) store.credentials.remove(VOLCENGINE, c.id);
-    store.settings.delete(VOLCENGINE_SETTINGS_KEY);
+    for (const c of await tx.credentials.list(VOLCENGINE)) await tx.credentials.remove(VOLCENGINE, c.id);
+    await tx.settings.delete(VOLCENGINE_SETTINGS_KEY);
   }
   if (!section) return result;
   const { web_ids, ...settings } = section;
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-  if (Object.keys(defined).length) store.settings.set(VOLCENGINE_SETTINGS_KEY, { ...readVolcengineSettings(store), ...defined });
+  if (Object.keys(defined).length) await tx.settings.set(VOLCENGINE_SETTINGS_KEY, { ...(await readVolcengineSettings(tx)), ...defined });
   for (const w of web_ids ?? []) {
-    const { created } = store.credentials.upsert(VOLCENGINE, { secret: w.web_id, auth: w.authorization, maxUsage: w.max_usage, label: w.label });
+    const { created } = await tx.credentials.upsert(VOLCENGINE, { secret: w.web_id, auth: w.authorization, maxUsage: w.max_usage, label: w.label });
     if (created) result.added++;
     else result.updated++;
   }
@@ -169,9 +172,9 @@ export function importVolcengineSection(store: Store, section: VolcengineSection
 }
 
 /** The stored pool and settings as a section; undefined when there is nothing Volcengine-related stored. */
-export function readVolcengineSection(store: Store): VolcengineSection | undefined {
-  const settings = readVolcengineSettings(store);
-  const entries = store.credentials.list(VOLCENGINE);
+export async function readVolcengineSection(store: Pick<StoreRepos, "settings" | "credentials">): Promise<VolcengineSection | undefined> {
+  const settings = await readVolcengineSettings(store);
+  const entries = await store.credentials.list(VOLCENGINE);
   if (!entries.length && !Object.keys(settings).length) return undefined;
   return {
     ...settings,

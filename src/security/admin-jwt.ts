@@ -3,11 +3,14 @@
  * else a random secret made on first use and kept in the settings table (never exported). A password
  * change moves the revocation cut-off (`admin.jwt_valid_after_unix`, plus a millisecond cut-off so a
  * token signed in the same second as the change is revoked too) and every older token stops working.
+ * The secret and the revocation settings are read once at start (`AdminJwt.open`) and kept in memory: verifying a
+ * token never waits on the store. `reload` (on `settings.changed`, see `follow`) picks up changes made elsewhere.
  */
 import { jwt } from "@elysiajs/jwt";
 import { randomBytes } from "node:crypto";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
-import type { Store } from "../store/store.ts";
+import { changedIds, type ChangeSubscriber } from "../core/changes/change-bus.ts";
+import type { StoreApi, StoreRepos } from "../store/store-api.ts";
 
 const SECRET_SETTING = "admin_jwt_secret";
 const CUTOFF_MS_SETTING = "admin_jwt_valid_after_ms";
@@ -24,28 +27,64 @@ interface AdminSection {
 
 type Signer = { sign(v: Record<string, unknown>): Promise<string>; verify(t?: string): Promise<Record<string, unknown> | false> };
 
+/** The stored values `verify` and `defaultExpireHours` read, kept in memory. */
+interface RevocationState {
+  admin: AdminSection;
+  cutoffMs?: number;
+}
+
+async function readRevocation(store: Pick<StoreRepos, "settings">): Promise<RevocationState> {
+  const [admin, cutoffMs] = await Promise.all([store.settings.get<AdminSection>(SETTING_KEYS.admin), store.settings.get<number>(CUTOFF_MS_SETTING)]);
+  return { admin: admin ?? {}, cutoffMs };
+}
+
+/**
+ * The stored signing secret, made on first use. Call it under the store's start-up lock so instances starting
+ * together agree on one secret.
+ */
+async function storedSecret(store: StoreApi): Promise<string> {
+  const existing = await store.settings.get<string>(SECRET_SETTING);
+  if (existing) return existing;
+  const secret = randomBytes(32).toString("base64url");
+  await store.settings.set(SECRET_SETTING, secret);
+  return secret;
+}
+
 export class AdminJwt {
   private readonly signer: Signer;
 
-  constructor(
-    private readonly store: Store,
-    envSecret: string | undefined,
-    private readonly now: () => number = Date.now,
+  private constructor(
+    private readonly store: StoreApi,
+    secret: string,
+    private state: RevocationState,
+    private readonly now: () => number,
   ) {
-    const plugin = jwt({ name: "adminJwt", secret: envSecret || this.storedSecret(), alg: "HS256" });
+    const plugin = jwt({ name: "adminJwt", secret, alg: "HS256" });
     this.signer = (plugin.decorator as unknown as { adminJwt: Signer }).adminJwt;
   }
 
-  private storedSecret(): string {
-    const existing = this.store.settings.get<string>(SECRET_SETTING);
-    if (existing) return existing;
-    const secret = randomBytes(32).toString("base64url");
-    this.store.settings.set(SECRET_SETTING, secret);
-    return secret;
+  /** Load (or, without `envSecret`, make on first start) the signing secret and the revocation settings. */
+  static async open(store: StoreApi, envSecret: string | undefined, now: () => number = Date.now): Promise<AdminJwt> {
+    const secret = envSecret || (await storedSecret(store));
+    return new AdminJwt(store, secret, await readRevocation(store), now);
+  }
+
+  /** Re-read the revocation settings (after a change made through another path or instance). */
+  async reload(): Promise<void> {
+    this.state = await readRevocation(this.store);
+  }
+
+  /** Reload on every settings change that may touch them (all of them when the event names none). */
+  follow(bus: ChangeSubscriber): () => void {
+    return bus.subscribe(["settings.changed"], (events) => {
+      const changed = changedIds(events);
+      if (changed && !changed.ids.has(SETTING_KEYS.admin) && !changed.ids.has(CUTOFF_MS_SETTING)) return;
+      return this.reload();
+    });
   }
 
   private admin(): AdminSection {
-    return this.store.settings.get<AdminSection>(SETTING_KEYS.admin) ?? {};
+    return this.state.admin;
   }
 
   /** Lifetime used when a login names none. */
@@ -62,7 +101,7 @@ export class AdminJwt {
 
   private cutoffMs(): number {
     const unix = this.admin().jwt_valid_after_unix ?? 0;
-    const ms = this.store.settings.get<number>(CUTOFF_MS_SETTING);
+    const ms = this.state.cutoffMs;
     // The millisecond cut-off is exact; a cut-off known only in seconds (imported config) revokes that whole second.
     if (ms !== undefined && Math.floor(ms / 1000) >= unix) return ms;
     return unix ? unix * 1000 + 999 : 0;
@@ -80,12 +119,19 @@ export class AdminJwt {
     return { ok: true, exp: payload.exp };
   }
 
-  /** Revoke every token issued up to now. Returns the unix-seconds cut-off. */
-  revokeAll(): number {
+  /**
+   * Revoke every token issued up to now. Returns the unix-seconds cut-off. Given `tx` (a transaction's
+   * repositories) it writes there, and the in-memory cut-off follows once the caller has committed and published
+   * `settings.changed` for `admin` (see `follow`); without, it writes at once and updates memory.
+   */
+  async revokeAll(tx?: Pick<StoreRepos, "settings">): Promise<number> {
+    const via = tx ?? this.store;
     const nowMs = this.now();
     const unix = Math.floor(nowMs / 1000);
-    this.store.settings.set(CUTOFF_MS_SETTING, nowMs);
-    this.store.settings.set(SETTING_KEYS.admin, { ...this.admin(), jwt_valid_after_unix: unix });
+    const admin = { ...((await via.settings.get<AdminSection>(SETTING_KEYS.admin)) ?? {}), jwt_valid_after_unix: unix };
+    await via.settings.set(CUTOFF_MS_SETTING, nowMs);
+    await via.settings.set(SETTING_KEYS.admin, admin);
+    if (!tx) this.state = { admin, cutoffMs: nowMs };
     return unix;
   }
 }

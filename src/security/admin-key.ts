@@ -11,7 +11,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
-import type { Store } from "../store/store.ts";
+import { changedIds, type ChangeSubscriber } from "../core/changes/change-bus.ts";
+import type { StoreApi, StoreRepos } from "../store/store-api.ts";
 import { secretsEqual, sha256Hex } from "./secret-compare.ts";
 
 const GENERATED_KEY_SETTING = "admin_generated_key_sha256";
@@ -35,18 +36,58 @@ export function isModernHash(hash: string): boolean {
   return hash.startsWith("$argon2");
 }
 
+/** The stored admin secrets this class reads (what `load` keeps in memory). */
+interface StoredAdminSecrets {
+  passwordHash?: string;
+  generatedKeyHash?: string;
+}
+
+async function readSecrets(store: Pick<StoreRepos, "settings">): Promise<StoredAdminSecrets> {
+  const [admin, generated] = await Promise.all([store.settings.get<AdminSection>(SETTING_KEYS.admin), store.settings.get<string>(GENERATED_KEY_SETTING)]);
+  return { passwordHash: admin?.password_hash || undefined, generatedKeyHash: generated || undefined };
+}
+
+/**
+ * The stored secrets are read once at start (`load`) and kept in memory, so checking a request's credential never
+ * waits on the store; `reload` (on a `settings.changed` event, see `follow`) picks up a change made elsewhere
+ * (a console password set through the admin API, a config import, another instance).
+ */
 export class AdminKey {
-  constructor(
-    private readonly store: Store,
+  private constructor(
+    private readonly store: StoreApi,
     private readonly envKey: string | undefined,
+    private secrets: StoredAdminSecrets,
   ) {}
 
-  /** Make sure some admin secret exists. Returns the freshly generated key when one had to be made. */
-  ensure(): { generatedKey?: string } {
-    if (this.envKey || this.passwordHash()) return {};
-    if (this.store.settings.get<string>(GENERATED_KEY_SETTING)) return {};
+  static async load(store: StoreApi, envKey: string | undefined): Promise<AdminKey> {
+    return new AdminKey(store, envKey, await readSecrets(store));
+  }
+
+  /** Re-read the stored secrets (after a change made through another path or instance). */
+  async reload(): Promise<void> {
+    this.secrets = await readSecrets(this.store);
+  }
+
+  /** Reload on every settings change that may touch the admin secrets (all of them when the event names none). */
+  follow(bus: ChangeSubscriber): () => void {
+    return bus.subscribe(["settings.changed"], (events) => {
+      const changed = changedIds(events);
+      if (changed && !changed.ids.has(SETTING_KEYS.admin) && !changed.ids.has(GENERATED_KEY_SETTING)) return;
+      return this.reload();
+    });
+  }
+
+  /**
+   * Make sure some admin secret exists (call it under the store's start-up lock, so instances starting together
+   * agree on one generated key). Returns the freshly generated key when one had to be made.
+   */
+  async ensure(): Promise<{ generatedKey?: string }> {
+    await this.reload();
+    if (this.envKey || this.secrets.passwordHash || this.secrets.generatedKeyHash) return {};
     const key = `ds2-admin-${randomBytes(18).toString("base64url")}`;
-    this.store.settings.set(GENERATED_KEY_SETTING, sha256Hex(key));
+    const hash = sha256Hex(key);
+    await this.store.settings.set(GENERATED_KEY_SETTING, hash);
+    this.secrets = { ...this.secrets, generatedKeyHash: hash };
     return { generatedKey: key };
   }
 
@@ -77,15 +118,21 @@ export class AdminKey {
   }
 
   private passwordHash(): string | undefined {
-    return this.store.settings.get<AdminSection>(SETTING_KEYS.admin)?.password_hash || undefined;
+    return this.secrets.passwordHash;
   }
 
-  /** Store a console password hash made by hashAdminPassword. Length rules are the caller's. */
-  setPasswordHash(hash: string): void {
-    this.store.settings.set(SETTING_KEYS.admin, { ...(this.store.settings.get<object>(SETTING_KEYS.admin) ?? {}), password_hash: hash });
+  /**
+   * Store a console password hash made by hashAdminPassword. Length rules are the caller's. Given `tx` (a
+   * transaction's repositories) it writes there and the in-memory copy follows once the caller has committed and
+   * published `settings.changed` for `admin` (see `follow`); without, it writes at once and updates the copy.
+   */
+  async setPasswordHash(hash: string, tx?: Pick<StoreRepos, "settings">): Promise<void> {
+    const via = tx ?? this.store;
+    await via.settings.set(SETTING_KEYS.admin, { ...((await via.settings.get<object>(SETTING_KEYS.admin)) ?? {}), password_hash: hash });
+    if (!tx) this.secrets = { ...this.secrets, passwordHash: hash };
   }
 
-  /** Check a candidate against every accepted credential (each comparison constant-time). */
+  /** Check a candidate against every accepted credential (each comparison constant-time). Reads memory only. */
   async verify(candidate: string | undefined | null): Promise<boolean> {
     if (!candidate) return false;
     // The env key is checked first; argon2 runs only when it does not match.
@@ -94,7 +141,7 @@ export class AdminKey {
     const hash = this.passwordHash();
     if (hash && (await this.checkPassword(candidate, hash))) ok = true;
     if (!this.envKey && !hash) {
-      const stored = this.store.settings.get<string>(GENERATED_KEY_SETTING);
+      const stored = this.secrets.generatedKeyHash;
       if (stored && secretsEqual(sha256Hex(candidate), stored)) ok = true;
     }
     return ok;
@@ -109,7 +156,7 @@ export class AdminKey {
       }
     }
     const legacy = hash.startsWith("sha256:") ? secretsEqual(sha256Hex(candidate), hash.slice(7).toLowerCase()) : secretsEqual(candidate, hash);
-    if (legacy) this.setPasswordHash(await hashAdminPassword(candidate)); // upgrade the unsalted / plaintext value to argon2id
+    if (legacy) await this.setPasswordHash(await hashAdminPassword(candidate)); // upgrade the unsalted / plaintext value to argon2id
     return legacy;
   }
 }

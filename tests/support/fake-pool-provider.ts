@@ -56,11 +56,15 @@ class FakePool implements CredentialPoolAdmin {
     };
   }
 
-  list(): CredentialView[] {
+  private views(): CredentialView[] {
     return this.repo().list(FAKE_POOL_ID).map((r) => this.view(r));
   }
 
-  add(entries: CredentialEntryInput[]): CredentialImportResult {
+  async list(): Promise<CredentialView[]> {
+    return this.views();
+  }
+
+  async add(entries: CredentialEntryInput[]): Promise<CredentialImportResult> {
     const out: CredentialImportResult = { added: 0, updated: 0, skipped: [] };
     for (const e of entries) {
       if (e.secret.length < 6) {
@@ -74,7 +78,7 @@ class FakePool implements CredentialPoolAdmin {
     return out;
   }
 
-  importText(text: string): CredentialImportResult {
+  async importText(text: string): Promise<CredentialImportResult> {
     const entries: CredentialEntryInput[] = [];
     const skipped: CredentialImportResult["skipped"] = [];
     text.split(/\r?\n/).forEach((raw, i) => {
@@ -87,23 +91,23 @@ class FakePool implements CredentialPoolAdmin {
       }
       entries.push({ secret, ...(label ? { label } : {}), ...(max !== undefined ? { maxUsage: Number(max) } : {}) });
     });
-    const r = this.add(entries);
+    const r = await this.add(entries);
     return { ...r, skipped: [...skipped, ...r.skipped] };
   }
 
-  update(id: string, fields: { label?: string | null; maxUsage?: number | null }): boolean {
+  async update(id: string, fields: { label?: string | null; maxUsage?: number | null }): Promise<boolean> {
     return this.repo().updateProfile(FAKE_POOL_ID, id, fields);
   }
 
-  setEnabled(id: string, enabled: boolean): boolean {
+  async setEnabled(id: string, enabled: boolean): Promise<boolean> {
     return this.repo().setEnabled(FAKE_POOL_ID, id, enabled);
   }
 
-  remove(id: string): boolean {
+  async remove(id: string): Promise<boolean> {
     return this.repo().remove(FAKE_POOL_ID, id);
   }
 
-  resetUsage(id?: string): number {
+  async resetUsage(id?: string): Promise<number> {
     return this.repo().resetUsage(FAKE_POOL_ID, id);
   }
 
@@ -125,7 +129,7 @@ class FakePool implements CredentialPoolAdmin {
   }
 
   status(): CredentialPoolStatus {
-    const views = this.store ? this.list() : [];
+    const views = this.store ? this.views() : [];
     const n = (s: CredentialView["state"]) => views.filter((v) => v.state === s).length;
     return { total: views.length, usable: n("ok"), exhausted: n("exhausted"), bad: n("bad"), cooling: n("cooling"), disabled: n("disabled"), inUse: views.reduce((a, v) => a + v.inflight, 0) };
   }

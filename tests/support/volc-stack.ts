@@ -114,10 +114,9 @@ export function volcAdmin(stack: VolcStack) {
 }
 
 /** The admin view of a web id (by its value; the view itself never holds the value). */
-export function viewOf(stack: VolcStack, webId: string) {
-  const store = stack.server.ctx.syncStore;
-  const id = store.credentials.idFor("volcengine", webId);
-  return volcAdmin(stack).list().find((v) => v.id === id)!;
+export async function viewOf(stack: VolcStack, webId: string) {
+  const id = stack.server.ctx.store.credentials.idFor("volcengine", webId);
+  return (await volcAdmin(stack).list()).find((v) => v.id === id)!;
 }
 
 export function errorOf(r: { body: Record<string, unknown> }): { message: string; code?: string; type?: string } {

@@ -40,8 +40,8 @@ export function adminRoutes(ctx: AppContext) {
     // Transitional (issue 16): AdminKey / AdminJwt still write through the synchronous store, which joins the
     // password change's open transaction on the same sqlite connection; once they take the transaction's
     // repositories these pass `tx` on.
-    credentials: { setPasswordHash: (hash) => ctx.adminKey.setPasswordHash(hash), revokeAll: () => ctx.adminJwt.revokeAll() },
-    documents: configDocuments(ctx.syncStore),
+    credentials: { setPasswordHash: (hash, tx) => ctx.adminKey.setPasswordHash(hash, tx), revokeAll: (tx) => ctx.adminJwt.revokeAll(tx) },
+    documents: configDocuments(),
   });
   const actors = new WeakMap<Request, AdminActorKind>();
   const d: AdminDeps = {

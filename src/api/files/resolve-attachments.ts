@@ -64,7 +64,8 @@ export async function resolveTurnAttachments(ctx: AppContext, turn: TurnRequest,
       continue;
     }
     const id = a.source.id;
-    const stored = ctx.syncStore.files.get(id, caller.id);
+    // One store read per referenced file id (only requests that name uploaded files do it): the file → account pin.
+    const stored = await ctx.store.files.get(id, caller.id);
     if (!stored || stored.provider !== provider.id) throw new HttpError(400, `file ${id} is not known here; upload it with POST /v1/files first`, "file_not_found");
     if (stored.mediaType.startsWith("image/")) vision = true;
     if (!refFileIds.includes(id)) refFileIds.push(id);

@@ -63,12 +63,12 @@ export function filesRoutes(ctx: AppContext) {
       request.signal,
     );
     const stored: StoredFile = { id: up.id, provider: provider.id, account: up.account, caller: caller.id, filename, bytes: up.bytes || data.length, mediaType, purpose, createdAt: Math.floor(Date.now() / 1000) };
-    ctx.syncStore.files.put(stored);
+    await ctx.store.files.put(stored);
     return fileObject(stored, up.status);
   };
 
   const get = async ({ params, request, caller }: { params: { id: string }; request: Request; caller: Caller }) => {
-    const stored = ctx.syncStore.files.get(params.id, caller.id);
+    const stored = await ctx.store.files.get(params.id, caller.id);
     const provider = stored ? ctx.providers.get(stored.provider) : undefined;
     if (!stored || !provider?.files) throw new HttpError(404, "file not found", "file_not_found");
     const found = await provider.files.get(stored.id, { account: stored.account, directToken: caller.kind === "direct" ? caller.token : undefined }, request.signal);

@@ -303,19 +303,24 @@ export interface CredentialPoolStatus {
   inUse: number;
 }
 
-/** Admin hooks of a provider that serves through a key-style credential pool. */
+/**
+ * Admin hooks of a provider that serves through a key-style credential pool. Reads and writes go to the store
+ * (async). Each write is atomic on its own (its own transaction where it takes several statements) and has
+ * refreshed the pool's in-memory view when it resolves, so the next request sees it; call them outside any store
+ * transaction. `status()` stays synchronous (metrics, /readyz): it reads that view.
+ */
 export interface CredentialPoolAdmin {
   /** What one entry is, for labels: "web_id", "api_key". */
   readonly entryKind: string;
-  list(): CredentialView[];
-  add(entries: CredentialEntryInput[]): CredentialImportResult;
+  list(): Promise<CredentialView[]>;
+  add(entries: CredentialEntryInput[]): Promise<CredentialImportResult>;
   /** Bulk import of a provider-specific document (e.g. Volcengine's webids.json layouts, or one secret a line). */
-  importText(text: string): CredentialImportResult;
-  update(id: string, fields: { label?: string | null; maxUsage?: number | null }): boolean;
-  setEnabled(id: string, enabled: boolean): boolean;
-  remove(id: string): boolean;
+  importText(text: string): Promise<CredentialImportResult>;
+  update(id: string, fields: { label?: string | null; maxUsage?: number | null }): Promise<boolean>;
+  setEnabled(id: string, enabled: boolean): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
   /** Usage back to 0 for one entry or all; exhausted entries become usable. Returns how many were reset. */
-  resetUsage(id?: string): number;
+  resetUsage(id?: string): Promise<number>;
   /** One small real request with this entry, bypassing the pool's selection. */
   test(id: string): Promise<{ ok: boolean; message: string; text?: string }>;
   status(): CredentialPoolStatus;

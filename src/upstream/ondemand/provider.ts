@@ -20,6 +20,7 @@ import type {
 } from "../../core/upstream/provider.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { CredentialRecord } from "../../store/credentials-repo.ts";
+import { asyncStore } from "../../store/async-store.ts";
 import type { Store } from "../../store/store.ts";
 import { OnDemandClient } from "./client.ts";
 import { OnDemandKeyAdmin } from "./credentials/admin.ts";
@@ -77,9 +78,12 @@ export class OnDemandProvider implements UpstreamProvider {
       for (const l of this.listeners) l(`${this.id}.${kind}`, keyId, message);
     };
     this.runner = new OnDemandTurnRunner({ client: () => this.httpClient(), pool: this.pool, sessions: this.sessions, settings: this.conf, report });
+    // Transitional (cconf): the admin side on the async store; hotpool passes ctx.store and its pool snapshot here.
     this.credentials = new OnDemandKeyAdmin({
-      repo: deps.store.credentials,
+      store: asyncStore(deps.store),
       pool: this.pool,
+      snapshot: () => this.pool.list(),
+      refresh: async () => {},
       dropSession: (id) => this.sessions.drop(id),
       test: (record) => this.testKey(record),
     });

@@ -4,12 +4,14 @@
  * Tools go through core's DSML prompt + sieve: the flattened prompt (tool prompt included) is what is sent.
  */
 import { resolveTurnLimits, type TurnLimits } from "../../config/runtime-settings.ts";
+import { VOLCENGINE_SETTINGS_KEY, type VolcengineStoredSettings } from "../../config/volcengine-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
 import type { ModelSpec } from "../../core/models/native.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
 import type { CredentialPoolAdmin, ProviderStatus, TransportView, UpstreamErrorListener, UpstreamEvent, UpstreamOutcome, UpstreamProvider, UpstreamTurn } from "../../core/upstream/provider.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { asyncStore } from "../../store/async-store.ts";
 import type { Store } from "../../store/store.ts";
 import { VolcengineClient, volcengineTransportState, type VolcengineClientOptions } from "./client.ts";
 import { VolcengineCredentialAdmin } from "./credentials/admin.ts";
@@ -57,11 +59,19 @@ export class VolcengineProvider implements UpstreamProvider {
       bodyStyle: () => this.settings().bodyStyle,
       report: (kind, entry, message) => this.report(kind, entry, message),
     });
-    this.credentials = new VolcengineCredentialAdmin({ store: deps.store, pool: this.pool, settings: () => this.settings(), test: (id) => this.testEntry(id) });
+    // Transitional (cconf): the admin side on the async store; hotpool passes ctx.store and its pool snapshot here.
+    this.credentials = new VolcengineCredentialAdmin({
+      store: asyncStore(deps.store),
+      pool: this.pool,
+      snapshot: () => deps.store.credentials.list(VOLCENGINE_PROVIDER_ID),
+      refresh: async () => {},
+      settings: () => this.settings(),
+      test: (id) => this.testEntry(id),
+    });
   }
 
   settings(): VolcengineSettings {
-    return resolveVolcengineSettings(this.deps.store, this.deps.options.volcengine);
+    return resolveVolcengineSettings(this.deps.store.settings.get<VolcengineStoredSettings>(VOLCENGINE_SETTINGS_KEY), this.deps.options.volcengine);
   }
 
   private turnLimits(): TurnLimits {

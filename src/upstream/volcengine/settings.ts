@@ -1,9 +1,10 @@
 /**
  * The effective Volcengine settings: stored (config.json `volcengine` section / admin) win over the
- * environment, which wins over the defaults — the same order as every other ds2api setting.
+ * environment, which wins over the defaults — the same order as every other ds2api setting. Pure: the caller
+ * hands in the stored value (`provider.volcengine.settings`) from its in-memory settings view, so a request never
+ * waits on the store for it.
  */
-import { DEFAULT_VOLCENGINE_API_URL, readVolcengineSettings, type VolcengineEnv } from "../../config/volcengine-config.ts";
-import type { Store } from "../../store/store.ts";
+import { DEFAULT_VOLCENGINE_API_URL, type VolcengineEnv, type VolcengineStoredSettings } from "../../config/volcengine-config.ts";
 import type { BodyStyle } from "./body-template.ts";
 
 export interface VolcengineSettings {
@@ -16,8 +17,8 @@ export interface VolcengineSettings {
   bodyStyle: BodyStyle;
 }
 
-export function resolveVolcengineSettings(store: Store, env: VolcengineEnv): VolcengineSettings {
-  const s = readVolcengineSettings(store);
+export function resolveVolcengineSettings(stored: VolcengineStoredSettings | undefined, env: VolcengineEnv): VolcengineSettings {
+  const s = stored ?? {};
   return {
     apiUrl: s.api_url || env.apiUrl || DEFAULT_VOLCENGINE_API_URL,
     authorization: s.authorization || env.authorization,
