@@ -2,6 +2,8 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { LiveSettings } from "../src/config/live-settings.ts";
+import { asyncStore } from "../src/store/async-store.ts";
 import { openStore } from "../src/store/store.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 import { tempDir } from "./support/test-server.ts";
@@ -247,30 +249,39 @@ describe("daily reset", () => {
     const dir = tempDir("ds2api-volc-daily-");
     const dbPath = join(dir, "db.sqlite");
     let now = Date.UTC(2026, 0, 1, 15, 0); // 23:00 in Beijing
-    const poolOn = (store: ReturnType<typeof openStore>) =>
-      new CredentialPool({
-        store,
+    const poolOn = async (store: ReturnType<typeof openStore>) => {
+      const api = asyncStore(store);
+      const stored = new LiveSettings(api);
+      await stored.load();
+      const pool = new CredentialPool({
+        store: api,
+        stored,
         settings: () => ({ apiUrl: "", maxUsage: 1, dailyReset: true, bodyStyle: "console" }),
         limits: () => ({ maxInflightPerEntry: 2, maxQueue: 10, queueWaitMs: 100, cooldownMs: 1000 }),
         now: () => now,
       });
+      await pool.reload();
+      return pool;
+    };
     const take = (pool: CredentialPool) => pool.acquire({ signal: new AbortController().signal, exclude: new Set(), noWait: true });
     let store = openStore(dbPath);
     try {
-      store.credentials.upsert("volcengine", { secret: A });
-      let pool = poolOn(store);
+      await asyncStore(store).credentials.upsert("volcengine", { secret: A });
+      let pool = await poolOn(store);
       const first = await take(pool);
       first.accepted();
       first.release();
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
       now += 2 * 3_600_000; // 01:00 the next day in Beijing
       const next = await take(pool);
-      expect(store.credentials.list("volcengine")[0]!.usageCount).toBe(0);
+      expect((await asyncStore(store).credentials.list("volcengine"))[0]!.usageCount).toBe(0);
+      expect(pool.entry(next.id)!.usageCount).toBe(0);
       next.accepted();
       next.release();
+      await asyncStore(store).flush();
       store.close();
       store = openStore(dbPath);
-      pool = poolOn(store);
+      pool = await poolOn(store);
       // the same day after a restart: no second reset
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
     } finally {

@@ -2,6 +2,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveOptions } from "../../src/config/options.ts";
+import type { CredentialPoolAdmin } from "../../src/core/upstream/provider.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { ReferencePowSolver } from "../../src/sim/reference-solver.ts";
@@ -106,17 +107,45 @@ export async function volcChat(stack: VolcStack, opts: { model?: string; stream?
   return { status: res.status, retryAfter: res.headers.get("retry-after"), body, raw };
 }
 
-/** The Volcengine pool admin capability of the running server. */
-export function volcAdmin(stack: VolcStack) {
+/** The pool admin methods that write (the admin API publishes `credentials.changed` after them). */
+const WRITES = new Set(["add", "importText", "update", "setEnabled", "remove", "resetUsage"]);
+
+/**
+ * The Volcengine pool admin capability of the running server, as the admin API uses it: after a write,
+ * `credentials.changed` is published so the pool's in-memory copy follows (what src/admin/credentials-service.ts
+ * does). A write's result is returned as the admin returns it; when that is a promise, it resolves once the pool
+ * re-read the change. Await `volcSettled(stack)` after a synchronous write before asserting on the pool.
+ */
+export function volcAdmin(stack: VolcStack): CredentialPoolAdmin {
   const p = stack.server.ctx.providers.get("volcengine");
   if (!p?.credentials) throw new Error("the volcengine provider has no credential admin");
-  return p.credentials;
+  const admin = p.credentials;
+  const changes = stack.server.ctx.changes;
+  return new Proxy(admin, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      const fn = value as (...a: unknown[]) => unknown;
+      if (!WRITES.has(String(prop))) return fn.bind(target);
+      return (...args: unknown[]) => {
+        const result = fn.apply(target, args);
+        const publish = () => changes.publish({ topic: "credentials.changed", ids: ["volcengine"] });
+        if (result instanceof Promise) return result.then(async (r: unknown) => (publish(), await changes.settled(), r));
+        publish();
+        return result;
+      };
+    },
+  });
+}
+
+/** Wait until the views reloaded what was published (after a synchronous admin write). */
+export function volcSettled(stack: VolcStack): Promise<void> {
+  return stack.server.ctx.changes.settled();
 }
 
 /** The admin view of a web id (by its value; the view itself never holds the value). */
 export function viewOf(stack: VolcStack, webId: string) {
-  const store = stack.server.ctx.syncStore;
-  const id = store.credentials.idFor("volcengine", webId);
+  const id = stack.server.ctx.store.credentials.idFor("volcengine", webId);
   return volcAdmin(stack).list().find((v) => v.id === id)!;
 }
 

@@ -364,8 +364,13 @@ export interface UpstreamProvider {
   /** Subscribe to the upstream errors it meets. */
   onUpstreamError(listener: UpstreamErrorListener): void;
   status(): ProviderStatus;
-  /** Re-read accounts, proxies and settings from the store. */
-  reload(): void;
+  /** Re-read accounts, proxies and settings from the store (a promise when the re-read is async). */
+  reload(): void | Promise<void>;
+  /**
+   * Re-read the credential pool's in-memory copy from the store (on `credentials.changed`): these entry ids, or all of
+   * them when absent. Providers without a key-style pool leave it out.
+   */
+  reloadCredentials?(ids?: readonly string[]): Promise<void>;
   /** Start background warm-up work (readiness does not wait for it). */
   warmup?(): void;
   close(): Promise<void>;
