@@ -126,7 +126,7 @@ export class KeyUsageTracker implements TurnObserver {
     return undefined;
   }
 
-  turnEnded(info: TurnOutcomeInfo): void {
+  turnEnded(info: Pick<TurnOutcomeInfo, "caller" | "usage">): void {
     if (info.caller.kind !== "key") return;
     const key = info.caller.key;
     const prompt = info.usage?.promptTokens ?? 0;
