@@ -6,6 +6,7 @@ import { LiveSettings } from "../src/config/live-settings.ts";
 import { asyncStore } from "../src/store/async-store.ts";
 import { openStore } from "../src/store/store.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
+import { AdminClient } from "./support/admin-client.ts";
 import { tempDir } from "./support/test-server.ts";
 import { errorOf, startVolcStack, viewOf, VOLC_AUTH, volcAdmin, volcChat, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
 
@@ -240,6 +241,25 @@ describe("persistence and secrecy", () => {
         expect(db.includes(secret)).toBe(false);
         expect(wal.includes(secret)).toBe(false);
       }
+    });
+  });
+});
+
+describe("admin changes reach the pool's in-memory copy", () => {
+  test("a web id added through the admin API serves the very next request; disabled, it is no longer picked", async () => {
+    await withStack({ volcengine: { authorization: VOLC_AUTH } }, async (s) => {
+      const admin = new AdminClient(s.url, s.adminKey);
+      expect((await volcChat(s)).status).toBe(503);
+      const added = await admin.post("/admin/providers/volcengine/credentials", { secret: A });
+      expect(added.status).toBe(200);
+      expect(s.server.ctx.providers.get("volcengine")!.configured!()).toBe(true);
+      expect((await volcChat(s)).status).toBe(200);
+      expect(usedIds(s)).toEqual([A]);
+      const id = s.server.ctx.store.credentials.idFor("volcengine", A);
+      expect((await admin.post("/admin/providers/volcengine/credentials", { secret: B })).status).toBe(200);
+      expect((await admin.post(`/admin/providers/volcengine/credentials/${id}/disable`)).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await volcChat(s)).status).toBe(200);
+      expect(usedIds(s)).toEqual([A, B, B, B]);
     });
   });
 });

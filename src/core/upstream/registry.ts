@@ -162,8 +162,9 @@ export class ProviderRegistry implements ProviderLookup {
     p.onUpstreamError((kind, account, message) => listener(kind, account, message, p.id));
   }
 
-  reload(): void {
-    for (const p of this.byId.values()) p.reload();
+  /** Every provider re-reads the store; resolves when all are done. */
+  async reload(): Promise<void> {
+    await Promise.all([...this.byId.values()].map((p) => p.reload()));
   }
 
   warmup(): void {
