@@ -102,14 +102,18 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   logger.info(adminKey.describe());
   startMark("admin key");
   const trustedProxies = new TrustedProxies(options.trustedProxies);
-  const settings = new LiveSettings(store);
+  const settings = new LiveSettings(storeApi);
+  await settings.load();
   const metrics = new Metrics();
   const { extraProviders = [], ...engineOverrides } = overrides;
   const deepseek = new DeepSeekProvider({ options, store: storeApi, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
-  providers.register(new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient }));
-  providers.register(new OnDemandProvider({ options, store, settings, logger }));
+  const volcengine = new VolcengineProvider({ options, store: storeApi, settings, logger, clientOptions: overrides.volcengineClient });
+  const ondemand = new OnDemandProvider({ options, store: storeApi, settings, logger });
+  await Promise.all([volcengine.init(), ondemand.init()]);
+  providers.register(volcengine);
+  providers.register(ondemand);
   for (const p of extraProviders) providers.register(p);
   const upstreamHealth = new UpstreamHealth(providers.primary()?.id);
   providers.onUpstreamError(metrics.upstreamError);
@@ -119,7 +123,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     store: storeApi,
     syncStore: store,
     logger,
-    apiKeys: new ApiKeyIndex(store),
+    apiKeys: new ApiKeyIndex(storeApi),
     settings,
     adminKey,
     providers,
@@ -147,9 +151,10 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     store.close();
     throw e;
   }
-  subscribeViews(ctx.changes, { store, settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
+  subscribeViews(ctx.changes, { settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
   adminKey.follow(ctx.changes);
   ctx.adminJwt.follow(ctx.changes);
+  await Promise.all([ctx.apiKeys.reload(), keyUsageTracker(ctx).init()]);
   startMark("context built");
   const app = createApp(ctx);
   startMark("app built");

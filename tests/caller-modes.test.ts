@@ -52,7 +52,7 @@ describe("X-Ds2-Target-Account", () => {
     for (let i = 0; i < 3; i++) await client.chat.completions.create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: `p${i}` }] });
     const accounts = new Set(stack.sim.state.requestsTo("/api/v0/chat/completion").map((r) => r.accountId));
     expect(accounts.size).toBe(1);
-    const tokenOwner = stack.server.ctx.syncStore.accounts.get("user2@example.com")!;
+    const tokenOwner = (await stack.server.ctx.store.accounts.get("user2@example.com"))!;
     expect(tokenOwner.requestCount).toBe(3);
     const nobody = new OpenAI({ apiKey: API_KEY, baseURL: `${stack.url}/v1`, maxRetries: 0, defaultHeaders: { "X-Ds2-Target-Account": "nobody@example.com" } });
     const err = await nobody.chat.completions.create({ model: "deepseek-v4-flash", messages: [{ role: "user", content: "x" }] }).catch((e) => e);

@@ -3,6 +3,7 @@ import OpenAI from "openai";
 import { deterministicEmbedding } from "../src/core/embeddings/deterministic.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { deepseekEngine } from "./support/deepseek-engine.ts";
+import { setStoredSetting } from "./support/stored-settings.ts";
 
 let stack: Stack;
 let client: OpenAI;
@@ -19,8 +20,7 @@ test("not configured → 501 explaining how to enable it", async () => {
 });
 
 test("deterministic provider: the SDK's default base64 decodes to the same floats as encoding_format float", async () => {
-  stack.server.ctx.syncStore.settings.set("section.embeddings", { provider: "deterministic" });
-  stack.server.ctx.settings.invalidate();
+  await setStoredSetting(stack.server.ctx, "section.embeddings", { provider: "deterministic" });
   const b64 = await client.embeddings.create({ model: "gpt-4o", input: ["hello", "world"] });
   const flt = await client.embeddings.create({ model: "gpt-4o", input: ["hello", "world"], encoding_format: "float" });
   expect(b64.data.length).toBe(2);

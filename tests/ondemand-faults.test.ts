@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { OD_API_KEY, OD_KEYS, odModel, startOdStack, type OdStack } from "./support/ondemand-stack.ts";
+import { setStoredSetting } from "./support/stored-settings.ts";
 
 setDefaultTimeout(30_000);
 
@@ -106,9 +107,8 @@ describe("streams", () => {
   });
 
   test("a stream that keeps sending but runs past the turn limit: 504 turn_timeout, in-stream when started; the key is freed", async () => {
-    const { store, settings } = stack.server.ctx;
-    store.settings.set("runtime", { turn_timeout_seconds: 1 });
-    settings.invalidate();
+    const ctx = stack.server.ctx;
+    await setStoredSetting(ctx, "runtime", { turn_timeout_seconds: 1 });
     try {
       stack.sim.state.script({ answer: "x".repeat(60), deltaChars: 1, delayMs: 100 });
       const r = await chat(false);
@@ -119,8 +119,7 @@ describe("streams", () => {
       expect(s.status).toBe(200);
       expect(await s.text()).toContain('"code":"turn_timeout"');
     } finally {
-      store.settings.set("runtime", {});
-      settings.invalidate();
+      await setStoredSetting(ctx, "runtime", {});
     }
     expect(stack.server.ctx.providers.get("ondemand")!.credentials!.status().inUse).toBe(0);
     expect(await keyStates()).toEqual(["ok", "ok"]);
@@ -184,21 +183,17 @@ describe("streams", () => {
   });
 
   test("connection refused: 503 upstream_unreachable with Retry-After", async () => {
-    const provider = stack.server.ctx.providers.get("ondemand")!;
-    const settings = stack.server.ctx.syncStore.settings;
-    const section = settings.get<Record<string, unknown>>("section.ondemand") ?? {};
-    settings.set("section.ondemand", { ...section, api_base: "http://127.0.0.1:9/chat/v1" });
-    stack.server.ctx.settings.invalidate();
-    provider.reload();
+    const ctx = stack.server.ctx;
+    const section = (await ctx.store.settings.get<Record<string, unknown>>("section.ondemand")) ?? {};
+    // settings.changed reloads the settings cache, then every provider (OnDemand drops its client and sessions).
+    await setStoredSetting(ctx, "section.ondemand", { ...section, api_base: "http://127.0.0.1:9/chat/v1" });
     try {
       const r = await chat(false);
       expect(r.status).toBe(503);
       expect((await errorOf(r)).code).toBe("upstream_unreachable");
       expect(await keyStates()).toEqual(["ok", "ok"]);
     } finally {
-      settings.set("section.ondemand", section);
-      stack.server.ctx.settings.invalidate();
-      provider.reload();
+      await setStoredSetting(ctx, "section.ondemand", section);
     }
   });
 });

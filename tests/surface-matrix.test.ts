@@ -75,9 +75,9 @@ beforeAll(async () => {
   };
 });
 afterAll(() => stack?.stop());
-beforeEach(() => {
+beforeEach(async () => {
   stack.sim.state.clearScripts();
-  for (const a of stack.server.ctx.syncStore.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
+  for (const a of await stack.server.ctx.store.accounts.list()) deepseekEngine(stack.server.ctx).pool.markHealthy(a.identifier);
 });
 
 const FINISH = {
@@ -133,7 +133,7 @@ for (const surface of ["openai", "anthropic", "gemini"] as const) {
       test("expired token → transparent re-login", async () => {
         await run("warm");
         await run("warm");
-        for (const a of stack.server.ctx.syncStore.accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
+        for (const a of await stack.server.ctx.store.accounts.list()) if (a.token) stack.sim.state.expireToken(a.token);
         script({ answer: "still here" });
         expect((await run("after expiry")).text).toBe("still here");
         await poolIdle();

@@ -2,8 +2,11 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { LiveSettings } from "../src/config/live-settings.ts";
+import { asyncStore } from "../src/store/async-store.ts";
 import { openStore } from "../src/store/store.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
+import { AdminClient } from "./support/admin-client.ts";
 import { tempDir } from "./support/test-server.ts";
 import { errorOf, startVolcStack, viewOf, VOLC_AUTH, volcAdmin, volcChat, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
 
@@ -242,35 +245,63 @@ describe("persistence and secrecy", () => {
   });
 });
 
+describe("admin changes reach the pool's in-memory copy", () => {
+  test("a web id added through the admin API serves the very next request; disabled, it is no longer picked", async () => {
+    await withStack({ volcengine: { authorization: VOLC_AUTH } }, async (s) => {
+      const admin = new AdminClient(s.url, s.adminKey);
+      expect((await volcChat(s)).status).toBe(503);
+      const added = await admin.post("/admin/providers/volcengine/credentials", { secret: A });
+      expect(added.status).toBe(200);
+      expect(s.server.ctx.providers.get("volcengine")!.configured!()).toBe(true);
+      expect((await volcChat(s)).status).toBe(200);
+      expect(usedIds(s)).toEqual([A]);
+      const id = s.server.ctx.store.credentials.idFor("volcengine", A);
+      expect((await admin.post("/admin/providers/volcengine/credentials", { secret: B })).status).toBe(200);
+      expect((await admin.post(`/admin/providers/volcengine/credentials/${id}/disable`)).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await volcChat(s)).status).toBe(200);
+      expect(usedIds(s)).toEqual([A, B, B, B]);
+    });
+  });
+});
+
 describe("daily reset", () => {
   test("usage goes back to 0 once per Beijing day, remembered across a reopen of the store", async () => {
     const dir = tempDir("ds2api-volc-daily-");
     const dbPath = join(dir, "db.sqlite");
     let now = Date.UTC(2026, 0, 1, 15, 0); // 23:00 in Beijing
-    const poolOn = (store: ReturnType<typeof openStore>) =>
-      new CredentialPool({
-        store,
+    const poolOn = async (store: ReturnType<typeof openStore>) => {
+      const api = asyncStore(store);
+      const stored = new LiveSettings(api);
+      await stored.load();
+      const pool = new CredentialPool({
+        store: api,
+        stored,
         settings: () => ({ apiUrl: "", maxUsage: 1, dailyReset: true, bodyStyle: "console" }),
         limits: () => ({ maxInflightPerEntry: 2, maxQueue: 10, queueWaitMs: 100, cooldownMs: 1000 }),
         now: () => now,
       });
+      await pool.reload();
+      return pool;
+    };
     const take = (pool: CredentialPool) => pool.acquire({ signal: new AbortController().signal, exclude: new Set(), noWait: true });
     let store = openStore(dbPath);
     try {
-      store.credentials.upsert("volcengine", { secret: A });
-      let pool = poolOn(store);
+      await asyncStore(store).credentials.upsert("volcengine", { secret: A });
+      let pool = await poolOn(store);
       const first = await take(pool);
       first.accepted();
       first.release();
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
       now += 2 * 3_600_000; // 01:00 the next day in Beijing
       const next = await take(pool);
-      expect(store.credentials.list("volcengine")[0]!.usageCount).toBe(0);
+      expect((await asyncStore(store).credentials.list("volcengine"))[0]!.usageCount).toBe(0);
+      expect(pool.entry(next.id)!.usageCount).toBe(0);
       next.accepted();
       next.release();
+      await asyncStore(store).flush();
       store.close();
       store = openStore(dbPath);
-      pool = poolOn(store);
+      pool = await poolOn(store);
       // the same day after a restart: no second reset
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
     } finally {

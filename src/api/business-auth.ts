@@ -6,7 +6,7 @@ import { authenticateCaller, enforceQuota } from "./caller.ts";
 
 export function businessAuth(ctx: AppContext) {
   const usage = keyUsageTracker(ctx);
-  return new Elysia({ name: "business-auth" }).derive({ as: "scoped" }, ({ request }) => ({
-    caller: enforceQuota(authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken), usage),
+  return new Elysia({ name: "business-auth" }).derive({ as: "scoped" }, async ({ request }) => ({
+    caller: await enforceQuota(authenticateCaller(request, new URL(request.url), ctx.apiKeys, ctx.options.allowDirectToken), usage),
   }));
 }

@@ -22,9 +22,9 @@ export function authenticateCaller(request: Request, url: URL, keys: ApiKeyIndex
 }
 
 /** Refuse a managed key that is over its quota: 429 (rendered in the caller's surface shape) with Retry-After. */
-export function enforceQuota(caller: Caller, usage: { admit(key: string): { message: string; retryAfterSeconds: number } | undefined }): Caller {
+export async function enforceQuota(caller: Caller, usage: { admit(key: string): Promise<{ message: string; retryAfterSeconds: number } | undefined> }): Promise<Caller> {
   if (caller.kind !== "key") return caller;
-  const refusal = usage.admit(caller.key);
+  const refusal = await usage.admit(caller.key);
   if (refusal) throw tooManyRequests(refusal.message, refusal.retryAfterSeconds, "quota_exceeded");
   return caller;
 }

@@ -1,25 +1,55 @@
 /**
- * Cached read access to the stored settings. Writers call `invalidate()` after changing the store,
- * so request handlers never parse settings JSON per request.
+ * The stored settings held in memory: loaded once at start (`load()`), reloaded on `settings.changed` /
+ * `proxies.changed` (src/admin/change-subscribers.ts), read synchronously by request handlers (no store round trip,
+ * no JSON parsing per request). A write through `set` awaits the store, then updates the copy at once.
  */
-import type { Store } from "../store/store.ts";
+import type { ConfigProxy } from "./ds2api-config.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
+import type { StoreApi } from "../store/store-api.ts";
 import type { RuntimeSettings } from "./runtime-settings.ts";
 
 export class LiveSettings {
-  private cache = new Map<string, unknown>();
+  private values = new Map<string, unknown>();
+  /** Bumped by every write through `set`, so a reload that read the store before it does not undo it. */
+  private writes = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Pick<StoreApi, "settings">) {}
 
-  invalidate(): void {
-    this.cache.clear();
+  /** Read every setting (one query). Called at start and on change events; the old copy serves until it lands. */
+  async load(): Promise<void> {
+    const writes = this.writes;
+    const all = await this.store.settings.all();
+    if (writes !== this.writes) return this.load();
+    this.values = new Map(Object.entries(all));
+  }
+
+  /** Same as `load`: what a change event starts. */
+  reload(): Promise<void> {
+    return this.load();
+  }
+
+  /** Same as `reload` (the name callers used before settings were loaded asynchronously). */
+  invalidate(): Promise<void> {
+    return this.load();
+  }
+
+  /** Write a setting (awaiting the store) and keep the new value. Undefined deletes it. */
+  async set(key: string, value: unknown): Promise<void> {
+    this.writes++;
+    await this.store.settings.set(key, value);
+    const next = new Map(this.values);
+    if (value === undefined) next.delete(key);
+    else next.set(key, value);
+    this.values = next;
+  }
+
+  /** A setting as last loaded (undefined when not stored). */
+  value<T>(key: string): T | undefined {
+    return this.values.get(key) as T | undefined;
   }
 
   private read<T>(key: string, fallback: T): T {
-    if (this.cache.has(key)) return this.cache.get(key) as T;
-    const value = this.store.settings.get<T>(key) ?? fallback;
-    this.cache.set(key, value);
-    return value;
+    return (this.values.get(key) as T | undefined) ?? fallback;
   }
 
   modelAliases(): Readonly<Record<string, string>> {
@@ -32,5 +62,10 @@ export class LiveSettings {
 
   section<T extends object>(name: string): Partial<T> {
     return this.read<Partial<T>>(SETTING_KEYS.section(name), {});
+  }
+
+  /** The stored proxies (passwords opened by the store). */
+  proxies(): readonly ConfigProxy[] {
+    return this.read<ConfigProxy[]>(SETTING_KEYS.proxies, []);
   }
 }

@@ -7,7 +7,7 @@
 import type { TurnEvent } from "../core/turn/turn.ts";
 import type { Caller, TurnObserver, TurnOutcomeInfo, TurnStartInfo, TurnWatch } from "../core/turn/turn-observer.ts";
 import { keyIdOf } from "../store/api-keys-repo.ts";
-import type { Store } from "../store/store.ts";
+import type { StoreApi } from "../store/store-api.ts";
 
 /** The usage-history name of a caller: the key id of a managed key, the caller id of a direct token, or `loopback`. */
 export function usageKeyId(caller: Caller): string {
@@ -23,7 +23,7 @@ export function usageKeyId(caller: Caller): string {
 
 export class UsageRecorder implements TurnObserver {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<StoreApi, "usageHistory">,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -55,10 +55,10 @@ export class UsageRecorder implements TurnObserver {
 const recorders = new WeakMap<object, UsageRecorder>();
 
 /** The one recorder of a running server (keyed by its context object); made and registered as a turn observer on first use. */
-export function usageRecorder(owner: { syncStore: Store; observers: TurnObserver[] }): UsageRecorder {
+export function usageRecorder(owner: { store: StoreApi; observers: TurnObserver[] }): UsageRecorder {
   let r = recorders.get(owner);
   if (!r) {
-    r = new UsageRecorder(owner.syncStore);
+    r = new UsageRecorder(owner.store);
     recorders.set(owner, r);
     owner.observers.push(r);
   }

@@ -6,7 +6,7 @@
  * key can no longer be read back; such credentials live only in memory.
  */
 import { randomBytes } from "node:crypto";
-import type { Store } from "../store/store.ts";
+import type { StoreApi } from "../store/store-api.ts";
 import { findSecret, secretDigest } from "./secret-compare.ts";
 
 export class ApiKeyIndex {
@@ -15,21 +15,22 @@ export class ApiKeyIndex {
   private loopbackDigests: Buffer[] = [];
   private loopbackHashes: string[] = [];
 
-  constructor(private readonly store: Store) {
-    this.reload();
-  }
+  constructor(private readonly store: Pick<StoreApi, "apiKeys">) {}
 
-  reload(): void {
-    this.hashes = new Set(this.store.apiKeys.list().map((k) => k.hash));
+  /** Read every key (at start, and when a change names none). Until it lands the previous set serves. */
+  async reload(): Promise<void> {
+    this.hashes = new Set((await this.store.apiKeys.list()).map((k) => k.hash));
   }
 
   /** Re-read just these keys (by hash): one indexed read each; `removed` ones leave without a read. */
-  refresh(hashes: Iterable<string>, removed: ReadonlySet<string> = new Set()): void {
+  async refresh(hashes: Iterable<string>, removed: ReadonlySet<string> = new Set()): Promise<void> {
+    const wanted = [...hashes];
+    const found = await Promise.all(wanted.map((hash) => (removed.has(hash) ? undefined : this.store.apiKeys.get(hash))));
     const next = new Set(this.hashes);
-    for (const hash of hashes) {
-      if (!removed.has(hash) && this.store.apiKeys.get(hash)) next.add(hash);
+    wanted.forEach((hash, i) => {
+      if (found[i]) next.add(hash);
       else next.delete(hash);
-    }
+    });
     this.hashes = next;
   }
 

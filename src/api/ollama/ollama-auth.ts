@@ -35,7 +35,7 @@ export function ollamaCaller(ctx: AppContext, request: Request): Caller {
 /** Elysia plugin exposing `caller` on the Ollama chat routes (quotas apply to managed keys). */
 export function ollamaAuth(ctx: AppContext) {
   const usage = keyUsageTracker(ctx);
-  return new Elysia({ name: "ollama-auth" }).derive({ as: "scoped" }, ({ request }) => ({
-    caller: enforceQuota(ollamaCaller(ctx, request), usage),
+  return new Elysia({ name: "ollama-auth" }).derive({ as: "scoped" }, async ({ request }) => ({
+    caller: await enforceQuota(ollamaCaller(ctx, request), usage),
   }));
 }

@@ -375,6 +375,11 @@ export interface UpstreamProvider {
   status(): ProviderStatus;
   /** Re-read accounts, proxies and settings from the store; a promise when the re-read is async (done when requests see it). */
   reload(): void | Promise<void>;
+  /**
+   * Re-read the credential pool's in-memory copy from the store (on `credentials.changed`): these entry ids, or all of
+   * them when absent. Providers without a key-style pool leave it out.
+   */
+  reloadCredentials?(ids?: readonly string[]): Promise<void>;
   /** Start background warm-up work (readiness does not wait for it). */
   warmup?(): void;
   close(): Promise<void>;

@@ -162,7 +162,7 @@ export class ProviderRegistry implements ProviderLookup {
     p.onUpstreamError((kind, account, message) => listener(kind, account, message, p.id));
   }
 
-  /** Every provider re-reads its views; resolves when all have (a failed one rejects it). */
+  /** Every provider re-reads the store; resolves when all are done. */
   async reload(): Promise<void> {
     await Promise.all([...this.byId.values()].map((p) => p.reload()));
   }

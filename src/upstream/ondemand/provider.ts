@@ -20,8 +20,7 @@ import type {
 } from "../../core/upstream/provider.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { CredentialRecord } from "../../store/credentials-repo.ts";
-import { asyncStore } from "../../store/async-store.ts";
-import type { Store } from "../../store/store.ts";
+import type { StoreApi } from "../../store/store-api.ts";
 import { OnDemandClient } from "./client.ts";
 import { OnDemandKeyAdmin } from "./credentials/admin.ts";
 import { KeyPool } from "./credentials/pool.ts";
@@ -34,7 +33,11 @@ import { OnDemandTurnRunner, redact } from "./turn-runner.ts";
 
 export interface OnDemandDeps {
   options: Pick<ServerOptions, "turnLimits" | "ondemandApiBase" | "ondemandApiKeys">;
-  store: Store;
+  store: StoreApi;
+  /**
+   * TRANSITIONAL: the synchronous store, only for the key admin (src/upstream/ondemand/credentials/admin.ts, helper
+   * cconf) until it takes the async one; nothing on the request path uses it.
+   */
   settings: LiveSettings;
   logger: Logger;
   /** Test hook. */
@@ -60,16 +63,16 @@ export class OnDemandProvider implements UpstreamProvider {
 
   constructor(private readonly deps: OnDemandDeps) {
     this.conf = new OnDemandSettings(deps.settings, deps.options);
-    const keys = deps.options.ondemandApiKeys ?? [];
-    // ONDEMAND_APIKEYS joins the stored pool (same key = same entry: restarting adds nothing twice).
-    let added = 0;
-    for (const secret of keys) if (deps.store.credentials.upsert(this.id, { secret }).created) added++;
-    if (added) deps.logger.info("OnDemand keys from ONDEMAND_APIKEYS added to the pool", { added });
-    this.pool = new KeyPool(deps.store.credentials, () => ({
-      badKeyProbeMs: this.conf.badKeyProbeMs(),
-      cooldownMs: this.conf.cooldownMs(),
-      queueWaitMs: this.conf.turnLimits().queueWaitMs,
-    }));
+    this.pool = new KeyPool(
+      deps.store.credentials,
+      () => ({
+        badKeyProbeMs: this.conf.badKeyProbeMs(),
+        cooldownMs: this.conf.cooldownMs(),
+        queueWaitMs: this.conf.turnLimits().queueWaitMs,
+      }),
+      Date.now,
+      (what, e) => deps.logger.warn(`OnDemand: ${what} failed`, { error: String(e) }),
+    );
     this.sessions = new SessionCache(() => this.conf.sessionTtlMs());
     // Kinds carry the provider ("ondemand.protocol"): the listener has no provider field yet, and an OnDemand fault
     // must not read as DeepSeek's (e.g. /readyz `upstream_problem` reacts to a bare "protocol").
@@ -78,15 +81,22 @@ export class OnDemandProvider implements UpstreamProvider {
       for (const l of this.listeners) l(`${this.id}.${kind}`, keyId, message);
     };
     this.runner = new OnDemandTurnRunner({ client: () => this.httpClient(), pool: this.pool, sessions: this.sessions, settings: this.conf, report });
-    // Transitional (cconf): the admin side on the async store; hotpool passes ctx.store and its pool snapshot here.
     this.credentials = new OnDemandKeyAdmin({
-      store: asyncStore(deps.store),
+      store: deps.store,
       pool: this.pool,
       snapshot: () => this.pool.list(),
-      refresh: async () => {},
+      refresh: () => this.pool.reload(),
       dropSession: (id) => this.sessions.drop(id),
       test: (record) => this.testKey(record),
     });
+  }
+
+  /** At start: ONDEMAND_APIKEYS joins the stored pool (same key = same entry: restarting adds nothing twice), then the pool's copy loads. */
+  async init(): Promise<void> {
+    let added = 0;
+    for (const secret of this.deps.options.ondemandApiKeys ?? []) if ((await this.deps.store.credentials.upsert(this.id, { secret })).created) added++;
+    if (added) this.deps.logger.info("OnDemand keys from ONDEMAND_APIKEYS added to the pool", { added });
+    await this.pool.reload();
   }
 
   private httpClient(): OnDemandClient {
@@ -133,7 +143,7 @@ export class OnDemandProvider implements UpstreamProvider {
 
   /** Configured when at least one key is stored (the API base has a default). */
   configured(): boolean {
-    return this.deps.store.credentials.count(this.id) > 0;
+    return this.pool.list().length > 0;
   }
 
   async *run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
@@ -157,7 +167,8 @@ export class OnDemandProvider implements UpstreamProvider {
     try {
       const session = await client.createSession(record.secret, signal);
       const { answer } = await client.querySync(record.secret, session, { query: TEST_PROMPT, endpointId: first, pluginIds: [], responseMode: "sync" }, signal);
-      this.deps.store.credentials.setState(this.id, record.id, "ok");
+      await this.deps.store.credentials.setState(this.id, record.id, "ok");
+      await this.pool.reload([record.id]);
       return { ok: true, message: "the key works", text: answer.slice(0, 200) };
     } catch (e) {
       if (!(e instanceof OnDemandError)) return { ok: false, message: `test failed: ${(e as Error)?.message ?? e}` };
@@ -176,9 +187,15 @@ export class OnDemandProvider implements UpstreamProvider {
     return { id: this.id, models: this.models().length, credentials: this.credentials.status() };
   }
 
-  reload(): void {
+  /** Settings changed (or an import): sessions and client start afresh, the pool's copy is re-read. */
+  reload(): Promise<void> {
     this.sessions.clear();
     this.client = undefined;
+    return this.pool.reload();
+  }
+
+  reloadCredentials(ids?: readonly string[]): Promise<void> {
+    return this.pool.reload(ids);
   }
 
   async close(): Promise<void> {

@@ -11,8 +11,7 @@ import type { ModelSpec } from "../../core/models/native.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
 import type { CredentialPoolAdmin, ProviderStatus, TransportView, UpstreamErrorListener, UpstreamEvent, UpstreamOutcome, UpstreamProvider, UpstreamTurn } from "../../core/upstream/provider.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { asyncStore } from "../../store/async-store.ts";
-import type { Store } from "../../store/store.ts";
+import type { StoreApi } from "../../store/store-api.ts";
 import { VolcengineClient, volcengineTransportState, type VolcengineClientOptions } from "./client.ts";
 import { VolcengineCredentialAdmin } from "./credentials/admin.ts";
 import { CredentialPool, type PoolLimits } from "./credentials/pool.ts";
@@ -22,7 +21,11 @@ import { VolcengineTurnRunner } from "./turn.ts";
 
 export interface VolcengineDeps {
   options: ServerOptions;
-  store: Store;
+  store: StoreApi;
+  /**
+   * TRANSITIONAL: the synchronous store, only for the credential admin (src/upstream/volcengine/credentials/admin.ts,
+   * helper cconf) until it takes the async one; nothing on the request path uses it.
+   */
   settings: LiveSettings;
   logger: Logger;
   /** Test hooks: retry timings, a fetch. */
@@ -46,12 +49,13 @@ export class VolcengineProvider implements UpstreamProvider {
   private client?: { url: string; client: VolcengineClient };
 
   constructor(private readonly deps: VolcengineDeps) {
-    const env = deps.options.volcengine;
-    // VOLCENGINE_X_WEB_ID seeds the pool (idempotent: the same id is the same entry, its usage is kept).
-    let added = 0;
-    for (const webId of env.webIds) if (deps.store.credentials.upsert(VOLCENGINE_PROVIDER_ID, { secret: webId }).created) added++;
-    if (env.webIds.length) deps.logger.info("volcengine: web ids from VOLCENGINE_X_WEB_ID", { given: env.webIds.length, new: added });
-    this.pool = new CredentialPool({ store: deps.store, settings: () => this.settings(), limits: (n) => this.poolLimits(n) });
+    this.pool = new CredentialPool({
+      store: deps.store,
+      settings: () => this.settings(),
+      stored: deps.settings,
+      limits: (n) => this.poolLimits(n),
+      onWriteError: (what, e) => deps.logger.warn(`volcengine: ${what} failed`, { error: String(e) }),
+    });
     this.runner = new VolcengineTurnRunner({
       pool: this.pool,
       client: () => this.clientFor(this.settings().apiUrl),
@@ -59,19 +63,28 @@ export class VolcengineProvider implements UpstreamProvider {
       bodyStyle: () => this.settings().bodyStyle,
       report: (kind, entry, message) => this.report(kind, entry, message),
     });
-    // Transitional (cconf): the admin side on the async store; hotpool passes ctx.store and its pool snapshot here.
     this.credentials = new VolcengineCredentialAdmin({
-      store: asyncStore(deps.store),
+      store: deps.store,
       pool: this.pool,
-      snapshot: () => deps.store.credentials.list(VOLCENGINE_PROVIDER_ID),
-      refresh: async () => {},
+      snapshot: () => this.pool.list(),
+      refresh: () => this.pool.reload(),
       settings: () => this.settings(),
       test: (id) => this.testEntry(id),
     });
   }
 
+  /** At start: VOLCENGINE_X_WEB_ID seeds the pool (idempotent: the same id is the same entry, its usage is kept), then the pool's copy loads. */
+  async init(): Promise<void> {
+    const env = this.deps.options.volcengine;
+    let added = 0;
+    for (const webId of env.webIds) if ((await this.deps.store.credentials.upsert(VOLCENGINE_PROVIDER_ID, { secret: webId })).created) added++;
+    if (env.webIds.length) this.deps.logger.info("volcengine: web ids from VOLCENGINE_X_WEB_ID", { given: env.webIds.length, new: added });
+    await this.pool.reload();
+  }
+
+  /** The effective settings: stored (config.json `volcengine` section / admin) over the environment over the defaults. */
   settings(): VolcengineSettings {
-    return resolveVolcengineSettings(this.deps.store.settings.get<VolcengineStoredSettings>(VOLCENGINE_SETTINGS_KEY), this.deps.options.volcengine);
+    return resolveVolcengineSettings(this.deps.settings.value<VolcengineStoredSettings>(VOLCENGINE_SETTINGS_KEY), this.deps.options.volcengine);
   }
 
   private turnLimits(): TurnLimits {
@@ -123,7 +136,7 @@ export class VolcengineProvider implements UpstreamProvider {
   }
 
   configured(): boolean {
-    return this.deps.store.credentials.count(this.id) > 0;
+    return this.pool.size() > 0;
   }
 
   run(turn: UpstreamTurn, signal: AbortSignal): AsyncGenerator<UpstreamEvent, UpstreamOutcome> {
@@ -137,14 +150,17 @@ export class VolcengineProvider implements UpstreamProvider {
   }
 
   private async testEntry(id: string): Promise<{ ok: boolean; message: string; text?: string }> {
-    if (!this.deps.store.credentials.get(this.id, id)) return { ok: false, message: "no such web id" };
+    if (!(await this.deps.store.credentials.get(this.id, id))) return { ok: false, message: "no such web id" };
     const model = volcengineModels()[0]!;
     let text = "";
     try {
       const gen = this.runner.run({ model, prompt: TEST_MESSAGE, passthrough: {} }, AbortSignal.timeout(this.turnLimits().turnTimeoutMs), id);
       for await (const ev of gen) if (ev.type === "text") text += ev.text;
-      const cur = this.deps.store.credentials.get(this.id, id);
-      if (cur && cur.state !== "ok" && cur.state !== "exhausted") this.deps.store.credentials.setState(this.id, id, "ok");
+      const cur = await this.deps.store.credentials.get(this.id, id);
+      if (cur && cur.state !== "ok" && cur.state !== "exhausted") {
+        await this.deps.store.credentials.setState(this.id, id, "ok");
+        await this.pool.reload([id]);
+      }
       return { ok: true, message: "the console answered", text: text.slice(0, 500) };
     } catch (e) {
       return { ok: false, message: e instanceof Error ? e.message : String(e) };
@@ -159,8 +175,13 @@ export class VolcengineProvider implements UpstreamProvider {
     return { id: this.id, models: this.models().length, credentials: this.credentials.status() };
   }
 
-  reload(): void {
-    // Entries and settings are read from the store on every use; nothing is cached but the client per URL.
+  /** Settings are read from LiveSettings on every use; the pool's copy of the entries is re-read. */
+  reload(): Promise<void> {
+    return this.pool.reload();
+  }
+
+  reloadCredentials(ids?: readonly string[]): Promise<void> {
+    return this.pool.reload(ids);
   }
 
   async close(): Promise<void> {}

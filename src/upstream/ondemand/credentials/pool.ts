@@ -10,10 +10,15 @@
  *
  * State, rest end and failure count are persisted (they survive a restart); in-flight counts live in memory.
  * Waits are bounded: never longer than the queue wait, never after a failed key.
+ *
+ * Selection reads an in-memory copy of the pool (`CredentialSnapshot`: loaded at start, re-read on
+ * `credentials.changed`); the pool's own changes patch the copy at once and reach the store fire-and-forget.
  */
 import { TurnError } from "../../../core/turn/turn-error.ts";
 import type { UpstreamFailure } from "../../../core/turn/upstream-failure.ts";
-import type { CredentialRecord, CredentialsRepo } from "../../../store/credentials-repo.ts";
+import type { CredentialRecord } from "../../../store/credentials-repo.ts";
+import type { StoreApi } from "../../../store/store-api.ts";
+import { CredentialSnapshot } from "../../credential-snapshot.ts";
 import { ONDEMAND_PROVIDER_ID } from "../models.ts";
 
 const MAX_PROBE_DELAY_MS = 600_000;
@@ -60,15 +65,44 @@ export function restingUntil(r: CredentialRecord, now: number): number | undefin
 export class KeyPool {
   private readonly inflight = new Map<string, number>();
   private cursor = 0;
+  private readonly entries: CredentialSnapshot;
 
   constructor(
-    private readonly repo: CredentialsRepo,
+    private readonly repo: StoreApi["credentials"],
     private readonly timing: () => KeyPoolTiming,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** A fire-and-forget store write failed (the in-memory copy keeps the change). */
+    private readonly onWriteError: (what: string, error: unknown) => void = () => {},
+  ) {
+    this.entries = new CredentialSnapshot(repo, ONDEMAND_PROVIDER_ID);
+  }
 
-  list(): CredentialRecord[] {
-    return this.repo.list(ONDEMAND_PROVIDER_ID);
+  /** Load the pool's copy (at start), or re-read these keys / all of them (on `credentials.changed`). */
+  reload(ids?: readonly string[]): Promise<void> {
+    return this.entries.reload(ids);
+  }
+
+  /** Every key as the pool sees it now. */
+  list(): readonly CredentialRecord[] {
+    return this.entries.list();
+  }
+
+  private write(what: string, p: Promise<unknown>): void {
+    void p.catch((e: unknown) => this.onWriteError(what, e));
+  }
+
+  /** The key works (a resting / rejected one is closed again). */
+  markOk(id: string): void {
+    const cur = this.entries.get(id);
+    if (!cur || cur.state === "ok" || cur.state === "exhausted") return;
+    this.entries.patch(id, { state: "ok", stateReason: undefined, cooldownUntil: undefined, failures: 0 });
+    this.write("closing an OnDemand key's breaker", this.repo.setState(ONDEMAND_PROVIDER_ID, id, "ok"));
+  }
+
+  /** A failure that is not the key's: only the error is noted. */
+  noteError(id: string, message: string): void {
+    this.entries.patch(id, { lastError: message.slice(0, 500), lastErrorAt: this.now() });
+    this.write("noting an OnDemand key's error", this.repo.recordError(ONDEMAND_PROVIDER_ID, id, message));
   }
 
   inflightOf(id: string): number {
@@ -145,13 +179,13 @@ export class KeyPool {
       succeed: () => {
         if (!used) {
           used = true;
-          this.repo.recordUse(ONDEMAND_PROVIDER_ID, id);
+          this.entries.patch(id, (cur) => ({ usageCount: cur.usageCount + 1, lastUsedAt: this.now() }));
+          this.write("counting an OnDemand key's use", this.repo.recordUse(ONDEMAND_PROVIDER_ID, id));
         }
-        const current = this.repo.get(ONDEMAND_PROVIDER_ID, id);
-        if (current && current.state !== "ok" && current.state !== "exhausted") this.repo.setState(ONDEMAND_PROVIDER_ID, id, "ok");
+        this.markOk(id);
       },
       fail: (f) => this.open(id, f),
-      note: (message) => this.repo.recordError(ONDEMAND_PROVIDER_ID, id, message),
+      note: (message) => this.noteError(id, message),
       release: () => {
         if (released) return;
         released = true;
@@ -164,19 +198,20 @@ export class KeyPool {
 
   /** Open the key's breaker for a key-attributable failure. */
   open(id: string, f: UpstreamFailure): void {
-    const current = this.repo.get(ONDEMAND_PROVIDER_ID, id);
+    const current = this.entries.get(id);
     if (!current) return;
     const failures = current.failures + 1;
     const t = this.timing();
     const now = this.now();
-    if (f.penalty === "rate_limited") {
-      const ms = f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : t.cooldownMs;
-      this.repo.setState(ONDEMAND_PROVIDER_ID, id, "cooling", f.message, { cooldownUntil: now + Math.max(ms, 1), failures });
-    } else {
-      const ms = Math.min(t.badKeyProbeMs * 2 ** Math.min(failures - 1, 10), MAX_PROBE_DELAY_MS);
-      this.repo.setState(ONDEMAND_PROVIDER_ID, id, "bad", f.message, { cooldownUntil: now + ms, failures });
-    }
-    this.repo.recordError(ONDEMAND_PROVIDER_ID, id, f.message);
+    const state = f.penalty === "rate_limited" ? "cooling" : "bad";
+    const ms =
+      state === "cooling"
+        ? Math.max(f.retryAfterSeconds !== undefined ? f.retryAfterSeconds * 1000 : t.cooldownMs, 1)
+        : Math.min(t.badKeyProbeMs * 2 ** Math.min(failures - 1, 10), MAX_PROBE_DELAY_MS);
+    const cooldownUntil = now + ms;
+    this.entries.patch(id, { state, stateReason: f.message, cooldownUntil, failures });
+    this.write("opening an OnDemand key's breaker", this.repo.setState(ONDEMAND_PROVIDER_ID, id, state, f.message, { cooldownUntil, failures }));
+    this.noteError(id, f.message);
   }
 }
 

@@ -4,10 +4,15 @@
  * caps (global `max_usage`, per-entry override, 0 = unlimited), exhausted / bad / cooling states kept in the
  * store, in-flight counts in memory, a bounded wait when every usable entry is busy, and the optional daily
  * reset. Every answer about an empty pool is honest: what is wrong and when it may pass (Retry-After).
+ *
+ * Selection reads an in-memory copy of the pool (`CredentialSnapshot`: loaded at start, re-read on
+ * `credentials.changed`); the pool's own changes (a use, a failure, a recovery) patch the copy at once and are
+ * written to the store fire-and-forget, so a request never waits on the store.
  */
 import { TurnError } from "../../../core/turn/turn-error.ts";
 import type { CredentialRecord } from "../../../store/credentials-repo.ts";
-import type { Store } from "../../../store/store.ts";
+import type { StoreApi } from "../../../store/store-api.ts";
+import { CredentialSnapshot } from "../../credential-snapshot.ts";
 import type { EntryVerdict } from "../failure-map.ts";
 import { VOLCENGINE_PROVIDER_ID } from "../models.ts";
 import { resetDay, secondsToNextReset, type VolcengineSettings } from "../settings.ts";
@@ -25,8 +30,12 @@ export interface PoolLimits {
 }
 
 export interface PoolDeps {
-  store: Store;
+  store: Pick<StoreApi, "credentials">;
   settings: () => VolcengineSettings;
+  /** The stored settings (the day of the last daily reset lives there). */
+  stored: { value<T>(key: string): T | undefined; set(key: string, value: unknown): Promise<void> };
+  /** A fire-and-forget store write failed (the in-memory copy keeps the change). */
+  onWriteError?: (what: string, error: unknown) => void;
   limits: (entries: number) => PoolLimits;
   now?: () => number;
 }
@@ -60,9 +69,46 @@ export class CredentialPool {
   private readonly inflight = new Map<string, number>();
   private waiters = new Set<() => void>();
   private readonly now: () => number;
+  private readonly entries: CredentialSnapshot;
+  /** The daily reset under way (requests that find it due wait for the same one). */
+  private resetting?: Promise<void>;
 
   constructor(private readonly deps: PoolDeps) {
     this.now = deps.now ?? Date.now;
+    this.entries = new CredentialSnapshot(deps.store.credentials, P);
+  }
+
+  /** Load the pool's copy (at start), or re-read these entries / all of them (on `credentials.changed`). */
+  reload(ids?: readonly string[]): Promise<void> {
+    return this.entries.reload(ids);
+  }
+
+  /** Every entry as the pool sees it now (its in-memory copy). */
+  list(): readonly CredentialRecord[] {
+    return this.entries.list();
+  }
+
+  /** How many web ids the pool holds. */
+  size(): number {
+    return this.entries.size;
+  }
+
+  /** An entry as the pool sees it now. */
+  entry(id: string): CredentialRecord | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Write to the store without waiting; a failure is reported, the in-memory copy keeps the change. */
+  private write(what: string, p: Promise<unknown>): void {
+    void p.catch((e: unknown) => this.deps.onWriteError?.(what, e));
+  }
+
+  /** The entry works again (a resting / rejected one is back to ok). */
+  markOk(id: string): void {
+    const cur = this.entries.get(id);
+    if (!cur || cur.state === "ok" || cur.state === "exhausted") return;
+    this.entries.patch(id, { state: "ok", stateReason: undefined, cooldownUntil: undefined, failures: 0 });
+    this.write("marking a web id ok", this.deps.store.credentials.setState(P, id, "ok"));
   }
 
   inflightOf(id: string): number {
@@ -80,26 +126,36 @@ export class CredentialPool {
   }
 
   /** The daily reset (when enabled): once per Beijing day, persisted so a restart does not repeat or skip it. */
-  dailyResetIfDue(): void {
+  async dailyResetIfDue(): Promise<void> {
     if (!this.deps.settings().dailyReset) return;
     const today = resetDay(this.now());
-    const last = this.deps.store.settings.get<number>(LAST_RESET_KEY);
+    if (this.deps.stored.value<number>(LAST_RESET_KEY) === today) return;
+    this.resetting ??= this.dailyReset(today).finally(() => {
+      this.resetting = undefined;
+    });
+    await this.resetting;
+  }
+
+  private async dailyReset(today: number): Promise<void> {
+    const last = this.deps.stored.value<number>(LAST_RESET_KEY);
     if (last === today) return;
-    this.deps.store.settings.set(LAST_RESET_KEY, today);
-    if (last !== undefined) this.deps.store.credentials.resetUsage(P);
+    await this.deps.stored.set(LAST_RESET_KEY, today);
+    if (last === undefined) return;
+    await this.deps.store.credentials.resetUsage(P);
+    this.entries.patchAll((e) => (e.state === "exhausted" ? { usageCount: 0, state: "ok", stateReason: undefined } : { usageCount: 0 }));
   }
 
   async acquire(opts: AcquireOptions): Promise<EntryLease> {
-    this.dailyResetIfDue();
+    await this.dailyResetIfDue();
     if (opts.only !== undefined) {
-      const rec = this.deps.store.credentials.get(P, opts.only);
+      const rec = this.entries.get(opts.only) ?? (await this.deps.store.credentials.get(P, opts.only));
       if (!rec) throw new TurnError(404, "no such web id", "not_found");
       return this.lease(rec);
     }
     let deadline: number | undefined;
     for (;;) {
       if (opts.signal.aborted) throw opts.signal.reason ?? new DOMException("aborted", "AbortError");
-      const entries = this.deps.store.credentials.list(P);
+      const entries = this.entries.list();
       const limits = this.deps.limits(entries.length);
       const picked = this.pick(entries, opts.exclude, limits);
       if (picked.entry) return this.lease(picked.entry);
@@ -116,7 +172,7 @@ export class CredentialPool {
     }
   }
 
-  private pick(entries: CredentialRecord[], exclude: ReadonlySet<string>, limits: PoolLimits): { entry?: CredentialRecord; busy: boolean } {
+  private pick(entries: readonly CredentialRecord[], exclude: ReadonlySet<string>, limits: PoolLimits): { entry?: CredentialRecord; busy: boolean } {
     const now = this.now();
     const globalMax = this.deps.settings().maxUsage;
     let best: CredentialRecord | undefined;
@@ -141,7 +197,7 @@ export class CredentialPool {
   }
 
   /** Why nothing can be taken right now, as the error a client sees. */
-  private unavailable(entries: CredentialRecord[], exclude: ReadonlySet<string>, busy: boolean): TurnError {
+  private unavailable(entries: readonly CredentialRecord[], exclude: ReadonlySet<string>, busy: boolean): TurnError {
     if (entries.length === 0) {
       return new TurnError(503, "Volcengine is not configured: no web id in the pool (set VOLCENGINE_X_WEB_ID, the config.json volcengine.web_ids, or add one in the admin console)", "no_credentials", 60);
     }
@@ -187,7 +243,7 @@ export class CredentialPool {
   }
 
   private lease(rec: CredentialRecord): EntryLease {
-    const store = this.deps.store;
+    const credentials = this.deps.store.credentials;
     const id = rec.id;
     this.inflight.set(id, this.inflightOf(id) + 1);
     let released = false;
@@ -198,20 +254,22 @@ export class CredentialPool {
       authorization,
       preview: rec.preview,
       accepted: () => {
-        store.credentials.recordUse(P, id);
+        this.entries.patch(id, (cur) => ({ usageCount: cur.usageCount + 1, lastUsedAt: this.now() }));
+        this.write("counting a web id's use", credentials.recordUse(P, id));
       },
-      succeed: () => {
-        const cur = store.credentials.get(P, id);
-        if (cur && cur.state !== "ok" && cur.state !== "exhausted") store.credentials.setState(P, id, "ok");
-      },
+      succeed: () => this.markOk(id),
       fail: (verdict, message) => {
-        store.credentials.recordError(P, id, message);
-        if (verdict === "bad") store.credentials.setState(P, id, "bad", message);
-        else if (verdict === "exhausted") store.credentials.setState(P, id, "exhausted", message);
-        else {
-          const cur = store.credentials.get(P, id);
-          const failures = (cur?.failures ?? 0) + 1;
-          store.credentials.setState(P, id, "cooling", message, { cooldownUntil: this.now() + this.deps.limits(1).cooldownMs, failures });
+        const at = this.now();
+        this.entries.patch(id, { lastError: message.slice(0, 500), lastErrorAt: at });
+        this.write("noting a web id's error", credentials.recordError(P, id, message));
+        if (verdict === "bad" || verdict === "exhausted") {
+          this.entries.patch(id, { state: verdict, stateReason: message, cooldownUntil: undefined });
+          this.write("marking a web id", credentials.setState(P, id, verdict, message));
+        } else {
+          const failures = (this.entries.get(id)?.failures ?? 0) + 1;
+          const cooldownUntil = at + this.deps.limits(1).cooldownMs;
+          this.entries.patch(id, { state: "cooling", stateReason: message, cooldownUntil, failures });
+          this.write("resting a web id", credentials.setState(P, id, "cooling", message, { cooldownUntil, failures }));
         }
       },
       release: () => {
