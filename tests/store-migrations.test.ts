@@ -20,8 +20,9 @@ import { migrate, schemaVersion } from "../src/store/sql/migrate-runner.ts";
 import { numberPlaceholders, openPgExecutor } from "../src/store/sql/pg-executor.ts";
 import { sqliteExecutor } from "../src/store/sql/sqlite-executor.ts";
 import { trackStop } from "./support/processes.ts";
-import { postgresForTests, type TestPostgres } from "./support/postgres.ts";
+import { findPostgresBinaries, postgresForTests, type TestPostgres } from "./support/postgres.ts";
 import { tempDir } from "./support/test-server.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const PASSPHRASE = "a shared passphrase for every instance";
 const OTHER_KEY = "b".repeat(64);
@@ -73,7 +74,7 @@ interface ColumnShape {
 }
 interface SchemaShape {
   tables: Record<string, ColumnShape[]>;
-  /** Explicitly created indexes (not the ones behind primary keys): name → table. */
+  /** Explicitly created indexes (not the ones behind primary keys): name → "table(col, …)", "unique " first when unique. */
   indexes: Record<string, string>;
 }
 
@@ -94,7 +95,11 @@ async function sqliteShape(x: SqlExecutor): Promise<SchemaShape> {
     tables[name] = cols.map((c) => ({ name: c.name, class: classOf(c.type), notNull: c.notnull === 1 || c.pk > 0, pk: c.pk > 0 })).sort((a, b) => a.name.localeCompare(b.name));
   }
   const indexes: SchemaShape["indexes"] = {};
-  for (const i of await x.all<{ name: string; tbl_name: string }>("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")) indexes[i.name] = i.tbl_name;
+  for (const i of await x.all<{ name: string; tbl_name: string }>("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")) {
+    const cols = (await x.all<{ name: string }>(`PRAGMA index_info(${i.name})`)).map((c) => c.name);
+    const unique = (await x.all<{ name: string; unique: number }>(`PRAGMA index_list(${i.tbl_name})`)).find((l) => l.name === i.name)!.unique === 1;
+    indexes[i.name] = `${unique ? "unique " : ""}${i.tbl_name}(${cols.join(", ")})`;
+  }
   return { tables, indexes };
 }
 
@@ -117,13 +122,33 @@ async function postgresShape(x: SqlExecutor): Promise<SchemaShape> {
   }
   for (const t of Object.values(tables)) t.sort((a, b) => a.name.localeCompare(b.name));
   const indexes: SchemaShape["indexes"] = {};
-  const rows = await x.all<{ indexname: string; tablename: string }>(
-    `SELECT indexname, tablename FROM pg_indexes i WHERE schemaname = current_schema() AND tablename <> 'ds2api_schema'
-     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`,
+  const rows = await x.all<{ index_name: string; table_name: string; col: string; is_unique: number }>(
+    `SELECT i.relname AS index_name, t.relname AS table_name, a.attname AS col, x.indisunique AS is_unique
+     FROM pg_index x
+     JOIN pg_class i ON i.oid = x.indexrelid
+     JOIN pg_class t ON t.oid = x.indrelid
+     JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = current_schema()
+     CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, pos)
+     JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+     WHERE t.relname <> 'ds2api_schema' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+     ORDER BY i.relname, k.pos`,
   );
-  for (const i of rows) indexes[i.indexname] = i.tablename;
+  const grouped = new Map<string, { table: string; unique: boolean; cols: string[] }>();
+  for (const r of rows) {
+    const g = grouped.get(r.index_name) ?? { table: r.table_name, unique: r.is_unique === 1, cols: [] };
+    g.cols.push(r.col);
+    grouped.set(r.index_name, g);
+  }
+  for (const [name, g] of grouped) indexes[name] = `${g.unique ? "unique " : ""}${g.table}(${g.cols.join(", ")})`;
   return { tables, indexes };
 }
+
+describe("the test Postgres", () => {
+  test("without the server binaries the Postgres tests fail (never skip) with a message naming the Debian package", () => {
+    expect(() => findPostgresBinaries(["/nonexistent/bin"])).toThrow(/Postgres is not installed: .*apt-get install postgresql/);
+    expect(findPostgresBinaries()).toMatch(/bin$/);
+  });
+});
 
 describe("ddl(): one schema text for both engines", () => {
   test("Postgres gets identity keys, BIGINT, BYTEA, DOUBLE PRECISION and no WITHOUT ROWID; sqlite gets the text unchanged", () => {
@@ -252,6 +277,7 @@ describe("parity", () => {
       const b = await postgresShape(post.executor);
       expect(Object.keys(a.tables).length).toBeGreaterThanOrEqual(12);
       expect(a.tables.chat_history!.find((c) => c.name === "seq")).toEqual({ name: "seq", class: "int", notNull: true, pk: false });
+      expect(a.indexes.api_keys_id).toBe("unique api_keys(key_id)");
       expect(b).toEqual(a);
     } finally {
       await lite.close();
@@ -419,6 +445,8 @@ describe("Postgres going away while running", () => {
       const inTx = await failure(x.transaction((tx) => tx.run("INSERT INTO t(n) VALUES(?)", [2])));
       expect(inTx).toBeInstanceOf(DependencyUnavailableError);
       await relay.restore();
+      // The pool reconnects by itself (a connection it had not yet seen closing may fail one more call first).
+      await waitUntil(async () => (await x.get("SELECT 1 AS one").catch(() => undefined)) !== undefined, "queries to work again");
       expect(await x.get("SELECT COUNT(*) AS c FROM t")).toEqual({ c: 1 });
     } finally {
       await x.close();

@@ -37,8 +37,8 @@ function candidateDirs(): string[] {
   return [...path, ...versioned, "/usr/local/bin"];
 }
 
-function findBinDir(): string {
-  const tried = candidateDirs();
+/** The folder holding initdb, pg_ctl and postgres; throws naming the package to install when none does. */
+export function findPostgresBinaries(tried: string[] = candidateDirs()): string {
   const dir = tried.find((d) => NEEDED.every((b) => existsSync(join(d, b))));
   if (!dir) {
     throw new Error(
@@ -96,7 +96,7 @@ function alive(pid: number): boolean {
 }
 
 async function start(): Promise<TestPostgres> {
-  const bin = findBinDir();
+  const bin = findPostgresBinaries();
   const dir = mkdtempSync(join(tmpdir(), "ds2api-pg-"));
   const as = runAs(dir);
   const data = join(dir, "data");
