@@ -8,7 +8,6 @@ import { ApiKeysRepo } from "./api-keys-repo.ts";
 import { AuditRepo } from "./audit-repo.ts";
 import { ChatHistoryRepo } from "./chat-history-repo.ts";
 import { CredentialsRepo } from "./credentials-repo.ts";
-import { openDatabase } from "./database.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { KeyUsageRepo } from "./key-usage-repo.ts";
 import { FilesRepo } from "./files-repo.ts";
@@ -61,10 +60,4 @@ export class Store {
     }
     this.db.close();
   }
-}
-
-/** `secretKey`: DS2API_SECRET_KEY when set; else the key file beside the database (see secret-key.ts). */
-export function openStore(path: string, secretKey?: string): Store {
-  const { db, box } = openDatabase(path, secretKey);
-  return new Store(db, path, box);
 }
