@@ -11,7 +11,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
+import type { Store } from "../src/store/store.ts";
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -22,7 +23,7 @@ const BATCH = arg("--batch", 1000);
 const ROUNDS = arg("--rounds", 3);
 
 const dir = mkdtempSync(join(tmpdir(), "ds2api-usage-bench-"));
-const store: Store = openStore(join(dir, "db.sqlite"));
+const store: Store = await openStore({ sqlitePath: join(dir, "db.sqlite") });
 
 const keys = ["k_aaaaaaaaaaaa", "k_bbbbbbbbbbbb", "k_cccccccccccc", "k_dddddddddddd"];
 const accounts = ["a0@example.com", "a1@example.com", "a2@example.com", "a3@example.com"];

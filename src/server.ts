@@ -27,7 +27,7 @@ import { AdminKey } from "./security/admin-key.ts";
 import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
-import { openStore } from "./store/store.ts";
+import { openStore } from "./store/open-store.ts";
 import { asyncStore } from "./store/async-store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
@@ -81,7 +81,7 @@ const LEASE_RETURN_MS = 2000;
 export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: readonly UpstreamProvider[]; volcengineClient?: VolcengineDeps["clientOptions"] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
-  const store = openStore(options.dbPath, options.secretKey);
+  const store = await openStore({ sqlitePath: options.dbPath, secretKey: options.secretKey });
   startMark("store open");
   try {
     loadStartupConfig(store, options, logger);

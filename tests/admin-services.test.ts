@@ -12,7 +12,8 @@ import type { AdminActor } from "../src/admin/audit-entry.ts";
 import { InProcessChangeBus, type ChangeEvent } from "../src/core/changes/change-bus.ts";
 import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey } from "../src/security/admin-key.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
+import type { Store } from "../src/store/store.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { DEEPSEEK_CATALOG } from "./support/deepseek-catalog.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
@@ -27,9 +28,9 @@ describe("each admin write commits with its audit row, or neither does", () => {
   let services: AdminServices;
   let published: ChangeEvent[][];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir("ds2api-admin-core-");
-    store = openStore(join(dir, "db.sqlite"));
+    store = await openStore({ sqlitePath: join(dir, "db.sqlite") });
     published = [];
     const bus = new InProcessChangeBus((e) => {
       throw e;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { importConfig, readConfig } from "../src/config/config-sync.ts";
 import { buildDs2ApiConfig, ConfigError, parseDs2ApiConfig } from "../src/config/ds2api-config.ts";
 import { canonicalMobile, loginMobile } from "../src/config/mobile.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
 
 const SAMPLE = {
@@ -26,7 +26,7 @@ const SAMPLE = {
 };
 
 function storeIn(dir: string, name = "a.sqlite") {
-  return openStore(join(dir, name));
+  return openStore({ sqlitePath: join(dir, name) });
 }
 
 describe("ds2api config.json parsing", () => {
@@ -82,9 +82,9 @@ describe("ds2api config.json parsing", () => {
 });
 
 describe("config import/export through sqlite", () => {
-  test("import → export → import is a round trip and import is idempotent", () => {
+  test("import → export → import is a round trip and import is idempotent", async () => {
     const dir = tempDir();
-    const a = storeIn(dir, "a.sqlite");
+    const a = await storeIn(dir, "a.sqlite");
     const first = importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
     expect(first).toMatchObject({ importedKeys: 3, importedAccounts: 3, updatedAccounts: 0 });
     const again = importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
@@ -97,7 +97,7 @@ describe("config import/export through sqlite", () => {
     expect(JSON.stringify(exported)).not.toContain("legacy-token-abc");
     expect(exported._comment).toBe("kept verbatim");
 
-    const b = storeIn(dir, "b.sqlite");
+    const b = await storeIn(dir, "b.sqlite");
     importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: true });
     const reExported = buildDs2ApiConfig(readConfig(b), { includeSecrets: true });
     expect(reExported).toEqual(exported);
@@ -105,9 +105,9 @@ describe("config import/export through sqlite", () => {
     b.close();
   });
 
-  test("export without secrets omits passwords; re-import keeps stored passwords", () => {
+  test("export without secrets omits passwords; re-import keeps stored passwords", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
     const masked = buildDs2ApiConfig(readConfig(s), { includeSecrets: false });
     const text = JSON.stringify(masked);
@@ -117,9 +117,9 @@ describe("config import/export through sqlite", () => {
     s.close();
   });
 
-  test("replace mode drops what the new document does not have", () => {
+  test("replace mode drops what the new document does not have", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
     importConfig(s, parseDs2ApiConfig({ keys: ["only"], accounts: [{ email: "z@z.z", password: "q" }] }).config, {
       mode: "replace",
@@ -131,9 +131,9 @@ describe("config import/export through sqlite", () => {
     s.close();
   });
 
-  test("a changed password clears the stored token", () => {
+  test("a changed password clears the stored token", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "one", token: "tok" }] }).config, { mode: "merge", acceptTokens: true });
     expect(s.accounts.get("t@t.t")!.token).toBe("tok");
     importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "two" }] }).config, { mode: "merge", acceptTokens: false });

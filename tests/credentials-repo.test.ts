@@ -3,7 +3,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { credentialPreview } from "../src/store/credentials-repo.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
+import type { Store } from "../src/store/store.ts";
 import { tempDir } from "./support/test-server.ts";
 
 const WEB_ID = "7312948845127736601";
@@ -19,10 +20,10 @@ describe("provider credentials repo", () => {
     dir = undefined;
   });
 
-  test("secrets are sealed on disk, ids are stable keyed hashes, one secret is one entry per provider", () => {
+  test("secrets are sealed on disk, ids are stable keyed hashes, one secret is one entry per provider", async () => {
     dir = tempDir();
     const path = join(dir, "db.sqlite");
-    store = openStore(path);
+    store = await openStore({ sqlitePath: path });
     const first = store.credentials.upsert("volcengine", { secret: WEB_ID, auth: AUTH, label: "a", maxUsage: 5 });
     const again = store.credentials.upsert("volcengine", { secret: WEB_ID, label: "renamed" });
     const other = store.credentials.upsert("ondemand", { secret: WEB_ID });
@@ -41,10 +42,10 @@ describe("provider credentials repo", () => {
     expect(bytes).not.toContain("volc-per-entry-authorization");
   });
 
-  test("usage, states, reset and enable survive a reopen", () => {
+  test("usage, states, reset and enable survive a reopen", async () => {
     dir = tempDir();
     const path = join(dir, "db.sqlite");
-    store = openStore(path);
+    store = await openStore({ sqlitePath: path });
     const a = store.credentials.upsert("ondemand", { secret: "od-key-aaaaaaaaaaaaaaaa" }).id;
     const b = store.credentials.upsert("ondemand", { secret: "od-key-bbbbbbbbbbbbbbbb" }).id;
     expect(store.credentials.recordUse("ondemand", a)).toBe(1);
@@ -54,7 +55,7 @@ describe("provider credentials repo", () => {
     store.credentials.recordError("ondemand", b, "401 from upstream");
     store.credentials.setEnabled("ondemand", b, false);
     store.close();
-    store = openStore(path);
+    store = await openStore({ sqlitePath: path });
     expect(store.credentials.get("ondemand", a)).toMatchObject({ usageCount: 2, state: "exhausted", stateReason: "max usage 2 reached" });
     expect(store.credentials.get("ondemand", b)).toMatchObject({ state: "cooling", failures: 3, enabled: false, lastError: "401 from upstream" });
     expect(store.credentials.resetUsage("ondemand")).toBe(2);

@@ -14,7 +14,7 @@ import { AccountPool } from "../src/pool/account-pool.ts";
 import { AccountUnavailableError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { SHARED_DEVICE_ID } from "../src/store/device-id.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
 import { classifyEnvelope, DeepSeekError } from "../src/upstream/deepseek/errors.ts";
@@ -276,10 +276,10 @@ describe("device ids are stored with the account", () => {
     }
   });
 
-  test("import → export → import keeps every id; a Go ds2api config without device_id gets one per account", () => {
+  test("import → export → import keeps every id; a Go ds2api config without device_id gets one per account", async () => {
     const dir = tempDir();
-    const a = openStore(join(dir, "a.sqlite"));
-    const b = openStore(join(dir, "b.sqlite"));
+    const a = await openStore({ sqlitePath: join(dir, "a.sqlite") });
+    const b = await openStore({ sqlitePath: join(dir, "b.sqlite") });
     try {
       const goConfig = { keys: ["k1"], accounts: [{ email: "x@example.com", password: "p" }, { email: "y@example.com", password: "q" }, { mobile: "+86 139 0013 9000", password: "r" }] };
       importConfig(a, parseDs2ApiConfig(goConfig).config, { mode: "merge", acceptTokens: false });
@@ -305,17 +305,17 @@ describe("device ids are stored with the account", () => {
     }
   });
 
-  test("migration 7 gives every existing account its own random device id", () => {
+  test("migration 7 gives every existing account its own random device id", async () => {
     const path = join(tempDir(), "old.sqlite");
-    const s = openStore(path);
+    const s = await openStore({ sqlitePath: path });
     for (const e of ["a@example.com", "b@example.com", "c@example.com"]) s.accounts.upsert({ identifier: e, email: e, password: "pw" });
     s.close();
     // Back to the schema before migration 7 (as a database written by an older build): later migrations undone too.
     const { Database } = require("bun:sqlite") as typeof import("bun:sqlite");
     const db = new Database(path);
-    db.exec("DROP TABLE IF EXISTS usage_buckets; ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
+    db.exec("ALTER TABLE chat_history DROP COLUMN seq; DROP TABLE IF EXISTS usage_buckets; ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
     db.close();
-    const reopened = openStore(path);
+    const reopened = await openStore({ sqlitePath: path });
     try {
       const ids = reopened.accounts.list().map((a) => a.deviceId!);
       expect(ids.length).toBe(3);
@@ -365,8 +365,8 @@ describe("classification and the simulator", () => {
 });
 
 describe("the pool and the two states (fake clock)", () => {
-  function setup(runtime: { muted_recheck_minutes?: number } = {}) {
-    const store = openStore(join(tempDir(), "pool.sqlite"));
+  async function setup(runtime: { muted_recheck_minutes?: number } = {}) {
+    const store = await openStore({ sqlitePath: join(tempDir(), "pool.sqlite") });
     for (const id of ["a@x.io", "b@x.io"]) store.accounts.upsert({ identifier: id, email: id, password: "pw" });
     let now = Date.parse("2026-12-05T12:00:00Z");
     const tokens = new TokenManager(store, async (a) => `tok-${a.identifier}`, () => 3600_000, () => now);
@@ -381,7 +381,7 @@ describe("the pool and the two states (fake clock)", () => {
   }
 
   test("muted: skipped until the recheck interval has passed, then tried again; a success ends it", async () => {
-    const { store, pool, take, advance } = setup({ muted_recheck_minutes: 30 });
+    const { store, pool, take, advance } = await setup({ muted_recheck_minutes: 30 });
     pool.markFailing("a@x.io", "muted", "DeepSeek muted this account");
     for (let i = 0; i < 4; i++) expect(await take()).toBe("b@x.io");
     expect(store.accounts.get("a@x.io")!.statusReason).toContain("2026-12-05 12:30 UTC");
@@ -395,7 +395,7 @@ describe("the pool and the two states (fake clock)", () => {
   });
 
   test("risk_device: never handed out however long it waits, not waited for; a new device id (after reload) or a success ends it", async () => {
-    const { store, pool, take, advance } = setup();
+    const { store, pool, take, advance } = await setup();
     pool.markFailing("a@x.io", "risk_device", "DeepSeek flagged this account's device");
     advance(30 * 86_400_000);
     for (let i = 0; i < 4; i++) expect(await take()).toBe("b@x.io");

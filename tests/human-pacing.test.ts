@@ -14,7 +14,7 @@ import { TokenManager } from "../src/pool/token-manager.ts";
 import { tempDir } from "./support/test-server.ts";
 import { startServer } from "../src/server.ts";
 import { SETTING_KEYS } from "../src/store/setting-keys.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { trackStop } from "./support/processes.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
@@ -53,7 +53,7 @@ describe("jitter on the per-account minimum interval", () => {
   });
 
   test("the pool grants starts exactly at the minimum plus each start's random share, on its own clock", async () => {
-    const store = openStore(join(tempDir(), "pacing.sqlite"));
+    const store = await openStore({ sqlitePath: join(tempDir(), "pacing.sqlite") });
     try {
       store.accounts.upsert({ identifier: "a@x.io", email: "a@x.io", password: "pw" });
       const tokens = new TokenManager(store, async () => "tok", () => 3600_000);
@@ -277,7 +277,7 @@ describe("shutdown", () => {
       await stack.server.stop();
       expect(stack.sim.state.sessionCount()).toBe(1);
       stack.sim.state.clearFaults();
-      const store = openStore(options.dbPath, options.secretKey);
+      const store = await openStore({ sqlitePath: options.dbPath, secretKey: options.secretKey });
       try {
         const row = store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
         expect(row?.["user0@example.com"]?.ids).toEqual([...stack.sim.state.sessions.keys()]);

@@ -4,12 +4,12 @@ import { AccountPool } from "../src/pool/account-pool.ts";
 import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 
-function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
-  const store = openStore(join(tempDir(), "pool.sqlite"));
+async function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
+  const store = await openStore({ sqlitePath: join(tempDir(), "pool.sqlite") });
   for (let i = 0; i < n; i++) store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
   const logins: string[] = [];
   const tokens = new TokenManager(
@@ -28,7 +28,7 @@ function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
 
 describe("account pool", () => {
   test("spreads load, enforces the per-account limit, queues FIFO and hands slots over on release", async () => {
-    const { pool } = setup(2, { maxInflightPerAccount: 2, maxQueue: 4 });
+    const { pool } = await setup(2, { maxInflightPerAccount: 2, maxQueue: 4 });
     const first = await Promise.all([pool.acquire(), pool.acquire()]);
     expect(new Set(first.map((l) => l.identifier)).size).toBe(2);
     const more = await Promise.all([pool.acquire(), pool.acquire()]);
@@ -51,7 +51,7 @@ describe("account pool", () => {
   });
 
   test("a full queue answers PoolBusyError with a Retry-After estimate", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
     const l = await pool.acquire();
     const w = pool.acquire();
     const err = await pool.acquire().catch((e) => e);
@@ -62,14 +62,14 @@ describe("account pool", () => {
   });
 
   test("queue size 0 disables waiting", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 0 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 0 });
     const l = await pool.acquire();
     expect(await pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
     l.release();
   });
 
   test("an aborted waiter leaves the queue and frees its place", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 1 });
     const l = await pool.acquire();
     const ac = new AbortController();
     const w = pool.acquire({ signal: ac.signal });
@@ -82,8 +82,8 @@ describe("account pool", () => {
   });
 
   test("no accounts, unknown pinned account, disabled accounts", async () => {
-    expect(await setup(0).pool.acquire().catch((e) => e)).toBeInstanceOf(NoAccountsError);
-    const { pool, store } = setup(2);
+    expect(await (await setup(0)).pool.acquire().catch((e) => e)).toBeInstanceOf(NoAccountsError);
+    const { pool, store } = await setup(2);
     expect(await pool.acquire({ pinned: "nobody@x.io" }).catch((e) => e)).toBeInstanceOf(AccountUnavailableError);
     const pinned = await pool.acquire({ pinned: "a1@x.io" });
     expect(pinned.identifier).toBe("a1@x.io");
@@ -95,7 +95,7 @@ describe("account pool", () => {
   });
 
   test("failing accounts cool down, are skipped, and come back after the cool-down", async () => {
-    const { pool, store } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 80 });
+    const { pool, store } = await setup(2, { maxInflightPerAccount: 1, cooldownMs: 80 });
     const a = await pool.acquire();
     const failedAt = Date.now();
     a.fail("rate_limited", "empty output");
@@ -117,7 +117,7 @@ describe("account pool", () => {
   });
 
   test("reload keeps in-flight counts (no limit overshoot after admin changes)", async () => {
-    const { pool, store } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5 });
+    const { pool, store } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 5 });
     const l = await pool.acquire();
     store.accounts.upsert({ identifier: "a0@x.io", name: "renamed" });
     pool.reload();
@@ -131,18 +131,18 @@ describe("account pool", () => {
   });
 
   test("global cap, pacing and the daily cap", async () => {
-    const g = setup(3, { maxInflightPerAccount: 2, globalMaxInflight: 2, maxQueue: 0 });
+    const g = await setup(3, { maxInflightPerAccount: 2, globalMaxInflight: 2, maxQueue: 0 });
     const two = [await g.pool.acquire(), await g.pool.acquire()];
     expect(await g.pool.acquire().catch((e) => e)).toBeInstanceOf(PoolBusyError);
     two.forEach((l) => l.release());
 
-    const p = setup(1, { maxInflightPerAccount: 5, minIntervalMs: 60, maxQueue: 5 });
+    const p = await setup(1, { maxInflightPerAccount: 5, minIntervalMs: 60, maxQueue: 5 });
     const t0 = Date.now();
     (await p.pool.acquire()).release();
     (await p.pool.acquire()).release();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
 
-    const d = setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
+    const d = await setup(1, { maxInflightPerAccount: 5, dailyCap: 2, maxQueue: 0 });
     (await d.pool.acquire()).release();
     (await d.pool.acquire()).release();
     const capped = await d.pool.acquire().catch((e) => e);
@@ -154,8 +154,8 @@ describe("account pool", () => {
 });
 
 describe("failure reasons", () => {
-  test("a failed login reads 'login failed: …' once, whichever layer prefixed the message; other kinds keep their kind", () => {
-    const { store, pool } = setup(3);
+  test("a failed login reads 'login failed: …' once, whichever layer prefixed the message; other kinds keep their kind", async () => {
+    const { store, pool } = await setup(3);
     pool.markFailing("a0@x.io", "login", "account login failed: wrong password");
     pool.markFailing("a1@x.io", "login", "login failed: HTTP 403");
     pool.markFailing("a2@x.io", "rate_limited", "too many requests");
@@ -172,7 +172,7 @@ describe("failure reasons", () => {
 
 describe("queue wait limit", () => {
   test("a waiter on busy accounts gives up after maxWaitMs with PoolBusyError; its slot in the queue is gone", async () => {
-    const { pool } = setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });
+    const { pool } = await setup(1, { maxInflightPerAccount: 1, maxQueue: 5, queueWaitMs: 40 });
     const held = await pool.acquire();
     const err = await pool.acquire().catch((e) => e);
     expect(err).toBeInstanceOf(PoolBusyError);
@@ -183,7 +183,7 @@ describe("queue wait limit", () => {
   });
 
   test("a cool-down longer than the wait limit is not waited out; after a failed account nothing is", async () => {
-    const { pool } = setup(2, { maxInflightPerAccount: 1, cooldownMs: 60_000, queueWaitMs: 1000 });
+    const { pool } = await setup(2, { maxInflightPerAccount: 1, cooldownMs: 60_000, queueWaitMs: 1000 });
     const a = await pool.acquire();
     a.fail("auth", "bad token");
     a.release();
@@ -196,7 +196,7 @@ describe("queue wait limit", () => {
     expect(err.retryAfterSeconds).toBeGreaterThan(1);
     expect(pool.status().waiting).toBe(0);
 
-    const short = setup(2, { maxInflightPerAccount: 1, cooldownMs: 50, queueWaitMs: 1000 });
+    const short = await setup(2, { maxInflightPerAccount: 1, cooldownMs: 50, queueWaitMs: 1000 });
     const c = await short.pool.acquire();
     c.fail("auth", "bad token");
     c.release();
@@ -215,7 +215,7 @@ describe("queue wait limit", () => {
 
 describe("token manager", () => {
   test("one login for many concurrent requests, token persisted, re-login shared", async () => {
-    const { pool, logins, store } = setup(1, { maxInflightPerAccount: 10 }, 20);
+    const { pool, logins, store } = await setup(1, { maxInflightPerAccount: 10 }, 20);
     const leases = await Promise.all(Array.from({ length: 5 }, () => pool.acquire()));
     const toks = await Promise.all(leases.map((l) => l.token()));
     expect(new Set(toks).size).toBe(1);
@@ -232,7 +232,7 @@ describe("token manager", () => {
   });
 
   test("an old token is refreshed by logging in again", async () => {
-    const store = openStore(join(tempDir(), "t.sqlite"));
+    const store = await openStore({ sqlitePath: join(tempDir(), "t.sqlite") });
     store.accounts.upsert({ identifier: "o@x.io", email: "o@x.io", password: "pw", token: "old" });
     let clock = Date.now();
     let n = 0;

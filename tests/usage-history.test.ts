@@ -12,7 +12,7 @@ import { resolveOptions } from "../src/config/options.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
 import type { RunningSimulator } from "../src/sim/index.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { FINE_SPAN, HOURLY_SPAN, UsageHistoryRepo } from "../src/store/usage-history-repo.ts";
 import { trackStop } from "./support/processes.ts";
 import { startSim } from "./support/sim.ts";
@@ -300,9 +300,9 @@ describe("usage history", () => {
 });
 
 describe("usage history store", () => {
-  test("batches in memory, writes on flush, prunes 5-minute buckets after two days and hourly ones after 30 days", () => {
+  test("batches in memory, writes on flush, prunes 5-minute buckets after two days and hourly ones after 30 days", async () => {
     const d = tempDir("ds2api-usage-store-");
-    const store = openStore(join(d, "db.sqlite"));
+    const store = await openStore({ sqlitePath: join(d, "db.sqlite") });
     try {
       const day = 86_400_000;
       let now = Date.UTC(2026, 0, 31, 12, 0, 0);

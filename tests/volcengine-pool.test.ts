@@ -2,7 +2,7 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 import { tempDir } from "./support/test-server.ts";
 import { errorOf, startVolcStack, viewOf, VOLC_AUTH, volcAdmin, volcChat, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
@@ -247,7 +247,7 @@ describe("daily reset", () => {
     const dir = tempDir("ds2api-volc-daily-");
     const dbPath = join(dir, "db.sqlite");
     let now = Date.UTC(2026, 0, 1, 15, 0); // 23:00 in Beijing
-    const poolOn = (store: ReturnType<typeof openStore>) =>
+    const poolOn = (store: Awaited<ReturnType<typeof openStore>>) =>
       new CredentialPool({
         store,
         settings: () => ({ apiUrl: "", maxUsage: 1, dailyReset: true, bodyStyle: "console" }),
@@ -255,7 +255,7 @@ describe("daily reset", () => {
         now: () => now,
       });
     const take = (pool: CredentialPool) => pool.acquire({ signal: new AbortController().signal, exclude: new Set(), noWait: true });
-    let store = openStore(dbPath);
+    let store = await openStore({ sqlitePath: dbPath });
     try {
       store.credentials.upsert("volcengine", { secret: A });
       let pool = poolOn(store);
@@ -269,7 +269,7 @@ describe("daily reset", () => {
       next.accepted();
       next.release();
       store.close();
-      store = openStore(dbPath);
+      store = await openStore({ sqlitePath: dbPath });
       pool = poolOn(store);
       // the same day after a restart: no second reset
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });

@@ -1,17 +1,52 @@
 /**
- * Opens the sqlite file (WAL, 0600, parent folder created, secure_delete), resolves the key for secrets at
- * rest, and applies pending migrations.
+ * Opens the database the store runs on, resolves the key for secrets at rest, and applies pending migrations:
+ * - sqlite (the default, one file): WAL, 0600, parent folder created, secure_delete, a fresh file set up without
+ *   fsyncs, VACUUM after a migration that replaced plaintext in place;
+ * - Postgres (DS2API_DATABASE_URL): a Bun.SQL pool; DS2API_SECRET_KEY is required; key check and migrations run
+ *   under the start-up advisory lock, so instances starting together migrate once.
  */
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { MIGRATIONS, VACUUM_PENDING_SETTING } from "./migrations.ts";
+import { DependencyUnavailableError } from "../core/cluster/ports.ts";
+import { VACUUM_PENDING_SETTING } from "./migrations.ts";
 import type { SecretBox } from "./secret-box.ts";
-import { resolveSecretKey, type ResolvedKey } from "./secret-key.ts";
+import { resolveSecretKey, secretKeyRequired, type ResolvedKey } from "./secret-key.ts";
+import type { SqlExecutor } from "./sql/executor.ts";
+import { migrate, withStartupLock } from "./sql/migrate-runner.ts";
+import { maskDatabaseUrl, openPgExecutor } from "./sql/pg-executor.ts";
+import { sqliteExecutor } from "./sql/sqlite-executor.ts";
 import { StoreError } from "./store-error.ts";
 import { startMark } from "../runtime/start-trace.ts";
 
 export { StoreError } from "./store-error.ts";
+
+export interface DatabaseOptions {
+  /** The sqlite file (or ":memory:"), used when `databaseUrl` is not set. */
+  sqlitePath: string;
+  /** postgres://… selects Postgres. */
+  databaseUrl?: string;
+  /** DS2API_SECRET_KEY; required with `databaseUrl`. */
+  secretKey?: string;
+}
+
+export interface OpenDatabase {
+  kind: "sqlite" | "postgres";
+  executor: SqlExecutor;
+  box: SecretBox;
+  /** The sqlite path, or the URL with its password masked. */
+  location: string;
+  /** The bun:sqlite handle (sqlite only). */
+  sqlite?: Database;
+  /** Postgres: a session advisory lock around `fn` (one instance at a time); sqlite: `fn()`. */
+  withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** sqlite: checkpoint the WAL and close; Postgres: close the pool. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function openDatabase(o: DatabaseOptions): Promise<OpenDatabase> {
+  return o.databaseUrl ? openPostgres(o.databaseUrl, o.secretKey) : openSqlite(o.sqlitePath, o.secretKey);
+}
 
 function restrictPermissions(path: string): void {
   for (const p of [path, `${path}-wal`, `${path}-shm`]) {
@@ -23,7 +58,7 @@ function restrictPermissions(path: string): void {
   }
 }
 
-export function openDatabase(path: string, secretKey?: string): { db: Database; box: SecretBox } {
+async function openSqlite(path: string, secretKey: string | undefined): Promise<OpenDatabase> {
   const isMemory = path === ":memory:";
   const full = isMemory ? path : resolve(path);
   if (!isMemory) {
@@ -41,6 +76,7 @@ export function openDatabase(path: string, secretKey?: string): { db: Database; 
   } catch (e) {
     throw new StoreError(`cannot open the database ${full}: ${(e as Error).message}`);
   }
+  const executor = sqliteExecutor(db);
   let keys: ResolvedKey;
   try {
     // On a new file, switching to WAL and creating the schema would cost some ten fsyncs (rollback journal, its
@@ -55,11 +91,11 @@ export function openDatabase(path: string, secretKey?: string): { db: Database; 
     // Deleted and overwritten content is zeroed, so no old secret lingers in free pages.
     db.exec("PRAGMA secure_delete = ON;");
     startMark("sqlite opened");
-    keys = resolveSecretKey(db, full, isMemory, secretKey);
+    keys = await resolveSecretKey(executor, { location: full, keyFile: isMemory ? undefined : `${full}.key`, memory: isMemory }, secretKey);
     startMark("secret key");
-    migrate(db, keys);
+    await migrate(executor, keys.box, { persistKey: (x) => keys.persist(x) });
     startMark("migrations");
-    keys.persist(db);
+    await keys.persist(executor);
     vacuumIfPending(db);
     if (fresh) db.exec("PRAGMA synchronous = NORMAL;");
   } catch (e) {
@@ -68,22 +104,25 @@ export function openDatabase(path: string, secretKey?: string): { db: Database; 
     throw new StoreError(`database ${full} is not usable: ${(e as Error).message}`);
   }
   if (!isMemory) restrictPermissions(full);
-  return { db, box: keys.box };
-}
-
-export function migrate(db: Database, keys: ResolvedKey): void {
-  const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
-  if (current > MIGRATIONS.length) {
-    throw new StoreError(`schema version ${current} is newer than this build knows (${MIGRATIONS.length}); upgrade ds2api`);
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    const step = MIGRATIONS[v]!;
-    db.transaction(() => {
-      if (typeof step === "string") db.exec(step);
-      else step(db, keys.box, { fresh: current === 0, persistKey: () => keys.persist(db) });
-      db.exec(`PRAGMA user_version = ${v + 1}`);
-    })();
-  }
+  let closed = false;
+  return {
+    kind: "sqlite",
+    executor,
+    box: keys.box,
+    location: path,
+    sqlite: db,
+    withStartupLock: (fn) => fn(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
+      } catch {
+        // already closed
+      }
+      db.close();
+    },
+  };
 }
 
 /**
@@ -97,4 +136,42 @@ function vacuumIfPending(db: Database): void {
   db.exec("VACUUM;");
   db.query("DELETE FROM settings WHERE key = ?").run(VACUUM_PENDING_SETTING);
   db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
+}
+
+async function openPostgres(url: string, secretKey: string | undefined): Promise<OpenDatabase> {
+  const location = maskDatabaseUrl(url);
+  if (!secretKey) throw secretKeyRequired(location);
+  let executor: SqlExecutor;
+  try {
+    executor = await openPgExecutor(url);
+  } catch (e) {
+    if (e instanceof DependencyUnavailableError) throw e;
+    throw new StoreError(`cannot open the database ${location}: ${(e as Error).message}`);
+  }
+  let keys: ResolvedKey;
+  try {
+    keys = await withStartupLock(executor, async () => {
+      const resolved = await resolveSecretKey(executor, { location }, secretKey);
+      await migrate(executor, resolved.box, { persistKey: (x) => resolved.persist(x) });
+      await resolved.persist(executor);
+      return resolved;
+    });
+  } catch (e) {
+    await executor.close().catch(() => {});
+    if (e instanceof StoreError || e instanceof DependencyUnavailableError) throw e;
+    throw new StoreError(`database ${location} is not usable: ${(e as Error).message}`);
+  }
+  let closed = false;
+  return {
+    kind: "postgres",
+    executor,
+    box: keys.box,
+    location,
+    withStartupLock: (fn) => withStartupLock(executor, fn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await executor.close();
+    },
+  };
 }

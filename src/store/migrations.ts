@@ -1,29 +1,40 @@
 /**
- * Versioned schema migrations, applied in order inside one transaction each.
- * `PRAGMA user_version` records how many have run. Append only: never edit a released migration.
- * A step is SQL, or code for data that must be transformed (it gets the secret box).
+ * Versioned schema migrations, one append-only list for sqlite and Postgres, applied in order by
+ * src/store/sql/migrate-runner.ts, one transaction each (sqlite counts them in `PRAGMA user_version`, Postgres in
+ * `ds2api_schema`). Append only: never edit a released migration.
+ * A step is SQL in the sqlite dialect (run through `ddl()`, which rewrites it for Postgres and refuses sqlite-only
+ * constructs), or code over the executor (`?` parameters, portable SQL) for data that must be transformed (it gets
+ * the secret box).
  */
-import type { Database } from "bun:sqlite";
 import { PASSWORD_FIELD, TOKEN_FIELD } from "./accounts-repo.ts";
 import { keyIdOf, previewOf } from "./api-keys-repo.ts";
 import { newDeviceId } from "./device-id.ts";
 import { SecretBox } from "./secret-box.ts";
 import { concealSetting } from "./setting-secrets.ts";
+import { ddl } from "./sql/dialect.ts";
+import type { SqlExecutor } from "./sql/executor.ts";
 
 export interface MigrationContext {
   /** The database was empty before this run. */
   fresh: boolean;
   /** Record the secret-key check value (inside the same transaction). */
-  persistKey(): void;
+  persistKey(): Promise<void>;
 }
 
-export type MigrationStep = string | ((db: Database, box: SecretBox, ctx: MigrationContext) => void);
+export interface CodeStep {
+  run(x: SqlExecutor, box: SecretBox, ctx: MigrationContext): Promise<void>;
+}
 
-/** Set by a migration that replaced plaintext in place; the opener then VACUUMs and clears it. */
+export type MigrationStep = string | CodeStep;
+
+/** Set by a migration that replaced plaintext in place; the opener then VACUUMs (sqlite) and clears it. */
 export const VACUUM_PENDING_SETTING = "vacuum_pending";
 
 /** Settings whose values hold secrets (sealed by SettingsRepo on write). */
 const SECRET_SETTINGS = ["admin_jwt_secret", "proxies", "section.vercel", "admin"];
+
+/** Schema statements inside a code step: the same portability rules as a SQL step. */
+const schema = (x: SqlExecutor, sql: string) => x.exec(ddl(x.dialect, sql));
 
 /**
  * 3: secrets at rest. Account passwords and DeepSeek tokens are sealed; API keys are replaced by their
@@ -31,9 +42,12 @@ const SECRET_SETTINGS = ["admin_jwt_secret", "proxies", "section.vercel", "admin
  * and the Vercel token are sealed; a plaintext console password becomes argon2id (an unsalted
  * `sha256:` one cannot be rehashed and is upgraded on the next successful login).
  */
-function secretsAtRest(db: Database, box: SecretBox, ctx: MigrationContext): void {
-  ctx.persistKey();
-  db.exec(`
+const secretsAtRest: CodeStep = {
+  async run(x, box, ctx) {
+    await ctx.persistKey();
+    await schema(
+      x,
+      `
   CREATE TABLE api_keys_hashed (
     key_hash    TEXT PRIMARY KEY,
     key_id      TEXT NOT NULL,
@@ -42,46 +56,68 @@ function secretsAtRest(db: Database, box: SecretBox, ctx: MigrationContext): voi
     remark      TEXT,
     created_at  INTEGER NOT NULL,
     sort_order  INTEGER NOT NULL
-  );`);
-  const keys = db.query("SELECT key, name, remark, created_at, sort_order FROM api_keys ORDER BY sort_order").all() as {
-    key: string;
-    name: string | null;
-    remark: string | null;
-    created_at: number;
-    sort_order: number;
-  }[];
-  const insert = db.query("INSERT INTO api_keys_hashed(key_hash, key_id, preview, name, remark, created_at, sort_order) VALUES(?, ?, ?, ?, ?, ?, ?)");
-  for (const k of keys) {
-    const hash = box.hashApiKey(k.key);
-    insert.run(hash, keyIdOf(hash), previewOf(k.key), k.name, k.remark, k.created_at, k.sort_order);
-  }
-  db.exec("DROP TABLE api_keys; ALTER TABLE api_keys_hashed RENAME TO api_keys; CREATE UNIQUE INDEX api_keys_id ON api_keys(key_id);");
-  for (const table of ["api_key_usage", "api_key_daily", "api_key_quotas"]) {
-    const olds = db.query(`SELECT DISTINCT key FROM ${table}`).all() as { key: string }[];
-    const rename = db.query(`UPDATE ${table} SET key = ? WHERE key = ?`);
-    for (const { key } of olds) rename.run(box.hashApiKey(key), key);
-  }
-  const accounts = db.query("SELECT identifier, password, token FROM accounts").all() as { identifier: string; password: string | null; token: string | null }[];
-  const seal = (v: string | null, field: string) => (v === null || SecretBox.isSealed(v) ? v : box.seal(v, field));
-  const update = db.query("UPDATE accounts SET password = ?, token = ? WHERE identifier = ?");
-  for (const a of accounts) update.run(seal(a.password, PASSWORD_FIELD), seal(a.token, TOKEN_FIELD), a.identifier);
-  for (const key of SECRET_SETTINGS) {
-    const row = db.query("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | null;
-    if (row) db.query("UPDATE settings SET value = ? WHERE key = ?").run(JSON.stringify(concealSetting(box, key, JSON.parse(row.value))), key);
-  }
-  if (!ctx.fresh) db.query("INSERT OR REPLACE INTO settings(key, value) VALUES(?, 'true')").run(VACUUM_PENDING_SETTING);
-}
+  );`,
+    );
+    const keys = await x.all<{ key: string; name: string | null; remark: string | null; created_at: number; sort_order: number }>(
+      "SELECT key, name, remark, created_at, sort_order FROM api_keys ORDER BY sort_order",
+    );
+    for (const k of keys) {
+      const hash = box.hashApiKey(k.key);
+      await x.run("INSERT INTO api_keys_hashed(key_hash, key_id, preview, name, remark, created_at, sort_order) VALUES(?, ?, ?, ?, ?, ?, ?)", [
+        hash,
+        keyIdOf(hash),
+        previewOf(k.key),
+        k.name,
+        k.remark,
+        k.created_at,
+        k.sort_order,
+      ]);
+    }
+    await schema(x, "DROP TABLE api_keys; ALTER TABLE api_keys_hashed RENAME TO api_keys; CREATE UNIQUE INDEX api_keys_id ON api_keys(key_id);");
+    for (const table of ["api_key_usage", "api_key_daily", "api_key_quotas"]) {
+      const olds = await x.all<{ key: string }>(`SELECT DISTINCT key FROM ${table}`);
+      for (const { key } of olds) await x.run(`UPDATE ${table} SET key = ? WHERE key = ?`, [box.hashApiKey(key), key]);
+    }
+    const accounts = await x.all<{ identifier: string; password: string | null; token: string | null }>("SELECT identifier, password, token FROM accounts");
+    const seal = (v: string | null, field: string) => (v === null || SecretBox.isSealed(v) ? v : box.seal(v, field));
+    for (const a of accounts) {
+      await x.run("UPDATE accounts SET password = ?, token = ? WHERE identifier = ?", [seal(a.password, PASSWORD_FIELD), seal(a.token, TOKEN_FIELD), a.identifier]);
+    }
+    for (const key of SECRET_SETTINGS) {
+      const row = await x.get<{ value: string }>("SELECT value FROM settings WHERE key = ?", [key]);
+      if (row) await x.run("UPDATE settings SET value = ? WHERE key = ?", [JSON.stringify(concealSetting(box, key, JSON.parse(row.value))), key]);
+    }
+    if (!ctx.fresh) {
+      await x.run("INSERT INTO settings(key, value) VALUES(?, 'true') ON CONFLICT(key) DO UPDATE SET value = excluded.value", [VACUUM_PENDING_SETTING]);
+    }
+  },
+};
 
 /**
  * 7: one device per account. Every account gets its own login device id (issue 13): existing accounts a fresh
  * random one each, instead of the constant every install used to send for all of them.
  */
-function deviceIdPerAccount(db: Database): void {
-  db.exec("ALTER TABLE accounts ADD COLUMN device_id TEXT");
-  const ids = db.query("SELECT identifier FROM accounts").all() as { identifier: string }[];
-  const update = db.query("UPDATE accounts SET device_id = ? WHERE identifier = ?");
-  for (const { identifier } of ids) update.run(newDeviceId(), identifier);
-}
+const deviceIdPerAccount: CodeStep = {
+  async run(x) {
+    await schema(x, "ALTER TABLE accounts ADD COLUMN device_id TEXT");
+    const ids = await x.all<{ identifier: string }>("SELECT identifier FROM accounts");
+    for (const { identifier } of ids) await x.run("UPDATE accounts SET device_id = ? WHERE identifier = ?", [newDeviceId(), identifier]);
+  },
+};
+
+/**
+ * 9: chat history order without rowid. `seq` breaks ties between turns created in the same millisecond (the list
+ * is `created_at DESC, seq DESC`); inserts set it to the bumped list revision. Existing rows keep today's order:
+ * on sqlite their insertion order (rowid); a Postgres database never held rows before this step, so the
+ * revision (the same thing there) serves.
+ */
+const chatHistorySeq: CodeStep = {
+  async run(x) {
+    await schema(x, "ALTER TABLE chat_history ADD COLUMN seq INTEGER NOT NULL DEFAULT 0");
+    // rowid exists on sqlite only: this backfill is the one dialect-specific statement, kept out of ddl().
+    await x.run(x.dialect === "sqlite" ? "UPDATE chat_history SET seq = rowid" : "UPDATE chat_history SET seq = revision");
+  },
+};
 
 export const MIGRATIONS: readonly MigrationStep[] = [
   // 1: settings, api keys, accounts
@@ -246,4 +282,6 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     PRIMARY KEY (span, bucket, key_id, account, provider, model)
   ) WITHOUT ROWID;
   `,
+  // 9: chat_history.seq (see above)
+  chatHistorySeq,
 ];

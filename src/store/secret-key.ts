@@ -5,11 +5,13 @@
  * - else the key file `<db>.key` beside the database (base64, mode 0600), created on first start.
  * The database keeps a check value sealed with the key, so a wrong or missing key stops the start with one
  * clear message and nothing is changed or overwritten.
+ * On Postgres (a database URL) there is no file beside the database: DS2API_SECRET_KEY is required, the same for
+ * every instance.
  */
-import type { Database } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
 import { randomBytes, scryptSync } from "node:crypto";
 import { SecretBox } from "./secret-box.ts";
+import type { SqlExecutor } from "./sql/executor.ts";
 import { StoreError } from "./store-error.ts";
 
 export const KEY_META_SETTING = "secret_key_meta";
@@ -30,13 +32,28 @@ export interface ResolvedKey {
   /** Where the key came from, for messages. */
   origin: string;
   /** Record the check value (and KDF salt) once the settings table exists; no-op when already there. */
-  persist(db: Database): void;
+  persist(x: SqlExecutor): Promise<void>;
 }
 
-function readMeta(db: Database): KeyMeta | undefined {
-  const table = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'settings'").get();
-  if (!table) return undefined;
-  const row = db.query("SELECT value FROM settings WHERE key = ?").get(KEY_META_SETTING) as { value: string } | null;
+/** Where the key may come from besides DS2API_SECRET_KEY. */
+export interface KeySource {
+  /** The database, for messages: a file path, or a URL with its password masked. */
+  location: string;
+  /** sqlite file: `<file>.key` beside it; ":memory:": a random key; Postgres: none (DS2API_SECRET_KEY required). */
+  keyFile?: string;
+  memory?: boolean;
+}
+
+/** DS2API_SECRET_KEY is missing where no key file can exist (a database URL). */
+export function secretKeyRequired(location: string): StoreError {
+  return new StoreError(
+    `DS2API_SECRET_KEY is required with DS2API_DATABASE_URL (${location}): there is no key file beside a database URL, and every instance must use the same key. Set it to 32 bytes as base64 or hex, or a passphrase of at least ${MIN_PASSPHRASE} characters.`,
+  );
+}
+
+async function readMeta(x: SqlExecutor): Promise<KeyMeta | undefined> {
+  if (!(await x.hasTable("settings"))) return undefined;
+  const row = await x.get<{ value: string }>("SELECT value FROM settings WHERE key = ?", [KEY_META_SETTING]);
   if (!row) return undefined;
   try {
     return JSON.parse(row.value) as KeyMeta;
@@ -85,13 +102,15 @@ function readKeyFile(file: string): Buffer {
   return key;
 }
 
-export function resolveSecretKey(db: Database, dbFile: string, isMemory: boolean, envSecret: string | undefined): ResolvedKey {
-  const meta = readMeta(db);
+export async function resolveSecretKey(x: SqlExecutor, source: KeySource, envSecret: string | undefined): Promise<ResolvedKey> {
+  if (!envSecret && !source.keyFile && !source.memory) throw secretKeyRequired(source.location);
+  const meta = await readMeta(x);
   let master: Buffer;
   let kdf: KeyMeta["kdf"] = "raw";
   let salt: string | undefined;
   let origin: string;
-  const keyFile = `${dbFile}.key`;
+  const dbFile = source.location;
+  const keyFile = source.keyFile ?? "";
   if (envSecret) {
     origin = "DS2API_SECRET_KEY";
     const raw = rawKey(envSecret);
@@ -102,7 +121,7 @@ export function resolveSecretKey(db: Database, dbFile: string, isMemory: boolean
       salt = meta?.kdf === "scrypt" && meta.salt ? meta.salt : randomBytes(16).toString("base64");
       master = scryptSync(envSecret, Buffer.from(salt, "base64"), 32, SCRYPT);
     }
-  } else if (isMemory) {
+  } else if (source.memory || !keyFile) {
     origin = "an in-memory key";
     master = randomBytes(32);
   } else {
@@ -124,16 +143,16 @@ export function resolveSecretKey(db: Database, dbFile: string, isMemory: boolean
   const box = new SecretBox(master);
   if (meta && box.open(meta.check, CHECK_FIELD) !== CHECK_PLAIN) {
     throw new StoreError(
-      `the secret key from ${origin} does not open the secrets in ${dbFile} (it was encrypted with another key); start with the key it was created with (DS2API_SECRET_KEY or ${keyFile}). Nothing was changed.`,
+      `the secret key from ${origin} does not open the secrets in ${dbFile} (it was encrypted with another key); start with the key it was created with (${keyFile ? `DS2API_SECRET_KEY or ${keyFile}` : "DS2API_SECRET_KEY"}). Nothing was changed.`,
     );
   }
   return {
     box,
     origin,
-    persist(target: Database) {
-      if (readMeta(target)) return;
+    async persist(target: SqlExecutor) {
+      if (await readMeta(target)) return;
       const record: KeyMeta = { v: 1, kdf, ...(salt ? { salt } : {}), check: box.seal(CHECK_PLAIN, CHECK_FIELD) };
-      target.query("INSERT INTO settings(key, value) VALUES(?, ?)").run(KEY_META_SETTING, JSON.stringify(record));
+      await target.run("INSERT INTO settings(key, value) VALUES(?, ?)", [KEY_META_SETTING, JSON.stringify(record)]);
     },
   };
 }

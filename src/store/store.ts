@@ -12,7 +12,6 @@ import { ApiKeysRepo } from "./api-keys-repo.ts";
 import { AuditRepo } from "./audit-repo.ts";
 import { ChatHistoryRepo } from "./chat-history-repo.ts";
 import { CredentialsRepo } from "./credentials-repo.ts";
-import { openDatabase } from "./database.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { KeyUsageRepo, keyUsageBuffer, type PendingKeyUsage } from "./key-usage-repo.ts";
 import { FilesRepo } from "./files-repo.ts";
@@ -150,10 +149,4 @@ export class Store implements StoreApi, Repos {
   withStartupLock<T>(fn: () => Promise<T>): Promise<T> {
     return this.meta.withStartupLock(fn);
   }
-}
-
-/** `secretKey`: DS2API_SECRET_KEY when set; else the key file beside the database (see secret-key.ts). */
-export function openStore(path: string, secretKey?: string): Store {
-  const { db, box } = openDatabase(path, secretKey);
-  return new Store(db, path, box);
 }
