@@ -7,12 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
-import { openDatabase } from "../src/store/database.ts";
+import { randomBytes } from "node:crypto";
+import { openDatabase, type OpenDatabase } from "../src/store/database.ts";
+import { openPgExecutor } from "../src/store/sql/pg-executor.ts";
 import type { SqlExecutor } from "../src/store/sql/executor.ts";
 import { sqliteExecutor } from "../src/store/sql/sqlite-executor.ts";
 import { WriteBehind } from "../src/store/sql/write-behind.ts";
 import { Store } from "../src/store/store.ts";
 import { FINE_SPAN, HOURLY_SPAN } from "../src/store/usage-history-repo.ts";
+import { postgresForTests } from "./support/postgres.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 
@@ -28,27 +31,25 @@ interface Backend {
   dispose(): Promise<void>;
 }
 
+/** The store over an opened database (sqlite file or Postgres), as open-store.ts builds it, with a fast write-behind. */
+function storeOver(db: OpenDatabase): Store {
+  return new Store(db.executor, db.box, {
+    kind: db.kind,
+    location: db.location,
+    withStartupLock: (fn) => db.withStartupLock(fn),
+    close: () => db.close(),
+    writeBehindMs: 50,
+  });
+}
+
 async function openSqlite(): Promise<Backend> {
   const dir = tempDir("ds2api-contract-");
   const path = join(dir, "db.sqlite");
-  const { db, box } = openDatabase(path);
-  const x = sqliteExecutor(db);
-  // Until migration 9 (chat_history.seq) is in this branch's migration list.
-  if (!(await x.all<{ name: string }>("PRAGMA table_info(chat_history)")).some((c) => c.name === "seq")) {
-    await x.exec("ALTER TABLE chat_history ADD COLUMN seq INTEGER NOT NULL DEFAULT 0; UPDATE chat_history SET seq = revision;");
-  }
-  const store = new Store(x, box, {
-    kind: "sqlite",
-    location: path,
-    withStartupLock: (fn) => fn(),
-    close: async () => {
-      db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
-      db.close();
-    },
-  });
+  const db = await openDatabase({ sqlitePath: path });
+  const store = storeOver(db);
   return {
     store,
-    raw: x,
+    raw: db.executor,
     peek: async () => sqliteExecutor(new Database(path, { strict: true })),
     dispose: async () => {
       await store.close();
@@ -57,14 +58,16 @@ async function openSqlite(): Promise<Backend> {
   };
 }
 
-const OPENERS: Record<Kind, () => Promise<Backend>> = {
-  sqlite: openSqlite,
-  postgres: async () => {
-    throw new Error("the Postgres half runs once tests/support/postgres.ts and src/store/sql/pg-executor.ts are merged");
-  },
-};
+async function openPostgres(): Promise<Backend> {
+  const url = await (await postgresForTests()).freshDatabase("contract");
+  const db = await openDatabase({ sqlitePath: "unused", databaseUrl: url, secretKey: randomBytes(32).toString("base64") });
+  const store = storeOver(db);
+  return { store, raw: db.executor, peek: () => openPgExecutor(url), dispose: () => store.close() };
+}
 
-const KINDS: Kind[] = ["sqlite"];
+const OPENERS: Record<Kind, () => Promise<Backend>> = { sqlite: openSqlite, postgres: openPostgres };
+
+const KINDS: Kind[] = ["sqlite", "postgres"];
 
 describe.each(KINDS)("store contract on %s", (kind) => {
   let b: Backend;
@@ -427,7 +430,8 @@ describe.each(KINDS)("store contract on %s", (kind) => {
     await firstWroteA;
     // The second starts while the first is half done; it must see both writes or neither.
     const second = store.transaction(async (tx) => [await tx.settings.get<number>("pair.a"), await tx.settings.get<number>("pair.b")]);
-    const rootRead = Promise.all([store.settings.get<number>("pair.a"), store.settings.get<number>("pair.b")]);
+    // So must one read outside any transaction (one statement: two would be two snapshots on Postgres).
+    const rootRead = store.settings.all().then((all) => [all["pair.a"], all["pair.b"]]);
     releaseFirst();
     await first;
     const seen = await second;
@@ -475,6 +479,17 @@ describe.each(KINDS)("store contract on %s", (kind) => {
     await buffer.close();
     buffer.add("k", { n: 100 }); // ignored once closed
     expect(buffer.size).toBe(0);
+  });
+
+  test("per-request counters: concurrent recordUse / keyUsage.record add up and land without an explicit flush", async () => {
+    await store.accounts.insert({ identifier: "busy@example.com" });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => Promise.all([store.accounts.recordUse("busy@example.com"), store.keyUsage.record("busy-key", i, 1, 1000 + i, "2026-03-03")])));
+    // Postgres writes them within the write-behind period (50 ms here), sqlite at once: no flush() call.
+    await waitUntil(async () => (await store.accounts.get("busy@example.com"))!.requestCount === 40, "the account's 40 uses to land");
+    await waitUntil(async () => (await store.keyUsage.usage("busy-key")).requests === 40, "the key's 40 requests to land");
+    expect(await store.keyUsage.usage("busy-key")).toEqual({ requests: 40, promptTokens: 780, completionTokens: 40, lastUsedAt: 1039 });
+    expect(await store.keyUsage.tokensOn("busy-key", "2026-03-03")).toBe(820);
+    expect((await store.accounts.get("busy@example.com"))!.lastUsedAt).toBeNumber();
   });
 
   test("close flushes what is buffered and is safe twice", async () => {
