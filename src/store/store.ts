@@ -5,7 +5,8 @@
  *
  * Transactions bind a fresh set of repositories to the transaction's executor, so every `tx.<repo>` call inside
  * lands atomically. Buffered counters (usage buckets; on Postgres also account uses and key usage, write-behind)
- * are shared by the root and the transaction repositories and written by `flush()` / `close()`.
+ * are shared by the root and the transaction repositories and written by `flush()` / `close()`; a count made inside a
+ * transaction is therefore not rolled back with it (they are statistics, not state).
  */
 import { AccountsRepo, accountUsesBuffer, type AccountUses } from "./accounts-repo.ts";
 import { ApiKeysRepo } from "./api-keys-repo.ts";
@@ -100,7 +101,7 @@ export class Store implements StoreApi, Repos {
     this.location = meta.location;
     const behind = x.dialect === "postgres";
     this.buffers = {
-      usageHistory: new UsageHistoryRepo(x),
+      usageHistory: new UsageHistoryRepo(x, undefined, undefined, meta.onWriteError),
       accountUses: behind ? accountUsesBuffer(x, meta.onWriteError, meta.writeBehindMs) : undefined,
       keyUsage: behind ? keyUsageBuffer(x, meta.onWriteError, meta.writeBehindMs) : undefined,
     };

@@ -6,6 +6,7 @@
  * Older buckets are pruned on flush. Rows name a caller by its key id (`k_…`) or caller id, never by a key.
  */
 import type { SqlExecutor } from "./sql/executor.ts";
+import type { WriteBehindErrorReport } from "./sql/write-behind.ts";
 
 /** Bucket spans in seconds: 5 minutes and 1 hour. */
 export const FINE_SPAN = 300;
@@ -70,6 +71,8 @@ export class UsageHistoryRepo {
     private readonly x: SqlExecutor,
     private readonly flushMs = DEFAULT_FLUSH_MS,
     private readonly now: () => number = Date.now,
+    /** A timed flush failed (the counts are kept for the next one). */
+    private readonly onError?: WriteBehindErrorReport,
   ) {}
 
   /** Count one finished turn (in memory; written on the next flush). Synchronous: no I/O. */
@@ -95,8 +98,13 @@ export class UsageHistoryRepo {
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch(() => {
-        // kept in memory; the next add or read tries again
+      this.flush().catch((e: unknown) => {
+        // kept in memory; the next add, read or close tries again
+        try {
+          this.onError?.("usage history", e);
+        } catch {
+          // a broken reporter must not break the counting
+        }
       });
     }, this.flushMs);
     this.timer.unref?.();
