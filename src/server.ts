@@ -28,7 +28,6 @@ import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/open-store.ts";
-import { asyncStore } from "./store/async-store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
@@ -109,7 +108,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
   const ctx: AppContext = {
     options,
-    store: asyncStore(store),
+    store,
     syncStore: store,
     logger,
     apiKeys: new ApiKeyIndex(store),
