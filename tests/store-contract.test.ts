@@ -388,6 +388,20 @@ describe.each(KINDS)("store contract on %s", (kind) => {
     expect(await store.usageHistory.providers()).toEqual(["deepseek", "ondemand"]);
   });
 
+  test("concurrent upserts of one new key / account / credential create it once, without an error", async () => {
+    const keys = await Promise.all(Array.from({ length: 5 }, (_, i) => store.apiKeys.upsert({ key: "sk-contract-race-key-0001", name: `n${i}` })));
+    expect(keys.filter(Boolean)).toHaveLength(1);
+    expect(await store.apiKeys.count()).toBe(1);
+    const accounts = await Promise.all(Array.from({ length: 5 }, (_, i) => store.accounts.upsert({ identifier: "race@example.com", remark: `r${i}`, password: "race-pass" })));
+    expect(accounts.filter(Boolean)).toHaveLength(1);
+    expect((await store.accounts.get("race@example.com"))!.password).toBe("race-pass");
+    const creds = await Promise.all(Array.from({ length: 5 }, () => store.credentials.upsert("race", { secret: "race-secret-0000001" })));
+    expect(creds.filter((c) => c.created)).toHaveLength(1);
+    expect(await store.credentials.count("race")).toBe(1);
+    await store.apiKeys.deleteAll();
+    await store.accounts.delete("race@example.com");
+  });
+
   test("a transaction that throws leaves nothing; one that returns keeps everything", async () => {
     const err = await store
       .transaction(async (tx) => {
@@ -414,31 +428,38 @@ describe.each(KINDS)("store contract on %s", (kind) => {
     await store.accounts.delete("tx-kept@example.com");
   });
 
-  test("two concurrent transactions do not interleave: neither sees the other's half-done writes", async () => {
+  test("two concurrent transactions do not interleave: no half-done write is seen, no mixed result is left", async () => {
     await store.settings.set("pair.a", 0);
     await store.settings.set("pair.b", 0);
-    let inFirst!: () => void;
-    const firstWroteA = new Promise<void>((r) => (inFirst = r));
+    let wroteA!: () => void;
+    const firstWroteA = new Promise<void>((r) => (wroteA = r));
     let releaseFirst!: () => void;
     const firstMayFinish = new Promise<void>((r) => (releaseFirst = r));
+    const pair = (all: Record<string, unknown>) => [all["pair.a"], all["pair.b"]];
     const first = store.transaction(async (tx) => {
       await tx.settings.set("pair.a", 1);
-      inFirst();
+      wroteA();
       await firstMayFinish;
       await tx.settings.set("pair.b", 1);
     });
     await firstWroteA;
-    // The second starts while the first is half done; it must see both writes or neither.
-    const second = store.transaction(async (tx) => [await tx.settings.get<number>("pair.a"), await tx.settings.get<number>("pair.b")]);
-    // So must one read outside any transaction (one statement: two would be two snapshots on Postgres).
-    const rootRead = store.settings.all().then((all) => [all["pair.a"], all["pair.b"]]);
+    // Started while the first is half done. Reads are one statement each (on Postgres every statement of a
+    // READ COMMITTED transaction takes its own snapshot): each sees both of the first's writes or neither.
+    const second = store.transaction(async (tx) => {
+      const seen = pair(await tx.settings.all());
+      await tx.settings.set("pair.a", 2);
+      await tx.settings.set("pair.b", 2);
+      return seen;
+    });
+    const rootRead = store.settings.all().then(pair);
     releaseFirst();
     await first;
     const seen = await second;
     const either: unknown[][] = [[0, 0], [1, 1]];
     expect(either).toContainEqual(seen);
     expect(either).toContainEqual(await rootRead);
-    expect([await store.settings.get("pair.a"), await store.settings.get("pair.b")]).toEqual([1, 1]);
+    // The second wrote after the first committed (sqlite: it waited for it; Postgres: for its row lock).
+    expect(pair(await store.settings.all())).toEqual([2, 2]);
   });
 
   test("write-behind: a failed write keeps the counts (reported, never thrown at the counter), the next write lands them all", async () => {

@@ -202,10 +202,15 @@ export class AccountsRepo {
 
   /** Add an account that does not exist yet (callers checked with `conflictOf`): one statement. */
   async insert(input: AccountInput): Promise<void> {
+    await this.insertRow(input, "");
+  }
+
+  /** Insert; `onConflict` "" (a duplicate is an error) or an ON CONFLICT clause. True when a row was added. */
+  private async insertRow(input: AccountInput, onConflict: string): Promise<boolean> {
     const now = Date.now();
-    await this.x.run(
+    const r = await this.x.run(
       `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, device_id, token, token_at, extra, created_at, updated_at, sort_order)
-       VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM accounts))`,
+       VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM accounts))${onConflict}`,
       [
         input.identifier,
         input.email ?? null,
@@ -222,6 +227,7 @@ export class AccountsRepo {
         now,
       ],
     );
+    return r.changes > 0;
   }
 
   /** Identifiers of the accounts bound to this proxy. */
@@ -243,13 +249,26 @@ export class AccountsRepo {
     return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM accounts"))?.n ?? 0;
   }
 
-  /** Insert a new account or update the given fields of an existing one. Returns true when it is new. */
-  async upsert(input: AccountInput): Promise<boolean> {
+  /** Run `fn` on this repository bound to one transaction (nested: the caller's). */
+  private within<T>(fn: (r: AccountsRepo) => Promise<T>): Promise<T> {
+    return this.x.transaction((tx) => fn(new AccountsRepo(tx, this.box, this.uses)));
+  }
+
+  /**
+   * Insert a new account or update the given fields of an existing one. Returns true when it is new. One
+   * transaction; a concurrent insert of the same identifier (another instance) turns this into an update.
+   */
+  upsert(input: AccountInput): Promise<boolean> {
+    return this.within((r) => r.upsertHere(input));
+  }
+
+  private async upsertHere(input: AccountInput): Promise<boolean> {
     const now = Date.now();
-    const existing = await this.get(input.identifier);
+    let existing = await this.get(input.identifier);
     if (!existing) {
-      await this.insert(input);
-      return true;
+      if (await this.insertRow(input, " ON CONFLICT(identifier) DO NOTHING")) return true;
+      existing = await this.get(input.identifier);
+      if (!existing) throw new Error(`account ${input.identifier} vanished during an upsert`);
     }
     const passwordChanged = input.password !== undefined && input.password !== existing.password;
     await this.x.run(
@@ -298,7 +317,11 @@ export class AccountsRepo {
    * Give the account another device id (a fresh random one when `deviceId` is null). A changed id ends a
    * `risk_device` state (the operator's fix) and drops the token, which belongs to the old device.
    */
-  async setDeviceId(identifier: string, deviceId: string | null): Promise<string | undefined> {
+  setDeviceId(identifier: string, deviceId: string | null): Promise<string | undefined> {
+    return this.within((r) => r.setDeviceIdHere(identifier, deviceId));
+  }
+
+  private async setDeviceIdHere(identifier: string, deviceId: string | null): Promise<string | undefined> {
     const existing = await this.get(identifier);
     if (!existing) return undefined;
     const next = deviceId ?? newDeviceId();

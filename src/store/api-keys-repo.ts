@@ -74,24 +74,29 @@ export class ApiKeysRepo {
     return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM api_keys"))?.n ?? 0;
   }
 
-  /** Insert a raw key, or update name/remark of an existing one when given. Returns true when the key is new. */
+  /**
+   * Insert a raw key, or update name/remark of an existing one when given. Returns true when the key is new.
+   * Insert first (ON CONFLICT DO NOTHING): two concurrent upserts of one key, on one instance or two, create it once.
+   */
   async upsert(entry: { key: string; name?: string; remark?: string }): Promise<boolean> {
     const hash = this.hashOf(entry.key);
-    if (await this.get(hash)) {
-      await this.x.run("UPDATE api_keys SET name = COALESCE(?, name), remark = COALESCE(?, remark) WHERE key_hash = ?", [entry.name ?? null, entry.remark ?? null, hash]);
-      return false;
-    }
-    await this.insertHashed(hash, previewOf(entry.key), entry.name, entry.remark, Date.now());
-    return true;
+    if (await this.insertRow(hash, previewOf(entry.key), entry.name, entry.remark, Date.now(), " ON CONFLICT(key_hash) DO NOTHING")) return true;
+    await this.x.run("UPDATE api_keys SET name = COALESCE(?, name), remark = COALESCE(?, remark) WHERE key_hash = ?", [entry.name ?? null, entry.remark ?? null, hash]);
+    return false;
   }
 
-  /** Insert an already hashed key (imports of hashed keys). */
+  /** Insert an already hashed key (imports of hashed keys); an existing hash is an error. */
   async insertHashed(hash: string, preview: string, name: string | undefined, remark: string | undefined, createdAt: number): Promise<void> {
-    await this.x.run(
+    await this.insertRow(hash, preview, name, remark, createdAt, "");
+  }
+
+  private async insertRow(hash: string, preview: string, name: string | undefined, remark: string | undefined, createdAt: number, onConflict: string): Promise<boolean> {
+    const r = await this.x.run(
       `INSERT INTO api_keys(key_hash, key_id, preview, name, remark, created_at, sort_order)
-       VALUES(?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM api_keys))`,
+       VALUES(?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM api_keys))${onConflict}`,
       [hash, keyIdOf(hash), preview, name ?? null, remark ?? null, createdAt],
     );
+    return r.changes > 0;
   }
 
   async update(hash: string, fields: { name?: string | null; remark?: string | null }): Promise<boolean> {

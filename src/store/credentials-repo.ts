@@ -125,31 +125,33 @@ export class CredentialsRepo {
     return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM provider_credentials WHERE provider = ?", [provider]))?.n ?? 0;
   }
 
-  /** Insert a new entry or update the given fields of an existing one (same secret = same entry). */
+  /**
+   * Insert a new entry or update the given fields of an existing one (same secret = same entry). Insert first
+   * (ON CONFLICT DO NOTHING): two concurrent upserts of one secret, on one instance or two, create it once.
+   */
   async upsert(provider: string, input: CredentialInput): Promise<{ id: string; created: boolean }> {
     const id = this.idFor(provider, input.secret);
     const now = Date.now();
+    const inserted = await this.x.run(
+      `INSERT INTO provider_credentials(provider, id, secret, auth, preview, label, max_usage, meta, created_at, updated_at, sort_order)
+       VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM provider_credentials WHERE provider = ?))
+       ON CONFLICT(provider, id) DO NOTHING`,
+      [
+        provider,
+        id,
+        this.box.seal(input.secret, CREDENTIAL_SECRET_FIELD),
+        this.box.sealOptional(input.auth, CREDENTIAL_AUTH_FIELD),
+        credentialPreview(input.secret),
+        input.label ?? null,
+        input.maxUsage ?? null,
+        input.meta ? JSON.stringify(input.meta) : null,
+        now,
+        now,
+        provider,
+      ],
+    );
+    if (inserted.changes > 0) return { id, created: true };
     const existing = await this.get(provider, id);
-    if (!existing) {
-      await this.x.run(
-        `INSERT INTO provider_credentials(provider, id, secret, auth, preview, label, max_usage, meta, created_at, updated_at, sort_order)
-         VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM provider_credentials WHERE provider = ?))`,
-        [
-          provider,
-          id,
-          this.box.seal(input.secret, CREDENTIAL_SECRET_FIELD),
-          this.box.sealOptional(input.auth, CREDENTIAL_AUTH_FIELD),
-          credentialPreview(input.secret),
-          input.label ?? null,
-          input.maxUsage ?? null,
-          input.meta ? JSON.stringify(input.meta) : null,
-          now,
-          now,
-          provider,
-        ],
-      );
-      return { id, created: true };
-    }
     await this.x.run(
       `UPDATE provider_credentials SET
          auth = COALESCE(?, auth), label = COALESCE(?, label), max_usage = COALESCE(?, max_usage),
@@ -157,7 +159,7 @@ export class CredentialsRepo {
        WHERE provider = ? AND id = ?`,
       [
         // An unchanged authorization is not rewritten (a fresh IV would change the row for nothing).
-        input.auth !== undefined && input.auth !== existing.auth ? this.box.seal(input.auth, CREDENTIAL_AUTH_FIELD) : null,
+        input.auth !== undefined && input.auth !== existing?.auth ? this.box.seal(input.auth, CREDENTIAL_AUTH_FIELD) : null,
         input.label ?? null,
         input.maxUsage ?? null,
         input.meta ? JSON.stringify(input.meta) : null,
