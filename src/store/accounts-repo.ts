@@ -8,6 +8,7 @@ import type { SecretBox } from "./secret-box.ts";
 import type { SqlExecutor, SqlValue } from "./sql/executor.ts";
 import { LIKE_ESCAPE, likeContaining } from "./sql/like.ts";
 import { WriteBehind, type WriteBehindErrorReport } from "./sql/write-behind.ts";
+import { assignments } from "./sql/assignments.ts";
 
 export const PASSWORD_FIELD = "accounts.password";
 export const TOKEN_FIELD = "accounts.token";
@@ -301,16 +302,8 @@ export class AccountsRepo {
 
   /** Set name/remark/proxy explicitly (null clears). */
   async updateProfile(identifier: string, fields: { name?: string | null; remark?: string | null; proxyId?: string | null }): Promise<boolean> {
-    const existing = await this.get(identifier);
-    if (!existing) return false;
-    await this.x.run("UPDATE accounts SET name = ?, remark = ?, proxy_id = ?, updated_at = ? WHERE identifier = ?", [
-      fields.name === undefined ? existing.name ?? null : fields.name,
-      fields.remark === undefined ? existing.remark ?? null : fields.remark,
-      fields.proxyId === undefined ? existing.proxyId ?? null : fields.proxyId,
-      Date.now(),
-      identifier,
-    ]);
-    return true;
+    const set = assignments({ name: fields.name, remark: fields.remark, proxy_id: fields.proxyId, updated_at: Date.now() });
+    return (await this.x.run(`UPDATE accounts SET ${set.sql} WHERE identifier = ?`, [...set.params, identifier])).changes > 0;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import type { SecretBox } from "./secret-box.ts";
 import type { SqlExecutor } from "./sql/executor.ts";
+import { assignments } from "./sql/assignments.ts";
 
 export interface ApiKeyRecord {
   /** HMAC of the key: its identity in the database and in usage counters. */
@@ -100,12 +101,9 @@ export class ApiKeysRepo {
   }
 
   async update(hash: string, fields: { name?: string | null; remark?: string | null }): Promise<boolean> {
-    const existing = await this.get(hash);
-    if (!existing) return false;
-    const name = fields.name === undefined ? existing.name ?? null : fields.name;
-    const remark = fields.remark === undefined ? existing.remark ?? null : fields.remark;
-    await this.x.run("UPDATE api_keys SET name = ?, remark = ? WHERE key_hash = ?", [name, remark, hash]);
-    return true;
+    const set = assignments({ name: fields.name, remark: fields.remark });
+    // Nothing to change still tells whether the key exists.
+    return (await this.x.run(`UPDATE api_keys SET ${set.sql || "key_hash = key_hash"} WHERE key_hash = ?`, [...set.params, hash])).changes > 0;
   }
 
   async delete(hash: string): Promise<boolean> {

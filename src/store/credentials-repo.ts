@@ -6,6 +6,7 @@
  */
 import type { SecretBox } from "./secret-box.ts";
 import type { SqlExecutor } from "./sql/executor.ts";
+import { assignments } from "./sql/assignments.ts";
 
 export const CREDENTIAL_SECRET_FIELD = "provider_credentials.secret";
 export const CREDENTIAL_AUTH_FIELD = "provider_credentials.auth";
@@ -173,16 +174,8 @@ export class CredentialsRepo {
 
   /** Set label / max usage explicitly (null clears). */
   async updateProfile(provider: string, id: string, fields: { label?: string | null; maxUsage?: number | null }): Promise<boolean> {
-    const existing = await this.get(provider, id);
-    if (!existing) return false;
-    const changed = await this.x.run("UPDATE provider_credentials SET label = ?, max_usage = ?, updated_at = ? WHERE provider = ? AND id = ?", [
-      fields.label === undefined ? existing.label ?? null : fields.label,
-      fields.maxUsage === undefined ? existing.maxUsage ?? null : fields.maxUsage,
-      Date.now(),
-      provider,
-      id,
-    ]);
-    return changed.changes > 0;
+    const set = assignments({ label: fields.label, max_usage: fields.maxUsage, updated_at: Date.now() });
+    return (await this.x.run(`UPDATE provider_credentials SET ${set.sql} WHERE provider = ? AND id = ?`, [...set.params, provider, id])).changes > 0;
   }
 
   async remove(provider: string, id: string): Promise<boolean> {
