@@ -26,6 +26,8 @@ type Scope = "test" | "run";
 interface Entry {
   label: string;
   scope: Scope;
+  /** Meant to live until the end of the run: stopped then without a "left running" warning. */
+  wholeRun?: boolean;
   /** Stops it at once (SIGKILL for processes). */
   kill(): Promise<void>;
   /** Synchronous best effort, for process exit. */
@@ -143,9 +145,10 @@ export function spawnTracked<const In extends SpawnOptions.Writable = "ignore", 
 
 /**
  * Registers an in-process server (or anything with a stop function). Returns a stop that runs once and
- * unregisters; use it in place of the original.
+ * unregisters; use it in place of the original. `wholeRun`: shared by every test of the run (stopped at its end,
+ * even when first started inside a test body).
  */
-export function trackStop(label: string, stop: () => unknown): () => Promise<void> {
+export function trackStop(label: string, stop: () => unknown, o: { wholeRun?: boolean } = {}): () => Promise<void> {
   let done: Promise<void> | undefined;
   const once = () => (done ??= (async () => {
     entries.delete(entry);
@@ -153,7 +156,8 @@ export function trackStop(label: string, stop: () => unknown): () => Promise<voi
   })());
   const entry: Entry = {
     label,
-    scope,
+    scope: o.wholeRun ? "run" : scope,
+    wholeRun: o.wholeRun,
     async kill() {
       await Promise.race([once().catch(() => {}), Bun.sleep(5000)]);
     },
@@ -177,7 +181,7 @@ export async function stopEverything(): Promise<string[]> {
   const left = [...entries];
   await Promise.all(left.map((e) => e.kill()));
   const marked = processesWithEnv(MARKER_VAR, runMarker);
-  const labels = [...left.map((e) => e.label), ...marked.map(describeProcess)];
+  const labels = [...left.filter((e) => !e.wholeRun).map((e) => e.label), ...marked.map(describeProcess)];
   killPids(marked);
   return labels;
 }
