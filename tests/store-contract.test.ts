@@ -75,7 +75,7 @@ describe.each(KINDS)("store contract on %s", (kind) => {
   beforeAll(async () => {
     b = await OPENERS[kind]();
     store = b.store;
-  });
+  }, 60_000); // the first Postgres of the run is initdb + start: seconds on a busy machine
   afterAll(async () => {
     await b?.dispose();
   });
