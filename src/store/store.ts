@@ -122,6 +122,11 @@ export class Store implements StoreApi, Repos {
     return this.x.transaction((tx) => fn(reposOver(tx, this.box, this.buffers)));
   }
 
+  /** Per-request counts waiting in the write-behind buffers (Postgres; always 0 on sqlite, which writes at once). */
+  writeBehindBacklog(): number {
+    return (this.buffers.accountUses?.size ?? 0) + (this.buffers.keyUsage?.size ?? 0);
+  }
+
   /** Write the buffered counters now (usage buckets, write-behind use counts). Rejects when a write fails. */
   async flush(): Promise<void> {
     await this.buffers.usageHistory.flush();
