@@ -14,8 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LiveSettings } from "../src/config/live-settings.ts";
 import { KeyUsageTracker } from "../src/security/key-usage.ts";
-import { asyncStore } from "../src/store/async-store.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 
 const arg = (name: string, def: number) => {
@@ -27,8 +26,8 @@ const OPS = arg("--ops", 5000);
 const ROUNDS = arg("--rounds", 3);
 
 const dir = mkdtempSync(join(tmpdir(), "ds2api-hot-views-bench-"));
-const sync = openStore(join(dir, "db.sqlite"));
-const store = asyncStore(sync);
+const sync = await openStore({ sqlitePath: join(dir, "db.sqlite") });
+const store = sync;
 
 async function perOpMicros(run: (i: number) => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

@@ -40,9 +40,9 @@ const sample = (i: number) => ({
   latencyMs: 800 + (i % 300),
 });
 
-function perTurnMicros(run: (i: number) => void): number {
+async function perTurnMicros(run: (i: number) => Promise<void> | void): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < TURNS; i++) run(i);
+  for (let i = 0; i < TURNS; i++) await run(i);
   return ((performance.now() - t0) * 1000) / TURNS;
 }
 
@@ -51,18 +51,18 @@ const figures = { keyUsage: [] as number[], batched: [] as number[], unbatched: 
 try {
   for (let r = 0; r < ROUNDS; r++) {
     const day = new Date().toISOString().slice(0, 10);
-    figures.keyUsage.push(perTurnMicros((i) => store.keyUsage.record(`hash-${keys[i % 4]}`, 120, 40, Date.now(), day)));
+    figures.keyUsage.push(await perTurnMicros((i) => store.keyUsage.record(`hash-${keys[i % 4]}`, 120, 40, Date.now(), day)));
     figures.batched.push(
-      perTurnMicros((i) => {
+      await perTurnMicros(async (i) => {
         store.usageHistory.add(sample(i));
-        if ((i + 1) % BATCH === 0) store.usageHistory.flush();
+        if ((i + 1) % BATCH === 0) await store.usageHistory.flush();
       }),
     );
-    store.usageHistory.flush();
+    await store.usageHistory.flush();
     figures.unbatched.push(
-      perTurnMicros((i) => {
+      await perTurnMicros(async (i) => {
         store.usageHistory.add(sample(i));
-        store.usageHistory.flush();
+        await store.usageHistory.flush();
       }),
     );
   }
@@ -73,6 +73,6 @@ try {
   console.log(row(`usage history, batched (flush per ${BATCH})`, figures.batched));
   console.log(row("usage history, unbatched (flush per turn)", figures.unbatched));
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

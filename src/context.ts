@@ -11,15 +11,12 @@ import type { AdminJwt } from "./security/admin-jwt.ts";
 import type { AdminKey } from "./security/admin-key.ts";
 import type { LoginLimiter } from "./security/login-limiter.ts";
 import type { ApiKeyIndex } from "./security/api-key-index.ts";
-import type { Store } from "./store/store.ts";
 import type { StoreApi } from "./store/store-api.ts";
 
 export interface AppContext {
   options: ServerOptions;
   /** The store (sqlite or, later, Postgres): every call returns a promise. */
   store: StoreApi;
-  /** Transitional: the synchronous sqlite store, for code not yet moved to `store` (issue 16). */
-  syncStore: Store;
   logger: Logger;
   apiKeys: ApiKeyIndex;
   settings: LiveSettings;

@@ -28,7 +28,6 @@ import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
 import { openStore } from "./store/open-store.ts";
-import { asyncStore } from "./store/async-store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
@@ -82,35 +81,34 @@ export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extr
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
   const store = await openStore({ sqlitePath: options.dbPath, secretKey: options.secretKey });
-  const storeApi = asyncStore(store);
   startMark("store open");
   let admin: { key: AdminKey; jwt: AdminJwt; generatedKey?: string };
   try {
-    await loadStartupConfig(storeApi, options, logger);
+    await loadStartupConfig(store, options, logger);
     startMark("config loaded");
     // Under the start-up lock: instances starting together make one generated admin key and one JWT secret.
-    admin = await storeApi.withStartupLock(async () => {
-      const key = await AdminKey.load(storeApi, options.adminKey);
+    admin = await store.withStartupLock(async () => {
+      const key = await AdminKey.load(store, options.adminKey);
       const { generatedKey } = await key.ensure();
-      return { key, generatedKey, jwt: await AdminJwt.open(storeApi, options.jwtSecret) };
+      return { key, generatedKey, jwt: await AdminJwt.open(store, options.jwtSecret) };
     });
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
   const { key: adminKey, generatedKey } = admin;
   logger.info(adminKey.describe());
   startMark("admin key");
   const trustedProxies = new TrustedProxies(options.trustedProxies);
-  const settings = new LiveSettings(storeApi);
+  const settings = new LiveSettings(store);
   await settings.load();
   const metrics = new Metrics();
   const { extraProviders = [], ...engineOverrides } = overrides;
-  const deepseek = new DeepSeekProvider({ options, store: storeApi, settings, logger, ...engineOverrides });
+  const deepseek = new DeepSeekProvider({ options, store: store, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
-  const volcengine = new VolcengineProvider({ options, store: storeApi, settings, logger, clientOptions: overrides.volcengineClient });
-  const ondemand = new OnDemandProvider({ options, store: storeApi, settings, logger });
+  const volcengine = new VolcengineProvider({ options, store: store, settings, logger, clientOptions: overrides.volcengineClient });
+  const ondemand = new OnDemandProvider({ options, store: store, settings, logger });
   await Promise.all([volcengine.init(), ondemand.init()]);
   providers.register(volcengine);
   providers.register(ondemand);
@@ -120,10 +118,9 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
   const ctx: AppContext = {
     options,
-    store: storeApi,
-    syncStore: store,
+    store,
     logger,
-    apiKeys: new ApiKeyIndex(storeApi),
+    apiKeys: new ApiKeyIndex(store),
     settings,
     adminKey,
     providers,
@@ -148,7 +145,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   try {
     await deepseek.init();
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
   subscribeViews(ctx.changes, { settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
@@ -234,7 +231,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       },
     });
   } catch (e) {
-    store.close();
+    await store.close();
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${(e as Error).message}`);
   }
   ctx.state.ready = true;
@@ -270,7 +267,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     const leaseDeadline = performance.now() + LEASE_RETURN_MS;
     while (providers.accountStatus().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
     await providers.close();
-    store.close();
+    await store.close();
   };
   return {
     ctx,

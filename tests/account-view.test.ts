@@ -9,9 +9,8 @@ import { AccountPool } from "../src/pool/account-pool.ts";
 import { AccountView } from "../src/pool/account-view.ts";
 import { effectivePoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
-import { asyncStore } from "../src/store/async-store.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 

@@ -9,9 +9,8 @@ import { InProcessChangeBus } from "../src/core/changes/change-bus.ts";
 import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey, hashAdminPassword } from "../src/security/admin-key.ts";
 import { sha256Hex } from "../src/security/secret-compare.ts";
-import { asyncStore } from "../src/store/async-store.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
 
 const opened: StoreApi[] = [];

@@ -12,9 +12,9 @@ import type { AdminActor } from "../src/admin/audit-entry.ts";
 import { InProcessChangeBus, type ChangeEvent } from "../src/core/changes/change-bus.ts";
 import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey } from "../src/security/admin-key.ts";
-import { asyncStore } from "../src/store/async-store.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
+import type { Store } from "../src/store/store.ts";
 import { configDocuments } from "../src/admin/config-documents.ts";
 import { Database } from "bun:sqlite";
 import { AdminClient } from "./support/admin-client.ts";
@@ -35,8 +35,8 @@ describe("each admin write commits with its audit row, or neither does", () => {
 
   beforeEach(async () => {
     dir = tempDir("ds2api-admin-core-");
-    sync = openStore(join(dir, "db.sqlite"));
-    store = asyncStore(sync);
+    sync = await openStore({ sqlitePath: join(dir, "db.sqlite") });
+    store = sync;
     published = [];
     const bus = new InProcessChangeBus((e) => {
       throw e;

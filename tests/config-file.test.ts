@@ -7,9 +7,8 @@ import { buildDs2ApiConfig, ConfigError, parseDs2ApiConfig } from "../src/config
 import { canonicalMobile, loginMobile } from "../src/config/mobile.ts";
 import { resolveOptions } from "../src/config/options.ts";
 import { createLogger } from "../src/observability/logger.ts";
-import { asyncStore } from "../src/store/async-store.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
 
 const SAMPLE = {
@@ -32,7 +31,7 @@ const SAMPLE = {
 };
 
 function storeIn(dir: string, name = "a.sqlite"): StoreApi {
-  return asyncStore(openStore(join(dir, name)));
+  return await openStore({ sqlitePath: join(dir, name) });
 }
 
 describe("ds2api config.json parsing", () => {

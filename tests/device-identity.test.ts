@@ -14,8 +14,7 @@ import { AccountPool } from "../src/pool/account-pool.ts";
 import { AccountUnavailableError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
-import { asyncStore } from "../src/store/async-store.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { AccountView as PoolAccountView } from "../src/pool/account-view.ts";
 import { SHARED_DEVICE_ID } from "../src/store/device-id.ts";
 import { DeepSeekClient } from "../src/upstream/deepseek/client.ts";
@@ -280,8 +279,8 @@ describe("device ids are stored with the account", () => {
 
   test("import → export → import keeps every id; a Go ds2api config without device_id gets one per account", async () => {
     const dir = tempDir();
-    const a = asyncStore(openStore(join(dir, "a.sqlite")));
-    const b = asyncStore(openStore(join(dir, "b.sqlite")));
+    const a = await openStore({ sqlitePath: join(dir, "a.sqlite") });
+    const b = await openStore({ sqlitePath: join(dir, "b.sqlite") });
     const deviceIds = async (s: typeof a) => (await s.accounts.list()).map((x) => x.deviceId);
     try {
       const goConfig = { keys: ["k1"], accounts: [{ email: "x@example.com", password: "p" }, { email: "y@example.com", password: "q" }, { mobile: "+86 139 0013 9000", password: "r" }] };
@@ -310,7 +309,7 @@ describe("device ids are stored with the account", () => {
 
   test("migration 7 gives every existing account its own random device id", () => {
     const path = join(tempDir(), "old.sqlite");
-    const s = openStore(path);
+    const s = await openStore({ sqlitePath: path });
     for (const e of ["a@example.com", "b@example.com", "c@example.com"]) s.accounts.upsert({ identifier: e, email: e, password: "pw" });
     s.close();
     // Back to the schema before migration 7 (as a database written by an older build): later migrations undone too.
@@ -318,7 +317,7 @@ describe("device ids are stored with the account", () => {
     const db = new Database(path);
     db.exec("DROP TABLE IF EXISTS usage_buckets; ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
     db.close();
-    const reopened = openStore(path);
+    const reopened = await openStore({ sqlitePath: path });
     try {
       const ids = reopened.accounts.list().map((a) => a.deviceId!);
       expect(ids.length).toBe(3);

@@ -13,9 +13,9 @@ import type { TurnOutcomeInfo } from "../src/core/turn/turn-observer.ts";
 import { ProviderRegistry } from "../src/core/upstream/registry.ts";
 import { ApiKeyIndex } from "../src/security/api-key-index.ts";
 import { KeyUsageTracker } from "../src/security/key-usage.ts";
-import { asyncStore } from "../src/store/async-store.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
+import type { Store } from "../src/store/store.ts";
 import { CredentialSnapshot } from "../src/upstream/credential-snapshot.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 import { KeyPool } from "../src/upstream/ondemand/credentials/pool.ts";
@@ -40,9 +40,9 @@ afterEach(() => {
 /** A temp sqlite store seen through `StoreApi`, every repository call counted. */
 function open(): Opened {
   const dir = tempDir("ds2api-hot-views-");
-  const sync = openStore(join(dir, "db.sqlite"));
+  const sync = await openStore({ sqlitePath: join(dir, "db.sqlite") });
   opened.push({ dir, sync });
-  const api = asyncStore(sync);
+  const api = sync;
   const calls: string[] = [];
   const counted = new Proxy(api, {
     get(target, prop, receiver) {

@@ -14,8 +14,7 @@ import { TokenManager } from "../src/pool/token-manager.ts";
 import { tempDir } from "./support/test-server.ts";
 import { startServer } from "../src/server.ts";
 import { SETTING_KEYS } from "../src/store/setting-keys.ts";
-import { openStore } from "../src/store/store.ts";
-import { asyncStore } from "../src/store/async-store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { AccountView } from "../src/pool/account-view.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { trackStop } from "./support/processes.ts";
@@ -59,7 +58,7 @@ describe("jitter on the per-account minimum interval", () => {
     const store = openStore(join(tempDir(), "pacing.sqlite"));
     try {
       store.accounts.upsert({ identifier: "a@x.io", email: "a@x.io", password: "pw" });
-      const view = new AccountView(asyncStore(store));
+      const view = new AccountView(store);
       const tokens = new TokenManager(view, async () => "tok", () => 3600_000);
       const settings: PoolSettings = { ...effectivePoolSettings({ env: {}, runtime: { min_interval_ms: 100 }, jitterFraction: 0.5, accountCount: 1 }), maxInflightPerAccount: 5, maxQueue: 20 };
       const draws = [0, 1, 0.5, 0.25, 0.99, 0.1];
@@ -284,7 +283,7 @@ describe("shutdown", () => {
       await stack.server.stop();
       expect(stack.sim.state.sessionCount()).toBe(1);
       stack.sim.state.clearFaults();
-      const store = openStore(options.dbPath, options.secretKey);
+      const store = await openStore({ sqlitePath: options.dbPath, secretKey: options.secretKey });
       try {
         const row = store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
         expect(row?.["user0@example.com"]?.ids).toEqual([...stack.sim.state.sessions.keys()]);

@@ -5,15 +5,14 @@ import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBus
 import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager } from "../src/pool/token-manager.ts";
 import { AccountView } from "../src/pool/account-view.ts";
-import { asyncStore } from "../src/store/async-store.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 
 /** A pool over a real sqlite store seen through the async API, its accounts loaded. `store` is that API. */
 async function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
   const sync = openStore(join(tempDir(), "pool.sqlite"));
-  const store = asyncStore(sync);
+  const store = sync;
   for (let i = 0; i < n; i++) await store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
   const logins: string[] = [];
   const view = new AccountView(store);

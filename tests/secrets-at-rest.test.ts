@@ -98,14 +98,14 @@ async function checkLegacyData(s: TestServer, api: AdminClient): Promise<void> {
   expect(keys[0].quota).toEqual({ requests_per_minute: 7, tokens_per_day: 9000 });
   expect(keys[0].usage.requests).toBe(5);
   expect(keys[0].usage.tokens_today).toBe(300);
-  const store = s.running.ctx.syncStore;
-  const acc = store.accounts.get("legacy@example.com")!;
+  const store = s.running.ctx.store;
+  const acc = (await store.accounts.get("legacy@example.com"))!;
   expect(acc.password).toBe(LEGACY.password);
   expect(acc.token).toBe(LEGACY.token);
   expect(acc.proxyId).toBe("px1");
-  expect(store.accounts.get("+8613800000000")!.password).toBe("mobile-pass-99");
-  expect(store.settings.get<{ password: string }[]>("proxies")![0]!.password).toBe(LEGACY.proxyPassword);
-  expect(store.settings.get<string>("admin_jwt_secret")).toBe(LEGACY.jwtSecret);
+  expect((await store.accounts.get("+8613800000000"))!.password).toBe("mobile-pass-99");
+  expect((await store.settings.get<{ password: string }[]>("proxies"))![0]!.password).toBe(LEGACY.proxyPassword);
+  expect(await store.settings.get<string>("admin_jwt_secret")).toBe(LEGACY.jwtSecret);
 }
 
 describe("a fresh database", () => {
@@ -121,10 +121,10 @@ describe("a fresh database", () => {
       const created = (await api.post("/admin/keys", { name: "made" }, { secretBearing: true })).json;
       expect(created.key).toMatch(/^sk-/);
       expect((await api.post("/admin/accounts", { email: "new@example.com", password: "new-account-pass-1" })).status).toBe(200);
-      s.running.ctx.syncStore.accounts.setToken("new@example.com", "fresh-token-0123456789");
+      await s.running.ctx.store.accounts.setToken("new@example.com", "fresh-token-0123456789");
       expect((await api.post("/admin/proxies", { id: "p9", type: "http", host: "127.0.0.1", port: 8080, username: "pu", password: "proxy-pass-5555" })).status).toBe(200);
       expect((await api.post("/admin/settings/password", { new_password: "console-password-2026" })).status).toBe(200);
-      const jwtSecret = s.running.ctx.syncStore.settings.get<string>("admin_jwt_secret")!;
+      const jwtSecret = (await s.running.ctx.store.settings.get<string>("admin_jwt_secret"))!;
       expect(jwtSecret.length).toBeGreaterThan(20);
       expect(await keyWorks(s.url, created.key)).toBe(true);
       expect(await keyWorks(s.url, "sk-from-config-file-1")).toBe(true);
@@ -137,8 +137,8 @@ describe("a fresh database", () => {
       expectNotOnDisk(s.dbPath, secrets); // after the checkpoint
       s = await startTestServer({ dir, env: OFFLINE });
       expect(await keyWorks(s.url, created.key)).toBe(true);
-      expect(s.running.ctx.syncStore.accounts.get("new@example.com")!.token).toBe("fresh-token-0123456789");
-      expect(s.running.ctx.syncStore.accounts.get("cfg@example.com")!.password).toBe("cfg-password-77");
+      expect((await s.running.ctx.store.accounts.get("new@example.com"))!.token).toBe("fresh-token-0123456789");
+      expect((await s.running.ctx.store.accounts.get("cfg@example.com"))!.password).toBe("cfg-password-77");
       expect((await new AdminClient(s.url).post("/admin/login", { admin_key: "console-password-2026" })).status).toBe(200);
     } finally {
       await s.stop({ keepDir: true });
@@ -163,7 +163,7 @@ describe("a fresh database", () => {
       // the note is not imported as an unknown key, and keys posted in clear are stored hashed
       const imported = await api.post("/admin/config/import", { config: { ...full.config, keys: ["sk-imported-key-777"] } });
       expect(imported.json.imported_keys).toBe(1);
-      expect(JSON.stringify(s.running.ctx.syncStore.settings.get("config_extra") ?? {})).not.toContain("_ds2api_note");
+      expect(JSON.stringify((await s.running.ctx.store.settings.get("config_extra")) ?? {})).not.toContain("_ds2api_note");
       expect(await keyWorks(s.url, "sk-imported-key-777")).toBe(true);
       expectNotOnDisk(s.dbPath, ["sk-imported-key-777", "sk-export-me-123456", "export-pass-321"]);
     } finally {
@@ -186,7 +186,7 @@ describe("migration of a database written by the old plaintext schema", () => {
       expect((await api.get("/admin/verify", { auth: oldJwt })).status).toBe(200);
       // the unsalted sha256 console password still logs in, and is upgraded to argon2id by that login
       expect((await api.post("/admin/login", { admin_key: LEGACY.consolePassword }, { auth: null })).status).toBe(200);
-      expect(s.running.ctx.syncStore.settings.get<{ password_hash: string }>("admin")!.password_hash).toMatch(/^\$argon2id\$/);
+      expect((await s.running.ctx.store.settings.get<{ password_hash: string }>("admin"))!.password_hash).toMatch(/^\$argon2id\$/);
       expect((await api.post("/admin/login", { admin_key: LEGACY.consolePassword }, { auth: null })).status).toBe(200);
       expect((await api.post("/admin/login", { admin_key: s.adminKey }, { auth: null })).status).toBe(200);
       const secrets = [...LEGACY.keys, LEGACY.password, LEGACY.token, LEGACY.jwtSecret, LEGACY.proxyPassword, "mobile-pass-99"];
@@ -218,7 +218,7 @@ describe("migration of a database written by the old plaintext schema", () => {
     const s = await startTestServer({ dir, env: OFFLINE });
     try {
       await checkLegacyData(s, new AdminClient(s.url, s.adminKey));
-      expect(s.running.ctx.syncStore.accounts.get("after@example.com")!.password).toBe("after-kill-pass-1");
+      expect((await s.running.ctx.store.accounts.get("after@example.com"))!.password).toBe("after-kill-pass-1");
       expect(await keyWorks(s.url, "sk-added-before-kill")).toBe(true);
       expectNotOnDisk(dbPath, [...LEGACY.keys, LEGACY.password, LEGACY.token, "after-kill-pass-1", "sk-added-before-kill"]);
     } finally {
@@ -266,7 +266,7 @@ describe("the secret key", () => {
 
     const back = await startTestServer({ dir, env: OFFLINE });
     try {
-      expect(back.running.ctx.syncStore.accounts.get("keep@example.com")!.password).toBe("keep-this-pass");
+      expect((await back.running.ctx.store.accounts.get("keep@example.com"))!.password).toBe("keep-this-pass");
     } finally {
       await back.stop({ keepDir: true });
     }
@@ -281,7 +281,7 @@ describe("the secret key", () => {
     expect(existsSync(`${s1.dbPath}.key`)).toBe(false);
     const s2 = await startTestServer({ dir, env });
     try {
-      expect(s2.running.ctx.syncStore.accounts.get("pp@example.com")!.password).toBe("passphrase-protected");
+      expect((await s2.running.ctx.store.accounts.get("pp@example.com"))!.password).toBe("passphrase-protected");
     } finally {
       await s2.stop({ keepDir: true });
     }

@@ -6,17 +6,24 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS } from "../src/store/migrations.ts";
-import { openStore } from "../src/store/open-store.ts";
-import type { Store } from "../src/store/store.ts";
+import { openDatabase, type OpenDatabase } from "../src/store/database.ts";
+import { Store } from "../src/store/store.ts";
 import { tempDir } from "./support/test-server.ts";
 
-const pragma = (store: Store, name: string) => Object.values(store.db.query(`PRAGMA ${name}`).get() as Record<string, unknown>)[0];
+/** A pragma as the store's own connection sees it (synchronous is per connection). */
+const pragma = async (db: OpenDatabase, name: string) => Object.values((await db.executor.get<Record<string, unknown>>(`PRAGMA ${name}`))!)[0];
+
+async function open(path: string): Promise<{ db: OpenDatabase; store: Store }> {
+  const db = await openDatabase({ sqlitePath: path });
+  const store = new Store(db.executor, db.box, { kind: db.kind, location: db.location, withStartupLock: (fn) => db.withStartupLock(fn), close: () => db.close() });
+  return { db, store };
+}
 
 describe("opening the store", () => {
   let dir: string | undefined;
   let store: Store | undefined;
-  afterEach(() => {
-    store?.close();
+  afterEach(async () => {
+    await store?.close();
     store = undefined;
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
@@ -25,17 +32,18 @@ describe("opening the store", () => {
   test("a new file ends up in WAL with synchronous=NORMAL and the whole schema, like a reopened one", async () => {
     dir = tempDir();
     const path = join(dir, "sub", "db.sqlite");
-    store = await openStore({ sqlitePath: path });
-    expect(pragma(store, "journal_mode")).toBe("wal");
-    expect(pragma(store, "synchronous")).toBe(1); // NORMAL
-    expect(pragma(store, "user_version")).toBe(MIGRATIONS.length);
-    store.settings.set("probe", { n: 1 });
-    store.close();
+    let db: OpenDatabase;
+    ({ db, store } = await open(path));
+    expect(await pragma(db, "journal_mode")).toBe("wal");
+    expect(await pragma(db, "synchronous")).toBe(1); // NORMAL
+    expect(await pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    await store.settings.set("probe", { n: 1 });
+    await store.close();
 
-    store = await openStore({ sqlitePath: path });
-    expect(pragma(store, "journal_mode")).toBe("wal");
-    expect(pragma(store, "synchronous")).toBe(1);
-    expect(pragma(store, "user_version")).toBe(MIGRATIONS.length);
-    expect(store.settings.get<{ n: number }>("probe")).toEqual({ n: 1 });
+    ({ db, store } = await open(path));
+    expect(await pragma(db, "journal_mode")).toBe("wal");
+    expect(await pragma(db, "synchronous")).toBe(1);
+    expect(await pragma(db, "user_version")).toBe(MIGRATIONS.length);
+    expect(await store.settings.get<{ n: number }>("probe")).toEqual({ n: 1 });
   });
 });

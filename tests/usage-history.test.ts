@@ -12,7 +12,7 @@ import { resolveOptions } from "../src/config/options.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
 import type { RunningSimulator } from "../src/sim/index.ts";
-import { openStore } from "../src/store/open-store.ts";
+import { openDatabase } from "../src/store/database.ts";
 import { FINE_SPAN, HOURLY_SPAN, UsageHistoryRepo } from "../src/store/usage-history-repo.ts";
 import { trackStop } from "./support/processes.ts";
 import { startSim } from "./support/sim.ts";
@@ -302,35 +302,35 @@ describe("usage history", () => {
 describe("usage history store", () => {
   test("batches in memory, writes on flush, prunes 5-minute buckets after two days and hourly ones after 30 days", async () => {
     const d = tempDir("ds2api-usage-store-");
-    const store = await openStore({ sqlitePath: join(d, "db.sqlite") });
+    const db = await openDatabase({ sqlitePath: join(d, "db.sqlite") });
     try {
       const day = 86_400_000;
       let now = Date.UTC(2026, 0, 31, 12, 0, 0);
-      const repo = new UsageHistoryRepo(store.db, 60_000, () => now);
+      const repo = new UsageHistoryRepo(db.executor, 60_000, () => now);
       const sample = (at: number, model: string) => ({ at, keyId: "k_test", account: "a", provider: "deepseek", model, error: false, inputTokens: 10, outputTokens: 5, latencyMs: 100 });
       repo.add(sample(now - 40 * day, "ancient"));
       repo.add(sample(now - 3 * day, "old"));
       repo.add(sample(now, "new"));
       repo.add(sample(now + 1000, "new"));
-      const rows = () => store.db.query("SELECT span, model, requests, input_tokens FROM usage_buckets ORDER BY span, model").all();
-      expect(rows()).toEqual([]); // nothing written before a flush
+      const rows = () => db.executor.all<{ span: number; model: string; requests: number; input_tokens: number }>("SELECT span, model, requests, input_tokens FROM usage_buckets ORDER BY span, model");
+      expect(await rows()).toEqual([]); // nothing written before a flush
       now += 1;
-      repo.flush();
+      await repo.flush();
       // The first flush also prunes: the 40-day-old sample is gone from both spans, the 3-day-old one kept hourly only.
-      expect(rows()).toEqual([
+      expect(await rows()).toEqual([
         { span: FINE_SPAN, model: "new", requests: 2, input_tokens: 20 },
         { span: HOURLY_SPAN, model: "new", requests: 2, input_tokens: 20 },
         { span: HOURLY_SPAN, model: "old", requests: 1, input_tokens: 10 },
       ]);
       // A second batch adds to the same buckets.
       repo.add(sample(now, "new"));
-      const series = repo.series({ span: HOURLY_SPAN, stepSeconds: HOURLY_SPAN, from: now - HOURLY_SPAN * 1000, by: "model" });
+      const series = await repo.series({ span: HOURLY_SPAN, stepSeconds: HOURLY_SPAN, from: now - HOURLY_SPAN * 1000, by: "model" });
       expect(series.map((r) => [r.group, r.requests, r.latency_ms])).toEqual([["deepseek/new", 3, 300]]);
-      repo.close();
+      await repo.close();
       repo.add(sample(now, "after-close"));
-      expect(rows().some((r) => (r as { model: string }).model === "after-close")).toBe(false);
+      expect((await rows()).some((r) => r.model === "after-close")).toBe(false);
     } finally {
-      store.close();
+      await db.close();
       rmSync(d, { recursive: true, force: true });
     }
   });

@@ -3,8 +3,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { LiveSettings } from "../src/config/live-settings.ts";
-import { asyncStore } from "../src/store/async-store.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/store/open-store.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { tempDir } from "./support/test-server.ts";
@@ -270,7 +269,7 @@ describe("daily reset", () => {
     const dbPath = join(dir, "db.sqlite");
     let now = Date.UTC(2026, 0, 1, 15, 0); // 23:00 in Beijing
     const poolOn = async (store: ReturnType<typeof openStore>) => {
-      const api = asyncStore(store);
+      const api = store;
       const stored = new LiveSettings(api);
       await stored.load();
       const pool = new CredentialPool({
@@ -284,9 +283,9 @@ describe("daily reset", () => {
       return pool;
     };
     const take = (pool: CredentialPool) => pool.acquire({ signal: new AbortController().signal, exclude: new Set(), noWait: true });
-    let store = openStore(dbPath);
+    let store = await openStore({ sqlitePath: dbPath });
     try {
-      await asyncStore(store).credentials.upsert("volcengine", { secret: A });
+      await store.credentials.upsert("volcengine", { secret: A });
       let pool = await poolOn(store);
       const first = await take(pool);
       first.accepted();
@@ -294,13 +293,13 @@ describe("daily reset", () => {
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
       now += 2 * 3_600_000; // 01:00 the next day in Beijing
       const next = await take(pool);
-      expect((await asyncStore(store).credentials.list("volcengine"))[0]!.usageCount).toBe(0);
+      expect((await store.credentials.list("volcengine"))[0]!.usageCount).toBe(0);
       expect(pool.entry(next.id)!.usageCount).toBe(0);
       next.accepted();
       next.release();
-      await asyncStore(store).flush();
+      await store.flush();
       store.close();
-      store = openStore(dbPath);
+      store = await openStore({ sqlitePath: dbPath });
       pool = await poolOn(store);
       // the same day after a restart: no second reset
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });

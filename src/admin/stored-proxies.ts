@@ -2,14 +2,8 @@
 import type { ConfigProxy } from "../config/ds2api-config.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { StoreRepos } from "../store/store-api.ts";
-import type { Store } from "../store/store.ts";
 
 /** Through the root store or a transaction's repositories. */
 export async function readStoredProxies(repos: Pick<StoreRepos, "settings">): Promise<ConfigProxy[]> {
   return (await repos.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies)) ?? [];
-}
-
-/** Transitional: the synchronous read, for src/admin/change-subscribers.ts until it reads through the async store. */
-export function storedProxies(store: Store): ConfigProxy[] {
-  return store.settings.get<ConfigProxy[]>(SETTING_KEYS.proxies) ?? [];
 }

@@ -1,10 +1,14 @@
 /**
  * DeepSeek accounts: credentials, token, health and usage bookkeeping. The password and the DeepSeek token
  * are sealed (AES-256-GCM, src/store/secret-box.ts) in the database; records carry them in clear.
+ * On Postgres `recordUse` is write-behind (see `accountUses`): counted in memory, written within a second.
  */
-import type { Database } from "bun:sqlite";
 import { newDeviceId } from "./device-id.ts";
 import type { SecretBox } from "./secret-box.ts";
+import type { SqlExecutor, SqlValue } from "./sql/executor.ts";
+import { LIKE_ESCAPE, likeContaining } from "./sql/like.ts";
+import { WriteBehind, type WriteBehindErrorReport } from "./sql/write-behind.ts";
+import { assignments } from "./sql/assignments.ts";
 
 export const PASSWORD_FIELD = "accounts.password";
 export const TOKEN_FIELD = "accounts.token";
@@ -111,41 +115,70 @@ export interface AccountListQuery {
   limit: number;
 }
 
+/** Uses of one account not written yet (write-behind). */
+export interface AccountUses {
+  n: number;
+  lastAt: number;
+}
+
+const RECORD_USES = `UPDATE accounts SET request_count = request_count + ?,
+  last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END
+  WHERE identifier = ?`;
+
+async function writeUses(x: SqlExecutor, identifier: string, u: AccountUses): Promise<void> {
+  await x.run(RECORD_USES, [u.n, u.lastAt, u.lastAt, identifier]);
+}
+
+/** The write-behind buffer of `recordUse` (Postgres): additive, flushed every second. */
+export function accountUsesBuffer(x: SqlExecutor, onError?: WriteBehindErrorReport, everyMs?: number): WriteBehind<AccountUses> {
+  return new WriteBehind<AccountUses>({
+    name: "account uses",
+    x,
+    everyMs,
+    onError,
+    merge(into, more) {
+      into.n += more.n;
+      into.lastAt = Math.max(into.lastAt, more.lastAt);
+    },
+    async write(tx, entries) {
+      for (const [identifier, u] of entries) await writeUses(tx, identifier, u);
+    },
+  });
+}
+
+const PAGE_FILTER = ["identifier", "COALESCE(name,'')", "COALESCE(remark,'')", "COALESCE(email,'')", "COALESCE(mobile,'')"]
+  .map((c) => `lower(${c}) LIKE ? ${LIKE_ESCAPE}`)
+  .join(" OR ");
+
 export class AccountsRepo {
   private readonly toRecord: (r: Row) => AccountRecord;
 
   constructor(
-    private readonly db: Database,
+    private readonly x: SqlExecutor,
     private readonly box: SecretBox,
+    /** Postgres: `recordUse` goes through this buffer; sqlite writes at once. */
+    private readonly uses?: WriteBehind<AccountUses>,
   ) {
     this.toRecord = (r) => toRecord(r, box);
   }
 
   /** All accounts in insertion order. */
-  list(): AccountRecord[] {
-    return (this.db.query("SELECT * FROM accounts ORDER BY sort_order").all() as Row[]).map(this.toRecord);
+  async list(): Promise<AccountRecord[]> {
+    return (await this.x.all<Row>("SELECT * FROM accounts ORDER BY sort_order")).map(this.toRecord);
   }
 
   /** A page, newest first, filtered by a case-insensitive substring of identifier, name, remark, email or mobile. */
-  page(query: AccountListQuery): { items: AccountRecord[]; total: number } {
-    const like = query.q ? `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-    const where = like
-      ? "WHERE lower(identifier) LIKE $q ESCAPE '\\' OR lower(COALESCE(name,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(remark,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(email,'')) LIKE $q ESCAPE '\\' OR lower(COALESCE(mobile,'')) LIKE $q ESCAPE '\\'"
-      : "";
-    const params: Record<string, string> = like ? { q: like } : {};
-    const total = (this.db.query(`SELECT COUNT(*) AS n FROM accounts ${where}`).get(params) as { n: number }).n;
-    const items = (
-      this.db.query(`SELECT * FROM accounts ${where} ORDER BY sort_order DESC LIMIT $limit OFFSET $offset`).all({
-        ...params,
-        limit: query.limit,
-        offset: query.offset,
-      }) as Row[]
-    ).map(this.toRecord);
-    return { items, total };
+  async page(query: AccountListQuery): Promise<{ items: AccountRecord[]; total: number }> {
+    const like = query.q ? likeContaining(query.q.toLowerCase()) : null;
+    const where = like ? `WHERE ${PAGE_FILTER}` : "";
+    const params: SqlValue[] = like ? [like, like, like, like, like] : [];
+    const total = (await this.x.get<{ n: number }>(`SELECT COUNT(*) AS n FROM accounts ${where}`, params))?.n ?? 0;
+    const rows = await this.x.all<Row>(`SELECT * FROM accounts ${where} ORDER BY sort_order DESC LIMIT ? OFFSET ?`, [...params, query.limit, query.offset]);
+    return { items: rows.map(this.toRecord), total };
   }
 
-  get(identifier: string): AccountRecord | undefined {
-    const row = this.db.query("SELECT * FROM accounts WHERE identifier = ?").get(identifier) as Row | null;
+  async get(identifier: string): Promise<AccountRecord | undefined> {
+    const row = await this.x.get<Row>("SELECT * FROM accounts WHERE identifier = ?", [identifier]);
     return row ? this.toRecord(row) : undefined;
   }
 
@@ -153,166 +186,184 @@ export class AccountsRepo {
    * The identifier of a stored account that an account with this identifier (and mobile) would duplicate: one
    * primary-key read when there is no mobile; a mobile is also compared with the other accounts' mobile column.
    */
-  conflictOf(identifier: string, mobile?: string): string | undefined {
-    const row = (
-      mobile
-        ? this.db.query("SELECT identifier FROM accounts WHERE identifier IN ($id, $mobile) OR mobile = $mobile LIMIT 1").get({ id: identifier, mobile })
-        : this.db.query("SELECT identifier FROM accounts WHERE identifier = ?").get(identifier)
-    ) as { identifier: string } | null;
+  async conflictOf(identifier: string, mobile?: string): Promise<string | undefined> {
+    const row = mobile
+      ? await this.x.get<{ identifier: string }>("SELECT identifier FROM accounts WHERE identifier IN (?, ?) OR mobile = ? LIMIT 1", [identifier, mobile, mobile])
+      : await this.x.get<{ identifier: string }>("SELECT identifier FROM accounts WHERE identifier = ?", [identifier]);
     return row?.identifier;
   }
 
   /** The account with this identifier, else the first whose mobile or email is exactly this value. */
-  lookup(value: string): AccountRecord | undefined {
-    const direct = this.get(value);
+  async lookup(value: string): Promise<AccountRecord | undefined> {
+    const direct = await this.get(value);
     if (direct) return direct;
-    const row = this.db.query("SELECT * FROM accounts WHERE mobile = $v OR email = $v ORDER BY sort_order LIMIT 1").get({ v: value }) as Row | null;
+    const row = await this.x.get<Row>("SELECT * FROM accounts WHERE mobile = ? OR email = ? ORDER BY sort_order LIMIT 1", [value, value]);
     return row ? this.toRecord(row) : undefined;
   }
 
   /** Add an account that does not exist yet (callers checked with `conflictOf`): one statement. */
-  insert(input: AccountInput): void {
+  async insert(input: AccountInput): Promise<void> {
+    await this.insertRow(input, "");
+  }
+
+  /** Insert; `onConflict` "" (a duplicate is an error) or an ON CONFLICT clause. True when a row was added. */
+  private async insertRow(input: AccountInput, onConflict: string): Promise<boolean> {
     const now = Date.now();
-    this.db
-      .query(
-        `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, device_id, token, token_at, extra, created_at, updated_at, sort_order)
-         VALUES($identifier, $email, $mobile, $password, $name, $remark, $proxy_id, $device_id, $token, $token_at, $extra, $now, $now,
-                (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM accounts))`,
-      )
-      .run({
-        identifier: input.identifier,
-        email: input.email ?? null,
-        mobile: input.mobile ?? null,
-        password: this.box.sealOptional(input.password, PASSWORD_FIELD),
-        name: input.name ?? null,
-        remark: input.remark ?? null,
-        proxy_id: input.proxyId ?? null,
-        device_id: input.deviceId ?? newDeviceId(),
-        token: this.box.sealOptional(input.token, TOKEN_FIELD),
-        token_at: input.token ? now : null,
-        extra: input.extra ? JSON.stringify(input.extra) : null,
+    const r = await this.x.run(
+      `INSERT INTO accounts(identifier, email, mobile, password, name, remark, proxy_id, device_id, token, token_at, extra, created_at, updated_at, sort_order)
+       VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM accounts))${onConflict}`,
+      [
+        input.identifier,
+        input.email ?? null,
+        input.mobile ?? null,
+        this.box.sealOptional(input.password, PASSWORD_FIELD),
+        input.name ?? null,
+        input.remark ?? null,
+        input.proxyId ?? null,
+        input.deviceId ?? newDeviceId(),
+        this.box.sealOptional(input.token, TOKEN_FIELD),
+        input.token ? now : null,
+        input.extra ? JSON.stringify(input.extra) : null,
         now,
-      });
+        now,
+      ],
+    );
+    return r.changes > 0;
   }
 
   /** Identifiers of the accounts bound to this proxy. */
-  boundTo(proxyId: string): string[] {
-    return (this.db.query("SELECT identifier FROM accounts WHERE proxy_id = ? ORDER BY sort_order").all(proxyId) as { identifier: string }[]).map((r) => r.identifier);
+  async boundTo(proxyId: string): Promise<string[]> {
+    return (await this.x.all<{ identifier: string }>("SELECT identifier FROM accounts WHERE proxy_id = ? ORDER BY sort_order", [proxyId])).map((r) => r.identifier);
   }
 
   /** Unbind every account from this proxy; returns how many were bound. */
-  unbindProxy(proxyId: string): number {
-    return this.db.query("UPDATE accounts SET proxy_id = NULL, updated_at = ? WHERE proxy_id = ?").run(Date.now(), proxyId).changes;
+  async unbindProxy(proxyId: string): Promise<number> {
+    return (await this.x.run("UPDATE accounts SET proxy_id = NULL, updated_at = ? WHERE proxy_id = ?", [Date.now(), proxyId])).changes;
   }
 
   /** Every identifier, in insertion order (no secrets opened). */
-  identifiers(): string[] {
-    return (this.db.query("SELECT identifier FROM accounts ORDER BY sort_order").all() as { identifier: string }[]).map((r) => r.identifier);
+  async identifiers(): Promise<string[]> {
+    return (await this.x.all<{ identifier: string }>("SELECT identifier FROM accounts ORDER BY sort_order")).map((r) => r.identifier);
   }
 
-  count(): number {
-    return (this.db.query("SELECT COUNT(*) AS n FROM accounts").get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM accounts"))?.n ?? 0;
   }
 
-  /** Insert a new account or update the given fields of an existing one. Returns true when it is new. */
-  upsert(input: AccountInput): boolean {
+  /** Run `fn` on this repository bound to one transaction (nested: the caller's). */
+  private within<T>(fn: (r: AccountsRepo) => Promise<T>): Promise<T> {
+    return this.x.transaction((tx) => fn(new AccountsRepo(tx, this.box, this.uses)));
+  }
+
+  /**
+   * Insert a new account or update the given fields of an existing one. Returns true when it is new. One
+   * transaction; a concurrent insert of the same identifier (another instance) turns this into an update.
+   */
+  upsert(input: AccountInput): Promise<boolean> {
+    return this.within((r) => r.upsertHere(input));
+  }
+
+  private async upsertHere(input: AccountInput): Promise<boolean> {
     const now = Date.now();
-    const existing = this.get(input.identifier);
+    let existing = await this.get(input.identifier);
     if (!existing) {
-      this.insert(input);
-      return true;
+      if (await this.insertRow(input, " ON CONFLICT(identifier) DO NOTHING")) return true;
+      existing = await this.get(input.identifier);
+      if (!existing) throw new Error(`account ${input.identifier} vanished during an upsert`);
     }
-    this.db
-      .query(
-        `UPDATE accounts SET
-           email = COALESCE($email, email), mobile = COALESCE($mobile, mobile), password = COALESCE($password, password),
-           name = COALESCE($name, name), remark = COALESCE($remark, remark), proxy_id = COALESCE($proxy_id, proxy_id),
-           device_id = COALESCE($device_id, device_id), extra = COALESCE($extra, extra), updated_at = $now
-         WHERE identifier = $identifier`,
-      )
-      .run({
-        identifier: input.identifier,
-        email: input.email ?? null,
-        mobile: input.mobile ?? null,
+    const passwordChanged = input.password !== undefined && input.password !== existing.password;
+    await this.x.run(
+      `UPDATE accounts SET
+         email = COALESCE(?, email), mobile = COALESCE(?, mobile), password = COALESCE(?, password),
+         name = COALESCE(?, name), remark = COALESCE(?, remark), proxy_id = COALESCE(?, proxy_id),
+         device_id = COALESCE(?, device_id), extra = COALESCE(?, extra), updated_at = ?
+       WHERE identifier = ?`,
+      [
+        input.email ?? null,
+        input.mobile ?? null,
         // An unchanged password is not rewritten (a fresh IV would change the row for nothing).
-        password: input.password !== undefined && input.password !== existing.password ? this.box.seal(input.password, PASSWORD_FIELD) : null,
-        name: input.name ?? null,
-        remark: input.remark ?? null,
-        proxy_id: input.proxyId ?? null,
-        device_id: input.deviceId ?? null,
-        extra: input.extra ? JSON.stringify(input.extra) : null,
+        passwordChanged ? this.box.seal(input.password!, PASSWORD_FIELD) : null,
+        input.name ?? null,
+        input.remark ?? null,
+        input.proxyId ?? null,
+        input.deviceId ?? null,
+        input.extra ? JSON.stringify(input.extra) : null,
         now,
-      });
+        input.identifier,
+      ],
+    );
     // A changed password or device invalidates the stored token (it belonged to the old credentials / device);
     // a new device id is also the operator's fix for a `risk_device` state.
     const newDevice = input.deviceId !== undefined && input.deviceId !== existing.deviceId;
-    if (newDevice) this.clearDeviceRisk(input.identifier);
-    if (newDevice || (input.password !== undefined && input.password !== existing.password)) this.setToken(input.identifier, null);
+    if (newDevice) await this.clearDeviceRisk(input.identifier);
+    if (newDevice || passwordChanged) await this.setToken(input.identifier, null);
     return false;
   }
 
   /** Set name/remark/proxy explicitly (null clears). */
-  updateProfile(identifier: string, fields: { name?: string | null; remark?: string | null; proxyId?: string | null }): boolean {
-    const existing = this.get(identifier);
-    if (!existing) return false;
-    this.db.query("UPDATE accounts SET name = ?, remark = ?, proxy_id = ?, updated_at = ? WHERE identifier = ?").run(
-      fields.name === undefined ? existing.name ?? null : fields.name,
-      fields.remark === undefined ? existing.remark ?? null : fields.remark,
-      fields.proxyId === undefined ? existing.proxyId ?? null : fields.proxyId,
-      Date.now(),
-      identifier,
-    );
-    return true;
+  async updateProfile(identifier: string, fields: { name?: string | null; remark?: string | null; proxyId?: string | null }): Promise<boolean> {
+    const set = assignments({ name: fields.name, remark: fields.remark, proxy_id: fields.proxyId, updated_at: Date.now() });
+    return (await this.x.run(`UPDATE accounts SET ${set.sql} WHERE identifier = ?`, [...set.params, identifier])).changes > 0;
   }
 
   /**
    * Give the account another device id (a fresh random one when `deviceId` is null). A changed id ends a
    * `risk_device` state (the operator's fix) and drops the token, which belongs to the old device.
    */
-  setDeviceId(identifier: string, deviceId: string | null): string | undefined {
-    const existing = this.get(identifier);
+  setDeviceId(identifier: string, deviceId: string | null): Promise<string | undefined> {
+    return this.within((r) => r.setDeviceIdHere(identifier, deviceId));
+  }
+
+  private async setDeviceIdHere(identifier: string, deviceId: string | null): Promise<string | undefined> {
+    const existing = await this.get(identifier);
     if (!existing) return undefined;
     const next = deviceId ?? newDeviceId();
     if (next === existing.deviceId) return next;
-    this.db.query("UPDATE accounts SET device_id = ?, updated_at = ? WHERE identifier = ?").run(next, Date.now(), identifier);
-    this.setToken(identifier, null);
-    this.clearDeviceRisk(identifier);
+    await this.x.run("UPDATE accounts SET device_id = ?, updated_at = ? WHERE identifier = ?", [next, Date.now(), identifier]);
+    await this.setToken(identifier, null);
+    await this.clearDeviceRisk(identifier);
     return next;
   }
 
-  private clearDeviceRisk(identifier: string): void {
-    this.db.query("UPDATE accounts SET status = 'ok', status_reason = NULL, cooldown_until = NULL WHERE identifier = ? AND status = 'risk_device'").run(identifier);
+  private async clearDeviceRisk(identifier: string): Promise<void> {
+    await this.x.run("UPDATE accounts SET status = 'ok', status_reason = NULL, cooldown_until = NULL WHERE identifier = ? AND status = 'risk_device'", [identifier]);
   }
 
-  setToken(identifier: string, token: string | null): void {
-    this.db
-      .query("UPDATE accounts SET token = ?, token_at = ?, updated_at = ? WHERE identifier = ?")
-      .run(this.box.sealOptional(token, TOKEN_FIELD), token ? Date.now() : null, Date.now(), identifier);
+  async setToken(identifier: string, token: string | null): Promise<void> {
+    const now = Date.now();
+    await this.x.run("UPDATE accounts SET token = ?, token_at = ?, updated_at = ? WHERE identifier = ?", [this.box.sealOptional(token, TOKEN_FIELD), token ? now : null, now, identifier]);
   }
 
-  setEnabled(identifier: string, enabled: boolean): boolean {
-    return this.db.query("UPDATE accounts SET enabled = ?, updated_at = ? WHERE identifier = ?").run(enabled ? 1 : 0, Date.now(), identifier).changes > 0;
+  async setEnabled(identifier: string, enabled: boolean): Promise<boolean> {
+    return (await this.x.run("UPDATE accounts SET enabled = ?, updated_at = ? WHERE identifier = ?", [enabled ? 1 : 0, Date.now(), identifier])).changes > 0;
   }
 
-  setStatus(identifier: string, status: AccountStatus, reason?: string, cooldownUntil?: number): void {
-    this.db
-      .query("UPDATE accounts SET status = ?, status_reason = ?, cooldown_until = ?, updated_at = ? WHERE identifier = ?")
-      .run(status, reason ?? null, cooldownUntil ?? null, Date.now(), identifier);
+  async setStatus(identifier: string, status: AccountStatus, reason?: string, cooldownUntil?: number): Promise<void> {
+    await this.x.run("UPDATE accounts SET status = ?, status_reason = ?, cooldown_until = ?, updated_at = ? WHERE identifier = ?", [
+      status,
+      reason ?? null,
+      cooldownUntil ?? null,
+      Date.now(),
+      identifier,
+    ]);
   }
 
-  recordError(identifier: string, message: string): void {
-    this.db.query("UPDATE accounts SET last_error = ?, last_error_at = ? WHERE identifier = ?").run(message, Date.now(), identifier);
+  async recordError(identifier: string, message: string): Promise<void> {
+    await this.x.run("UPDATE accounts SET last_error = ?, last_error_at = ? WHERE identifier = ?", [message, Date.now(), identifier]);
   }
 
-  recordUse(identifier: string): void {
-    this.db.query("UPDATE accounts SET last_used_at = ?, request_count = request_count + 1 WHERE identifier = ?").run(Date.now(), identifier);
+  /** One more request served. Postgres: counted in memory and written within a second (write-behind). */
+  async recordUse(identifier: string): Promise<void> {
+    const use = { n: 1, lastAt: Date.now() };
+    if (this.uses) this.uses.add(identifier, use);
+    else await writeUses(this.x, identifier, use);
   }
 
-  delete(identifier: string): boolean {
-    return this.db.query("DELETE FROM accounts WHERE identifier = ?").run(identifier).changes > 0;
+  async delete(identifier: string): Promise<boolean> {
+    return (await this.x.run("DELETE FROM accounts WHERE identifier = ?", [identifier])).changes > 0;
   }
 
-  deleteAll(): void {
-    this.db.exec("DELETE FROM accounts");
+  async deleteAll(): Promise<void> {
+    await this.x.run("DELETE FROM accounts");
   }
 }

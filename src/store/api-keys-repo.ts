@@ -3,8 +3,9 @@
  * (HMAC-SHA-256, src/store/secret-box.ts), with a public id and a masked preview for lists; the key itself
  * is shown once, when it is created, and cannot be read back. Usage and quota rows are keyed by the hash.
  */
-import type { Database } from "bun:sqlite";
 import type { SecretBox } from "./secret-box.ts";
+import type { SqlExecutor } from "./sql/executor.ts";
+import { assignments } from "./sql/assignments.ts";
 
 export interface ApiKeyRecord {
   /** HMAC of the key: its identity in the database and in usage counters. */
@@ -41,72 +42,75 @@ const COLUMNS = "key_hash, key_id, preview, name, remark, created_at";
 
 export class ApiKeysRepo {
   constructor(
-    private readonly db: Database,
+    private readonly x: SqlExecutor,
     private readonly box: SecretBox,
   ) {}
 
-  /** The stored identity of a raw key (whether or not it is configured). */
+  /** The stored identity of a raw key (whether or not it is configured). Pure: no I/O. */
   hashOf(key: string): string {
     return this.box.hashApiKey(key);
   }
 
-  list(): ApiKeyRecord[] {
-    return (this.db.query(`SELECT ${COLUMNS} FROM api_keys ORDER BY sort_order`).all() as Row[]).map(toRecord);
+  async list(): Promise<ApiKeyRecord[]> {
+    return (await this.x.all<Row>(`SELECT ${COLUMNS} FROM api_keys ORDER BY sort_order`)).map(toRecord);
   }
 
   /** By hash. */
-  get(hash: string): ApiKeyRecord | undefined {
-    const row = this.db.query(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`).get(hash) as Row | null;
+  async get(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.x.get<Row>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`, [hash]);
     return row ? toRecord(row) : undefined;
   }
 
   /** By raw key. */
-  find(key: string): ApiKeyRecord | undefined {
+  find(key: string): Promise<ApiKeyRecord | undefined> {
     return this.get(this.hashOf(key));
   }
 
-  byId(id: string): ApiKeyRecord | undefined {
-    const row = this.db.query(`SELECT ${COLUMNS} FROM api_keys WHERE key_id = ?`).get(id) as Row | null;
+  async byId(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.x.get<Row>(`SELECT ${COLUMNS} FROM api_keys WHERE key_id = ?`, [id]);
     return row ? toRecord(row) : undefined;
   }
 
-  count(): number {
-    return (this.db.query("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM api_keys"))?.n ?? 0;
   }
 
-  /** Insert a raw key, or update name/remark of an existing one when given. Returns true when the key is new. */
-  upsert(entry: { key: string; name?: string; remark?: string }): boolean {
+  /**
+   * Insert a raw key, or update name/remark of an existing one when given. Returns true when the key is new.
+   * Insert first (ON CONFLICT DO NOTHING): two concurrent upserts of one key, on one instance or two, create it once.
+   */
+  async upsert(entry: { key: string; name?: string; remark?: string }): Promise<boolean> {
     const hash = this.hashOf(entry.key);
-    if (this.get(hash)) {
-      this.db.query("UPDATE api_keys SET name = COALESCE(?, name), remark = COALESCE(?, remark) WHERE key_hash = ?").run(entry.name ?? null, entry.remark ?? null, hash);
-      return false;
-    }
-    this.insertHashed(hash, previewOf(entry.key), entry.name, entry.remark, Date.now());
-    return true;
+    if (await this.insertRow(hash, previewOf(entry.key), entry.name, entry.remark, Date.now(), " ON CONFLICT(key_hash) DO NOTHING")) return true;
+    await this.x.run("UPDATE api_keys SET name = COALESCE(?, name), remark = COALESCE(?, remark) WHERE key_hash = ?", [entry.name ?? null, entry.remark ?? null, hash]);
+    return false;
   }
 
-  /** Insert an already hashed key (migrations). */
-  insertHashed(hash: string, preview: string, name: string | undefined, remark: string | undefined, createdAt: number): void {
-    const next = (this.db.query("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM api_keys").get() as { n: number }).n;
-    this.db
-      .query("INSERT INTO api_keys(key_hash, key_id, preview, name, remark, created_at, sort_order) VALUES(?, ?, ?, ?, ?, ?, ?)")
-      .run(hash, keyIdOf(hash), preview, name ?? null, remark ?? null, createdAt, next);
+  /** Insert an already hashed key (imports of hashed keys); an existing hash is an error. */
+  async insertHashed(hash: string, preview: string, name: string | undefined, remark: string | undefined, createdAt: number): Promise<void> {
+    await this.insertRow(hash, preview, name, remark, createdAt, "");
   }
 
-  update(hash: string, fields: { name?: string | null; remark?: string | null }): boolean {
-    const existing = this.get(hash);
-    if (!existing) return false;
-    const name = fields.name === undefined ? existing.name ?? null : fields.name;
-    const remark = fields.remark === undefined ? existing.remark ?? null : fields.remark;
-    this.db.query("UPDATE api_keys SET name = ?, remark = ? WHERE key_hash = ?").run(name, remark, hash);
-    return true;
+  private async insertRow(hash: string, preview: string, name: string | undefined, remark: string | undefined, createdAt: number, onConflict: string): Promise<boolean> {
+    const r = await this.x.run(
+      `INSERT INTO api_keys(key_hash, key_id, preview, name, remark, created_at, sort_order)
+       VALUES(?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM api_keys))${onConflict}`,
+      [hash, keyIdOf(hash), preview, name ?? null, remark ?? null, createdAt],
+    );
+    return r.changes > 0;
   }
 
-  delete(hash: string): boolean {
-    return this.db.query("DELETE FROM api_keys WHERE key_hash = ?").run(hash).changes > 0;
+  async update(hash: string, fields: { name?: string | null; remark?: string | null }): Promise<boolean> {
+    const set = assignments({ name: fields.name, remark: fields.remark });
+    // Nothing to change still tells whether the key exists.
+    return (await this.x.run(`UPDATE api_keys SET ${set.sql || "key_hash = key_hash"} WHERE key_hash = ?`, [...set.params, hash])).changes > 0;
   }
 
-  deleteAll(): void {
-    this.db.exec("DELETE FROM api_keys");
+  async delete(hash: string): Promise<boolean> {
+    return (await this.x.run("DELETE FROM api_keys WHERE key_hash = ?", [hash])).changes > 0;
+  }
+
+  async deleteAll(): Promise<void> {
+    await this.x.run("DELETE FROM api_keys");
   }
 }

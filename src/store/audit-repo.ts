@@ -1,5 +1,6 @@
 /** Audit log of admin changes. Callers pass details that are already masked. */
-import type { Database } from "bun:sqlite";
+import type { SqlExecutor, SqlValue } from "./sql/executor.ts";
+import { LIKE_ESCAPE, likeContaining } from "./sql/like.ts";
 
 export interface AuditEntry {
   id: number;
@@ -34,39 +35,46 @@ interface Row {
 const MAX_ENTRIES = 10_000;
 
 export class AuditRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly x: SqlExecutor) {}
 
-  add(entry: Omit<AuditEntry, "id">): void {
-    const id = this.db
-      .query("INSERT INTO audit_log(at, actor, address, action, target, detail) VALUES(?, ?, ?, ?, ?, ?)")
-      .run(entry.at, entry.actor, entry.address ?? null, entry.action, entry.target ?? null, entry.detail ? JSON.stringify(entry.detail) : null).lastInsertRowid;
-    if (Number(id) % 500 === 0) this.db.query("DELETE FROM audit_log WHERE id <= ?").run(Number(id) - MAX_ENTRIES);
+  async add(entry: Omit<AuditEntry, "id">): Promise<void> {
+    const row = await this.x.get<{ id: number }>("INSERT INTO audit_log(at, actor, address, action, target, detail) VALUES(?, ?, ?, ?, ?, ?) RETURNING id", [
+      entry.at,
+      entry.actor,
+      entry.address ?? null,
+      entry.action,
+      entry.target ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    ]);
+    const id = Number(row?.id ?? 0);
+    if (id % 500 === 0) await this.x.run("DELETE FROM audit_log WHERE id <= ?", [id - MAX_ENTRIES]);
   }
 
   /** Newest first. */
-  list(q: AuditQuery): AuditEntry[] {
+  async list(q: AuditQuery): Promise<AuditEntry[]> {
     const where: string[] = [];
-    const params: Record<string, string | number> = { limit: q.limit };
+    const params: SqlValue[] = [];
     if (q.action) {
       const prefix = q.action.endsWith("*") ? q.action.slice(0, -1) : q.action.endsWith(".") ? q.action : undefined;
       if (prefix !== undefined) {
-        where.push("substr(action, 1, length($action)) = $action");
-        params.action = prefix;
+        // Case-sensitive on both engines (LIKE is not on sqlite).
+        where.push("substr(action, 1, ?) = ?");
+        params.push(prefix.length, prefix);
       } else {
-        where.push("action = $action");
-        params.action = q.action;
+        where.push("action = ?");
+        params.push(q.action);
       }
     }
     if (q.actor) {
-      where.push("actor = $actor");
-      params.actor = q.actor;
+      where.push("actor = ?");
+      params.push(q.actor);
     }
     if (q.target) {
-      where.push("instr(lower(COALESCE(target, '')), $target) > 0");
-      params.target = q.target.toLowerCase();
+      where.push(`lower(COALESCE(target, '')) LIKE ? ${LIKE_ESCAPE}`);
+      params.push(likeContaining(q.target.toLowerCase()));
     }
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT $limit`;
-    return (this.db.query(sql).all(params) as Row[]).map((r) => ({
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return (await this.x.all<Row>(sql, [...params, q.limit])).map((r) => ({
       id: r.id,
       at: r.at,
       actor: r.actor,

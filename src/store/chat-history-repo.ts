@@ -1,9 +1,10 @@
 /**
  * Chat history (§12.6): one row per business turn, newest kept up to a limit. The summary lives in columns,
  * the conversation (messages, prompt, reasoning, answer, tool calls, usage, error) as one JSON document.
- * Every write bumps one stored list revision; a row keeps the revision of its last write (ETags).
+ * Every write bumps one stored list revision; a row keeps the revision of its last write (ETags) and, in `seq`, the
+ * revision of its insert: newest first is `created_at DESC, seq DESC` (portable: no rowid).
  */
-import type { Database } from "bun:sqlite";
+import type { SqlExecutor } from "./sql/executor.ts";
 
 export type ChatHistoryStatus = "streaming" | "success" | "error" | "stopped";
 
@@ -114,87 +115,100 @@ function toSummary(r: Omit<Row, "detail">): ChatHistorySummary {
 }
 
 export class ChatHistoryRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly x: SqlExecutor) {}
 
   /** The list revision (bumped by every write). */
-  revision(): number {
-    return (this.db.query("SELECT rev FROM chat_history_rev WHERE id = 1").get() as { rev: number } | null)?.rev ?? 0;
+  async revision(): Promise<number> {
+    return (await this.x.get<{ rev: number }>("SELECT rev FROM chat_history_rev WHERE id = 1"))?.rev ?? 0;
   }
 
-  private bump(): number {
-    return (this.db.query("UPDATE chat_history_rev SET rev = rev + 1 WHERE id = 1 RETURNING rev").get() as { rev: number }).rev;
+  private async bump(tx: SqlExecutor): Promise<number> {
+    const row = await tx.get<{ rev: number }>("UPDATE chat_history_rev SET rev = rev + 1 WHERE id = 1 RETURNING rev");
+    if (!row) throw new Error("chat_history_rev has no row (schema not migrated)");
+    return row.rev;
   }
 
   /** A new entry in `streaming` state; the oldest entries beyond `limit` are pruned. */
-  start(entry: ChatHistoryStart, limit: number): void {
-    this.db.transaction(() => {
-      const rev = this.bump();
-      this.db
-        .query(
-          `INSERT INTO chat_history(id, revision, created_at, updated_at, status, caller_id, provider, surface, model, stream, user_input, detail)
-           VALUES(?, ?, ?, ?, 'streaming', ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(entry.id, rev, entry.at, entry.at, entry.caller_id ?? null, entry.provider ?? null, entry.surface ?? null, entry.model ?? null, entry.stream ? 1 : 0, entry.user_input ?? null, JSON.stringify(entry.detail));
-      this.pruneTo(limit);
-    })();
+  async start(entry: ChatHistoryStart, limit: number): Promise<void> {
+    await this.x.transaction(async (tx) => {
+      const rev = await this.bump(tx);
+      await tx.run(
+        `INSERT INTO chat_history(id, revision, seq, created_at, updated_at, status, caller_id, provider, surface, model, stream, user_input, detail)
+         VALUES(?, ?, ?, ?, ?, 'streaming', ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          entry.id,
+          rev,
+          rev,
+          entry.at,
+          entry.at,
+          entry.caller_id ?? null,
+          entry.provider ?? null,
+          entry.surface ?? null,
+          entry.model ?? null,
+          entry.stream ? 1 : 0,
+          entry.user_input ?? null,
+          JSON.stringify(entry.detail),
+        ],
+      );
+      await this.pruneTo(tx, limit);
+    });
   }
 
   /** The end of a turn; false when the entry is gone (deleted or pruned meanwhile). */
-  finish(id: string, end: ChatHistoryEnd): boolean {
-    return this.db.transaction(() => {
-      const row = this.db.query("SELECT detail FROM chat_history WHERE id = ?").get(id) as { detail: string } | null;
+  finish(id: string, end: ChatHistoryEnd): Promise<boolean> {
+    return this.x.transaction(async (tx) => {
+      const row = await tx.get<{ detail: string }>("SELECT detail FROM chat_history WHERE id = ?", [id]);
       if (!row) return false;
       const detail = { ...(JSON.parse(row.detail) as ChatHistoryDetail), ...end.detail };
-      const rev = this.bump();
-      this.db
-        .query(
-          `UPDATE chat_history SET revision = ?, updated_at = ?, completed_at = ?, status = ?, account_id = ?, status_code = ?, elapsed_ms = ?, finish_reason = ?, preview = ?, detail = ?
-           WHERE id = ?`,
-        )
-        .run(rev, end.at, end.at, end.status, end.account_id ?? null, end.status_code ?? null, Math.round(end.elapsed_ms), end.finish_reason ?? null, end.preview ?? null, JSON.stringify(detail), id);
+      const rev = await this.bump(tx);
+      await tx.run(
+        `UPDATE chat_history SET revision = ?, updated_at = ?, completed_at = ?, status = ?, account_id = ?, status_code = ?, elapsed_ms = ?, finish_reason = ?, preview = ?, detail = ?
+         WHERE id = ?`,
+        [rev, end.at, end.at, end.status, end.account_id ?? null, end.status_code ?? null, Math.round(end.elapsed_ms), end.finish_reason ?? null, end.preview ?? null, JSON.stringify(detail), id],
+      );
       return true;
-    })();
+    });
   }
 
   /** Newest first. */
-  list(): ChatHistorySummary[] {
-    return (this.db.query(`SELECT ${SUMMARY_COLUMNS} FROM chat_history ORDER BY created_at DESC, rowid DESC`).all() as Omit<Row, "detail">[]).map(toSummary);
+  async list(): Promise<ChatHistorySummary[]> {
+    return (await this.x.all<Omit<Row, "detail">>(`SELECT ${SUMMARY_COLUMNS} FROM chat_history ORDER BY created_at DESC, seq DESC`)).map(toSummary);
   }
 
-  get(id: string): ChatHistoryItem | undefined {
-    const row = this.db.query(`SELECT ${SUMMARY_COLUMNS}, detail FROM chat_history WHERE id = ?`).get(id) as Row | null;
+  async get(id: string): Promise<ChatHistoryItem | undefined> {
+    const row = await this.x.get<Row>(`SELECT ${SUMMARY_COLUMNS}, detail FROM chat_history WHERE id = ?`, [id]);
     if (!row) return undefined;
     return { ...toSummary(row), ...(JSON.parse(row.detail) as ChatHistoryDetail) };
   }
 
-  delete(id: string): boolean {
-    return this.db.transaction(() => {
-      const changed = this.db.query("DELETE FROM chat_history WHERE id = ?").run(id).changes > 0;
-      if (changed) this.bump();
+  delete(id: string): Promise<boolean> {
+    return this.x.transaction(async (tx) => {
+      const changed = (await tx.run("DELETE FROM chat_history WHERE id = ?", [id])).changes > 0;
+      if (changed) await this.bump(tx);
       return changed;
-    })();
+    });
   }
 
-  deleteAll(): void {
-    this.db.transaction(() => {
-      this.db.exec("DELETE FROM chat_history");
-      this.bump();
-    })();
+  async deleteAll(): Promise<void> {
+    await this.x.transaction(async (tx) => {
+      await tx.run("DELETE FROM chat_history");
+      await this.bump(tx);
+    });
   }
 
   /** Keep the newest `limit` entries (0 deletes all). */
-  prune(limit: number): void {
-    this.db.transaction(() => this.pruneTo(limit))();
+  async prune(limit: number): Promise<void> {
+    await this.x.transaction((tx) => this.pruneTo(tx, limit));
   }
 
-  private pruneTo(limit: number): void {
-    const removed = this.db
-      .query("DELETE FROM chat_history WHERE rowid NOT IN (SELECT rowid FROM chat_history ORDER BY created_at DESC, rowid DESC LIMIT ?)")
-      .run(Math.max(0, limit)).changes;
-    if (removed > 0) this.bump();
+  private async pruneTo(tx: SqlExecutor, limit: number): Promise<void> {
+    const removed = (
+      await tx.run("DELETE FROM chat_history WHERE id NOT IN (SELECT id FROM chat_history ORDER BY created_at DESC, seq DESC LIMIT ?)", [Math.max(0, Math.floor(limit))])
+    ).changes;
+    if (removed > 0) await this.bump(tx);
   }
 
-  count(): number {
-    return (this.db.query("SELECT COUNT(*) AS n FROM chat_history").get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM chat_history"))?.n ?? 0;
   }
 }

@@ -4,8 +4,9 @@
  * secret, so the same secret is the same entry and the id reveals nothing. Usage counts, states and
  * cool-downs are kept here so that they survive restarts.
  */
-import type { Database } from "bun:sqlite";
 import type { SecretBox } from "./secret-box.ts";
+import type { SqlExecutor } from "./sql/executor.ts";
+import { assignments } from "./sql/assignments.ts";
 
 export const CREDENTIAL_SECRET_FIELD = "provider_credentials.secret";
 export const CREDENTIAL_AUTH_FIELD = "provider_credentials.auth";
@@ -78,7 +79,7 @@ export function credentialPreview(secret: string): string {
 
 export class CredentialsRepo {
   constructor(
-    private readonly db: Database,
+    private readonly x: SqlExecutor,
     private readonly box: SecretBox,
   ) {}
 
@@ -106,131 +107,120 @@ export class CredentialsRepo {
     };
   }
 
-  /** The stable id of `secret` in `provider`'s pool (a keyed hash: never the secret, not guessable offline). */
+  /** The stable id of `secret` in `provider`'s pool (a keyed hash: never the secret, not guessable offline). Pure: no I/O. */
   idFor(provider: string, secret: string): string {
     return this.box.hashApiKey(`credential:${provider}:${secret}`).slice(0, 16);
   }
 
   /** Every entry of a provider's pool in insertion order. */
-  list(provider: string): CredentialRecord[] {
-    return (this.db.query("SELECT * FROM provider_credentials WHERE provider = ? ORDER BY sort_order").all(provider) as Row[]).map((r) => this.toRecord(r));
+  async list(provider: string): Promise<CredentialRecord[]> {
+    return (await this.x.all<Row>("SELECT * FROM provider_credentials WHERE provider = ? ORDER BY sort_order", [provider])).map((r) => this.toRecord(r));
   }
 
-  get(provider: string, id: string): CredentialRecord | undefined {
-    const row = this.db.query("SELECT * FROM provider_credentials WHERE provider = ? AND id = ?").get(provider, id) as Row | null;
+  async get(provider: string, id: string): Promise<CredentialRecord | undefined> {
+    const row = await this.x.get<Row>("SELECT * FROM provider_credentials WHERE provider = ? AND id = ?", [provider, id]);
     return row ? this.toRecord(row) : undefined;
   }
 
-  count(provider: string): number {
-    return (this.db.query("SELECT COUNT(*) AS n FROM provider_credentials WHERE provider = ?").get(provider) as { n: number }).n;
+  async count(provider: string): Promise<number> {
+    return (await this.x.get<{ n: number }>("SELECT COUNT(*) AS n FROM provider_credentials WHERE provider = ?", [provider]))?.n ?? 0;
   }
 
-  /** Insert a new entry or update the given fields of an existing one (same secret = same entry). */
-  upsert(provider: string, input: CredentialInput): { id: string; created: boolean } {
+  /**
+   * Insert a new entry or update the given fields of an existing one (same secret = same entry). Insert first
+   * (ON CONFLICT DO NOTHING): two concurrent upserts of one secret, on one instance or two, create it once.
+   */
+  async upsert(provider: string, input: CredentialInput): Promise<{ id: string; created: boolean }> {
     const id = this.idFor(provider, input.secret);
     const now = Date.now();
-    const existing = this.get(provider, id);
-    if (!existing) {
-      const next = (this.db.query("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM provider_credentials WHERE provider = ?").get(provider) as { n: number }).n;
-      this.db
-        .query(
-          `INSERT INTO provider_credentials(provider, id, secret, auth, preview, label, max_usage, meta, created_at, updated_at, sort_order)
-           VALUES($provider, $id, $secret, $auth, $preview, $label, $max_usage, $meta, $now, $now, $sort)`,
-        )
-        .run({
-          provider,
-          id,
-          secret: this.box.seal(input.secret, CREDENTIAL_SECRET_FIELD),
-          auth: this.box.sealOptional(input.auth, CREDENTIAL_AUTH_FIELD),
-          preview: credentialPreview(input.secret),
-          label: input.label ?? null,
-          max_usage: input.maxUsage ?? null,
-          meta: input.meta ? JSON.stringify(input.meta) : null,
-          now,
-          sort: next,
-        });
-      return { id, created: true };
-    }
-    this.db
-      .query(
-        `UPDATE provider_credentials SET
-           auth = COALESCE($auth, auth), label = COALESCE($label, label), max_usage = COALESCE($max_usage, max_usage),
-           meta = COALESCE($meta, meta), updated_at = $now
-         WHERE provider = $provider AND id = $id`,
-      )
-      .run({
+    const inserted = await this.x.run(
+      `INSERT INTO provider_credentials(provider, id, secret, auth, preview, label, max_usage, meta, created_at, updated_at, sort_order)
+       VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM provider_credentials WHERE provider = ?))
+       ON CONFLICT(provider, id) DO NOTHING`,
+      [
         provider,
         id,
-        // An unchanged authorization is not rewritten (a fresh IV would change the row for nothing).
-        auth: input.auth !== undefined && input.auth !== existing.auth ? this.box.seal(input.auth, CREDENTIAL_AUTH_FIELD) : null,
-        label: input.label ?? null,
-        max_usage: input.maxUsage ?? null,
-        meta: input.meta ? JSON.stringify(input.meta) : null,
+        this.box.seal(input.secret, CREDENTIAL_SECRET_FIELD),
+        this.box.sealOptional(input.auth, CREDENTIAL_AUTH_FIELD),
+        credentialPreview(input.secret),
+        input.label ?? null,
+        input.maxUsage ?? null,
+        input.meta ? JSON.stringify(input.meta) : null,
         now,
-      });
+        now,
+        provider,
+      ],
+    );
+    if (inserted.changes > 0) return { id, created: true };
+    const existing = await this.get(provider, id);
+    await this.x.run(
+      `UPDATE provider_credentials SET
+         auth = COALESCE(?, auth), label = COALESCE(?, label), max_usage = COALESCE(?, max_usage),
+         meta = COALESCE(?, meta), updated_at = ?
+       WHERE provider = ? AND id = ?`,
+      [
+        // An unchanged authorization is not rewritten (a fresh IV would change the row for nothing).
+        input.auth !== undefined && input.auth !== existing?.auth ? this.box.seal(input.auth, CREDENTIAL_AUTH_FIELD) : null,
+        input.label ?? null,
+        input.maxUsage ?? null,
+        input.meta ? JSON.stringify(input.meta) : null,
+        now,
+        provider,
+        id,
+      ],
+    );
     return { id, created: false };
   }
 
   /** Set label / max usage explicitly (null clears). */
-  updateProfile(provider: string, id: string, fields: { label?: string | null; maxUsage?: number | null }): boolean {
-    const existing = this.get(provider, id);
-    if (!existing) return false;
-    return (
-      this.db
-        .query("UPDATE provider_credentials SET label = ?, max_usage = ?, updated_at = ? WHERE provider = ? AND id = ?")
-        .run(
-          fields.label === undefined ? existing.label ?? null : fields.label,
-          fields.maxUsage === undefined ? existing.maxUsage ?? null : fields.maxUsage,
-          Date.now(),
-          provider,
-          id,
-        ).changes > 0
+  async updateProfile(provider: string, id: string, fields: { label?: string | null; maxUsage?: number | null }): Promise<boolean> {
+    const set = assignments({ label: fields.label, max_usage: fields.maxUsage, updated_at: Date.now() });
+    return (await this.x.run(`UPDATE provider_credentials SET ${set.sql} WHERE provider = ? AND id = ?`, [...set.params, provider, id])).changes > 0;
+  }
+
+  async remove(provider: string, id: string): Promise<boolean> {
+    return (await this.x.run("DELETE FROM provider_credentials WHERE provider = ? AND id = ?", [provider, id])).changes > 0;
+  }
+
+  async setEnabled(provider: string, id: string, enabled: boolean): Promise<boolean> {
+    return (await this.x.run("UPDATE provider_credentials SET enabled = ?, updated_at = ? WHERE provider = ? AND id = ?", [enabled ? 1 : 0, Date.now(), provider, id])).changes > 0;
+  }
+
+  /** One more use (a request was sent with it). Returns the new count (0 when the entry is gone). */
+  async recordUse(provider: string, id: string): Promise<number> {
+    const row = await this.x.get<{ n: number }>(
+      "UPDATE provider_credentials SET usage_count = usage_count + 1, last_used_at = ? WHERE provider = ? AND id = ? RETURNING usage_count AS n",
+      [Date.now(), provider, id],
     );
-  }
-
-  remove(provider: string, id: string): boolean {
-    return this.db.query("DELETE FROM provider_credentials WHERE provider = ? AND id = ?").run(provider, id).changes > 0;
-  }
-
-  setEnabled(provider: string, id: string, enabled: boolean): boolean {
-    return this.db.query("UPDATE provider_credentials SET enabled = ?, updated_at = ? WHERE provider = ? AND id = ?").run(enabled ? 1 : 0, Date.now(), provider, id).changes > 0;
-  }
-
-  /** One more use (a request was sent with it). Returns the new count. */
-  recordUse(provider: string, id: string): number {
-    const now = Date.now();
-    this.db.query("UPDATE provider_credentials SET usage_count = usage_count + 1, last_used_at = ? WHERE provider = ? AND id = ?").run(now, provider, id);
-    return (this.db.query("SELECT usage_count AS n FROM provider_credentials WHERE provider = ? AND id = ?").get(provider, id) as { n: number } | null)?.n ?? 0;
+    return row?.n ?? 0;
   }
 
   /** Set the usage count (an import carrying the count of another tool). */
-  setUsage(provider: string, id: string, count: number): void {
-    this.db.query("UPDATE provider_credentials SET usage_count = ?, updated_at = ? WHERE provider = ? AND id = ?").run(Math.max(0, Math.floor(count)), Date.now(), provider, id);
+  async setUsage(provider: string, id: string, count: number): Promise<void> {
+    await this.x.run("UPDATE provider_credentials SET usage_count = ?, updated_at = ? WHERE provider = ? AND id = ?", [Math.max(0, Math.floor(count)), Date.now(), provider, id]);
   }
 
   /** Set the state (ok clears the reason, the cool-down and the failure count). */
-  setState(provider: string, id: string, state: CredentialState, reason?: string, opts: { cooldownUntil?: number; failures?: number } = {}): void {
+  async setState(provider: string, id: string, state: CredentialState, reason?: string, opts: { cooldownUntil?: number; failures?: number } = {}): Promise<void> {
     const failures = state === "ok" ? 0 : opts.failures;
-    this.db
-      .query(
-        `UPDATE provider_credentials SET state = ?, state_reason = ?, cooldown_until = ?, failures = COALESCE(?, failures), updated_at = ?
-         WHERE provider = ? AND id = ?`,
-      )
-      .run(state, state === "ok" ? null : reason ?? null, state === "ok" ? null : opts.cooldownUntil ?? null, failures ?? null, Date.now(), provider, id);
+    await this.x.run(
+      `UPDATE provider_credentials SET state = ?, state_reason = ?, cooldown_until = ?, failures = COALESCE(?, failures), updated_at = ?
+       WHERE provider = ? AND id = ?`,
+      [state, state === "ok" ? null : reason ?? null, state === "ok" ? null : opts.cooldownUntil ?? null, failures ?? null, Date.now(), provider, id],
+    );
   }
 
-  recordError(provider: string, id: string, message: string): void {
-    this.db.query("UPDATE provider_credentials SET last_error = ?, last_error_at = ? WHERE provider = ? AND id = ?").run(message.slice(0, 500), Date.now(), provider, id);
+  async recordError(provider: string, id: string, message: string): Promise<void> {
+    await this.x.run("UPDATE provider_credentials SET last_error = ?, last_error_at = ? WHERE provider = ? AND id = ?", [message.slice(0, 500), Date.now(), provider, id]);
   }
 
   /** Usage back to 0 (one entry, or the whole pool); exhausted entries become usable again. Returns how many. */
-  resetUsage(provider: string, id?: string): number {
-    const now = Date.now();
+  async resetUsage(provider: string, id?: string): Promise<number> {
     const sql = `UPDATE provider_credentials SET usage_count = 0,
         state = CASE WHEN state = 'exhausted' THEN 'ok' ELSE state END,
         state_reason = CASE WHEN state = 'exhausted' THEN NULL ELSE state_reason END, updated_at = ?
       WHERE provider = ?${id === undefined ? "" : " AND id = ?"}`;
-    const q = this.db.query(sql);
-    return (id === undefined ? q.run(now, provider) : q.run(now, provider, id)).changes;
+    const now = Date.now();
+    return (await this.x.run(sql, id === undefined ? [now, provider] : [now, provider, id])).changes;
   }
 }

@@ -2,7 +2,7 @@
  * Files uploaded through `POST /v1/files`: which upstream account holds each one (§7.2 [fix]), so a later
  * request that references the file is pinned to that account.
  */
-import type { Database } from "bun:sqlite";
+import type { SqlExecutor } from "./sql/executor.ts";
 
 export interface StoredFile {
   id: string;
@@ -46,24 +46,27 @@ function fromRow(r: FileRow): StoredFile {
 }
 
 export class FilesRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly x: SqlExecutor) {}
 
-  put(f: StoredFile): void {
-    this.db
-      .query(
-        `INSERT OR REPLACE INTO uploaded_files (id, provider, account, caller, filename, bytes, media_type, purpose, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(f.id, f.provider, f.account ?? null, f.caller, f.filename, f.bytes, f.mediaType, f.purpose, f.createdAt);
+  /** Record a file (a second put of the same id replaces it). */
+  async put(f: StoredFile): Promise<void> {
+    await this.x.run(
+      `INSERT INTO uploaded_files (id, provider, account, caller, filename, bytes, media_type, purpose, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET provider = excluded.provider, account = excluded.account, caller = excluded.caller,
+         filename = excluded.filename, bytes = excluded.bytes, media_type = excluded.media_type, purpose = excluded.purpose,
+         created_at = excluded.created_at`,
+      [f.id, f.provider, f.account ?? null, f.caller, f.filename, f.bytes, f.mediaType, f.purpose, f.createdAt],
+    );
   }
 
   /** The file, when `caller` uploaded it (another caller's file is not found). */
-  get(id: string, caller: string): StoredFile | undefined {
-    const r = this.db.query<FileRow, [string, string]>("SELECT * FROM uploaded_files WHERE id = ? AND caller = ?").get(id, caller);
+  async get(id: string, caller: string): Promise<StoredFile | undefined> {
+    const r = await this.x.get<FileRow>("SELECT * FROM uploaded_files WHERE id = ? AND caller = ?", [id, caller]);
     return r ? fromRow(r) : undefined;
   }
 
-  remove(id: string): boolean {
-    return this.db.query("DELETE FROM uploaded_files WHERE id = ?").run(id).changes > 0;
+  async remove(id: string): Promise<boolean> {
+    return (await this.x.run("DELETE FROM uploaded_files WHERE id = ?", [id])).changes > 0;
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Usage history: finished business turns added up per time bucket and per (caller key id, account, provider,
  * model). Two spans are kept: 5-minute buckets for the last two days (the "last hour" view) and hourly buckets
- * for 30 days (day and week views). `add` only counts in memory; the counts reach sqlite in one transaction per
- * flush (every few seconds, before every read, and when the store closes), so the hot path never waits on a write.
+ * for 30 days (day and week views). `add` only counts in memory; the counts reach the database as additive upserts in
+ * one transaction per flush (every few seconds, before every read, and when the store closes), so the hot path never waits on a write.
  * Older buckets are pruned on flush. Rows name a caller by its key id (`k_…`) or caller id, never by a key.
  */
-import type { Database } from "bun:sqlite";
+import type { SqlExecutor } from "./sql/executor.ts";
+import type { WriteBehindErrorReport } from "./sql/write-behind.ts";
 
 /** Bucket spans in seconds: 5 minutes and 1 hour. */
 export const FINE_SPAN = 300;
@@ -60,101 +61,142 @@ interface Pending extends UsageCounts {
 const COLUMNS: Record<UsageDimension, string> = { key_id: "key_id", account: "account", provider: "provider", model: "provider || '/' || model" };
 
 export class UsageHistoryRepo {
-  private readonly pending = new Map<string, Pending>();
+  private pending = new Map<string, Pending>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | undefined;
   private lastPrune = 0;
   private closed = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly x: SqlExecutor,
     private readonly flushMs = DEFAULT_FLUSH_MS,
     private readonly now: () => number = Date.now,
+    /** A timed flush failed (the counts are kept for the next one). */
+    private readonly onError?: WriteBehindErrorReport,
   ) {}
 
-  /** Count one finished turn (in memory; written on the next flush). */
+  /** Count one finished turn (in memory; written on the next flush). Synchronous: no I/O. */
   add(s: UsageSample): void {
     if (this.closed) return;
     for (const span of SPANS) {
       const ms = span * 1000;
       const bucket = Math.floor(s.at / ms) * ms;
-      const id = `${span}\u0001${bucket}\u0001${s.keyId}\u0001${s.account}\u0001${s.provider}\u0001${s.model}`;
-      let row = this.pending.get(id);
-      if (!row) {
-        row = { span, bucket, key_id: s.keyId, account: s.account, provider: s.provider, model: s.model, requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
-        this.pending.set(id, row);
-      }
-      row.requests += 1;
-      if (s.error) row.errors += 1;
-      row.input_tokens += s.inputTokens;
-      row.output_tokens += s.outputTokens;
-      row.latency_ms += s.latencyMs;
+      const row: Pending = {
+        span,
+        bucket,
+        key_id: s.keyId,
+        account: s.account,
+        provider: s.provider,
+        model: s.model,
+        requests: 1,
+        errors: s.error ? 1 : 0,
+        input_tokens: s.inputTokens,
+        output_tokens: s.outputTokens,
+        latency_ms: s.latencyMs,
+      };
+      merge(this.pending, row);
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      try {
-        this.flush();
-      } catch {
-        // kept in memory; the next add or read tries again
-      }
+      this.flush().catch((e: unknown) => {
+        // kept in memory; the next add, read or close tries again
+        try {
+          this.onError?.("usage history", e);
+        } catch {
+          // a broken reporter must not break the counting
+        }
+      });
     }, this.flushMs);
     this.timer.unref?.();
   }
 
   /** Write what was counted since the last flush (one transaction) and prune old buckets now and then. */
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.closed) return;
-    const rows = [...this.pending.values()];
+    while (this.running) await this.running.catch(() => undefined);
     const t = this.now();
     const prune = t - this.lastPrune >= PRUNE_EVERY_MS;
-    if (!rows.length && !prune) return;
-    this.db.transaction(() => {
-      const upsert = this.db.query(
-        `INSERT INTO usage_buckets(span, bucket, key_id, account, provider, model, requests, errors, input_tokens, output_tokens, latency_ms)
-         VALUES($span, $bucket, $key_id, $account, $provider, $model, $requests, $errors, $input_tokens, $output_tokens, $latency_ms)
-         ON CONFLICT(span, bucket, key_id, account, provider, model) DO UPDATE SET requests = requests + $requests, errors = errors + $errors,
-           input_tokens = input_tokens + $input_tokens, output_tokens = output_tokens + $output_tokens, latency_ms = latency_ms + $latency_ms`,
+    if (!this.pending.size && !prune) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const run = this.x
+      .transaction(async (tx) => {
+        for (const r of batch.values()) {
+          await tx.run(
+            `INSERT INTO usage_buckets(span, bucket, key_id, account, provider, model, requests, errors, input_tokens, output_tokens, latency_ms)
+             VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(span, bucket, key_id, account, provider, model) DO UPDATE SET requests = usage_buckets.requests + excluded.requests,
+               errors = usage_buckets.errors + excluded.errors, input_tokens = usage_buckets.input_tokens + excluded.input_tokens,
+               output_tokens = usage_buckets.output_tokens + excluded.output_tokens, latency_ms = usage_buckets.latency_ms + excluded.latency_ms`,
+            [r.span, r.bucket, r.key_id, r.account, r.provider, r.model, r.requests, r.errors, r.input_tokens, r.output_tokens, Math.round(r.latency_ms)],
+          );
+        }
+        if (prune) for (const span of SPANS) await tx.run("DELETE FROM usage_buckets WHERE span = ? AND bucket < ?", [span, t - RETENTION_MS[span]]);
+      })
+      .then(
+        () => {
+          if (prune) this.lastPrune = t;
+        },
+        (e: unknown) => {
+          // Counted meanwhile: merge the failed batch back in for the next try.
+          for (const r of batch.values()) merge(this.pending, r);
+          throw e;
+        },
       );
-      for (const r of rows) upsert.run({ ...r, latency_ms: Math.round(r.latency_ms) });
-      if (prune) {
-        const del = this.db.query("DELETE FROM usage_buckets WHERE span = ? AND bucket < ?");
-        for (const span of SPANS) del.run(span, t - RETENTION_MS[span]);
-      }
-    })();
-    this.pending.clear();
-    if (prune) this.lastPrune = t;
+    this.running = run;
+    try {
+      await run;
+    } finally {
+      if (this.running === run) this.running = undefined;
+    }
   }
 
   /**
    * Buckets of `span` seconds from `from` (ms, inclusive), merged into steps of `stepSeconds` (a multiple of the
    * span, aligned to the epoch) and grouped by one dimension.
    */
-  series(q: { span: number; stepSeconds: number; from: number; by: UsageDimension }): UsageRow[] {
-    this.flush();
+  async series(q: { span: number; stepSeconds: number; from: number; by: UsageDimension }): Promise<UsageRow[]> {
+    await this.flush();
     const step = q.stepSeconds * 1000;
     const col = COLUMNS[q.by];
-    return this.db
-      .query(
-        `SELECT (bucket / $step) * $step AS bucket, ${col} AS "group", SUM(requests) AS requests, SUM(errors) AS errors,
-           SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(latency_ms) AS latency_ms
-         FROM usage_buckets WHERE span = $span AND bucket >= $from GROUP BY 1, 2 ORDER BY 1, 2`,
-      )
-      .all({ step, span: q.span, from: q.from }) as UsageRow[];
+    return this.x.all<UsageRow>(
+      `SELECT (bucket / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS bucket, ${col} AS "group", CAST(SUM(requests) AS BIGINT) AS requests,
+         CAST(SUM(errors) AS BIGINT) AS errors, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens, CAST(SUM(output_tokens) AS BIGINT) AS output_tokens,
+         CAST(SUM(latency_ms) AS BIGINT) AS latency_ms
+       FROM usage_buckets WHERE span = ? AND bucket >= ? GROUP BY 1, 2 ORDER BY 1, 2`,
+      [step, step, q.span, q.from],
+    );
   }
 
   /** The providers that served any recorded turn still kept. */
-  providers(): string[] {
-    this.flush();
-    return (this.db.query("SELECT DISTINCT provider FROM usage_buckets WHERE span = ? ORDER BY provider").all(HOURLY_SPAN) as { provider: string }[]).map((r) => r.provider);
+  async providers(): Promise<string[]> {
+    await this.flush();
+    return (await this.x.all<{ provider: string }>("SELECT DISTINCT provider FROM usage_buckets WHERE span = ? ORDER BY provider", [HOURLY_SPAN])).map((r) => r.provider);
   }
 
   /** Flush and stop (the store is closing). */
-  close(): void {
+  async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     try {
-      this.flush();
+      await this.flush();
     } finally {
       this.closed = true;
     }
   }
+}
+
+/** Add `row` to its bucket in `into` (a fresh entry when there is none). */
+function merge(into: Map<string, Pending>, row: Pending): void {
+  const id = `${row.span}\u0001${row.bucket}\u0001${row.key_id}\u0001${row.account}\u0001${row.provider}\u0001${row.model}`;
+  const existing = into.get(id);
+  if (!existing) {
+    into.set(id, { ...row });
+    return;
+  }
+  existing.requests += row.requests;
+  existing.errors += row.errors;
+  existing.input_tokens += row.input_tokens;
+  existing.output_tokens += row.output_tokens;
+  existing.latency_ms += row.latency_ms;
 }

@@ -34,7 +34,9 @@ class SqliteScope implements SqlExecutor {
 
   private call<T>(fn: () => T): Promise<T> {
     const waiting = this.gate();
-    return waiting ? waiting.then(() => settle(fn)) : settle(fn);
+    // Look again once it ends: a transaction queued before this call may have opened meanwhile, and running now
+    // would put this statement inside it (rolled back with it).
+    return waiting ? waiting.then(() => this.call(fn)) : settle(fn);
   }
 
   all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
