@@ -39,7 +39,9 @@ import { startIdleGc } from "./runtime/idle-gc.ts";
 import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
 import { startMark } from "./runtime/start-trace.ts";
-import { InProcessChangeBus } from "./core/changes/change-bus.ts";
+import { singleCluster } from "./core/cluster/single.ts";
+import { DependencyUnavailableError } from "./core/cluster/ports.ts";
+import { dependencyErrorResponse, dependencyRefusal } from "./api/dependency-errors.ts";
 import { subscribeViews } from "./admin/change-subscribers.ts";
 import { keyUsageTracker } from "./security/key-usage.ts";
 
@@ -107,6 +109,14 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const upstreamHealth = new UpstreamHealth(providers.primary()?.id);
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
+  const cluster = singleCluster({
+    instanceId: options.instanceId,
+    responsesTtlMs: () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000,
+    onBusError: (e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) }),
+  });
+  cluster.health.onChange((dependency, s) =>
+    s.up ? logger.info("dependency back up", { dependency }) : logger.error("dependency down", { dependency, error: s.error ?? "" }),
+  );
   const ctx: AppContext = {
     options,
     store: asyncStore(store),
@@ -132,7 +142,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     adminJwt: new AdminJwt(store, options.jwtSecret),
     loginLimiter: new LoginLimiter(),
     clientAddress: new WeakMap(),
-    changes: new InProcessChangeBus((e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) })),
+    cluster,
+    changes: cluster.bus,
   };
   subscribeViews(ctx.changes, { store, settings, providers, apiKeys: ctx.apiKeys, keyUsage: keyUsageTracker(ctx) });
   startMark("context built");
@@ -170,10 +181,14 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       request = routableRequest(incoming, target!);
       if (address) ctx.clientAddress.set(request, address);
       try {
-        response = probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
+        response = dependencyRefusal(cluster.health, surface) ?? probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
       } catch (e) {
-        logger.error("request failed", { id: requestId, path: pathname, error: (e as Error)?.stack ?? String(e) });
-        response = errorResponse(surface, 500, "internal error; see the server log");
+        if (e instanceof DependencyUnavailableError) {
+          response = dependencyErrorResponse(surface, e);
+        } else {
+          logger.error("request failed", { id: requestId, path: pathname, error: (e as Error)?.stack ?? String(e) });
+          response = errorResponse(surface, 500, "internal error; see the server log");
+        }
       }
     }
     // A body nobody read may still be arriving: close instead of draining it.
@@ -209,6 +224,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       idleTimeout: options.idleTimeoutSeconds,
       fetch: handle,
       error(e) {
+        if (e instanceof DependencyUnavailableError) return dependencyErrorResponse("public", e);
         logger.error("server error", { error: e.stack ?? String(e) });
         return errorResponse("public", 500, "internal error; see the server log");
       },
@@ -250,6 +266,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     const leaseDeadline = performance.now() + LEASE_RETURN_MS;
     while (providers.accountStatus().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
     await providers.close();
+    await cluster.close();
     store.close();
   };
   return {
