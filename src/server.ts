@@ -9,7 +9,7 @@ import { createApp } from "./app.ts";
 import { openEventStreams } from "./api/admin/events-routes.ts";
 import { corsHeaders, isCrossSiteWrite } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
-import { probeResponse } from "./api/health-routes.ts";
+import { clusterViewOf, probeResponse } from "./api/health-routes.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import { bodyLimitFor, bodyTooLargeMessage } from "./api/body-policy.ts";
 import { hostProblem, pathOf, requestTarget, routableRequest } from "./api/request-target.ts";
@@ -99,6 +99,16 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const trustedProxies = new TrustedProxies(options.trustedProxies);
   const settings = new LiveSettings(store);
   const metrics = new Metrics();
+  const cluster = singleCluster({
+    instanceId: options.instanceId,
+    responsesTtlMs: () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000,
+    onBusError: (e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) }),
+  });
+  cluster.health.onChange((dependency, s) =>
+    s.up ? logger.info("dependency back up", { dependency }) : logger.error("dependency down", { dependency, error: s.error ?? "" }),
+  );
+  // Lease refusals are counted on /metrics (several instances: the pool asks Redis for every lease).
+  if (cluster.leases) cluster.leases = metrics.watchLeases(cluster.leases);
   const { extraProviders = [], ...engineOverrides } = overrides;
   const deepseek = new DeepSeekProvider({ options, store, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
@@ -109,14 +119,6 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const upstreamHealth = new UpstreamHealth(providers.primary()?.id);
   providers.onUpstreamError(metrics.upstreamError);
   providers.onUpstreamError(upstreamHealth.onUpstreamError);
-  const cluster = singleCluster({
-    instanceId: options.instanceId,
-    responsesTtlMs: () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000,
-    onBusError: (e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) }),
-  });
-  cluster.health.onChange((dependency, s) =>
-    s.up ? logger.info("dependency back up", { dependency }) : logger.error("dependency down", { dependency, error: s.error ?? "" }),
-  );
   const ctx: AppContext = {
     options,
     store: asyncStore(store),
@@ -248,6 +250,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     providers: () => providers.snapshots(),
     httpInFlight: () => Math.max(0, server.pendingRequests - 1),
     draining: () => ctx.state.draining,
+    cluster: () => clusterViewOf(ctx),
   });
   const port = server.port!;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
