@@ -13,6 +13,9 @@ import { DependencyUnavailableError } from "../src/core/cluster/ports.ts";
 import { DependencyHealthMonitor, describeDependencyError, isConnectionError } from "../src/core/cluster/dependency-health.ts";
 import { MemoryResponseStore } from "../src/core/cluster/memory-responses.ts";
 import { singleCluster } from "../src/core/cluster/single.ts";
+import type { ClusterCapacity, ClusterLeases, LeaseResult } from "../src/core/cluster/ports.ts";
+import { clusterView } from "../src/observability/cluster-view.ts";
+import { Metrics } from "../src/observability/metrics.ts";
 import { parseExposition, sumOf } from "./support/prometheus-parse.ts";
 import { API_KEY, startStack, type Stack } from "./support/stack.ts";
 import { until } from "./support/wait.ts";
@@ -211,6 +214,62 @@ describe("dependency health monitor", () => {
     c.bus.publish({ topic: "keys.changed" });
     expect(seen).toEqual(["keys.changed"]);
     expect(Object.keys(c.health.view())).toEqual(["database"]);
+    await c.close();
+  });
+});
+
+/** Leases that answer from a script, and a heartbeat capacity set by the test. */
+function scriptedLeases(results: LeaseResult[], capacity?: ClusterCapacity): ClusterLeases {
+  return {
+    tryAcquire: async () => results.shift() ?? { ok: true, leaseId: "l", inflight: 1 },
+    release: () => {},
+    setCooldown: async () => {},
+    onFreed: () => () => {},
+    reportLocal: () => {},
+    capacity: () => capacity,
+  };
+}
+
+describe("cluster view and metrics of several instances (fake leases)", () => {
+  test("/readyz's cluster view: instances, cluster load and this instance's share from the heartbeat; redis shown", () => {
+    const base = singleCluster({ instanceId: "b", responsesTtlMs: () => 1000, onBusError: () => {}, watched: ["database", "redis"] });
+    const cluster = { ...base, mode: "redis" as const, leases: scriptedLeases([], { instances: 3, inflight: 8, waiting: 4, perAccount: { "u0@x": 2 } }) };
+    const view = clusterView(cluster, "postgres", { accounts: 5, inFlight: 2, waiting: 1 });
+    expect(view).toEqual({
+      mode: "redis",
+      instance: "b",
+      instances: 3,
+      database: { kind: "postgres", up: true },
+      redis: { up: true },
+      capacity: { accounts: 5, in_flight: 8, waiting: 4, per_account: { "u0@x": 2 } },
+      share: { in_flight: 0.25, waiting: 0.25 },
+    });
+    base.health.report("redis", refused());
+    expect(clusterView(cluster, "postgres", { accounts: 5, inFlight: 0, waiting: 0 }).redis).toEqual({ up: false, error: expect.stringContaining("ECONNREFUSED") });
+    // Before the first heartbeat: this instance alone.
+    const early = clusterView({ ...cluster, leases: scriptedLeases([]) }, "postgres", { accounts: 5, inFlight: 1, waiting: 0 });
+    expect({ instances: early.instances, share: early.share }).toEqual({ instances: 1, share: { in_flight: 1, waiting: 1 } });
+    base.health.close();
+  });
+
+  test("lease refusals are counted by reason on /metrics; grants are not", async () => {
+    const metrics = new Metrics();
+    const leases = metrics.watchLeases(
+      scriptedLeases([
+        { ok: false, reason: "busy" },
+        { ok: false, reason: "busy" },
+        { ok: false, reason: "paced", waitMs: 100 },
+        { ok: true, leaseId: "x", inflight: 1 },
+      ]),
+    );
+    const limits = { maxInflight: 2, gapMs: 0, nextGapMs: 0, dailyCap: 0, globalMax: 0 };
+    for (let i = 0; i < 4; i++) await leases.tryAcquire("u0@x", limits);
+    const c = singleCluster({ responsesTtlMs: () => 1000, onBusError: () => {} });
+    const text = metrics.render({ providers: () => [], httpInFlight: () => 0, draining: () => false, cluster: () => clusterView(c, "sqlite", { accounts: 0, inFlight: 0, waiting: 0 }) });
+    const exp = parseExposition(text);
+    expect(exp.samples.get('ds2api_lease_refusals_total{reason="busy"}')).toBe(2);
+    expect(exp.samples.get('ds2api_lease_refusals_total{reason="paced"}')).toBe(1);
+    expect(sumOf(exp, "ds2api_lease_refusals_total")).toBe(3);
     await c.close();
   });
 });
