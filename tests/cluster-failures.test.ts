@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ModelSpec } from "../src/core/models/native.ts";
 import type { ProviderStatus, UpstreamErrorListener, UpstreamEvent, UpstreamOutcome, UpstreamProvider, UpstreamTurn } from "../src/core/upstream/provider.ts";
 import { DependencyUnavailableError } from "../src/core/cluster/ports.ts";
-import { DependencyHealthMonitor, describeDependencyError, isConnectionError } from "../src/core/cluster/dependency-health.ts";
+import { DependencyHealthMonitor, describeDependencyError, isConnectionError, throughHealth } from "../src/core/cluster/dependency-health.ts";
 import { MemoryResponseStore } from "../src/core/cluster/memory-responses.ts";
 import { singleCluster } from "../src/core/cluster/single.ts";
 import type { ClusterCapacity, ClusterLeases, LeaseResult } from "../src/core/cluster/ports.ts";
@@ -168,6 +168,29 @@ describe("dependency health monitor", () => {
     expect(isConnectionError(new Error("NOSCRIPT No matching script"))).toBe(false);
     expect(isConnectionError(Object.assign(new Error("syntax error"), { code: "42601" }))).toBe(false);
     expect(describeDependencyError(new Error(`auth failed password=${SECRET} for redis://u:${SECRET}@h:1`))).not.toContain(SECRET);
+  });
+
+  test("a DependencyUnavailableError reported keeps its own wording; throughHealth refuses while down and reports both ways", async () => {
+    const h = new DependencyHealthMonitor(["database", "redis"]);
+    h.report("database", new DependencyUnavailableError("database", "database unreachable (db:5432): connection refused"));
+    expect(() => h.assertUp("database")).toThrow("database unreachable (db:5432): connection refused");
+    h.report("redis", new DependencyUnavailableError("redis", "redis unreachable: Connection closed"));
+    expect(() => h.assertUp("redis")).toThrow(/^redis unreachable: Connection closed$/);
+    let calls = 0;
+    const work = async () => {
+      calls++;
+      return "done";
+    };
+    await expect(throughHealth(h, "database", work)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(calls).toBe(0); // refused at once, the service is not called
+    h.ok("database");
+    expect(await throughHealth(h, "database", work)).toBe("done");
+    await expect(throughHealth(h, "database", () => Promise.reject(Object.assign(new Error("x"), { code: "ECONNREFUSED" })))).rejects.toThrow("x");
+    expect(h.up("database")).toBe(false);
+    h.ok("database");
+    await expect(throughHealth(h, "database", () => Promise.reject(Object.assign(new Error("dup"), { code: "23505" })))).rejects.toThrow("dup");
+    expect(h.up("database")).toBe(true); // an answered error: still up
+    h.close();
   });
 
   test("a probe retries a down dependency and flips it back up on success", async () => {

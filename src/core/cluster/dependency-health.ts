@@ -64,9 +64,31 @@ export function describeDependencyError(e: unknown): string {
   return short || "connection failed";
 }
 
-/** The message of the 503 and of /readyz's `reason`: "redis unreachable: connection refused". */
+/**
+ * The message of the 503 and of /readyz's `reason`: "redis unreachable: connection refused". A reason that already
+ * says so (a DependencyUnavailableError's message, e.g. "database unreachable (db:5432): …") is kept as it is.
+ */
 export function unreachableMessage(d: Dependency, error: string | undefined): string {
+  if (error && error.toLowerCase().startsWith(`${LABEL[d]} unreachable`)) return error;
   return `${LABEL[d]} unreachable${error ? `: ${error}` : ""}`;
+}
+
+/**
+ * One call to `d` through its health: refused at once (DependencyUnavailableError) while `d` is down, a connection
+ * error reported (marking it down), a success reported (flipping it back up). Wrap the request-path calls with it;
+ * the probe given to `setProbe` must call the service directly (it runs while `d` is down).
+ */
+export async function throughHealth<T>(health: DependencyHealth, d: Dependency, call: () => Promise<T>): Promise<T> {
+  health.assertUp(d);
+  let value: T;
+  try {
+    value = await call();
+  } catch (e) {
+    health.report(d, e);
+    throw e;
+  }
+  health.ok(d);
+  return value;
 }
 
 export class DependencyHealthMonitor implements DependencyHealth {
@@ -118,7 +140,7 @@ export class DependencyHealthMonitor implements DependencyHealth {
 
   report(d: Dependency, error: unknown): void {
     if (!isConnectionError(error)) return;
-    this.markDown(d, error instanceof DependencyUnavailableError ? (this.states.get(d)?.error ?? "connection failed") : describeDependencyError(error));
+    this.markDown(d, describeDependencyError(error));
   }
 
   /** `d` is down for this reason (e.g. the Redis client's `onclose`); the reason is sanitised here as well. */
