@@ -25,6 +25,8 @@ import { RouteMethods } from "./api/route-methods.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import type { AppContext } from "./context.ts";
 import { TurnError } from "./core/turn/turn-error.ts";
+import { DependencyUnavailableError } from "./core/cluster/ports.ts";
+import { dependencyErrorResponse } from "./api/dependency-errors.ts";
 
 export function createApp(ctx: AppContext) {
   let methods: RouteMethods | undefined;
@@ -48,6 +50,7 @@ export function createApp(ctx: AppContext) {
       if (error instanceof HttpError) return errorResponse(surface, error.status, error.message, error.code, error.headers);
       if (error instanceof AdminServiceError) return errorResponse(surface, error.status, error.message);
       if (error instanceof TurnError) return errorResponse(surface, error.status, error.message, error.code);
+      if (error instanceof DependencyUnavailableError) return dependencyErrorResponse(surface, error);
       switch (code) {
         case "NOT_FOUND": {
           methods ??= new RouteMethods(app.routes);
@@ -62,6 +65,7 @@ export function createApp(ctx: AppContext) {
         case "PARSE": {
           const cause = (error as { cause?: unknown }).cause;
           if (cause instanceof HttpError) return errorResponse(surface, cause.status, cause.message, cause.code, cause.headers);
+          if (cause instanceof DependencyUnavailableError) return dependencyErrorResponse(surface, cause);
           return errorResponse(surface, 400, cause instanceof BodyError ? cause.message : "invalid json: the request body could not be parsed");
         }
         case "VALIDATION":

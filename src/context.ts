@@ -12,6 +12,7 @@ import type { AdminKey } from "./security/admin-key.ts";
 import type { LoginLimiter } from "./security/login-limiter.ts";
 import type { ApiKeyIndex } from "./security/api-key-index.ts";
 import type { StoreApi } from "./store/store-api.ts";
+import type { Cluster } from "./core/cluster/ports.ts";
 
 export interface AppContext {
   options: ServerOptions;
@@ -43,6 +44,8 @@ export interface AppContext {
   observers: TurnObserver[];
   /** The client address of each in-flight request (set by the server wrapper). */
   clientAddress: WeakMap<Request, string>;
-  /** Admin writes publish here; the pool, key index and settings cache subscribe (src/admin/change-subscribers.ts). */
+  /** This instance's view of the cluster (one instance: in process): health of the database / Redis, stored responses, leases. */
+  cluster: Cluster;
+  /** Admin writes publish here (= `cluster.bus`); the pool, key index and settings cache subscribe (src/admin/change-subscribers.ts). */
   changes: ChangeBus;
 }

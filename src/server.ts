@@ -9,7 +9,7 @@ import { createApp } from "./app.ts";
 import { openEventStreams } from "./api/admin/events-routes.ts";
 import { corsHeaders, isCrossSiteWrite } from "./api/cors.ts";
 import { errorResponse } from "./api/error-response.ts";
-import { probeResponse } from "./api/health-routes.ts";
+import { clusterViewOf, probeResponse } from "./api/health-routes.ts";
 import { surfaceForPath } from "./api/surface.ts";
 import { bodyLimitFor, bodyTooLargeMessage } from "./api/body-policy.ts";
 import { hostProblem, pathOf, requestTarget, routableRequest } from "./api/request-target.ts";
@@ -38,7 +38,9 @@ import { startIdleGc } from "./runtime/idle-gc.ts";
 import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
 import { startMark } from "./runtime/start-trace.ts";
-import { InProcessChangeBus } from "./core/changes/change-bus.ts";
+import { singleCluster } from "./core/cluster/single.ts";
+import { DependencyUnavailableError } from "./core/cluster/ports.ts";
+import { dependencyErrorResponse, dependencyRefusal } from "./api/dependency-errors.ts";
 import { subscribeViews } from "./admin/change-subscribers.ts";
 import { keyUsageTracker } from "./security/key-usage.ts";
 
@@ -103,6 +105,16 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const settings = new LiveSettings(store);
   await settings.load();
   const metrics = new Metrics();
+  const cluster = singleCluster({
+    instanceId: options.instanceId,
+    responsesTtlMs: () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000,
+    onBusError: (e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) }),
+  });
+  cluster.health.onChange((dependency, s) =>
+    s.up ? logger.info("dependency back up", { dependency }) : logger.error("dependency down", { dependency, error: s.error ?? "" }),
+  );
+  // Lease refusals are counted on /metrics (several instances: the pool asks Redis for every lease).
+  if (cluster.leases) cluster.leases = metrics.watchLeases(cluster.leases);
   const { extraProviders = [], ...engineOverrides } = overrides;
   const deepseek = new DeepSeekProvider({ options, store: store, settings, logger, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
@@ -140,7 +152,8 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     adminJwt: admin.jwt,
     loginLimiter: new LoginLimiter(),
     clientAddress: new WeakMap(),
-    changes: new InProcessChangeBus((e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) })),
+    cluster,
+    changes: cluster.bus,
   };
   try {
     await deepseek.init();
@@ -187,10 +200,14 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       request = routableRequest(incoming, target!);
       if (address) ctx.clientAddress.set(request, address);
       try {
-        response = probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
+        response = dependencyRefusal(cluster.health, surface) ?? probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
       } catch (e) {
-        logger.error("request failed", { id: requestId, path: pathname, error: (e as Error)?.stack ?? String(e) });
-        response = errorResponse(surface, 500, "internal error; see the server log");
+        if (e instanceof DependencyUnavailableError) {
+          response = dependencyErrorResponse(surface, e);
+        } else {
+          logger.error("request failed", { id: requestId, path: pathname, error: (e as Error)?.stack ?? String(e) });
+          response = errorResponse(surface, 500, "internal error; see the server log");
+        }
       }
     }
     // A body nobody read may still be arriving: close instead of draining it.
@@ -226,6 +243,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       idleTimeout: options.idleTimeoutSeconds,
       fetch: handle,
       error(e) {
+        if (e instanceof DependencyUnavailableError) return dependencyErrorResponse("public", e);
         logger.error("server error", { error: e.stack ?? String(e) });
         return errorResponse("public", 500, "internal error; see the server log");
       },
@@ -249,6 +267,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     providers: () => providers.snapshots(),
     httpInFlight: () => Math.max(0, server.pendingRequests - 1),
     draining: () => ctx.state.draining,
+    cluster: () => clusterViewOf(ctx),
   });
   const port = server.port!;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
@@ -267,6 +286,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     const leaseDeadline = performance.now() + LEASE_RETURN_MS;
     while (providers.accountStatus().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
     await providers.close();
+    await cluster.close();
     await store.close();
   };
   return {

@@ -5,6 +5,9 @@ import type { TransportView } from "../core/upstream/provider.ts";
 import type { AppContext } from "../context.ts";
 import type { UpstreamProblem } from "../observability/upstream-health.ts";
 import { VERSION } from "../version.ts";
+import { clusterView, type ClusterView } from "../observability/cluster-view.ts";
+import { firstDownDependency } from "./dependency-errors.ts";
+import { unreachableMessage } from "../core/cluster/dependency-health.ts";
 
 const WELCOME = `<!doctype html><html><head><meta charset="utf-8"><title>ds2api</title></head>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;line-height:1.5">
@@ -66,8 +69,9 @@ export function livenessAnswer(): ProbeAnswer {
 
 /**
  * GET /readyz: 200 once listening (503 while starting or draining), with DeepSeek's pool capacity and upstream
- * problem at the top level and every provider under `providers`; `strict` (`?strict=1`) wants some configured
- * provider that can serve now.
+ * problem at the top level, every provider under `providers` and the cluster view under `cluster`; 503
+ * `dependency_down` (with the reason) while the database or Redis is unreachable; `strict` (`?strict=1`) wants
+ * some configured provider that can serve now.
  */
 export function readinessAnswer(ctx: AppContext, strict: boolean): ProbeAnswer {
   if (!ctx.state.ready || ctx.state.draining) {
@@ -83,13 +87,21 @@ export function readinessAnswer(ctx: AppContext, strict: boolean): ProbeAnswer {
     in_flight: pool.inUse,
     waiting: pool.waiting,
   };
+  const cluster = clusterViewOf(ctx, pool);
+  const down = firstDownDependency(ctx.cluster.health);
+  if (down) return { status: 503, body: { status: "dependency_down", reason: unreachableMessage(down.dependency, down.error), capacity, cluster } };
   const snapshots = ctx.providers.snapshots();
   const providers = Object.fromEntries(snapshots.map((s) => [s.provider, providerView(s, ctx.upstreamHealth.problemOf(s.provider))]));
   // Top level as before providers: the account pools (DeepSeek's) and the primary provider's upstream problem.
   const upstream = problemView(ctx.upstreamHealth.problem);
   // Plain readiness stays 200 so the admin console is reachable; strict mode wants some configured provider that can serve.
-  if (strict && !snapshots.some((s) => s.canServe)) return { status: 503, body: { status: "no_usable_accounts", capacity, ...upstream, providers } };
-  return { status: 200, body: { status: "ready", capacity, ...upstream, providers } };
+  if (strict && !snapshots.some((s) => s.canServe)) return { status: 503, body: { status: "no_usable_accounts", capacity, ...upstream, providers, cluster } };
+  return { status: 200, body: { status: "ready", capacity, ...upstream, providers, cluster } };
+}
+
+/** This instance's cluster view (also read by /metrics). */
+export function clusterViewOf(ctx: AppContext, pool = ctx.providers.accountStatus()): ClusterView {
+  return clusterView(ctx.cluster, ctx.store.kind, { accounts: pool.total, inFlight: pool.inUse, waiting: pool.waiting });
 }
 
 const isStrict = (value: string | null | undefined) => value === "1" || value === "true";

@@ -26,7 +26,8 @@ export interface TurnStreamWriter {
   reasoning(text: string): void;
   text(text: string): void;
   toolCalls(calls: ToolCallOut[]): void;
-  done(ev: DoneEvent): void;
+  /** The last event; a returned promise (e.g. storing the response) is awaited before the stream ends. */
+  done(ev: DoneEvent): void | Promise<void>;
   /** The turn failed after the stream started. */
   error(e: unknown): void;
 }
@@ -91,7 +92,7 @@ export async function serveTurn(ctx: AppContext, request: Request, caller: Calle
               break;
             case "done":
               coalescer.flush();
-              w.done(ev);
+              await w.done(ev);
           }
         }
       } finally {

@@ -1,4 +1,5 @@
 /** TurnError / pool outcomes → the HttpError every surface renders before a stream has started. */
+import { DependencyUnavailableError } from "../core/cluster/ports.ts";
 import { TurnError } from "../core/turn/turn-error.ts";
 import { HttpError } from "./http-error.ts";
 
@@ -12,5 +13,6 @@ export function toHttpError(e: unknown): unknown {
 /** Status, message and code of any failure, for in-stream error frames. */
 export function describeFailure(e: unknown): { status: number; message: string; code: string } {
   if (e instanceof TurnError || e instanceof HttpError) return { status: e.status, message: e.message, code: e.code ?? "error" };
+  if (e instanceof DependencyUnavailableError) return { status: e.status, message: e.message, code: e.code };
   return { status: 500, message: "internal error; see the server log", code: "internal_error" };
 }

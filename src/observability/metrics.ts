@@ -6,7 +6,9 @@
  */
 import type { TurnObserver, TurnOutcomeInfo } from "../core/turn/turn-observer.ts";
 import type { AccountPoolStatus, CredentialPoolStatus, ProofOfWorkStats, ProviderId } from "../core/upstream/provider.ts";
+import type { ClusterLeases, LeaseRefusal } from "../core/cluster/ports.ts";
 import { VERSION } from "../version.ts";
+import { dependencyUp, type ClusterView } from "./cluster-view.ts";
 import { Counter, Gauge, Histogram, renderAll } from "./prometheus.ts";
 
 /** HTTP time to response head (a stream's head comes early; its whole length is in the turn histogram). */
@@ -28,6 +30,8 @@ export interface ScrapeSources {
   /** Requests being served right now, the scrape itself excluded. */
   httpInFlight(): number;
   draining(): boolean;
+  /** The cluster view (/readyz's `cluster`): dependency health, instances, cluster load, this instance's share. */
+  cluster?(): ClusterView;
 }
 
 /** The status label of a turn: its HTTP-style status, "499" when the client went away (as Nginx logs it). */
@@ -66,6 +70,13 @@ export class Metrics implements TurnObserver {
   private readonly powUnsolved = new Counter("ds2api_pow_unsolved_total", "Proof-of-work solves that found no answer.", ["provider"]);
   private readonly powSeconds = new Counter("ds2api_pow_solve_seconds_total", "Time spent solving proof-of-work challenges (divide by ds2api_pow_solves_total for the mean).", ["provider"]);
   private readonly powLast = new Gauge("ds2api_pow_last_solve_seconds", "Duration of the latest proof-of-work solve.", ["provider"]);
+  private readonly dependencyUp = new Gauge("ds2api_dependency_up", "1 while a shared dependency (database, redis) answers, 0 while it is down.", ["dependency"]);
+  private readonly clusterInstances = new Gauge("ds2api_cluster_instances", "Instances of the cluster seen by the heartbeat (1 alone).");
+  private readonly clusterInFlight = new Gauge("ds2api_cluster_in_flight", "Account leases held over the whole cluster.");
+  private readonly clusterWaiting = new Gauge("ds2api_cluster_waiting", "Requests waiting for an account over the whole cluster.");
+  private readonly instanceShare = new Gauge("ds2api_instance_share_ratio", "This instance's share (0-1) of the cluster's in-flight requests (1 alone).");
+  readonly leaseRefusals = new Counter("ds2api_lease_refusals_total", "Cluster lease requests refused, by reason (busy, paced, daily_cap, cooling, global).", ["reason"]);
+  readonly leaseRenewFailures = new Counter("ds2api_lease_renew_failures_total", "Lease renewals that could not reach Redis.", []);
   private readonly buildInfo = new Gauge("ds2api_build_info", "Version of the running build.", ["version"]);
   private readonly startTime = new Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.");
   private readonly residentMemory = new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
@@ -96,6 +107,32 @@ export class Metrics implements TurnObserver {
     this.upstreamErrors.inc([kind, provider ?? ""]);
   };
 
+  /** A cluster lease was refused (counted by watchLeases). */
+  leaseRefused(reason: LeaseRefusal): void {
+    this.leaseRefusals.inc([reason]);
+  }
+
+  /** A lease renewal failed (the Redis leases call this). */
+  leaseRenewFailed(): void {
+    this.leaseRenewFailures.inc([]);
+  }
+
+  /** The same leases, counting every refusal by reason. */
+  watchLeases(leases: ClusterLeases): ClusterLeases {
+    return {
+      tryAcquire: async (account, limits) => {
+        const result = await leases.tryAcquire(account, limits);
+        if (!result.ok) this.leaseRefused(result.reason);
+        return result;
+      },
+      release: (account, leaseId) => leases.release(account, leaseId),
+      setCooldown: (account, until) => leases.setCooldown(account, until),
+      onFreed: (fn) => leases.onFreed(fn),
+      reportLocal: (s) => leases.reportLocal(s),
+      capacity: () => leases.capacity(),
+    };
+  }
+
   /** The server hands over what a scrape reads once it listens. */
   attach(sources: ScrapeSources): void {
     this.sources = sources;
@@ -117,6 +154,7 @@ export class Metrics implements TurnObserver {
       this.finishes,
       this.upstreamErrors,
       ...(src ? [this.accounts, this.poolInFlight, ...this.queueShown] : []),
+      ...(src?.cluster ? [this.dependencyUp, this.clusterInstances, this.clusterInFlight, this.clusterWaiting, this.instanceShare, this.leaseRefusals, this.leaseRenewFailures] : []),
       ...this.powShown,
       this.buildInfo,
       this.startTime,
@@ -132,6 +170,16 @@ export class Metrics implements TurnObserver {
     this.powShown = [];
     this.queueShown = [];
     for (const p of src.providers()) this.renderProvider(p);
+    if (src.cluster) this.renderCluster(src.cluster());
+  }
+
+  private renderCluster(view: ClusterView): void {
+    this.dependencyUp.reset();
+    for (const [dependency, up] of dependencyUp(view)) this.dependencyUp.set([dependency], up ? 1 : 0);
+    this.clusterInstances.set([], view.instances);
+    this.clusterInFlight.set([], view.capacity.in_flight);
+    this.clusterWaiting.set([], view.capacity.waiting);
+    this.instanceShare.set([], view.share.in_flight);
   }
 
   private renderProvider({ provider, accounts: pool, credentials, pow }: ProviderScrape): void {

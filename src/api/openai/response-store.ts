@@ -1,37 +1,13 @@
 /**
- * Finished Responses kept in memory per caller for `GET /v1/responses/{id}` and `previous_response_id`
- * (the conversation so far is rebuilt from it). Entries expire after a TTL; nothing survives a restart.
+ * What the Responses routes keep of a finished response for `GET /v1/responses/{id}` and `previous_response_id`:
+ * the response object and the chat-form conversation including its output, which a follow-up turn continues.
+ * Where it is kept is the cluster's business (`ctx.cluster.responses`: memory on one instance, Redis on several).
  */
 type ChatMessage = Record<string, unknown>;
 
-interface Entry {
-  callerId: string;
-  expiresAt: number;
-  response: Record<string, unknown>;
-  /** The chat-form conversation including this response's output. */
-  conversation: ChatMessage[];
-}
-
-export class ResponseStore {
-  private readonly entries = new Map<string, Entry>();
-
-  constructor(private readonly ttlMs: () => number) {}
-
-  private sweep(now: number) {
-    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id);
-  }
-
-  put(id: string, callerId: string, response: Record<string, unknown>, requestConversation: ChatMessage[]) {
-    const now = Date.now();
-    this.sweep(now);
-    this.entries.set(id, { callerId, expiresAt: now + this.ttlMs(), response, conversation: [...requestConversation, ...outputAsChat(response.output)] });
-  }
-
-  get(id: string, callerId: string): Entry | undefined {
-    this.sweep(Date.now());
-    const e = this.entries.get(id);
-    return e && e.callerId === callerId ? e : undefined;
-  }
+/** The conversation a follow-up turn continues: the request's messages, then what this response said and called. */
+export function conversationAfter(requestConversation: readonly ChatMessage[], response: Record<string, unknown>): ChatMessage[] {
+  return [...requestConversation, ...outputAsChat(response.output)];
 }
 
 /** Response output items → chat messages, so a follow-up turn sees what the assistant said and called. */

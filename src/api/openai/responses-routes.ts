@@ -6,7 +6,7 @@ import type { Caller } from "../caller.ts";
 import { HttpError } from "../http-error.ts";
 import { describeFailure } from "../turn-errors.ts";
 import { serveTurn } from "../serve-turn.ts";
-import { ResponseStore } from "./response-store.ts";
+import { conversationAfter } from "./response-store.ts";
 import { responsesTurnRequest } from "./responses-request.ts";
 import { incompleteReason, newResponseId, outputItems, responseObject, ResponsesStreamWriter, type ResponseFrame } from "./responses-output.ts";
 
@@ -28,12 +28,18 @@ const ResponsesBody = t.Object(
 type Ctx = { body: Record<string, unknown>; request: Request; caller: Caller };
 
 export function responsesRoutes(ctx: AppContext) {
-  const store = new ResponseStore(() => (Number(ctx.settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000);
+  // Memory on one instance, Redis on several: a `previous_response_id` made on one instance continues on another.
+  const store = ctx.cluster.responses;
+  const keep = (id: string, callerId: string, response: Record<string, unknown>, conversation: Record<string, unknown>[]) =>
+    store.put(id, callerId, response, conversationAfter(conversation, response));
+  /** A failed turn's response is kept on a best-effort basis (the client already has the error). */
+  const keepFailed = (id: string, callerId: string, response: Record<string, unknown>, conversation: Record<string, unknown>[]) =>
+    void keep(id, callerId, response, conversation).catch((e) => ctx.logger.warn("could not keep a failed response", { id, error: String(e) }));
 
-  const create = ({ body, request, caller }: Ctx) => {
+  const create = async ({ body, request, caller }: Ctx) => {
     let history: Record<string, unknown>[] = [];
     if (typeof body.previous_response_id === "string" && body.previous_response_id) {
-      const prev = store.get(body.previous_response_id, caller.id);
+      const prev = await store.get(body.previous_response_id, caller.id);
       if (!prev) throw new HttpError(404, `previous response ${body.previous_response_id} not found (responses are kept in memory for a limited time)`, "previous_response_not_found");
       history = prev.conversation;
     }
@@ -45,10 +51,10 @@ export function responsesRoutes(ctx: AppContext) {
       echo: { instructions: body.instructions, tools: body.tools, tool_choice: body.tool_choice, previous_response_id: body.previous_response_id, metadata: body.metadata },
     };
     return serveTurn(ctx, request, caller, turn, {
-      json: (r) => {
+      json: async (r) => {
         const incomplete = incompleteReason(r.finishReason);
         const response = responseObject(frame, { status: incomplete ? "incomplete" : "completed", output: outputItems(r), usage: r.usage, incomplete });
-        store.put(frame.id, caller.id, response, conversation);
+        await keep(frame.id, caller.id, response, conversation);
         return response;
       },
       keepAlive: (sink) => sink.comment("keep-alive"),
@@ -59,18 +65,19 @@ export function responsesRoutes(ctx: AppContext) {
           reasoning: (text) => w.reasoning(text),
           text: (text) => w.text(text),
           toolCalls: (calls) => w.toolCalls(calls),
-          done: (ev) => store.put(frame.id, caller.id, w.finish(ev.finishReason, ev.usage), conversation),
+          // Kept before the stream ends, so a follow-up sent after it (to any instance) finds it.
+          done: (ev) => keep(frame.id, caller.id, w.finish(ev.finishReason, ev.usage), conversation),
           error: (e) => {
             const f = describeFailure(e);
-            store.put(frame.id, caller.id, w.fail(f.code, f.message), conversation);
+            keepFailed(frame.id, caller.id, w.fail(f.code, f.message), conversation);
           },
         };
       },
     });
   };
 
-  const get = ({ params, caller }: { params: { id: string }; caller: Caller }) => {
-    const e = store.get(params.id, caller.id);
+  const get = async ({ params, caller }: { params: { id: string }; caller: Caller }) => {
+    const e = await store.get(params.id, caller.id);
     if (!e) throw new HttpError(404, "Response not found.", "not_found");
     return e.response;
   };
