@@ -60,7 +60,7 @@ interface Instance {
 async function instance(
   id: string,
   prefix: string,
-  o: { url?: string; leaseTtlMs?: number; responsesTtlMs?: () => number; startTimeoutMs?: number } = {},
+  o: { url?: string; leaseTtlMs?: number; responsesTtlMs?: () => number; startTimeoutMs?: number; stallTimeoutMs?: number } = {},
 ): Promise<Instance> {
   const health = new TestHealth();
   const logs: string[] = [];
@@ -69,12 +69,16 @@ async function instance(
     prefix,
     instanceId: id,
     box,
-    logger: createLogger("debug", (l) => logs.push(l)),
+    logger: createLogger("debug", (l) => {
+      logs.push(l);
+      if (process.env.DEBUG_CLUSTER) console.error(`[${id}] ${l}`);
+    }),
     leaseTtlMs: o.leaseTtlMs ?? 30_000,
     responsesTtlMs: o.responsesTtlMs ?? (() => 60_000),
     health,
     startTimeoutMs: o.startTimeoutMs ?? 10_000,
     heartbeatMs: 100,
+    stallTimeoutMs: o.stallTimeoutMs,
   });
   const close = trackStop(`cluster ${id}`, () => cluster.close());
   return { cluster, health, logs, close };
@@ -282,14 +286,16 @@ describe("tokens", () => {
     const { prefix, a, b, c, closeAll } = await three();
     try {
       let logins = 0;
-      const login = async () => {
+      const winners: Instance[] = [];
+      const loginOn = (n: Instance) => async () => {
         logins++;
+        winners.push(n);
         await Bun.sleep(300);
         return `secret-token-${logins}`;
       };
-      const changedOnB: string[] = [];
-      b.cluster.tokens.onChanged((acct) => changedOnB.push(acct));
-      const got = await Promise.all([a, b, c].map((n) => n.cluster.tokens.loginOnce("acc-1", login, {})));
+      const changed = new Map<Instance, string[]>([a, b, c].map((n) => [n, []]));
+      for (const n of [a, b, c]) n.cluster.tokens.onChanged((acct) => changed.get(n)!.push(acct));
+      const got = await Promise.all([a, b, c].map((n) => n.cluster.tokens.loginOnce("acc-1", loginOn(n), {})));
       expect(logins).toBe(1);
       expect(got).toEqual(["secret-token-1", "secret-token-1", "secret-token-1"]);
       expect((await c.cluster.tokens.get("acc-1"))?.token).toBe("secret-token-1");
@@ -305,10 +311,10 @@ describe("tokens", () => {
       expect(await raw.exists(`${prefix}login:acc-1`)).toBe(false);
 
       // A stale token: relogin once; an instance that still holds the old one gets the new one without logging in.
-      const again = await Promise.all([a, b, c].map((n) => n.cluster.tokens.loginOnce("acc-1", login, { stale: "secret-token-1" })));
+      const again = await Promise.all([a, b, c].map((n) => n.cluster.tokens.loginOnce("acc-1", loginOn(n), { stale: "secret-token-1" })));
       expect(logins).toBe(2);
       expect(again).toEqual(["secret-token-2", "secret-token-2", "secret-token-2"]);
-      expect(await a.cluster.tokens.loginOnce("acc-1", login, { stale: "secret-token-1" })).toBe("secret-token-2");
+      expect(await a.cluster.tokens.loginOnce("acc-1", loginOn(a), { stale: "secret-token-1" })).toBe("secret-token-2");
       expect(logins).toBe(2);
 
       // A login that fails: the error reaches the caller, the lock is dropped, the next one logs in.
@@ -316,7 +322,11 @@ describe("tokens", () => {
       expect(await raw.exists(`${prefix}login:acc-2`)).toBe(false);
       expect(await c.cluster.tokens.loginOnce("acc-2", async () => "secret-token-x", {})).toBe("secret-token-x");
 
-      await waitUntil(() => changedOnB.includes("acc-1") && changedOnB.includes("acc-2"), "b told of the new tokens");
+      // Every instance but the one that stored it is told (its own news is not echoed back).
+      const last = winners.at(-1)!;
+      await waitUntil(() => [a, b, c].filter((n) => n !== last).every((n) => changed.get(n)!.includes("acc-1")), "the others told of acc-1's new token");
+      await waitUntil(() => changed.get(a)!.includes("acc-2") && changed.get(b)!.includes("acc-2"), "a and b told of acc-2's token (stored by c)");
+      expect(changed.get(c)!).not.toContain("acc-2");
       for (const n of [a, b, c]) expect(n.logs.join("\n")).not.toContain("secret-token");
     } finally {
       await closeAll();
@@ -491,6 +501,32 @@ describe("outage", () => {
       if (again.ok) a.cluster.leases.release("after", again.leaseId);
       await waitUntil(() => freedOnB.includes("after"), "freed after the restart");
     } finally {
+      await Promise.all([a.close(), b.close()]);
+      await own.stop();
+    }
+  });
+
+  test("a Redis that stops answering fails the pending calls instead of hanging them; it recovers when it answers again", async () => {
+    const own = await redisForTests();
+    const a = await instance("a", "stall:", { url: own.url, stallTimeoutMs: 500 });
+    const b = await instance("b", "stall:", { url: own.url, stallTimeoutMs: 500 });
+    try {
+      const onB: (readonly ChangeEvent[])[] = [];
+      b.cluster.bus.subscribe(["accounts.changed"], (e) => void onB.push(e));
+      own.pause();
+      await expect(a.cluster.leases.tryAcquire("acc", limits())).rejects.toBeInstanceOf(DependencyUnavailableError);
+      await waitUntil(() => !a.health.up("redis"), "health down while it hangs");
+      own.resume();
+      await waitUntil(async () => (await a.cluster.leases.tryAcquire("acc", limits()).then((r) => r.ok).catch(() => false)), "acquire works again");
+      expect(a.health.up("redis")).toBe(true);
+      await waitUntil(async () => {
+        a.cluster.bus.publish({ topic: "accounts.changed", ids: ["after-stall"] });
+        await a.cluster.bus.settled();
+        await Bun.sleep(50);
+        return onB.some((evs) => evs.some((e) => e.ids?.includes("after-stall")));
+      }, "the bus works after the stall");
+    } finally {
+      own.resume();
       await Promise.all([a.close(), b.close()]);
       await own.stop();
     }

@@ -37,6 +37,7 @@ export class RedisClusterLeases implements ClusterLeases {
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private beatTimer: ReturnType<typeof setInterval> | undefined;
   private unsubscribe: (() => void) | undefined;
+  private stopReconnected: (() => void) | undefined;
   /** Renew failures since start (a metric for ops). */
   renewFailures = 0;
 
@@ -60,6 +61,11 @@ export class RedisClusterLeases implements ClusterLeases {
           this.o.logger.warn("cluster: a freed listener failed", { error: e instanceof Error ? e.message : String(e) });
         }
       }
+    });
+    // A restarted Redis forgot our leases and our heartbeat: give them back at once rather than at the next tick.
+    this.stopReconnected = this.o.conn.onReconnected(() => {
+      void this.renew();
+      void this.heartbeat().catch(() => {});
     });
     const beatMs = this.o.heartbeatMs ?? 1000;
     await this.heartbeat().catch(() => {});
@@ -161,6 +167,7 @@ export class RedisClusterLeases implements ClusterLeases {
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.unsubscribe?.();
+    this.stopReconnected?.();
     const held = [...this.live];
     this.live.clear();
     await Promise.all(

@@ -27,6 +27,8 @@ export interface OpenClusterOptions {
   startTimeoutMs: number;
   /** Heartbeat period (default 1 s; tests may shorten it). */
   heartbeatMs?: number;
+  /** Pending calls with no answer for this long drop the connection (default 5 s; see RedisConnection). */
+  stallTimeoutMs?: number;
 }
 
 /** The Redis cluster, with its parts typed concretely (tests and metrics read renew failures, live leases). */
@@ -40,7 +42,7 @@ export interface RedisCluster extends Cluster {
 }
 
 export async function openCluster(o: OpenClusterOptions): Promise<RedisCluster> {
-  const conn = await RedisConnection.open({ url: o.redisUrl, health: o.health, logger: o.logger, startTimeoutMs: o.startTimeoutMs });
+  const conn = await RedisConnection.open({ url: o.redisUrl, health: o.health, logger: o.logger, startTimeoutMs: o.startTimeoutMs, stallTimeoutMs: o.stallTimeoutMs });
   const bus = new RedisChangeBus({
     conn,
     prefix: o.prefix,

@@ -29,6 +29,12 @@ export interface RedisConnectionOptions {
   logger: Logger;
   /** How long `open` keeps trying before it gives up with a clear error. */
   startTimeoutMs: number;
+  /**
+   * A Redis that accepts but does not answer (stopped, half-open connection) must not hang requests: when calls are
+   * pending and nothing came back for this long (default 5 s), the client is closed, which fails them, and reconnects.
+   * The subscriber is pinged on the same clock.
+   */
+  stallTimeoutMs?: number;
 }
 
 type Listener = (message: string) => void;
@@ -65,6 +71,12 @@ export class RedisConnection {
   private readonly channels = new Map<string, Set<Listener>>();
   private readonly resyncs = new Set<() => void>();
   private readonly reconnecting = new Set<RedisClient>();
+  private readonly reconnected = new Set<() => void>();
+  /** Commands sent and not answered yet, and when the command client last made progress. */
+  private pending = 0;
+  private progressAt = Date.now();
+  private subPingAt: number | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     readonly cmd: RedisClient,
@@ -96,7 +108,10 @@ export class RedisConnection {
           o.health.report("redis", new DependencyUnavailableError("redis", why));
           throw new DependencyUnavailableError("redis", why);
         }
-        if (attempt === 1) o.logger.warn("redis: not reachable yet, retrying", { url: redactRedisUrl(o.url), error: errorText(e) });
+        if (attempt === 1) {
+          o.logger.warn("redis: not reachable yet, retrying", { url: redactRedisUrl(o.url), error: errorText(e) });
+          o.health.report("redis", new DependencyUnavailableError("redis", `redis unreachable: ${errorText(e)}`));
+        }
         await Bun.sleep(Math.min(delay, left));
         delay = Math.min(delay * 2, BACKOFF_MAX_MS);
       }
@@ -115,10 +130,14 @@ export class RedisConnection {
   async call<T = unknown>(command: string, args: string[]): Promise<T> {
     if (this.closed) throw new DependencyUnavailableError("redis", "the Redis connection is closed");
     if (!this.cmd.connected) throw this.unavailable();
+    if (this.pending++ === 0) this.progressAt = Date.now();
     try {
       return (await this.cmd.send(command, args)) as T;
     } catch (e) {
       throw this.translate(e);
+    } finally {
+      this.pending--;
+      this.progressAt = Date.now();
     }
   }
 
@@ -164,10 +183,17 @@ export class RedisConnection {
     return () => this.resyncs.delete(fn);
   }
 
+  /** Called each time the command client is back after a loss (renew leases a restarted Redis forgot, …). */
+  onReconnected(fn: () => void): () => void {
+    this.reconnected.add(fn);
+    return () => this.reconnected.delete(fn);
+  }
+
   /** Closes both clients; nothing reconnects afterwards. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.cmd.close();
     this.sub.close();
   }
@@ -213,8 +239,38 @@ export class RedisConnection {
       this.o.health.ok("redis");
     };
     this.sub.onclose = () => {
+      this.subPingAt = undefined;
       if (!this.closed) this.reconnect(this.sub);
     };
+    const stall = this.o.stallTimeoutMs ?? 5000;
+    this.watchdog = setInterval(() => this.checkStalls(stall), Math.max(50, Math.min(1000, Math.floor(stall / 4))));
+    this.watchdog.unref?.();
+  }
+
+  private checkStalls(stall: number): void {
+    if (this.closed) return;
+    const now = Date.now();
+    if (this.pending > 0 && this.cmd.connected && now - this.progressAt > stall) {
+      this.o.logger.warn("redis: no answer, dropping the connection", { pending: this.pending, stalledMs: now - this.progressAt });
+      this.lastError = `no answer for ${now - this.progressAt} ms`;
+      this.progressAt = now;
+      this.cmd.close(); // fails the pending calls; onclose reconnects
+    }
+    if (!this.sub.connected) return;
+    if (this.subPingAt === undefined) {
+      const sentAt = now;
+      this.subPingAt = sentAt;
+      this.sub.ping().then(
+        () => {
+          if (this.subPingAt === sentAt) this.subPingAt = undefined;
+        },
+        () => {},
+      );
+    } else if (now - this.subPingAt > stall) {
+      this.o.logger.warn("redis: the subscriber does not answer, reconnecting it");
+      this.subPingAt = undefined;
+      this.sub.close(); // onclose reconnects, then resubscribes and resyncs
+    }
   }
 
   /** One reconnect loop per client at a time, with a capped backoff, until it is back or the connection closed. */
@@ -237,6 +293,14 @@ export class RedisConnection {
         if (this.closed) return;
         this.o.logger.info("redis: reconnected", { client: which });
         if (client === this.sub) await this.resubscribe();
+        else
+          for (const fn of this.reconnected) {
+            try {
+              fn();
+            } catch (e) {
+              this.o.logger.warn("redis: a reconnect callback failed", { error: errorText(e) });
+            }
+          }
       } finally {
         this.reconnecting.delete(client);
       }

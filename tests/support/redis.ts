@@ -24,6 +24,10 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts the server again on the same port (stopping the current one first if it runs). Data is gone. */
   restart(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung Redis). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
 }
 
 const READY = "Ready to accept connections";
@@ -85,6 +89,7 @@ export async function redisForTests(): Promise<TestRedis> {
     const p = proc;
     proc = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    if (signal === "SIGTERM") p.kill("SIGCONT"); // a paused server would never act on SIGTERM
     p.kill(signal);
     await Promise.race([p.exited, Bun.sleep(5000)]);
     if (p.exitCode === null && p.signalCode === null) {
@@ -105,6 +110,8 @@ export async function redisForTests(): Promise<TestRedis> {
       await untrack();
     },
     kill: () => halt("SIGKILL"),
+    pause: () => proc?.kill("SIGSTOP"),
+    resume: () => proc?.kill("SIGCONT"),
     async restart() {
       await halt("SIGTERM");
       for (let attempt = 0; attempt < 50; attempt++) {
