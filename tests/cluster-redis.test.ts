@@ -444,6 +444,27 @@ describe("outage", () => {
     expect(health.up("redis")).toBe(false);
   });
 
+  test("a URL that is not a Redis URL fails at once with a clear configuration error", async () => {
+    const err = await openCluster({
+      redisUrl: "http://user:hunter2@example.invalid:6379",
+      prefix: "bad:",
+      instanceId: "x",
+      box,
+      logger: createLogger("error", () => {}),
+      leaseTtlMs: 3000,
+      responsesTtlMs: () => 1000,
+      health: new TestHealth(),
+      startTimeoutMs: 60_000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(DependencyUnavailableError);
+    expect(String((err as Error).message)).toContain("DS2API_REDIS_URL");
+    expect(String((err as Error).message)).not.toContain("hunter2");
+  });
+
   test("Redis killed: calls fail at once with DependencyUnavailableError, health down; restarted: reconnect, resubscribe, reread all", async () => {
     const own = await redisForTests(); // a server of its own: the rest of the file keeps theirs
     const prefix = "outage:";
@@ -483,6 +504,8 @@ describe("outage", () => {
       await waitUntil(() => a.health.up("redis") && b.health.up("redis"), "health up again on both");
       // b's subscriber came back: every topic is delivered without ids (reread all).
       await waitUntil(() => onB.slice(bBefore).some((evs) => evs.length === 5 && evs.every((e) => e.ids === undefined)), "b's reread-all delivery");
+      // a re-announces (without ids) the topic whose publish failed while Redis was away.
+      await waitUntil(() => onB.slice(bBefore).some((evs) => evs.length === 1 && evs[0]!.topic === "accounts.changed" && evs[0]!.ids === undefined), "a's unsent topic re-announced");
       // …and it listens again: a publish after the restart reaches b.
       await waitUntil(async () => {
         a.cluster.bus.publish({ topic: "keys.changed", ids: ["after-restart"] });

@@ -62,6 +62,9 @@ export class RedisChangeBus implements ChangeBus {
   private stopListening: (() => void) | undefined;
   private stopResync: (() => void) | undefined;
   private pendingRemote = new Set<Promise<unknown>>();
+  /** Topics whose remote publish failed: announced again (without ids) once the command connection is back. */
+  private unsent = new Set<ChangeTopic>();
+  private stopReconnected: (() => void) | undefined;
 
   constructor(private readonly o: RedisChangeBusOptions) {
     this.local = new InProcessChangeBus(o.onError);
@@ -78,11 +81,21 @@ export class RedisChangeBus implements ChangeBus {
       this.local.publish(...m.events);
     });
     this.stopResync = this.o.conn.onResubscribed(() => this.local.publish(...ALL_TOPICS.map((topic) => ({ topic }))));
+    // Instances whose subscriber never dropped (only our link did) missed what we could not send: tell them to reread.
+    this.stopReconnected = this.o.conn.onReconnected(() => this.flushUnsent());
+  }
+
+  private flushUnsent(): void {
+    if (this.unsent.size === 0) return;
+    const events: ChangeEvent[] = [...this.unsent].map((topic) => ({ topic }));
+    this.unsent.clear();
+    this.sendRemote(events);
   }
 
   stop(): void {
     this.stopListening?.();
     this.stopResync?.();
+    this.stopReconnected?.();
   }
 
   subscribe(topics: readonly ChangeTopic[], listener: ChangeListener): () => void {
@@ -92,11 +105,16 @@ export class RedisChangeBus implements ChangeBus {
   publish(...events: ChangeEvent[]): void {
     if (events.length === 0) return;
     this.local.publish(...events);
+    this.sendRemote(events);
+  }
+
+  private sendRemote(events: readonly ChangeEvent[]): void {
     const body = JSON.stringify({ origin: this.o.instanceId, events });
     const sent: Promise<unknown> = this.o.conn.publish(this.channel, body).then(
       () => this.pendingRemote.delete(sent),
       (e: unknown) => {
         this.pendingRemote.delete(sent);
+        for (const ev of events) this.unsent.add(ev.topic);
         this.o.onError(e, events);
       },
     );

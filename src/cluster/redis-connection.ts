@@ -88,8 +88,15 @@ export class RedisConnection {
   static async open(o: RedisConnectionOptions): Promise<RedisConnection> {
     const options = { enableOfflineQueue: false, autoReconnect: false, connectionTimeout: Math.max(100, Math.min(2000, o.startTimeoutMs)) };
     const deadline = Date.now() + o.startTimeoutMs;
-    const cmd = new RedisClient(o.url, options);
-    const sub = new RedisClient(o.url, options);
+    let cmd: RedisClient;
+    let sub: RedisClient;
+    try {
+      cmd = new RedisClient(o.url, options);
+      sub = new RedisClient(o.url, options);
+    } catch (e) {
+      // A configuration mistake, not an outage: no retry.
+      throw new Error(`DS2API_REDIS_URL is not a usable Redis URL (${redactRedisUrl(o.url)}): ${errorText(e)}`);
+    }
     const connectBoth = async () => {
       if (!cmd.connected) await cmd.connect();
       if (!sub.connected) await sub.connect();
