@@ -9,6 +9,7 @@ import { OptionsError, resolveOptions } from "./config/options.ts";
 import { createLogger } from "./observability/logger.ts";
 import { startServer } from "./server.ts";
 import { StoreError } from "./store/database.ts";
+import { DependencyUnavailableError } from "./core/cluster/ports.ts";
 import { VERSION } from "./version.ts";
 
 /** DS2API_SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may run on after SIGTERM/SIGINT (default 30). */
@@ -101,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   // Last: the line supervisors and tests wait for; everything above (handlers, the one-time key banner) is in place.
-  logger.info(`ds2api ${VERSION} listening`, { url: running.url, db: options.dbPath });
+  logger.info(`ds2api ${VERSION} listening`, { url: running.url, db: running.ctx.store.location });
   return -1; // keep running
 }
 
@@ -128,7 +129,9 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     const known = e instanceof OptionsError || e instanceof ConfigError || e instanceof StoreError;
-    process.stderr.write(`ds2api: ${known ? e.message : (e as Error)?.stack ?? String(e)}\n`);
-    process.exit(2);
+    // A shared service (Postgres, Redis) still down after the start-up wait: one clear line, exit 1.
+    const unreachable = e instanceof DependencyUnavailableError;
+    process.stderr.write(`ds2api: ${known || unreachable ? e.message : (e as Error)?.stack ?? String(e)}\n`);
+    process.exit(unreachable ? 1 : 2);
   },
 );

@@ -27,7 +27,7 @@ import { AdminKey } from "./security/admin-key.ts";
 import { LoginLimiter } from "./security/login-limiter.ts";
 import { ApiKeyIndex } from "./security/api-key-index.ts";
 import { TrustedProxies } from "./security/trusted-proxies.ts";
-import { openStore } from "./store/open-store.ts";
+import { openStoreWaiting } from "./store/open-store.ts";
 import { defaultToolKit } from "./core/turn/toolkit.ts";
 import type { UpstreamProvider } from "./core/upstream/provider.ts";
 import { ProviderRegistry } from "./core/upstream/registry.ts";
@@ -39,6 +39,10 @@ import { OnDemandProvider } from "./upstream/ondemand/provider.ts";
 import { VolcengineProvider, type VolcengineDeps } from "./upstream/volcengine/provider.ts";
 import { startMark } from "./runtime/start-trace.ts";
 import { singleCluster } from "./core/cluster/single.ts";
+import { DependencyHealthMonitor } from "./core/cluster/dependency-health.ts";
+import type { Cluster } from "./core/cluster/ports.ts";
+import { openCluster } from "./cluster/open.ts";
+import { StoreError } from "./store/store-error.ts";
 import { DependencyUnavailableError } from "./core/cluster/ports.ts";
 import { dependencyErrorResponse, dependencyRefusal } from "./api/dependency-errors.ts";
 import { subscribeViews } from "./admin/change-subscribers.ts";
@@ -82,8 +86,27 @@ const LEASE_RETURN_MS = 2000;
 export type EngineOverrides = Pick<EngineDeps, "pow" | "clientOptions"> & { extraProviders?: readonly UpstreamProvider[]; volcengineClient?: VolcengineDeps["clientOptions"] };
 
 export async function startServer(options: ServerOptions, logger: Logger = createLogger(options.logLevel), overrides: EngineOverrides = {}): Promise<RunningServer> {
-  const store = await openStore({ sqlitePath: options.dbPath, secretKey: options.secretKey });
+  if (options.redisUrl && !options.databaseUrl) {
+    throw new StoreError("DS2API_REDIS_URL is set without DS2API_DATABASE_URL: instances that share account leases must share one database (postgres://…); see docs/DEPLOY.md");
+  }
+  // One health for the shared services: the store's calls and the Redis connection report to it; /readyz, /metrics
+  // and the request guard read it.
+  const health = new DependencyHealthMonitor(options.redisUrl ? ["database", "redis"] : ["database"]);
+  const store = await openStoreWaiting(
+    {
+      sqlitePath: options.dbPath,
+      databaseUrl: options.databaseUrl,
+      secretKey: options.secretKey,
+      health,
+      onWriteError: (what, e) => logger.warn("buffered counters not written yet (kept, retried)", { what, error: e instanceof Error ? e.message : String(e) }),
+    },
+    options.dependencyStartTimeoutSeconds * 1000,
+    logger,
+  );
   startMark("store open");
+  if (options.databaseUrl && !options.redisUrl) {
+    logger.warn("DS2API_DATABASE_URL without DS2API_REDIS_URL: run exactly ONE instance (account leases, logins, quotas and stored responses are per instance); see docs/DEPLOY.md");
+  }
   let admin: { key: AdminKey; jwt: AdminJwt; generatedKey?: string };
   try {
     await loadStartupConfig(store, options, logger);
@@ -105,11 +128,34 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const settings = new LiveSettings(store);
   await settings.load();
   const metrics = new Metrics();
-  const cluster = singleCluster({
-    instanceId: options.instanceId,
-    responsesTtlMs: () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000,
-    onBusError: (e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) }),
-  });
+  const responsesTtlMs = () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000;
+  let cluster: Cluster & { health: DependencyHealthMonitor };
+  try {
+    cluster = options.redisUrl
+      ? {
+          ...(await openCluster({
+            redisUrl: options.redisUrl,
+            prefix: options.redisPrefix,
+            instanceId: options.instanceId,
+            box: store.box,
+            logger,
+            leaseTtlMs: options.leaseTtlSeconds * 1000,
+            responsesTtlMs,
+            health,
+            startTimeoutMs: options.dependencyStartTimeoutSeconds * 1000,
+          })),
+          health,
+        }
+      : singleCluster({
+          instanceId: options.instanceId,
+          responsesTtlMs,
+          health,
+          onBusError: (e, events) => logger.error("a change subscriber failed", { topics: events.map((x) => x.topic).join(","), error: String(e) }),
+        });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   cluster.health.onChange((dependency, s) =>
     s.up ? logger.info("dependency back up", { dependency }) : logger.error("dependency down", { dependency, error: s.error ?? "" }),
   );
@@ -287,6 +333,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     while (providers.accountStatus().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
     await providers.close();
     await cluster.close();
+    cluster.health.close();
     await store.close();
   };
   return {

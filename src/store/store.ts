@@ -94,7 +94,8 @@ export class Store implements StoreApi, Repos {
 
   constructor(
     private readonly x: SqlExecutor,
-    private readonly box: SecretBox,
+    /** The key for secrets at rest (also seals what the cluster keeps in Redis: tokens). */
+    readonly box: SecretBox,
     private readonly meta: StoreMeta,
   ) {
     this.kind = meta.kind;
