@@ -200,7 +200,7 @@ function plainRows<T>(rows: Result): T[] {
 
 /** What a connection, the pool, a transaction or a reserved connection have in common. */
 interface Runner {
-  unsafe(sql: string, params?: unknown[]): Promise<unknown>;
+  unsafe(sql: string, params?: readonly unknown[]): Promise<unknown>;
 }
 
 class PgScope implements SqlExecutor {
@@ -214,7 +214,7 @@ class PgScope implements SqlExecutor {
 
   protected async query(sql: string, params: readonly SqlValue[]): Promise<Result> {
     try {
-      return (await this.runner.unsafe(numbered(sql), params as SqlValue[])) as Result;
+      return (await this.runner.unsafe(numbered(sql), params)) as Result;
     } catch (e) {
       throw translate(e, this.target);
     }
@@ -262,10 +262,10 @@ export class PgExecutor extends PgScope {
     private readonly sql: SQL,
     target: string,
   ) {
-    super(sql as unknown as Runner, target, async (fn) => {
+    super(sql, target, async (fn) => {
       try {
         return await sql.begin(async (tx) => {
-          const inside: SqlExecutor = new PgScope(tx as unknown as Runner, target, (inner) => inner(inside));
+          const inside: SqlExecutor = new PgScope(tx, target, (inner) => inner(inside));
           return fn(inside);
         });
       } catch (e) {
@@ -283,7 +283,7 @@ export class PgExecutor extends PgScope {
       throw translate(e, this.target);
     }
     try {
-      const scope: SqlExecutor = new PgScope(conn as unknown as Runner, this.target, () => Promise.reject(new Error("no transaction on a reserved connection")));
+      const scope: SqlExecutor = new PgScope(conn, this.target, () => Promise.reject(new Error("no transaction on a reserved connection")));
       return await fn(scope);
     } finally {
       conn.release();
