@@ -33,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
     const { runPowCommand } = await import("./cli/pow.ts");
     return runPowCommand(rest, Bun.stdin.stream());
   }
+  if (command === "migrate") {
+    const { runMigrateCommand } = await import("./cli/migrate.ts");
+    return runMigrateCommand(rest);
+  }
   if (command === "sim") {
     const { runSimCommand } = await import("./sim/index.ts");
     await runSimCommand(rest);

@@ -7,6 +7,8 @@ Usage:
   ds2api --simulate             start with built-in DeepSeek and Volcengine simulators, demo credentials and a demo API key
   ds2api pow [--repeat N]       solve a PoW challenge JSON read from stdin (debugging)
   ds2api sim [--port N]         run the DeepSeek upstream simulator alone
+  ds2api migrate --to postgres://… [--db PATH] [--force]
+                                copy this sqlite store into Postgres, for several instances (docs/DEPLOY.md)
   ds2api healthcheck            exit 0 when the local server answers /healthz (container health check)
   ds2api --version | --help
 
