@@ -40,6 +40,12 @@ Other environment variables:
   DS2API_IDLE_TIMEOUT_SECONDS idle keep-alive connections are closed after this (default 60)
   DS2API_JWT_SECRET           secret for admin console sessions (default: random, kept encrypted in the database)
   DS2API_SECRET_KEY           key for secrets in the database: 32 bytes base64/hex or a passphrase (default: <db>.key file)
+  DS2API_DATABASE_URL         postgres://… : the store on Postgres instead of sqlite (several instances; docs/DEPLOY.md)
+  DS2API_REDIS_URL            redis://… : coordinate several instances (leases, logins, quotas, responses, change events)
+  DS2API_REDIS_PREFIX         prefix of every Redis key (default ds2api:)
+  DS2API_INSTANCE_ID          this instance's name in logs, /readyz and the heartbeat (default hostname:pid)
+  DS2API_CLUSTER_LEASE_TTL_SECONDS  lifetime of an account lease nobody renews (default 30)
+  DS2API_DEPENDENCY_START_TIMEOUT_SECONDS  how long a start waits for Postgres / Redis (default 60)
   DS2API_TRUSTED_PROXIES      reverse proxies (IPs/CIDRs) whose X-Forwarded-For / X-Real-IP are believed
   DS2API_METRICS_PUBLIC       true: /metrics without the admin key (default false)
   DS2API_SHUTDOWN_TIMEOUT_SECONDS  how long SIGTERM waits for in-flight streams (default 30)
