@@ -22,6 +22,25 @@ export function tempDir(prefix = "ds2api-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * DS2API_TEST_DATABASE=postgres runs the in-process test servers on a real Postgres instead of their sqlite file
+ * (tests/postgres-suites.test.ts runs whole suites that way): one database per test folder, so a restart on the
+ * same folder finds its data again, as it would in the sqlite file.
+ */
+const postgresOfDir = new Map<string, string>();
+const TEST_SECRET_KEY = "ZHMyYXBpLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcyE=";
+
+async function databaseEnv(dir: string, given: Record<string, string> | undefined): Promise<Record<string, string>> {
+  if (process.env.DS2API_TEST_DATABASE !== "postgres" || given?.DS2API_DATABASE_URL) return {};
+  let url = postgresOfDir.get(dir);
+  if (!url) {
+    const { postgresForTests } = await import("./postgres.ts");
+    url = await (await postgresForTests()).freshDatabase("suite");
+    postgresOfDir.set(dir, url);
+  }
+  return { DS2API_DATABASE_URL: url, DS2API_SECRET_KEY: given?.DS2API_SECRET_KEY ?? TEST_SECRET_KEY };
+}
+
 export async function startTestServer(opts: { env?: Record<string, string>; args?: string[]; dir?: string; extraProviders?: UpstreamProvider[] } = {}): Promise<TestServer> {
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, "ds2api.sqlite");
@@ -30,6 +49,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; args
     DS2API_CONFIG_PATH: join(dir, "config.json"),
     DS2API_DB_PATH: dbPath,
     ...opts.env,
+    ...(await databaseEnv(dir, opts.env)),
   };
   const options = resolveOptions(["--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], env);
   const logs: string[] = [];
