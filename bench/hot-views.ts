@@ -26,8 +26,7 @@ const OPS = arg("--ops", 5000);
 const ROUNDS = arg("--rounds", 3);
 
 const dir = mkdtempSync(join(tmpdir(), "ds2api-hot-views-bench-"));
-const sync = await openStore({ sqlitePath: join(dir, "db.sqlite") });
-const store = sync;
+const store = await openStore({ sqlitePath: join(dir, "db.sqlite") });
 
 async function perOpMicros(run: (i: number) => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -81,6 +80,6 @@ try {
   console.log(`volcengine pool (${ENTRIES} web ids): view ${pv.toFixed(2)} µs/acquire, store read per acquire ${pb.toFixed(2)} µs → ${(pb / pv).toFixed(1)}x`);
   console.log(`key quota admit: view ${qv.toFixed(2)} µs/admit, store read per admit ${qb.toFixed(2)} µs → ${(qb / qv).toFixed(1)}x`);
 } finally {
-  sync.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

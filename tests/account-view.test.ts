@@ -12,6 +12,7 @@ import { TokenManager } from "../src/pool/token-manager.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
+import { storeWith } from "./support/store-with.ts";
 import { waitUntil } from "./support/wait.ts";
 
 type Accounts = StoreApi["accounts"];
@@ -26,11 +27,11 @@ function gate(): { wait: Promise<void>; open: () => void } {
 
 /** A real sqlite store seen through the async API, with some account methods replaced (to delay, count or fail them). */
 async function setup(ids: string[]) {
-  const store = asyncStore(openStore(join(tempDir(), "view.sqlite")));
+  const store = await openStore({ sqlitePath: join(tempDir(), "view.sqlite") });
   for (const id of ids) await store.accounts.upsert({ identifier: id, email: id, password: "pw" });
   const hooks: Hooks = {};
   const accounts = new Proxy(store.accounts, { get: (t, prop, r) => (hooks as Record<string | symbol, unknown>)[prop] ?? Reflect.get(t, prop, r) });
-  const wrapped: StoreApi = { ...store, accounts };
+  const wrapped = storeWith(store, { accounts });
   const reports: string[] = [];
   const view = new AccountView(wrapped, (what, id, error) => reports.push(`${what} ${id}: ${String(error)}`));
   let logins = 0;
@@ -46,7 +47,7 @@ describe("account view", () => {
     const { store, hooks, view, pool } = await setup(["a@x.io"]);
     await store.accounts.upsert({ identifier: "b@x.io", email: "b@x.io", password: "pw" });
     const held = gate();
-    const list = store.accounts.list;
+    const list = store.accounts.list.bind(store.accounts);
     hooks.list = async () => {
       await held.wait;
       return list();
@@ -91,7 +92,7 @@ describe("account view", () => {
   test("a local change is seen at once and survives a reload that read the row before the write landed", async () => {
     const { store, hooks, view, pool } = await setup(["a@x.io", "b@x.io"]);
     const held = gate();
-    const setStatus = store.accounts.setStatus;
+    const setStatus = store.accounts.setStatus.bind(store.accounts);
     hooks.setStatus = async (...args) => {
       await held.wait;
       return setStatus(...args);

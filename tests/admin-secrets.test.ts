@@ -12,14 +12,15 @@ import { sha256Hex } from "../src/security/secret-compare.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
+import { storeWith } from "./support/store-with.ts";
 
 const opened: StoreApi[] = [];
 afterEach(async () => {
   for (const s of opened.splice(0)) await s.close();
 });
 
-function freshStore(): StoreApi {
-  const s = asyncStore(openStore(join(tempDir("ds2api-admin-secrets-"), "db.sqlite")));
+async function freshStore(): Promise<StoreApi> {
+  const s = await openStore({ sqlitePath: join(tempDir("ds2api-admin-secrets-"), "db.sqlite") });
   opened.push(s);
   return s;
 }
@@ -39,14 +40,14 @@ function counting(api: StoreApi): { store: StoreApi; reads: () => number; refuse
     all: () => api.settings.all(),
     conceal: (key, value) => api.settings.conceal(key, value),
   };
-  return { store: { ...api, settings }, reads: () => reads, refuse: (on) => (refusing = on) };
+  return { store: storeWith(api, { settings }), reads: () => reads, refuse: (on) => (refusing = on) };
 }
 
 describe("admin key", () => {
   test("the first-start key is made once under the start-up lock; a second instance on the same store accepts it and makes none", async () => {
-    const api = freshStore();
+    const api = await freshStore();
     let locks = 0;
-    const store: StoreApi = { ...api, withStartupLock: (fn) => (locks++, api.withStartupLock(fn)) };
+    const store = storeWith(api, { withStartupLock: (fn) => (locks++, api.withStartupLock(fn)) });
     const first = await store.withStartupLock(async () => (await AdminKey.load(store, undefined)).ensure());
     expect(first.generatedKey).toMatch(/^ds2-admin-/);
     const b = await AdminKey.load(store, undefined);
@@ -58,7 +59,7 @@ describe("admin key", () => {
   });
 
   test("checking a credential reads no setting: the secrets are in memory", async () => {
-    const api = freshStore();
+    const api = await freshStore();
     const hash = await hashAdminPassword("console-password-1");
     await api.settings.set("admin", { password_hash: hash });
     const c = counting(api);
@@ -74,7 +75,7 @@ describe("admin key", () => {
   });
 
   test("a password set elsewhere (another instance, a transaction) is taken up on settings.changed", async () => {
-    const store = freshStore();
+    const store = await freshStore();
     const bus = new InProcessChangeBus((e) => {
       throw e;
     });
@@ -96,7 +97,7 @@ describe("admin key", () => {
   });
 
   test("a legacy sha256 console password works and is upgraded to argon2id in the store on the first login", async () => {
-    const store = freshStore();
+    const store = await freshStore();
     await store.settings.set("admin", { password_hash: `sha256:${sha256Hex("legacy-pass-123")}`, jwt_expire_hours: 5 });
     const key = await AdminKey.load(store, undefined);
     expect(await key.verify("legacy-pass-123")).toBe(true);
@@ -110,7 +111,7 @@ describe("admin key", () => {
 
 describe("admin JWT", () => {
   test("instances on the same store share one signing secret; verifying reads no setting", async () => {
-    const api = freshStore();
+    const api = await freshStore();
     const a = await api.withStartupLock(() => AdminJwt.open(api, undefined));
     const c = counting(api);
     const b = await AdminJwt.open(c.store, undefined);
@@ -123,7 +124,7 @@ describe("admin JWT", () => {
   });
 
   test("revokeAll inside a transaction revokes once committed and announced; without one, at once", async () => {
-    const store = freshStore();
+    const store = await freshStore();
     let now = Date.now();
     const bus = new InProcessChangeBus((e) => {
       throw e;

@@ -14,7 +14,6 @@ import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey } from "../src/security/admin-key.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore } from "../src/store/open-store.ts";
-import type { Store } from "../src/store/store.ts";
 import { configDocuments } from "../src/admin/config-documents.ts";
 import { Database } from "bun:sqlite";
 import { AdminClient } from "./support/admin-client.ts";
@@ -27,16 +26,13 @@ const WHO: AdminActor = { actor: "admin-key", address: "127.0.0.1" };
 
 describe("each admin write commits with its audit row, or neither does", () => {
   let dir: string;
-  /** Transitional: the synchronous store under `store`, for the admin key / JWT and config-sync (not async yet here). */
-  let sync: Store;
   let store: StoreApi;
   let services: AdminServices;
   let published: ChangeEvent[][];
 
   beforeEach(async () => {
     dir = tempDir("ds2api-admin-core-");
-    sync = await openStore({ sqlitePath: join(dir, "db.sqlite") });
-    store = sync;
+    store = await openStore({ sqlitePath: join(dir, "db.sqlite") });
     published = [];
     const bus = new InProcessChangeBus((e) => {
       throw e;

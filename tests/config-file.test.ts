@@ -10,6 +10,7 @@ import { createLogger } from "../src/observability/logger.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore } from "../src/store/open-store.ts";
 import { tempDir } from "./support/test-server.ts";
+import { storeWith } from "./support/store-with.ts";
 
 const SAMPLE = {
   _comment: "kept verbatim",
@@ -30,7 +31,7 @@ const SAMPLE = {
   thinking_injection: { enabled: false },
 };
 
-function storeIn(dir: string, name = "a.sqlite"): StoreApi {
+async function storeIn(dir: string, name = "a.sqlite"): Promise<StoreApi> {
   return await openStore({ sqlitePath: join(dir, name) });
 }
 
@@ -89,7 +90,7 @@ describe("ds2api config.json parsing", () => {
 describe("config import/export through sqlite", () => {
   test("import → export → import is a round trip and import is idempotent", async () => {
     const dir = tempDir();
-    const a = storeIn(dir, "a.sqlite");
+    const a = await storeIn(dir, "a.sqlite");
     const first = await importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
     expect(first).toMatchObject({ importedKeys: 3, importedAccounts: 3, updatedAccounts: 0 });
     const again = await importConfig(a, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: true });
@@ -102,7 +103,7 @@ describe("config import/export through sqlite", () => {
     expect(JSON.stringify(exported)).not.toContain("legacy-token-abc");
     expect(exported._comment).toBe("kept verbatim");
 
-    const b = storeIn(dir, "b.sqlite");
+    const b = await storeIn(dir, "b.sqlite");
     await importConfig(b, parseDs2ApiConfig(JSON.stringify(exported)).config, { mode: "merge", acceptTokens: true });
     const reExported = buildDs2ApiConfig(await readConfig(b), { includeSecrets: true });
     expect(reExported).toEqual(exported);
@@ -112,7 +113,7 @@ describe("config import/export through sqlite", () => {
 
   test("export without secrets omits passwords; re-import keeps stored passwords", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     await importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
     const masked = buildDs2ApiConfig(await readConfig(s), { includeSecrets: false });
     const text = JSON.stringify(masked);
@@ -124,7 +125,7 @@ describe("config import/export through sqlite", () => {
 
   test("replace mode drops what the new document does not have", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     await importConfig(s, parseDs2ApiConfig(SAMPLE).config, { mode: "merge", acceptTokens: false });
     await importConfig(s, parseDs2ApiConfig({ keys: ["only"], accounts: [{ email: "z@z.z", password: "q" }] }).config, {
       mode: "replace",
@@ -138,7 +139,7 @@ describe("config import/export through sqlite", () => {
 
   test("a changed password clears the stored token", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     await importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "one", token: "tok" }] }).config, { mode: "merge", acceptTokens: true });
     expect((await s.accounts.get("t@t.t"))!.token).toBe("tok");
     await importConfig(s, parseDs2ApiConfig({ accounts: [{ email: "t@t.t", password: "two" }] }).config, { mode: "merge", acceptTokens: false });
@@ -148,7 +149,7 @@ describe("config import/export through sqlite", () => {
 
   test("an import is one transaction: when the caller's transaction fails, nothing of the document is stored", async () => {
     const dir = tempDir();
-    const s = storeIn(dir);
+    const s = await storeIn(dir);
     const doc = parseDs2ApiConfig({ ...SAMPLE, volcengine: { api_url: "https://volc.example/Chat", web_ids: ["7400000000000000009"] }, ondemand: { api_keys: ["od-key-0123456789"] } }).config;
     let err: unknown;
     try {
@@ -182,9 +183,9 @@ describe("start-up import", () => {
 
   test("imports under the start-up lock once; the same document again is skipped, a changed one imported", async () => {
     const dir = tempDir();
-    const api = storeIn(dir);
+    const api = await storeIn(dir);
     let locks = 0;
-    const store: StoreApi = { ...api, withStartupLock: (fn) => (locks++, api.withStartupLock(fn)) };
+    const store = storeWith(api, { withStartupLock: (fn) => (locks++, api.withStartupLock(fn)) });
     const path = join(dir, "config.json");
     writeFileSync(path, JSON.stringify(SAMPLE));
     const options = resolveOptions([], { DS2API_CONFIG_PATH: path, DS2API_DB_PATH: join(dir, "unused.sqlite") });

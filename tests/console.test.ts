@@ -732,7 +732,7 @@ if (CHROMIUM !== undefined) describe("admin console in Chromium against the comp
     // The compiled --simulate binary has no key-pool provider of its own here: an in-process server with a fake one serves this page.
     const fake = new FakePoolProvider();
     const pool = await startTestServer({ extraProviders: [fake] });
-    fake.bind(pool.running.ctx.syncStore);
+    fake.bind(pool.running.ctx.store);
     const mk = (tag: string) => `${tag}-${crypto.randomUUID().replace(/-/g, "")}`;
     const [one, two, three, four, five] = [mk("pk-one"), mk("pk-two"), mk("pk-three"), mk("bad-four"), mk("pk-five")];
     const all = [one, two, three, four, five];

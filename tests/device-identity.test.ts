@@ -307,24 +307,24 @@ describe("device ids are stored with the account", () => {
     }
   });
 
-  test("migration 7 gives every existing account its own random device id", () => {
+  test("migration 7 gives every existing account its own random device id", async () => {
     const path = join(tempDir(), "old.sqlite");
     const s = await openStore({ sqlitePath: path });
-    for (const e of ["a@example.com", "b@example.com", "c@example.com"]) s.accounts.upsert({ identifier: e, email: e, password: "pw" });
-    s.close();
+    for (const e of ["a@example.com", "b@example.com", "c@example.com"]) await s.accounts.upsert({ identifier: e, email: e, password: "pw" });
+    await s.close();
     // Back to the schema before migration 7 (as a database written by an older build): later migrations undone too.
     const { Database } = require("bun:sqlite") as typeof import("bun:sqlite");
     const db = new Database(path);
-    db.exec("DROP TABLE IF EXISTS usage_buckets; ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
+    db.exec("ALTER TABLE chat_history DROP COLUMN seq; DROP TABLE IF EXISTS usage_buckets; ALTER TABLE accounts DROP COLUMN device_id; PRAGMA user_version = 6;");
     db.close();
     const reopened = await openStore({ sqlitePath: path });
     try {
-      const ids = reopened.accounts.list().map((a) => a.deviceId!);
+      const ids = (await reopened.accounts.list()).map((a) => a.deviceId!);
       expect(ids.length).toBe(3);
       expect(ids.every((d) => HEX16.test(d))).toBe(true);
       expect(new Set(ids).size).toBe(3);
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 });
@@ -368,7 +368,7 @@ describe("classification and the simulator", () => {
 
 describe("the pool and the two states (fake clock)", () => {
   async function setup(runtime: { muted_recheck_minutes?: number } = {}) {
-    const store = asyncStore(openStore(join(tempDir(), "pool.sqlite")));
+    const store = await openStore({ sqlitePath: join(tempDir(), "pool.sqlite") });
     for (const id of ["a@x.io", "b@x.io"]) await store.accounts.upsert({ identifier: id, email: id, password: "pw" });
     let now = Date.parse("2026-12-05T12:00:00Z");
     const view = new PoolAccountView(store);

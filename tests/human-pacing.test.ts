@@ -55,9 +55,9 @@ describe("jitter on the per-account minimum interval", () => {
   });
 
   test("the pool grants starts exactly at the minimum plus each start's random share, on its own clock", async () => {
-    const store = openStore(join(tempDir(), "pacing.sqlite"));
+    const store = await openStore({ sqlitePath: join(tempDir(), "pacing.sqlite") });
     try {
-      store.accounts.upsert({ identifier: "a@x.io", email: "a@x.io", password: "pw" });
+      await store.accounts.upsert({ identifier: "a@x.io", email: "a@x.io", password: "pw" });
       const view = new AccountView(store);
       const tokens = new TokenManager(view, async () => "tok", () => 3600_000);
       const settings: PoolSettings = { ...effectivePoolSettings({ env: {}, runtime: { min_interval_ms: 100 }, jitterFraction: 0.5, accountCount: 1 }), maxInflightPerAccount: 5, maxQueue: 20 };
@@ -79,7 +79,7 @@ describe("jitter on the per-account minimum interval", () => {
       expect(gaps).toEqual([100, 150, 125, 113, 150]);
       for (const g of gaps) expect(g).toBeGreaterThanOrEqual(settings.minIntervalMs);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -285,11 +285,11 @@ describe("shutdown", () => {
       stack.sim.state.clearFaults();
       const store = await openStore({ sqlitePath: options.dbPath, secretKey: options.secretKey });
       try {
-        const row = store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
+        const row = await store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
         expect(row?.["user0@example.com"]?.ids).toEqual([...stack.sim.state.sessions.keys()]);
         expect(JSON.stringify(row)).not.toContain(token);
       } finally {
-        store.close();
+        await store.close();
       }
 
       const logs: string[] = [];

@@ -55,7 +55,7 @@ async function auditActions(): Promise<{ action: string; target?: string; detail
 
 beforeAll(async () => {
   server = await startTestServer({ env: { DS2API_DEEPSEEK_BASE_URL: "http://127.0.0.1:9" }, extraProviders: [fake] });
-  fake.bind(server.running.ctx.syncStore);
+  fake.bind(server.running.ctx.store);
   api = new AdminClient(server.url);
   api.auth = await api.login(server.adminKey);
 });

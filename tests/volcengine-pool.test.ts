@@ -4,10 +4,12 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { LiveSettings } from "../src/config/live-settings.ts";
 import { openStore } from "../src/store/open-store.ts";
+import type { StoreApi } from "../src/store/store-api.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 import { AdminClient } from "./support/admin-client.ts";
 import { tempDir } from "./support/test-server.ts";
 import { errorOf, startVolcStack, viewOf, VOLC_AUTH, volcAdmin, volcChat, WEB_IDS, type VolcStack } from "./support/volc-stack.ts";
+import { waitUntil } from "./support/wait.ts";
 
 // Each test may start its own server + simulator: allow for a loaded machine (no test asserts on time).
 setDefaultTimeout(30_000);
@@ -268,12 +270,11 @@ describe("daily reset", () => {
     const dir = tempDir("ds2api-volc-daily-");
     const dbPath = join(dir, "db.sqlite");
     let now = Date.UTC(2026, 0, 1, 15, 0); // 23:00 in Beijing
-    const poolOn = async (store: ReturnType<typeof openStore>) => {
-      const api = store;
-      const stored = new LiveSettings(api);
+    const poolOn = async (store: StoreApi) => {
+      const stored = new LiveSettings(store);
       await stored.load();
       const pool = new CredentialPool({
-        store: api,
+        store,
         stored,
         settings: () => ({ apiUrl: "", maxUsage: 1, dailyReset: true, bodyStyle: "console" }),
         limits: () => ({ maxInflightPerEntry: 2, maxQueue: 10, queueWaitMs: 100, cooldownMs: 1000 }),
@@ -297,14 +298,16 @@ describe("daily reset", () => {
       expect(pool.entry(next.id)!.usageCount).toBe(0);
       next.accepted();
       next.release();
+      // the use is written without being awaited: the restart must find it in the store
+      await waitUntil(async () => (await store.credentials.list("volcengine"))[0]!.usageCount === 1, "the use in the store");
       await store.flush();
-      store.close();
+      await store.close();
       store = await openStore({ sqlitePath: dbPath });
       pool = await poolOn(store);
       // the same day after a restart: no second reset
       expect(await take(pool).catch((e) => e)).toMatchObject({ status: 429, code: "credentials_exhausted" });
     } finally {
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -20,13 +20,15 @@ import type {
   UpstreamProvider,
 } from "../../src/core/upstream/provider.ts";
 import type { CredentialRecord } from "../../src/store/credentials-repo.ts";
-import type { Store } from "../../src/store/store.ts";
+import type { StoreApi } from "../../src/store/store-api.ts";
 
 export const FAKE_POOL_ID = "fakepool";
 
 class FakePool implements CredentialPoolAdmin {
   readonly entryKind = "api_key";
-  store?: Store;
+  store?: StoreApi;
+  /** The entries as last read (after every call of this admin), for the synchronous `status()`. */
+  private records: CredentialRecord[] = [];
   /** Provider-wide cap (0 = unlimited). */
   maxUsage = 0;
   readonly inflight = new Map<string, number>();
@@ -56,12 +58,14 @@ class FakePool implements CredentialPoolAdmin {
     };
   }
 
-  private views(): CredentialView[] {
-    return this.repo().list(FAKE_POOL_ID).map((r) => this.view(r));
+  /** Re-read the entries into the snapshot `status()` serves. */
+  private async refresh(): Promise<CredentialView[]> {
+    this.records = await this.repo().list(FAKE_POOL_ID);
+    return this.records.map((r) => this.view(r));
   }
 
   async list(): Promise<CredentialView[]> {
-    return this.views();
+    return this.refresh();
   }
 
   async add(entries: CredentialEntryInput[]): Promise<CredentialImportResult> {
@@ -71,10 +75,11 @@ class FakePool implements CredentialPoolAdmin {
         out.skipped.push({ entry: "****", reason: "too short to be an API key" });
         continue;
       }
-      const { created } = this.repo().upsert(FAKE_POOL_ID, { secret: e.secret, auth: e.auth, label: e.label, maxUsage: e.maxUsage });
+      const { created } = await this.repo().upsert(FAKE_POOL_ID, { secret: e.secret, auth: e.auth, label: e.label, maxUsage: e.maxUsage });
       if (created) out.added++;
       else out.updated++;
     }
+    await this.refresh();
     return out;
   }
 
@@ -96,40 +101,56 @@ class FakePool implements CredentialPoolAdmin {
   }
 
   async update(id: string, fields: { label?: string | null; maxUsage?: number | null }): Promise<boolean> {
-    return this.repo().updateProfile(FAKE_POOL_ID, id, fields);
+    return this.afterWrite(this.repo().updateProfile(FAKE_POOL_ID, id, fields));
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<boolean> {
-    return this.repo().setEnabled(FAKE_POOL_ID, id, enabled);
+    return this.afterWrite(this.repo().setEnabled(FAKE_POOL_ID, id, enabled));
   }
 
   async remove(id: string): Promise<boolean> {
-    return this.repo().remove(FAKE_POOL_ID, id);
+    return this.afterWrite(this.repo().remove(FAKE_POOL_ID, id));
   }
 
   async resetUsage(id?: string): Promise<number> {
-    return this.repo().resetUsage(FAKE_POOL_ID, id);
+    return this.afterWrite(this.repo().resetUsage(FAKE_POOL_ID, id));
+  }
+
+  /** A write's result, once the snapshot has been re-read after it. */
+  private async afterWrite<T>(write: Promise<T>): Promise<T> {
+    const result = await write;
+    await this.refresh();
+    return result;
   }
 
   async test(id: string): Promise<{ ok: boolean; message: string; text?: string }> {
-    const r = this.repo().get(FAKE_POOL_ID, id);
+    try {
+      return await this.probe(id);
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  private async probe(id: string): Promise<{ ok: boolean; message: string; text?: string }> {
+    const r = await this.repo().get(FAKE_POOL_ID, id);
     if (!r) return { ok: false, message: "no such entry" };
-    this.repo().recordUse(FAKE_POOL_ID, id);
+    await this.repo().recordUse(FAKE_POOL_ID, id);
     if (r.secret.startsWith("bad")) {
-      this.repo().setState(FAKE_POOL_ID, id, "bad", "rejected by the upstream (401)");
-      this.repo().recordError(FAKE_POOL_ID, id, "401 invalid api key");
+      await this.repo().setState(FAKE_POOL_ID, id, "bad", "rejected by the upstream (401)");
+      await this.repo().recordError(FAKE_POOL_ID, id, "401 invalid api key");
       return { ok: false, message: "rejected by the upstream (401)" };
     }
     if (r.secret.includes("leak")) {
-      this.repo().recordError(FAKE_POOL_ID, id, `upstream said: key ${r.secret} is not valid`);
+      await this.repo().recordError(FAKE_POOL_ID, id, `upstream said: key ${r.secret} is not valid`);
       return { ok: false, message: `upstream said: key ${r.secret} is not valid` };
     }
-    this.repo().setState(FAKE_POOL_ID, id, "ok");
+    await this.repo().setState(FAKE_POOL_ID, id, "ok");
     return { ok: true, message: "ok", text: "pong" };
   }
 
+  /** From the snapshot read by the last call of this admin (every write and `list()` re-read it). */
   status(): CredentialPoolStatus {
-    const views = this.store ? this.views() : [];
+    const views = this.records.map((r) => this.view(r));
     const n = (s: CredentialView["state"]) => views.filter((v) => v.state === s).length;
     return { total: views.length, usable: n("ok"), exhausted: n("exhausted"), bad: n("bad"), cooling: n("cooling"), disabled: n("disabled"), inUse: views.reduce((a, v) => a + v.inflight, 0) };
   }
@@ -144,7 +165,7 @@ export class FakePoolProvider implements UpstreamProvider {
   readonly credentials = new FakePool();
 
   /** The store is opened by startServer: bind it once the server runs. */
-  bind(store: Store): this {
+  bind(store: StoreApi): this {
     this.credentials.store = store;
     return this;
   }
