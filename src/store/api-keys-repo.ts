@@ -77,11 +77,12 @@ export class ApiKeysRepo {
 
   /**
    * Insert a raw key, or update name/remark of an existing one when given. Returns true when the key is new.
-   * Insert first (ON CONFLICT DO NOTHING): two concurrent upserts of one key, on one instance or two, create it once.
+   * Insert first (ON CONFLICT DO NOTHING, any unique index: on Postgres two racing inserts of one key can collide on
+   * key_id before key_hash): two concurrent upserts of one key, on one instance or two, create it once.
    */
   async upsert(entry: { key: string; name?: string; remark?: string }): Promise<boolean> {
     const hash = this.hashOf(entry.key);
-    if (await this.insertRow(hash, previewOf(entry.key), entry.name, entry.remark, Date.now(), " ON CONFLICT(key_hash) DO NOTHING")) return true;
+    if (await this.insertRow(hash, previewOf(entry.key), entry.name, entry.remark, Date.now(), " ON CONFLICT DO NOTHING")) return true;
     await this.x.run("UPDATE api_keys SET name = COALESCE(?, name), remark = COALESCE(?, remark) WHERE key_hash = ?", [entry.name ?? null, entry.remark ?? null, hash]);
     return false;
   }
