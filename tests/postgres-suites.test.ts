@@ -2,7 +2,7 @@
  * The same tests on both stores: whole server-level suites run again with DS2API_TEST_DATABASE=postgres, so every
  * in-process test server keeps its state in a real Postgres (tests/support/test-server.ts) instead of its sqlite
  * file — admin writes and their audit, persistence across restarts, chat history, usage history, the Responses
- * store, streaming and the surfaces. (The repositories themselves are checked method by method on both engines in
+ * store, streaming and the surfaces, the credential pools, events and jobs, shutdown. (The repositories themselves are checked method by method on both engines in
  * tests/store-contract.test.ts, the schemas in tests/store-migrations.test.ts.)
  */
 import { expect, test } from "bun:test";
@@ -18,6 +18,15 @@ const SUITES = [
   "tests/openai-responses.test.ts",
   "tests/streaming.test.ts",
   "tests/surface-matrix.test.ts",
+  "tests/volcengine-pool.test.ts",
+  "tests/ondemand-pool.test.ts",
+  "tests/provider-pools-admin.test.ts",
+  "tests/admin-hardening.test.ts",
+  "tests/admin-seed-routes.test.ts",
+  "tests/admin-events.test.ts",
+  "tests/admin-jobs.test.ts",
+  "tests/shutdown.test.ts",
+  "tests/caller-modes.test.ts",
 ];
 
 test(
@@ -30,7 +39,7 @@ test(
     if (r.code !== 0 || failed !== 0) console.error(out.split("\n").filter((l) => /\(fail\)|error:|Expected|Received/.test(l)).slice(0, 60).join("\n"));
     expect({ code: r.code, failed }).toEqual({ code: 0, failed: 0 });
     // Every suite ran (not an empty run that "passes").
-    expect(passed).toBeGreaterThan(150);
+    expect(passed).toBeGreaterThan(250);
     expect(out).toContain(`Ran ${passed} tests across ${SUITES.length} files`);
   },
   600_000,
