@@ -20,6 +20,7 @@ import { CredentialSnapshot } from "../src/upstream/credential-snapshot.ts";
 import { CredentialPool } from "../src/upstream/volcengine/credentials/pool.ts";
 import { KeyPool } from "../src/upstream/ondemand/credentials/pool.ts";
 import { tempDir } from "./support/test-server.ts";
+import { waitUntil } from "./support/wait.ts";
 
 interface Opened {
   sync: Store;
@@ -30,15 +31,15 @@ interface Opened {
 
 const opened: { dir: string; sync: Store }[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   for (const o of opened.splice(0)) {
-    o.sync.close();
+    await o.sync.close();
     rmSync(o.dir, { recursive: true, force: true });
   }
 });
 
 /** A temp sqlite store seen through `StoreApi`, every repository call counted. */
-function open(): Opened {
+async function open(): Promise<Opened> {
   const dir = tempDir("ds2api-hot-views-");
   const sync = await openStore({ sqlitePath: join(dir, "db.sqlite") });
   opened.push({ dir, sync });
@@ -70,9 +71,9 @@ const keyTurn = (key: string, prompt: number, completion: number): Pick<TurnOutc
 
 describe("LiveSettings", () => {
   test("loaded once, read synchronously with no store call; a write through it lands in the store and the copy at once", async () => {
-    const o = open();
-    o.sync.settings.set("runtime", { account_max_inflight: 3 });
-    o.sync.settings.set("proxies", [{ id: "px1", name: "p", type: "socks5", host: "127.0.0.1", port: 1080 }]);
+    const o = await open();
+    await o.sync.settings.set("runtime", { account_max_inflight: 3 });
+    await o.sync.settings.set("proxies", [{ id: "px1", name: "p", type: "socks5", host: "127.0.0.1", port: 1080 }]);
     const live = new LiveSettings(o.store);
     await live.load();
     o.calls.length = 0;
@@ -83,15 +84,15 @@ describe("LiveSettings", () => {
     }
     expect(o.calls).toEqual([]);
     // Written behind its back: unseen until a reload.
-    o.sync.settings.set("model_aliases", { a: "deepseek-v4-flash" });
+    await o.sync.settings.set("model_aliases", { a: "deepseek-v4-flash" });
     expect(live.modelAliases()).toEqual({});
     await live.reload();
     expect(live.modelAliases()).toEqual({ a: "deepseek-v4-flash" });
     await live.set("section.x", { on: true });
     expect(live.section<{ on: boolean }>("x")).toEqual({ on: true });
-    expect(o.sync.settings.get("section.x")).toEqual({ on: true });
+    expect(await o.sync.settings.get("section.x")).toEqual({ on: true });
     await live.set("section.x", undefined);
-    expect(o.sync.settings.get("section.x")).toBeUndefined();
+    expect(await o.sync.settings.get("section.x")).toBeUndefined();
     expect(live.section("x")).toEqual({});
   });
 });
@@ -108,7 +109,7 @@ describe("change subscribers", () => {
   }
 
   test("a key added and published is matched once settled() resolves; a removed one is not; reloads are not per request", async () => {
-    const o = open();
+    const o = await open();
     const v = wire(o);
     await v.apiKeys.reload();
     expect(v.apiKeys.match("sk-new-key")).toBeUndefined();
@@ -129,7 +130,7 @@ describe("change subscribers", () => {
   });
 
   test("settings.changed and proxies.changed reload the settings copy before settled() resolves", async () => {
-    const o = open();
+    const o = await open();
     const v = wire(o);
     await v.settings.load();
     await o.store.settings.set("runtime", { account_max_queue: 7 });
@@ -143,7 +144,7 @@ describe("change subscribers", () => {
   });
 
   test("a quota set and published applies to the next admission", async () => {
-    const o = open();
+    const o = await open();
     const v = wire(o);
     await v.keyUsage.init();
     expect(await v.keyUsage.admit("k1")).toBeUndefined();
@@ -155,14 +156,14 @@ describe("change subscribers", () => {
   });
 
   test("a failing reload goes to the bus's error handler; the previous view keeps serving", async () => {
-    const o = open();
+    const o = await open();
     const v = wire(o);
     await o.store.apiKeys.upsert({ key: "sk-kept" });
     await v.apiKeys.reload();
     const hash = o.store.apiKeys.hashOf("sk-kept");
     // The store goes away under the views (closed here, so afterEach must not close it again).
     const mine = opened.pop()!;
-    mine.sync.close();
+    await mine.sync.close();
     try {
       v.bus.publish({ topic: "keys.changed" });
       await v.bus.settled();
@@ -176,11 +177,11 @@ describe("change subscribers", () => {
 
 describe("KeyUsageTracker", () => {
   test("today's tally is read from the store once per key per day, then kept in memory as turns end", async () => {
-    const o = open();
+    const o = await open();
     let now = Date.UTC(2026, 5, 1, 12, 0);
     const day = "2026-06-01";
-    o.sync.keyUsage.record("k1", 40, 60, now, day);
-    o.sync.keyUsage.setQuota("k1", { tokensPerDay: 1000 });
+    await o.sync.keyUsage.record("k1", 40, 60, now, day);
+    await o.sync.keyUsage.setQuota("k1", { tokensPerDay: 1000 });
     const t = new KeyUsageTracker(o.store, () => now);
     await t.init();
     const seeds = () => o.calls.filter((c) => c === "keyUsage.tokensOn").length;
@@ -194,7 +195,7 @@ describe("KeyUsageTracker", () => {
     expect((await t.admit("k1"))?.message).toContain("daily token quota");
     expect(seeds()).toBe(1);
     // Both turns reached the store (fire-and-forget writes).
-    expect(o.sync.keyUsage.tokensOn("k1", day)).toBe(1100);
+    await waitUntil(async () => (await o.sync.keyUsage.tokensOn("k1", day)) === 1100, "both turns in the store");
     // The next UTC day: one new seed, a fresh tally.
     now += 86_400_000;
     expect(await t.admit("k1")).toBeUndefined();
@@ -203,8 +204,8 @@ describe("KeyUsageTracker", () => {
   });
 
   test("concurrent first admissions of a key share one seed", async () => {
-    const o = open();
-    o.sync.keyUsage.setQuota("k2", { tokensPerDay: 10 });
+    const o = await open();
+    await o.sync.keyUsage.setQuota("k2", { tokensPerDay: 10 });
     const t = new KeyUsageTracker(o.store);
     await t.reloadQuotas();
     await Promise.all(Array.from({ length: 10 }, () => t.admit("k2")));
@@ -212,7 +213,7 @@ describe("KeyUsageTracker", () => {
   });
 
   test("a key without a tally gets one seeded after its first turn is written (it counts that turn)", async () => {
-    const o = open();
+    const o = await open();
     const t = new KeyUsageTracker(o.store);
     await t.init();
     t.turnEnded(keyTurn("k3", 5, 7));
@@ -224,7 +225,7 @@ describe("KeyUsageTracker", () => {
 
 describe("credential pools read an in-memory copy", () => {
   test("snapshot: a partial reload adds, updates and drops the named entries, keeping the store's order", async () => {
-    const o = open();
+    const o = await open();
     const a = (await o.store.credentials.upsert("volcengine", { secret: "7400000000000000001" })).id;
     const b = (await o.store.credentials.upsert("volcengine", { secret: "7400000000000000002" })).id;
     const snap = new CredentialSnapshot(o.store.credentials, "volcengine");
@@ -241,7 +242,7 @@ describe("credential pools read an in-memory copy", () => {
   });
 
   test("Volcengine: acquiring and using entries makes no store read; uses and failures reach the store without being awaited", async () => {
-    const o = open();
+    const o = await open();
     for (const secret of ["7400000000000000001", "7400000000000000002"]) await o.store.credentials.upsert("volcengine", { secret });
     const live = new LiveSettings(o.store);
     await live.load();
@@ -264,18 +265,19 @@ describe("credential pools read an in-memory copy", () => {
     expect(o.calls.length).toBe(6);
     // Every entry is at its cap of 3: the copy knows it without a reload.
     expect(await take().catch((e) => e)).toMatchObject({ status: 503, code: "credentials_exhausted" });
-    expect(o.sync.credentials.list("volcengine").map((e) => e.usageCount)).toEqual([3, 3]);
+    await waitUntil(async () => (await o.sync.credentials.list("volcengine")).every((e) => e.usageCount === 3), "the uses in the store");
     await o.store.credentials.resetUsage("volcengine");
     await pool.reload();
     const lease = await take();
     lease.fail("cooling", "slow down");
     lease.release();
     expect(pool.entry(lease.id)).toMatchObject({ state: "cooling", failures: 1, lastError: "slow down" });
-    expect(o.sync.credentials.get("volcengine", lease.id)).toMatchObject({ state: "cooling", failures: 1 });
+    await waitUntil(async () => (await o.sync.credentials.get("volcengine", lease.id))?.state === "cooling", "the failure in the store");
+    expect(await o.sync.credentials.get("volcengine", lease.id)).toMatchObject({ state: "cooling", failures: 1 });
   });
 
   test("OnDemand: a key's breaker opens and closes in the copy at once; the store follows", async () => {
-    const o = open();
+    const o = await open();
     const id = (await o.store.credentials.upsert("ondemand", { secret: "od-key-0123456789" })).id;
     const pool = new KeyPool(o.store.credentials, () => ({ badKeyProbeMs: 60_000, cooldownMs: 60_000, queueWaitMs: 10 }));
     await pool.reload();
@@ -286,9 +288,11 @@ describe("credential pools read an in-memory copy", () => {
     expect(pool.list()[0]).toMatchObject({ state: "bad", failures: 1 });
     expect(await pool.acquire({ exclude: new Set(), noWait: true, signal: new AbortController().signal }).catch((e) => e.constructor.name)).toBe("NoKeyLeftError");
     expect(o.calls.filter((c) => c.endsWith(".get") || c.endsWith(".list"))).toEqual([]);
-    expect(o.sync.credentials.get("ondemand", id)).toMatchObject({ state: "bad", failures: 1 });
+    await waitUntil(async () => (await o.sync.credentials.get("ondemand", id))?.state === "bad", "the breaker in the store");
+    expect(await o.sync.credentials.get("ondemand", id)).toMatchObject({ state: "bad", failures: 1 });
     pool.markOk(id);
     expect(pool.list()[0]).toMatchObject({ state: "ok", failures: 0 });
-    expect(o.sync.credentials.get("ondemand", id)).toMatchObject({ state: "ok", failures: 0 });
+    await waitUntil(async () => (await o.sync.credentials.get("ondemand", id))?.state === "ok", "the reset in the store");
+    expect(await o.sync.credentials.get("ondemand", id)).toMatchObject({ state: "ok", failures: 0 });
   });
 });
