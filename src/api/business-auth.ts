@@ -1,4 +1,7 @@
-/** Elysia plugin: authenticates business routes before body validation, applies per-key quotas, and exposes `caller`. */
+/**
+ * Elysia plugin: authenticates business routes before body validation, applies per-key quotas, and exposes `caller`.
+ * Quotas are cluster-wide when `ctx.cluster.quotas` is set (Redis); Redis down → DependencyUnavailableError → 503.
+ */
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { keyUsageTracker } from "../security/key-usage.ts";

@@ -4,11 +4,19 @@
  * it when the key is over its requests-per-minute or tokens-per-day (UTC) quota. A key is named by its stored
  * hash (what ApiKeyIndex.match answers and callers carry as `caller.key`), never by its value.
  *
- * Everything a request consults is in memory: the quotas (loaded by `init()`, reloaded on `keys.changed`), the
- * per-minute windows, and today's token tally per key — seeded from the store once per key per UTC day (at start
- * for keys with a daily quota, else on first need), then kept by adding each finished turn. The store write of a
- * turn is fire-and-forget.
+ * One instance (no `QuotaCounters`): everything a request consults is in memory: the quotas (loaded by `init()`,
+ * reloaded on `keys.changed`), the per-minute windows, and today's token tally per key — seeded from the store once
+ * per key per UTC day (at start for keys with a daily quota, else on first need), then kept by adding each finished
+ * turn. The store write of a turn is fire-and-forget.
+ *
+ * Several instances (`QuotaCounters` over Redis, `ctx.cluster.quotas`): the quotas stay in memory, but the per-minute
+ * window and today's tally are the cluster's: `admit` asks Redis (exact sliding window; the day's tally, seeded once
+ * per day by SET NX from the store's durable count), and a finished turn first makes sure the day's tally exists
+ * (seeded before this turn is written, so the seed cannot hold it), then writes the store and adds its tokens to the
+ * tally. A Redis outage surfaces as DependencyUnavailableError from `admit` (the surfaces answer 503); the turn's
+ * store write happens regardless. The local tally then only mirrors the last cluster value seen, for display.
  */
+import type { QuotaCounters } from "../core/cluster/ports.ts";
 import type { TurnObserver, TurnOutcomeInfo } from "../core/turn/turn-observer.ts";
 import type { KeyQuota } from "../store/key-usage-repo.ts";
 import type { StoreApi } from "../store/store-api.ts";
@@ -19,6 +27,7 @@ export interface QuotaRefusal {
 }
 
 const MINUTE = 60_000;
+const rpmMessage = (rpm: number) => `this API key is over its quota of ${rpm} requests per minute`;
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 type UsageStore = Pick<StoreApi, "keyUsage">;
@@ -31,11 +40,15 @@ export class KeyUsageTracker implements TurnObserver {
   private readonly today = new Map<string, { day: string; tokens: number }>();
   /** Seeds under way, by key (several requests of a fresh key share one read). */
   private readonly seeding = new Map<string, Promise<number>>();
+  /** Cluster mode: store reads of a day's seed under way, by `key|day` (shared by concurrent first admissions). */
+  private readonly seedReads = new Map<string, Promise<number>>();
 
   constructor(
     private readonly store: UsageStore,
     private readonly now: () => number = Date.now,
     private readonly onError: (what: string, error: unknown) => void = () => {},
+    /** The cluster's counters (several instances); absent: this process's memory is the truth. */
+    private readonly shared?: QuotaCounters,
   ) {}
 
   /** Load the quotas and seed today's tally of every key with a daily quota (at start). */
@@ -54,6 +67,7 @@ export class KeyUsageTracker implements TurnObserver {
     this.windows.delete(key);
     this.today.delete(key);
     this.seeding.delete(key);
+    for (const k of this.seedReads.keys()) if (k.startsWith(`${key}|`)) this.seedReads.delete(k);
     if (this.quotas.has(key)) {
       const next = new Map(this.quotas);
       next.delete(key);
@@ -61,18 +75,22 @@ export class KeyUsageTracker implements TurnObserver {
     }
   }
 
-  /** Today's tokens as this server knows them now (0 until the day's seed landed; starts it when missing). */
+  /**
+   * Today's tokens as this server knows them now (0 until the day's seed landed; starts it when missing). In cluster
+   * mode: the last cluster value seen plus this instance's turns since, and a refresh from the cluster is started.
+   */
   tokensToday(key: string): number {
     const day = utcDay(this.now());
     const entry = this.today.get(key);
-    if (entry?.day === day) return entry.tokens;
-    void this.dailyTokens(key).catch((e: unknown) => this.onError("seeding a key's daily token tally", e));
-    return 0;
+    if (entry?.day === day && !this.shared) return entry.tokens;
+    void this.dailyTokens(key).catch((e: unknown) => this.onError("reading a key's daily token tally", e));
+    return entry?.day === day ? entry.tokens : 0;
   }
 
-  /** Today's tokens, seeding the tally from the store when this key has none for today yet. */
+  /** Today's tokens: the cluster's tally (cluster mode), else this process's, seeded from the store when missing. */
   dailyTokens(key: string): Promise<number> {
     const day = utcDay(this.now());
+    if (this.shared) return this.sharedTokens(this.shared, key, day);
     const entry = this.today.get(key);
     if (entry?.day === day) return Promise.resolve(entry.tokens);
     let seed = this.seeding.get(key);
@@ -96,6 +114,26 @@ export class KeyUsageTracker implements TurnObserver {
     return seed;
   }
 
+  /** The cluster's tally of `key` for `day` (seeded from the store when Redis has none); mirrored locally for display. */
+  private async sharedTokens(shared: QuotaCounters, key: string, day: string): Promise<number> {
+    const tokens = await shared.tokensToday(key, day, () => this.seedRead(key, day));
+    this.today.set(key, { day, tokens });
+    return tokens;
+  }
+
+  /** One store read of a day's seed at a time per key (a read joined is one that started earlier: still a valid seed). */
+  private seedRead(key: string, day: string): Promise<number> {
+    const id = `${key}|${day}`;
+    let read = this.seedReads.get(id);
+    if (!read) {
+      read = this.store.keyUsage.tokensOn(key, day).finally(() => {
+        if (this.seedReads.get(id) === read) this.seedReads.delete(id);
+      });
+      this.seedReads.set(id, read);
+    }
+    return read;
+  }
+
   /** Undefined when the request may run (and it is counted against the per-minute window), else why not. */
   async admit(key: string): Promise<QuotaRefusal | undefined> {
     let quota = this.quotas.get(key);
@@ -110,13 +148,16 @@ export class KeyUsageTracker implements TurnObserver {
         return { message: `this API key used its daily token quota (${quota.tokensPerDay} tokens per UTC day); it resets at 00:00 UTC`, retryAfterSeconds: Math.ceil((midnight - t) / 1000) };
       }
     }
-    if (quota.requestsPerMinute) {
+    if (quota.requestsPerMinute && this.shared) {
+      const r = await this.shared.admitRpm(key, quota.requestsPerMinute);
+      if (!r.ok) return { message: rpmMessage(quota.requestsPerMinute), retryAfterSeconds: r.retryAfterSeconds };
+    } else if (quota.requestsPerMinute) {
       const t = this.now();
       const window = (this.windows.get(key) ?? []).filter((at) => t - at < MINUTE);
       if (window.length >= quota.requestsPerMinute) {
         this.windows.set(key, window);
         return {
-          message: `this API key is over its quota of ${quota.requestsPerMinute} requests per minute`,
+          message: rpmMessage(quota.requestsPerMinute),
           retryAfterSeconds: Math.ceil((window[window.length - quota.requestsPerMinute]! + MINUTE - t) / 1000),
         };
       }
@@ -133,6 +174,7 @@ export class KeyUsageTracker implements TurnObserver {
     const completion = info.usage?.completionTokens ?? 0;
     const t = this.now();
     const day = utcDay(t);
+    if (this.shared) return this.sharedTurnEnded(this.shared, key, prompt, completion, t, day);
     const written = this.store.keyUsage.record(key, prompt, completion, t, day);
     const entry = this.today.get(key);
     if (entry?.day === day) {
@@ -147,15 +189,44 @@ export class KeyUsageTracker implements TurnObserver {
       ).catch((e: unknown) => this.onError("seeding a key's daily token tally", e));
     }
   }
+
+  /**
+   * Cluster mode: make sure the day's tally exists (its seed read before this turn is written, so it cannot count
+   * it), then write the store, then add the turn to the tally. Each step's failure is logged; the store write always runs.
+   */
+  private sharedTurnEnded(shared: QuotaCounters, key: string, prompt: number, completion: number, t: number, day: string): void {
+    const n = prompt + completion;
+    const entry = this.today.get(key);
+    if (entry?.day === day) this.today.set(key, { day, tokens: entry.tokens + n });
+    void (async () => {
+      // Not seeded (Redis or the store failed): the turn is not added either, else a later seed could count it twice.
+      let seeded = true;
+      await shared.tokensToday(key, day, () => this.seedRead(key, day)).catch((e: unknown) => {
+        seeded = false;
+        this.onError("reading a key's daily token tally", e);
+      });
+      await this.store.keyUsage.record(key, prompt, completion, t, day).catch((e: unknown) => this.onError("recording a key's usage", e));
+      if (seeded) await shared.addTokens(key, day, n).catch((e: unknown) => this.onError("adding to a key's daily token tally", e));
+    })();
+  }
 }
 
 const trackers = new WeakMap<object, KeyUsageTracker>();
 
-/** The one tracker of a running server (keyed by its context object); made and registered as a turn observer on first use. */
-export function keyUsageTracker(owner: { store: StoreApi; observers: TurnObserver[]; logger?: { warn(msg: string, fields?: Record<string, unknown>): void } }): KeyUsageTracker {
+/**
+ * The one tracker of a running server (keyed by its context object); made and registered as a turn observer on first
+ * use. With `owner.cluster.quotas` (several instances over Redis) its windows and day tallies are the cluster's.
+ */
+export function keyUsageTracker(owner: {
+  store: StoreApi;
+  observers: TurnObserver[];
+  cluster?: { quotas?: QuotaCounters };
+  logger?: { warn(msg: string, fields?: Record<string, unknown>): void };
+}): KeyUsageTracker {
   let t = trackers.get(owner);
   if (!t) {
-    t = new KeyUsageTracker(owner.store, Date.now, (what, e) => owner.logger?.warn(`key usage: ${what} failed`, { error: String(e) }));
+    const warn = (what: string, e: unknown) => owner.logger?.warn(`key usage: ${what} failed`, { error: e instanceof Error ? e.message : String(e) });
+    t = new KeyUsageTracker(owner.store, Date.now, warn, owner.cluster?.quotas);
     trackers.set(owner, t);
     owner.observers.push(t);
   }

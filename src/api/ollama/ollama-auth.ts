@@ -32,7 +32,7 @@ export function ollamaCaller(ctx: AppContext, request: Request): Caller {
   return authenticateCaller(request, url, ctx.apiKeys, ctx.options.allowDirectToken);
 }
 
-/** Elysia plugin exposing `caller` on the Ollama chat routes (quotas apply to managed keys). */
+/** Elysia plugin exposing `caller` on the Ollama chat routes (quotas apply to managed keys, cluster-wide with Redis). */
 export function ollamaAuth(ctx: AppContext) {
   const usage = keyUsageTracker(ctx);
   return new Elysia({ name: "ollama-auth" }).derive({ as: "scoped" }, async ({ request }) => ({
