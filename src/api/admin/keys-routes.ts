@@ -11,7 +11,7 @@ import type { KeyUsageTracker } from "../../security/key-usage.ts";
 import type { RequestActor } from "./admin-deps.ts";
 
 /** What the key routes need: the keys service, who is asking, and today's token tally per key. */
-export type KeysRouteDeps = Pick<AdminServices, "keys"> & RequestActor & { usage: Pick<KeyUsageTracker, "tokensToday"> };
+export type KeysRouteDeps = Pick<AdminServices, "keys"> & RequestActor & { usage: Pick<KeyUsageTracker, "tokensToday" | "dailyTokens"> };
 
 const Limit = t.Optional(t.Nullable(t.Integer({ minimum: 0, maximum: 1_000_000_000 })));
 
@@ -49,7 +49,8 @@ export async function keyView(d: Pick<KeysRouteDeps, "keys" | "usage">, k: ApiKe
       prompt_tokens: usage.promptTokens,
       completion_tokens: usage.completionTokens,
       last_used_at: usage.lastUsedAt ?? null,
-      tokens_today: d.usage.tokensToday(k.hash),
+      // Exact (the cluster's tally with several instances); what this instance knows when that read fails.
+      tokens_today: await d.usage.dailyTokens(k.hash).catch(() => d.usage.tokensToday(k.hash)),
     },
     quota: { requests_per_minute: quota.requestsPerMinute ?? null, tokens_per_day: quota.tokensPerDay ?? null },
   };
