@@ -11,8 +11,7 @@ import { waitUntil } from "./support/wait.ts";
 
 /** A pool over a real sqlite store seen through the async API, its accounts loaded. `store` is that API. */
 async function setup(n: number, over: Partial<PoolSettings> = {}, loginDelayMs = 0) {
-  const sync = openStore(join(tempDir(), "pool.sqlite"));
-  const store = sync;
+  const store = await openStore({ sqlitePath: join(tempDir(), "pool.sqlite") });
   for (let i = 0; i < n; i++) await store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
   const logins: string[] = [];
   const view = new AccountView(store);
@@ -243,7 +242,7 @@ describe("token manager", () => {
   });
 
   test("an old token is refreshed by logging in again", async () => {
-    const store = asyncStore(openStore(join(tempDir(), "t.sqlite")));
+    const store = await openStore({ sqlitePath: join(tempDir(), "t.sqlite") });
     await store.accounts.upsert({ identifier: "o@x.io", email: "o@x.io", password: "pw", token: "old" });
     let clock = Date.now();
     let n = 0;
