@@ -13,12 +13,18 @@ import { DependencyUnavailableError } from "../src/core/cluster/ports.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { AccountPool, type Lease } from "../src/pool/account-pool.ts";
 import { AccountView } from "../src/pool/account-view.ts";
-import { AccountUnavailableError } from "../src/pool/pool-errors.ts";
+import { AccountsCoolingError, AccountUnavailableError } from "../src/pool/pool-errors.ts";
 import { effectivePoolSettings, type PoolSettings } from "../src/pool/pool-settings.ts";
 import { TokenManager, type LoginFn } from "../src/pool/token-manager.ts";
 import { openStore } from "../src/store/open-store.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
 import { SecretBox } from "../src/store/secret-box.ts";
+import { resolveOptions } from "../src/config/options.ts";
+import { LiveSettings } from "../src/config/live-settings.ts";
+import type { ClusterLeases, ClusterTokens } from "../src/core/cluster/ports.ts";
+import { ReferencePowSolver } from "../src/sim/index.ts";
+import { DeepSeekProvider } from "../src/upstream/deepseek/provider.ts";
+import { startSim } from "./support/sim.ts";
 import { trackStop } from "./support/processes.ts";
 import { redisForTests, type TestRedis } from "./support/redis.ts";
 import { tempDir } from "./support/test-server.ts";
@@ -264,6 +270,28 @@ describe("account pool over cluster leases", () => {
     }
   });
 
+  test("the daily cap and the pacing gap count starts on every instance", async () => {
+    const f = await fleet({ instances: 2, accounts: 1, over: { maxInflightPerAccount: 5, dailyCap: 3, minIntervalMs: 150, minIntervalJitter: 0 } });
+    try {
+      const [a, b] = f.nodes as [Node, Node];
+      const starts: number[] = [];
+      for (const n of [a, b, a]) {
+        const l = await n.pool.acquire();
+        starts.push(Number(await raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "lastStart"])));
+        l.release();
+      }
+      // Redis's own clock: each start waited out the gap the previous one (on the other instance) left.
+      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(150);
+      // b started once itself, but the account is at its cap for the day: a capacity limit, not waited for.
+      const err = await b.pool.acquire().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AccountsCoolingError);
+      expect((err as AccountsCoolingError).rateLimited).toBe(true);
+      expect(b.pool.status().inUse).toBe(0);
+    } finally {
+      await f.close();
+    }
+  });
+
   test("Redis unreachable: acquire fails with DependencyUnavailableError and the local reservation is undone", async () => {
     const f = await fleet({ instances: 1, accounts: 2 });
     try {
@@ -333,4 +361,77 @@ describe("token manager over cluster tokens", () => {
       await f.close();
     }
   });
+});
+
+describe("the DeepSeek provider over the cluster (simulator upstream)", () => {
+  /** One instance's provider over the shared store, with the cluster parts given. */
+  async function provider(store: StoreApi, simUrl: string, dir: string, cluster: { leases?: ClusterLeases; tokens?: ClusterTokens }): Promise<DeepSeekProvider> {
+    const options = resolveOptions(["--port", "0", "--host", "127.0.0.1"], {
+      DS2API_ADMIN_KEY: "cluster-admin",
+      DS2API_DB_PATH: join(dir, "db.sqlite"),
+      DS2API_CONFIG_PATH: join(dir, "config.json"),
+      DS2API_DEEPSEEK_BASE_URL: simUrl,
+    });
+    const settings = new LiveSettings(store);
+    await settings.load();
+    const p = new DeepSeekProvider({
+      options,
+      store,
+      settings,
+      logger: createLogger("warn", () => {}),
+      cluster,
+      pow: new ReferencePowSolver(),
+      clientOptions: { retry: { attempts: 1, completionDelayMs: 5, delayMs: 5 } },
+    });
+    await p.init();
+    return p;
+  }
+
+  /** Runs one turn to its end; returns the text or the error it ended with. */
+  async function turn(p: DeepSeekProvider): Promise<{ text: string } | { error: unknown }> {
+    let text = "";
+    try {
+      for await (const ev of p.run({ model: p.models()[0]!, prompt: "hello", thinking: false, passthrough: {}, callerId: "t" }, new AbortController().signal)) {
+        if (ev.type === "text") text += ev.text;
+      }
+      return { text };
+    } catch (e) {
+      return { error: e };
+    }
+  }
+
+  test("two instances log the account in once; Redis failing on the token read is a 503 that leaves the account healthy", async () => {
+    const sim = await startSim({ powDifficulty: 500, accounts: [{ email: "user0@example.com", password: "pw-0" }] });
+    const f = await fleet({ instances: 3, accounts: 0 });
+    const providers: DeepSeekProvider[] = [];
+    try {
+      await f.store.accounts.upsert({ identifier: "user0@example.com", email: "user0@example.com", password: "pw-0" });
+      const dir = tempDir("ds2api-pool-cluster-engine-");
+      const [a, b, c] = f.nodes as [Node, Node, Node];
+      const pa = await provider(f.store, sim.url, dir, { leases: a.cluster.leases, tokens: a.cluster.tokens });
+      providers.push(pa);
+      const first = await turn(pa);
+      expect(first).toHaveProperty("text");
+      expect(sim.state.counters.logins).toBe(1);
+      // Instance b has no token in its memory: it takes the one a stored in Redis instead of logging in.
+      const pb = await provider(f.store, sim.url, dir, { leases: b.cluster.leases, tokens: b.cluster.tokens });
+      providers.push(pb);
+      expect(await turn(pb)).toHaveProperty("text");
+      expect(sim.state.counters.logins).toBe(1);
+      // An instance whose Redis fails on the token read (its lease came through): 503, the account is not blamed.
+      c.cluster.connection.close();
+      const pc = await provider(f.store, sim.url, dir, { leases: b.cluster.leases, tokens: c.cluster.tokens });
+      providers.push(pc);
+      const failed = await turn(pc);
+      expect("error" in failed && failed.error).toBeInstanceOf(DependencyUnavailableError);
+      expect(pc.engine.pool.status().inUse).toBe(0);
+      expect(pc.engine.accounts.get("user0@example.com")!.status).toBe("ok");
+      expect((await f.store.accounts.get("user0@example.com"))!.status).toBe("ok");
+      expect(sim.state.counters.logins).toBe(1);
+    } finally {
+      for (const p of providers) await p.close();
+      await f.close();
+      await sim.stop();
+    }
+  }, 60_000);
 });

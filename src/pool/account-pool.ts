@@ -74,6 +74,9 @@ interface SlotState {
 
 interface Waiter {
   opts: AcquireOptions;
+  /** When it queued, and the latest it may be served (instance ms). */
+  since: number;
+  deadline: number;
   resolve(lease: Lease): void;
   reject(err: Error): void;
   onAbort?: () => void;
@@ -297,7 +300,7 @@ export class AccountPool {
     }
     const since = this.now();
     return new Promise<Lease>((resolve, reject) => {
-      const waiter: Waiter = { opts, resolve, reject };
+      const waiter: Waiter = { opts, since, deadline: since + maxWaitMs, resolve, reject };
       const leave = () => void this.dequeue(waiter);
       if (opts.signal) {
         waiter.onAbort = () => {
@@ -391,6 +394,13 @@ export class AccountPool {
         continue;
       }
       if (!lease) {
+        // The cluster may only now have said that its candidates rest longer than it may wait: not waited out.
+        const t = this.now();
+        const o = this.outlook(w.opts);
+        if (!o.capacity && (w.opts.pinned || w.opts.noCooldownWait || o.soonestMs === undefined || t + o.soonestMs > w.deadline)) {
+          if (this.dequeue(w)) w.reject(this.restingError(o, w.opts, t - w.since));
+          continue;
+        }
         if (!w.opts.pinned && !w.opts.exclude?.size) return;
         skipped.add(w);
         continue;
