@@ -162,7 +162,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   // Lease refusals are counted on /metrics (several instances: the pool asks Redis for every lease).
   if (cluster.leases) cluster.leases = metrics.watchLeases(cluster.leases);
   const { extraProviders = [], ...engineOverrides } = overrides;
-  const deepseek = new DeepSeekProvider({ options, store: store, settings, logger, ...engineOverrides });
+  const deepseek = new DeepSeekProvider({ options, store: store, settings, logger, cluster: { leases: cluster.leases, tokens: cluster.tokens }, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
   const volcengine = new VolcengineProvider({ options, store: store, settings, logger, clientOptions: overrides.volcengineClient });

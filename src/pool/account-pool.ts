@@ -6,10 +6,18 @@
  *
  * The accounts come from an `AccountView` (in memory, reloaded on change events): selecting, granting and marking
  * never wait on the store; their writes go through the view fire-and-forget.
+ *
+ * Several instances (`ClusterLeases` given, docs/design/multi-instance.md §4): the limits hold cluster-wide. A grant
+ * reserves the slot here, then asks the cluster for the lease with the same limits; a refusal undoes the reservation,
+ * leaves a hint (the account is skipped until it ends) and the next candidate is tried; with none left the request
+ * waits in this instance's FIFO queue, served by an async single-flight pump that a local release, a `freed` event
+ * from any instance or the end of a hint wakes. Without cluster leases every path is the local one, with no await.
  */
+import type { ClusterLeases, LeaseResult } from "../core/cluster/ports.ts";
 import type { AccountPoolStatus } from "../core/upstream/provider.ts";
 import type { AccountRecord } from "../store/accounts-repo.ts";
 import type { AccountView } from "./account-view.ts";
+import { ClusterHints } from "./cluster-hints.ts";
 import { AccountsCoolingError, AccountUnavailableError, NoAccountsError, PoolBusyError, TARGET_UNAVAILABLE } from "./pool-errors.ts";
 import type { PoolSettings } from "./pool-settings.ts";
 import type { TokenManager } from "./token-manager.ts";
@@ -66,6 +74,9 @@ interface SlotState {
 
 interface Waiter {
   opts: AcquireOptions;
+  /** When it queued, and the latest it may be served (instance ms). */
+  since: number;
+  deadline: number;
   resolve(lease: Lease): void;
   reject(err: Error): void;
   onAbort?: () => void;
@@ -86,6 +97,24 @@ interface Outlook {
 /** The pool as admin, health and metrics see it: the provider-neutral account-pool status of the contract. */
 export type PoolStatus = AccountPoolStatus;
 
+/** The cluster side of the pool (several instances); absent: the pool's own counters are the truth. */
+export interface PoolCluster {
+  leases: ClusterLeases;
+  /** Told about a cluster write that failed in the background (a cool-down not shared). */
+  warn?: (message: string, fields: Record<string, string>) => void;
+  /** How long a `busy` refusal skips its account when no `freed` event comes (default 100 ms ±25 %; tests set it long). */
+  busyRetryMs?: number;
+}
+
+/** A slot taken locally, not yet (or no longer) backed by a cluster lease: what undoing it restores. */
+interface Reservation {
+  t: number;
+  slot: SlotState;
+  seq: number;
+  /** The slot's pacing and day counters before the reservation. */
+  before: Pick<SlotState, "lastStartAt" | "jitter" | "lastAcquiredSeq" | "day" | "dayCount">;
+}
+
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class AccountPool {
@@ -96,6 +125,11 @@ export class AccountPool {
   /** Smoothed lease duration, used for Retry-After. */
   private avgLeaseMs = 5000;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cluster mode: what the cluster last refused, a pass of the async pump running, and one more asked for. */
+  private readonly hints: ClusterHints;
+  private pumping = false;
+  private pumpAgain = false;
+  private readonly stopFreed: (() => void) | undefined;
 
   constructor(
     private readonly view: AccountView,
@@ -103,7 +137,14 @@ export class AccountPool {
     private readonly settings: () => PoolSettings,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
-  ) {}
+    private readonly cluster?: PoolCluster,
+  ) {
+    this.hints = new ClusterHints(cluster?.busyRetryMs);
+    this.stopFreed = cluster?.leases.onFreed((account) => {
+      this.hints.freed(account);
+      if (this.waiters.length > 0) this.pump();
+    });
+  }
 
   /** The accounts now (the view's snapshot: replaced by loads, never emptied while one runs). */
   private get accounts(): readonly AccountRecord[] {
@@ -152,13 +193,24 @@ export class AccountPool {
     const gap = pacedGap(s, slot.jitter);
     if (gap > 0 && t - slot.lastStartAt < gap) return { reason: "paced", wait: gap - (t - slot.lastStartAt) };
     if (s.dailyCap > 0 && slot.day === utcDay(t) && slot.dayCount >= s.dailyCap) return { reason: "daily_cap", wait: Date.parse(`${slot.day}T00:00:00Z`) + 86_400_000 - t };
+    if (this.cluster) {
+      // What the cluster refused: busy and paced elsewhere are capacity, a cluster cool-down or daily cap is rest.
+      const hint = this.hints.of(a.identifier, t);
+      if (hint) return { reason: hint.reason, wait: hint.until - t };
+    }
     return undefined;
+  }
+
+  /** The global bound is reached: here, or (cluster) as the cluster last said. */
+  private globalFull(s: PoolSettings, t: number): boolean {
+    if (s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight) return true;
+    return this.cluster !== undefined && this.hints.global(t) !== undefined;
   }
 
   private select(opts: AcquireOptions): AccountRecord | undefined {
     const s = this.settings();
-    if (s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight) return undefined;
     const t = this.now();
+    if (this.globalFull(s, t)) return undefined;
     let best: AccountRecord | undefined;
     for (const a of this.accounts) {
       if (opts.pinned && a.identifier !== opts.pinned) continue;
@@ -178,7 +230,7 @@ export class AccountPool {
   private outlook(opts: AcquireOptions): Outlook {
     const s = this.settings();
     const t = this.now();
-    const globalFull = s.globalMaxInflight > 0 && this.totalInflight >= s.globalMaxInflight;
+    const globalFull = this.globalFull(s, t);
     const out: Outlook = { capacity: false, allRateLimited: true, resting: 0 };
     for (const a of this.accounts) {
       if (!a.enabled || a.status === "risk_device" || (opts.pinned && a.identifier !== opts.pinned) || opts.exclude?.has(a.identifier)) continue;
@@ -226,8 +278,17 @@ export class AccountPool {
         : new AccountUnavailableError(`every account is disabled, waiting for a new device id (risk_device: ${this.riskDeviceCount()} account(s); see the admin console) or was already tried`);
     }
     if (this.waiters.length === 0) {
-      const a = this.select(opts);
-      if (a) return this.grant(a);
+      if (!this.cluster) {
+        const a = this.select(opts);
+        if (a) return this.grant(a);
+      } else {
+        const lease = await this.grantClustered(opts, this.cluster.leases);
+        if (lease && opts.signal?.aborted) {
+          lease.release();
+          throw abortError(opts.signal);
+        }
+        if (lease) return lease;
+      }
     }
     const s = this.settings();
     const maxWaitMs = opts.maxWaitMs ?? s.queueWaitMs;
@@ -239,13 +300,8 @@ export class AccountPool {
     }
     const since = this.now();
     return new Promise<Lease>((resolve, reject) => {
-      const waiter: Waiter = { opts, resolve, reject };
-      const leave = () => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        if (waiter.timer) clearTimeout(waiter.timer);
-        if (waiter.onAbort) opts.signal?.removeEventListener("abort", waiter.onAbort);
-      };
+      const waiter: Waiter = { opts, since, deadline: since + maxWaitMs, resolve, reject };
+      const leave = () => void this.dequeue(waiter);
       if (opts.signal) {
         waiter.onAbort = () => {
           leave();
@@ -266,12 +322,25 @@ export class AccountPool {
         }, maxWaitMs);
       }
       this.waiters.push(waiter);
+      this.reportLocal();
       this.pump();
     });
   }
 
+  /** Take a waiter out of the queue (served, aborted, timed out); false when it had already left. */
+  private dequeue(w: Waiter): boolean {
+    if (w.timer) clearTimeout(w.timer);
+    if (w.onAbort) w.opts.signal?.removeEventListener("abort", w.onAbort);
+    const i = this.waiters.indexOf(w);
+    if (i < 0) return false;
+    this.waiters.splice(i, 1);
+    this.reportLocal();
+    return true;
+  }
+
   /** Serve waiters in FIFO order; a waiter that cannot be served (e.g. pinned to a busy account) does not block later ones. */
   private pump(): void {
+    if (this.cluster) return this.pumpClustered(this.cluster.leases);
     for (let i = 0; i < this.waiters.length; ) {
       const w = this.waiters[i]!;
       const a = this.select(w.opts);
@@ -279,12 +348,67 @@ export class AccountPool {
         i++;
         continue;
       }
-      this.waiters.splice(i, 1);
-      if (w.onAbort) w.opts.signal?.removeEventListener("abort", w.onAbort);
-      if (w.timer) clearTimeout(w.timer);
+      this.dequeue(w);
       w.resolve(this.grant(a));
     }
     this.scheduleTimedWake();
+  }
+
+  /**
+   * The cluster pump: one pass at a time (a wake during a pass asks for one more), head waiter first. A waiter with
+   * no pin and no exclusions that cannot be served ends the pass: any later waiter asks for a subset of its
+   * candidates, so serving one would only break the FIFO order.
+   */
+  private pumpClustered(leases: ClusterLeases): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void (async () => {
+      try {
+        do {
+          this.pumpAgain = false;
+          await this.pumpPass(leases);
+        } while (this.pumpAgain && this.waiters.length > 0);
+      } catch (e) {
+        this.cluster?.warn?.("account pool: serving the queue failed", { error: e instanceof Error ? e.message : String(e) });
+      } finally {
+        this.pumping = false;
+        this.scheduleTimedWake();
+      }
+    })();
+  }
+
+  private async pumpPass(leases: ClusterLeases): Promise<void> {
+    const skipped = new Set<Waiter>();
+    for (;;) {
+      const w = this.waiters.find((x) => !skipped.has(x));
+      if (!w) return;
+      let lease: Lease | undefined;
+      try {
+        lease = await this.grantClustered(w.opts, leases);
+      } catch (e) {
+        // The cluster cannot be asked (Redis unreachable): this waiter gets that answer, the next one asks again.
+        if (this.dequeue(w)) w.reject(e instanceof Error ? e : new Error(String(e)));
+        continue;
+      }
+      if (!lease) {
+        // The cluster may only now have said that its candidates rest longer than it may wait: not waited out.
+        const t = this.now();
+        const o = this.outlook(w.opts);
+        if (!o.capacity && (w.opts.pinned || w.opts.noCooldownWait || o.soonestMs === undefined || t + o.soonestMs > w.deadline)) {
+          if (this.dequeue(w)) w.reject(this.restingError(o, w.opts, t - w.since));
+          continue;
+        }
+        if (!w.opts.pinned && !w.opts.exclude?.size) return;
+        skipped.add(w);
+        continue;
+      }
+      // It left while the lease was asked for (aborted, timed out): the lease goes back.
+      if (this.dequeue(w)) w.resolve(lease);
+      else lease.release();
+    }
   }
 
   /** Cool-downs and pacing end by time, not by a release: wake the queue when the earliest of them ends. */
@@ -299,6 +423,8 @@ export class AccountPool {
       const b = this.blocker(a, s, t);
       if (b?.wait !== undefined) soonest = Math.min(soonest, b.wait);
     }
+    const globalUntil = this.cluster ? this.hints.global(t) : undefined;
+    if (globalUntil !== undefined) soonest = Math.min(soonest, globalUntil - t);
     if (soonest < Infinity) {
       this.wakeTimer = setTimeout(() => this.pump(), Math.max(5, soonest + 1));
       (this.wakeTimer as { unref?: () => void }).unref?.();
@@ -309,6 +435,7 @@ export class AccountPool {
     const s = this.settings();
     const t = this.now();
     const capacity = Math.max(1, this.accounts.filter((a) => a.enabled).length * s.maxInflightPerAccount);
+    if (this.cluster) return this.clusterRetryAfterSeconds(s, t, capacity, this.cluster.leases);
     const queueWait = ((this.waiters.length + 1) / capacity) * this.avgLeaseMs;
     let earliestCooldown = Infinity;
     if (this.accounts.every((a) => this.blocker(a, s, t))) {
@@ -322,13 +449,33 @@ export class AccountPool {
   }
 
   /**
-   * Take a slot on `account`. Synchronous today; the seam for cluster leases (phase 2): it may become async
-   * (reserve locally, await the cluster lease, undo on refusal) — `acquire` returns and `pump` resolves its result,
-   * so both already accept a promise.
+   * Retry-After with several instances: the cluster's queue over the cluster's capacity (enabled accounts × the
+   * per-account limit) times the average lease, or, when every account rests, the earliest end of a rest.
    */
+  private clusterRetryAfterSeconds(s: PoolSettings, t: number, capacity: number, leases: ClusterLeases): number {
+    const waiting = leases.capacity()?.waiting ?? this.waiters.length;
+    let ms = ((waiting + 1) / capacity) * this.avgLeaseMs;
+    let earliest = Infinity;
+    let everyResting = this.accounts.length > 0;
+    for (const a of this.accounts) {
+      const b = this.blocker(a, s, t);
+      if (!b || b.reason === "busy" || b.reason === "paced" || b.reason === "global") everyResting = false;
+      else if (b.wait !== undefined) earliest = Math.min(earliest, b.wait);
+    }
+    if (everyResting && earliest < Infinity) ms = earliest;
+    return Math.ceil(Math.max(1000, ms) / 1000);
+  }
+
+  /** Take a slot on `account` (no cluster: the slot is the lease). */
   private grant(account: AccountRecord): Lease {
+    return this.leaseOn(account, this.reserve(account));
+  }
+
+  /** Count a start on `account` here: in flight, pacing (a new jitter drawn), LRU order, the day's count. */
+  private reserve(account: AccountRecord): Reservation {
     const t = this.now();
     const slot = this.slot(account.identifier);
+    const before = { lastStartAt: slot.lastStartAt, jitter: slot.jitter, lastAcquiredSeq: slot.lastAcquiredSeq, day: slot.day, dayCount: slot.dayCount };
     slot.inflight++;
     slot.lastStartAt = t;
     slot.jitter = this.random();
@@ -340,8 +487,61 @@ export class AccountPool {
     }
     slot.dayCount++;
     this.totalInflight++;
+    return { t, slot, seq: slot.lastAcquiredSeq, before };
+  }
+
+  /** The cluster refused (or could not be asked): the start never happened. */
+  private unreserve(r: Reservation): void {
+    r.slot.inflight--;
+    this.totalInflight--;
+    // No later start on this account since: as it was; else only this start's count goes.
+    if (r.slot.lastAcquiredSeq === r.seq) Object.assign(r.slot, r.before);
+    else if (r.slot.day === utcDay(r.t)) r.slot.dayCount = Math.max(0, r.slot.dayCount - 1);
+    this.reportLocal();
+  }
+
+  /**
+   * Cluster mode: the first candidate the cluster grants a lease on, with the limits this pool enforces (per-account
+   * in flight, pacing gap and the next gap drawn now, daily cap, global bound); undefined when every candidate was
+   * refused (each refusal leaves a hint, so `select` moves on). A Redis failure undoes the reservation and is thrown.
+   */
+  private async grantClustered(opts: AcquireOptions, leases: ClusterLeases): Promise<Lease | undefined> {
+    for (;;) {
+      const a = this.select(opts);
+      if (!a) return undefined;
+      const s = this.settings();
+      const r = this.reserve(a);
+      const askedAt = this.hints.mark();
+      let result: LeaseResult;
+      try {
+        result = await leases.tryAcquire(a.identifier, {
+          maxInflight: s.maxInflightPerAccount,
+          gapMs: s.minIntervalMs,
+          nextGapMs: pacedGap(s, r.slot.jitter),
+          dailyCap: s.dailyCap,
+          globalMax: s.globalMaxInflight,
+        });
+      } catch (e) {
+        this.unreserve(r);
+        throw e;
+      }
+      if (result.ok) return this.leaseOn(a, r, result.leaseId);
+      this.unreserve(r);
+      this.hints.refused(a.identifier, result.reason, this.now(), result.waitMs, askedAt);
+    }
+  }
+
+  /** This instance's in-flight and waiting counts, for the cluster heartbeat (a field write, no I/O). */
+  private reportLocal(): void {
+    this.cluster?.leases.reportLocal({ inflight: this.totalInflight, waiting: this.waiters.length });
+  }
+
+  /** The lease on a reserved slot (`leaseId`: the cluster's lease backing it, released with it). */
+  private leaseOn(account: AccountRecord, r: Reservation, leaseId?: string): Lease {
+    const { t, slot } = r;
     const id = account.identifier;
     void this.view.update(id, {}, (accounts) => accounts.recordUse(id), "record use");
+    this.reportLocal();
     let released = false;
     return {
       identifier: id,
@@ -355,6 +555,8 @@ export class AccountPool {
         slot.inflight--;
         this.totalInflight--;
         this.avgLeaseMs = this.avgLeaseMs * 0.8 + (this.now() - t) * 0.2;
+        if (leaseId !== undefined) this.cluster?.leases.release(id, leaseId);
+        this.reportLocal();
         this.pump();
       },
     };
@@ -382,6 +584,7 @@ export class AccountPool {
       (accounts) => Promise.all([accounts.setStatus(id, status, reason, until), accounts.recordError(id, lastError)]),
       "mark failing",
     );
+    this.shareCooldown(id, until);
     this.scheduleTimedWake();
     return written;
   }
@@ -403,6 +606,8 @@ export class AccountPool {
       (accounts) => Promise.all([accounts.setStatus(id, kind, reason, until), accounts.recordError(id, message)]),
       `mark ${kind}`,
     );
+    // A muted account rests cluster-wide; a refused device is a state every instance reads from the store.
+    if (until !== undefined) this.shareCooldown(id, until);
     this.scheduleTimedWake();
     return written;
   }
@@ -411,7 +616,15 @@ export class AccountPool {
   markHealthy(id: string): Promise<void> {
     const a = this.view.get(id);
     if (!a || (a.status === "ok" && !a.cooldownUntil)) return Promise.resolve();
+    if (a.cooldownUntil) this.shareCooldown(id, undefined);
     return this.view.update(id, { status: "ok", statusReason: undefined, cooldownUntil: undefined }, (accounts) => accounts.setStatus(id, "ok"), "mark healthy");
+  }
+
+  /** Cluster mode: the cool-down (undefined: lifted) holds on every instance; sent without waiting, a failure only logged. */
+  private shareCooldown(id: string, until: number | undefined): void {
+    const c = this.cluster;
+    if (!c) return;
+    void c.leases.setCooldown(id, until).catch((e: unknown) => c.warn?.("account cool-down not shared with the cluster", { account: id, error: e instanceof Error ? e.message : String(e) }));
   }
 
   status(): PoolStatus {
@@ -462,6 +675,7 @@ export class AccountPool {
   /** Reject every waiter (shutdown). */
   close(reason = "server is shutting down"): void {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.stopFreed?.();
     for (const w of this.waiters.splice(0)) {
       if (w.timer) clearTimeout(w.timer);
       w.reject(new PoolBusyError(reason, 1));

@@ -4,6 +4,7 @@
  * account before the first visible byte, does the single empty-output retry, and always releases the lease.
  */
 import type { TurnLimits } from "../../config/runtime-settings.ts";
+import { DependencyUnavailableError } from "../../core/cluster/ports.ts";
 import { TurnError } from "../../core/turn/turn-error.ts";
 import { coolsAccount, exhaustedAccountsError, failureToTurnError, type UpstreamFailure } from "../../core/turn/upstream-failure.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -155,7 +156,8 @@ export class DeepSeekBackend {
         try {
           token = await lease.token();
         } catch (e) {
-          if (signal.aborted) throw e;
+          // Aborted, or Redis unreachable (the cluster's tokens): not the account's fault, it is not marked.
+          if (signal.aborted || e instanceof DependencyUnavailableError) throw e;
           const f = classifyLoginFailure(e, { viaProxy: this.viaProxy(lease.identifier) });
           // Observers see "login" for the account's own login trouble, else the DeepSeek kind (e.g. "waf" for /readyz).
           this.report(!coolsAccount(f) && e instanceof LoginError && e.upstream instanceof DeepSeekError ? e.upstream.kind : "login", lease.identifier, f.message);
@@ -296,7 +298,7 @@ export class DeepSeekBackend {
           try {
             token = await lease.relogin(token);
           } catch (le) {
-            if (signal.aborted) throw le;
+            if (signal.aborted || le instanceof DependencyUnavailableError) throw le;
             const f = classifyLoginFailure(le, { viaProxy: this.viaProxy(lease.identifier) });
             if (!coolsAccount(f)) throw failureToTurnError(f);
             lease.fail(f.penalty ?? "login", f.message);
@@ -409,7 +411,7 @@ export class DeepSeekBackend {
     try {
       return await lease.token();
     } catch (e) {
-      if (signal?.aborted) throw e;
+      if (signal?.aborted || e instanceof DependencyUnavailableError) throw e;
       const f = classifyLoginFailure(e, { viaProxy: this.viaProxy(lease.identifier) });
       this.report("login", lease.identifier, f.message);
       if (coolsAccount(f)) lease.fail(f.penalty ?? "login", f.message);

@@ -8,6 +8,7 @@ import { resolveDeletion, resolvePacing, type AutoDeleteTiming, type EffectivePa
 import type { ConfigProxy } from "../../config/ds2api-config.ts";
 import type { LiveSettings } from "../../config/live-settings.ts";
 import type { ServerOptions } from "../../config/options.ts";
+import type { ClusterLeases, ClusterTokens } from "../../core/cluster/ports.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { AccountPool } from "../../pool/account-pool.ts";
 import { AccountView } from "../../pool/account-view.ts";
@@ -37,6 +38,8 @@ export interface EngineDeps {
   store: StoreApi;
   settings: LiveSettings;
   logger: Logger;
+  /** Several instances: cluster-wide account leases and log-in-once tokens (absent: this process is the only one). */
+  cluster?: { leases?: ClusterLeases; tokens?: ClusterTokens };
   /** Test hooks: a solver instead of the worker pool, client retry/poll timings. */
   pow?: PowSolver;
   clientOptions?: Partial<DeepSeekClientOptions>;
@@ -101,8 +104,16 @@ export class Engine {
       this.pow = this.powPool;
     }
     this.accounts = new AccountView(deps.store, (what, account, error) => deps.logger.warn("account write failed", { what, account, error: String(error) }));
-    this.tokens = new TokenManager(this.accounts, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs);
-    this.pool = new AccountPool(this.accounts, this.tokens, () => this.poolSettings());
+    const cluster = deps.cluster;
+    this.tokens = new TokenManager(this.accounts, (account) => this.login(account), () => this.poolSettings().tokenRefreshMs, Date.now, cluster?.tokens);
+    this.pool = new AccountPool(
+      this.accounts,
+      this.tokens,
+      () => this.poolSettings(),
+      Date.now,
+      Math.random,
+      cluster?.leases && { leases: cluster.leases, warn: (message, fields) => deps.logger.warn(message, fields) },
+    );
     const autoDelete = () => deps.settings.section<{ mode?: string; sessions?: boolean } & AutoDeleteTiming>("auto_delete");
     this.sessions = new SessionKeeper({
       client: (account) => this.client(account),
@@ -253,6 +264,7 @@ export class Engine {
   async close(): Promise<void> {
     clearTimeout(this.powWarmup);
     this.pool.close();
+    this.tokens.close();
     // Before the proxies and the store go: the last deletions, and what is left written down for the next start.
     await this.sessions.close();
     await this.accounts.settled();
