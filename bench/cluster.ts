@@ -136,7 +136,37 @@ function print(f: Figures): void {
   );
 }
 
-const cleanup: (() => Promise<unknown>)[] = [() => procs.stopAll()];
+/** ms until `url` accepts `key` (polled every 5 ms). */
+async function acceptedAfter(url: string, key: string, t0: number): Promise<number> {
+  for (;;) {
+    const r = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    await r.arrayBuffer();
+    if (r.status === 200) return performance.now() - t0;
+    await Bun.sleep(5);
+  }
+}
+
+/**
+ * How long an admin write made on one instance takes to be served by the others (change event over Redis, their
+ * views reloaded from Postgres), next to the same write served by the instance that made it.
+ */
+async function propagation(servers: string[], rounds = 10): Promise<{ own: number[]; others: number[] }> {
+  const own: number[] = [];
+  const others: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const key = `sk-bench-propagation-${i}-${randomBytes(4).toString("hex")}`;
+    const t0 = performance.now();
+    const r = await fetch(`${servers[0]}/admin/keys`, { method: "POST", headers: { authorization: "Bearer bench-admin", "content-type": "application/json" }, body: JSON.stringify({ key }) });
+    await r.arrayBuffer();
+    if (r.status >= 300) throw new Error(`adding a key answered ${r.status}`);
+    const seen = await Promise.all(servers.map((u) => acceptedAfter(u, key, t0)));
+    own.push(seen[0]!);
+    others.push(...seen.slice(1));
+  }
+  return { own, others };
+}
+
+const cleanup: (() => Promise<unknown>)[] = [];
 let failed = false;
 try {
   // Baseline: one instance, sqlite.
@@ -166,6 +196,11 @@ try {
   // One request alone through one instance of the cluster, for the latency added per request.
   const oneOfMany = await measure("1 of the 3 (same cluster)", [servers[0]!], simMany);
   print(oneOfMany);
+  const spread = await propagation(servers);
+  console.log(
+    `admin write on a → served by b and c: p50 ${pct(spread.others, 50).toFixed(1)} ms, max ${Math.max(...spread.others).toFixed(1)} ms ` +
+      `(served by a itself: p50 ${pct(spread.own, 50).toFixed(1)} ms) over ${spread.own.length} writes`,
+  );
 
   console.log(
     `cluster vs baseline: throughput ${(many.rate / base.rate).toFixed(2)}×, ` +
@@ -175,6 +210,8 @@ try {
   failed = [base, many, oneOfMany].some((f) => f.maxPerAccount > PER_ACCOUNT || f.other > 0);
   if (failed) console.log("cluster bench: FAILED (limit exceeded or a request ended badly)");
 } finally {
+  // The instances first (they would log their dependencies going away), then what they ran on.
+  await procs.stopAll().catch(() => undefined);
   for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }
