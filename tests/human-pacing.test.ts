@@ -271,11 +271,13 @@ describe("shutdown", () => {
     }
   });
 
-  test("deletions that fail at shutdown are written down (no token) and done after the next start", async () => {
+  test("deletions that fail at shutdown are written down (no token, beside what other instances wrote) and done after the next start", async () => {
     const stack = await startStack({ accounts: 1, config: { auto_delete: { mode: "single", delay_seconds: 1, batch_size: 100 } } });
     let restarted: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
       await ask(stack, "left over");
+      // What another instance of a cluster wrote down before (same store): kept beside this one's, not overwritten.
+      await stack.server.ctx.store.settings.set(SETTING_KEYS.pendingSessionDeletes, { "other@example.com": { ids: ["other-session"] } });
       const options = stack.server.ctx.options;
       const token = deepseekEngine(stack.server.ctx).accounts.get("user0@example.com")!.token!;
       stack.sim.state.injectError(DELETE, { bizCode: 50300, bizMsg: "busy" }, { times: 100 });
@@ -287,6 +289,7 @@ describe("shutdown", () => {
       try {
         const row = await store.settings.get<Record<string, { ids: string[] }>>(SETTING_KEYS.pendingSessionDeletes);
         expect(row?.["user0@example.com"]?.ids).toEqual([...stack.sim.state.sessions.keys()]);
+        expect(row?.["other@example.com"]?.ids).toEqual(["other-session"]);
         expect(JSON.stringify(row)).not.toContain(token);
       } finally {
         await store.close();

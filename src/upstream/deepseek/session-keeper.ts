@@ -49,6 +49,16 @@ interface Pending {
 /** Stored across restarts: account → session ids still to delete (never a token). */
 type PendingRecord = Record<string, { ids: string[]; all?: boolean }>;
 
+/** Both lists of owed deletions, per account: the union of the session ids, `all` when either says so. */
+function mergePending(a: PendingRecord, b: PendingRecord): PendingRecord {
+  const out: PendingRecord = { ...a };
+  for (const [account, entry] of Object.entries(b)) {
+    const cur = out[account];
+    out[account] = cur ? { ids: [...new Set([...(cur.ids ?? []), ...(entry.ids ?? [])])], ...(cur.all || entry.all ? { all: true } : {}) } : entry;
+  }
+  return out;
+}
+
 const MAX_DELETE_TRIES = 3;
 /** Longest a shutdown waits for the last deletions before it writes the rest down. */
 const CLOSE_FLUSH_MS = 5000;
@@ -283,9 +293,14 @@ export class SessionKeeper {
       if (p.ids.size === 0 && !p.all) continue;
       record[account] = { ids: [...p.ids.keys()], ...(p.all ? { all: true } : {}) };
     }
+    if (!Object.keys(record).length) return;
     try {
-      if (Object.keys(record).length) await this.deps.store.settings.set(SETTING_KEYS.pendingSessionDeletes, record);
-      else await this.deps.store.settings.delete(SETTING_KEYS.pendingSessionDeletes);
+      // Several instances share one store: each adds what it owes to what the others wrote down (the next instance
+      // to start takes the whole list), instead of overwriting it.
+      await this.deps.store.transaction(async (tx) => {
+        const stored = (await tx.settings.get<PendingRecord>(SETTING_KEYS.pendingSessionDeletes)) ?? {};
+        await tx.settings.set(SETTING_KEYS.pendingSessionDeletes, mergePending(stored, record));
+      });
     } catch (e) {
       this.deps.logger.warn("could not save the pending session deletions", { error: (e as Error).message });
     }
@@ -296,9 +311,13 @@ export class SessionKeeper {
    * again (deleted after the usual delay).
    */
   async restore(): Promise<void> {
-    const record = await this.deps.store.settings.get<PendingRecord>(SETTING_KEYS.pendingSessionDeletes);
+    // Taken and cleared together, so two instances starting at once do not both queue the same list.
+    const record = await this.deps.store.transaction(async (tx) => {
+      const stored = await tx.settings.get<PendingRecord>(SETTING_KEYS.pendingSessionDeletes);
+      if (stored) await tx.settings.delete(SETTING_KEYS.pendingSessionDeletes);
+      return stored;
+    });
     if (!record) return;
-    await this.deps.store.settings.delete(SETTING_KEYS.pendingSessionDeletes);
     const { delayMs } = this.deps.deletion();
     for (const [account, entry] of Object.entries(record)) {
       if (this.closed || !this.deps.account(account)) continue;
