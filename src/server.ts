@@ -41,7 +41,6 @@ import { startMark } from "./runtime/start-trace.ts";
 import { singleCluster } from "./core/cluster/single.ts";
 import { DependencyHealthMonitor } from "./core/cluster/dependency-health.ts";
 import type { Cluster } from "./core/cluster/ports.ts";
-import { openCluster } from "./cluster/open.ts";
 import { StoreError } from "./store/store-error.ts";
 import { DependencyUnavailableError } from "./core/cluster/ports.ts";
 import { dependencyErrorResponse, dependencyRefusal } from "./api/dependency-errors.ts";
@@ -131,9 +130,10 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   const responsesTtlMs = () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000;
   let cluster: Cluster & { health: DependencyHealthMonitor };
   try {
+    // The Redis side loads only when it is used (one instance never pays for it at start).
     cluster = options.redisUrl
       ? {
-          ...(await openCluster({
+          ...(await (await import("./cluster/open.ts")).openCluster({
             redisUrl: options.redisUrl,
             prefix: options.redisPrefix,
             instanceId: options.instanceId,

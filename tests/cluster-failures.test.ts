@@ -436,3 +436,37 @@ describe("a dependency down on a running server", () => {
     expect((await call("GET", "/readyz")).status).toBe(200);
   });
 });
+
+describe("start-up with shared services", () => {
+  test("Postgres unreachable: retried until DS2API_DEPENDENCY_START_TIMEOUT_SECONDS, then one line without the password, exit 1", async () => {
+    const { runCommand, sourceCommand } = await import("./support/spawn-server.ts");
+    const { tempDir } = await import("./support/test-server.ts");
+    const dir = tempDir();
+    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = closed.port;
+    closed.stop(true);
+    const r = await runCommand([...sourceCommand(), "--port", "0", "--db", `${dir}/x.sqlite`], {
+      cwd: dir,
+      env: {
+        DS2API_DATABASE_URL: `postgres://ds2:start-secret-pw@127.0.0.1:${port}/ds2api`,
+        DS2API_SECRET_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        DS2API_DEPENDENCY_START_TIMEOUT_SECONDS: "1",
+        DS2API_ADMIN_KEY: "k",
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n").at(-1)).toStartWith(`ds2api: database unreachable (127.0.0.1:${port}/ds2api)`);
+    expect(`${r.stdout}${r.stderr}`).toContain("database not reachable yet; retrying");
+    expect(`${r.stdout}${r.stderr}`).not.toContain("start-secret-pw");
+  }, 60_000);
+
+  test("Redis without Postgres is refused at once: instances sharing leases must share the database", async () => {
+    const { runCommand, sourceCommand } = await import("./support/spawn-server.ts");
+    const { tempDir } = await import("./support/test-server.ts");
+    const dir = tempDir();
+    const r = await runCommand([...sourceCommand(), "--port", "0", "--db", `${dir}/x.sqlite`], { cwd: dir, env: { DS2API_REDIS_URL: "redis://:redis-secret@127.0.0.1:1", DS2API_ADMIN_KEY: "k" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("DS2API_REDIS_URL is set without DS2API_DATABASE_URL");
+    expect(`${r.stdout}${r.stderr}`).not.toContain("redis-secret");
+  }, 60_000);
+});
