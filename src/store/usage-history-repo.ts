@@ -3,10 +3,10 @@
  * model). Two spans are kept: 5-minute buckets for the last two days (the "last hour" view) and hourly buckets
  * for 30 days (day and week views). `add` only counts in memory; the counts reach the database as additive upserts in
  * one transaction per flush (every few seconds, before every read, and when the store closes), so the hot path never waits on a write.
- * Older buckets are pruned on flush. Rows name a caller by its key id (`k_…`) or caller id, never by a key.
+ * Older buckets are pruned with a flush, once an hour at most. Rows name a caller by its key id (`k_…`) or caller id, never by a key.
  */
 import type { SqlExecutor } from "./sql/executor.ts";
-import type { WriteBehindErrorReport } from "./sql/write-behind.ts";
+import { WriteBehind, type WriteBehindErrorReport } from "./sql/write-behind.ts";
 
 /** Bucket spans in seconds: 5 minutes and 1 hour. */
 export const FINE_SPAN = 300;
@@ -61,23 +61,22 @@ interface Pending extends UsageCounts {
 const COLUMNS: Record<UsageDimension, string> = { key_id: "key_id", account: "account", provider: "provider", model: "provider || '/' || model" };
 
 export class UsageHistoryRepo {
-  private pending = new Map<string, Pending>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> | undefined;
+  /** Counted turns not written yet, keyed by bucket and group (the same write-behind as the per-request counters). */
+  private readonly buffer: WriteBehind<Pending>;
   private lastPrune = 0;
-  private closed = false;
 
   constructor(
     private readonly x: SqlExecutor,
-    private readonly flushMs = DEFAULT_FLUSH_MS,
+    flushMs = DEFAULT_FLUSH_MS,
     private readonly now: () => number = Date.now,
     /** A timed flush failed (the counts are kept for the next one). */
-    private readonly onError?: WriteBehindErrorReport,
-  ) {}
+    onError?: WriteBehindErrorReport,
+  ) {
+    this.buffer = new WriteBehind<Pending>({ name: "usage history", x, everyMs: flushMs, onError, merge: addCounts, write: (tx, rows) => this.write(tx, rows) });
+  }
 
   /** Count one finished turn (in memory; written on the next flush). Synchronous: no I/O. */
   add(s: UsageSample): void {
-    if (this.closed) return;
     for (const span of SPANS) {
       const ms = span * 1000;
       const bucket = Math.floor(s.at / ms) * ms;
@@ -94,61 +93,31 @@ export class UsageHistoryRepo {
         output_tokens: s.outputTokens,
         latency_ms: s.latencyMs,
       };
-      merge(this.pending, row);
+      this.buffer.add(`${span}\u0001${bucket}\u0001${s.keyId}\u0001${s.account}\u0001${s.provider}\u0001${s.model}`, row);
     }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.flush().catch((e: unknown) => {
-        // kept in memory; the next add, read or close tries again
-        try {
-          this.onError?.("usage history", e);
-        } catch {
-          // a broken reporter must not break the counting
-        }
-      });
-    }, this.flushMs);
-    this.timer.unref?.();
   }
 
-  /** Write what was counted since the last flush (one transaction) and prune old buckets now and then. */
-  async flush(): Promise<void> {
-    if (this.closed) return;
-    while (this.running) await this.running.catch(() => undefined);
-    const t = this.now();
-    const prune = t - this.lastPrune >= PRUNE_EVERY_MS;
-    if (!this.pending.size && !prune) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    const run = this.x
-      .transaction(async (tx) => {
-        for (const r of batch.values()) {
-          await tx.run(
-            `INSERT INTO usage_buckets(span, bucket, key_id, account, provider, model, requests, errors, input_tokens, output_tokens, latency_ms)
-             VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(span, bucket, key_id, account, provider, model) DO UPDATE SET requests = usage_buckets.requests + excluded.requests,
-               errors = usage_buckets.errors + excluded.errors, input_tokens = usage_buckets.input_tokens + excluded.input_tokens,
-               output_tokens = usage_buckets.output_tokens + excluded.output_tokens, latency_ms = usage_buckets.latency_ms + excluded.latency_ms`,
-            [r.span, r.bucket, r.key_id, r.account, r.provider, r.model, r.requests, r.errors, r.input_tokens, r.output_tokens, Math.round(r.latency_ms)],
-          );
-        }
-        if (prune) for (const span of SPANS) await tx.run("DELETE FROM usage_buckets WHERE span = ? AND bucket < ?", [span, t - RETENTION_MS[span]]);
-      })
-      .then(
-        () => {
-          if (prune) this.lastPrune = t;
-        },
-        (e: unknown) => {
-          // Counted meanwhile: merge the failed batch back in for the next try.
-          for (const r of batch.values()) merge(this.pending, r);
-          throw e;
-        },
+  /** Write what was counted since the last flush (one transaction); rejects when that write fails (counts kept). */
+  flush(): Promise<void> {
+    return this.buffer.flush();
+  }
+
+  /** One flush's transaction: the additive upserts, and the old buckets pruned now and then. */
+  private async write(tx: SqlExecutor, rows: [string, Pending][]): Promise<void> {
+    for (const [, r] of rows) {
+      await tx.run(
+        `INSERT INTO usage_buckets(span, bucket, key_id, account, provider, model, requests, errors, input_tokens, output_tokens, latency_ms)
+         VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(span, bucket, key_id, account, provider, model) DO UPDATE SET requests = usage_buckets.requests + excluded.requests,
+           errors = usage_buckets.errors + excluded.errors, input_tokens = usage_buckets.input_tokens + excluded.input_tokens,
+           output_tokens = usage_buckets.output_tokens + excluded.output_tokens, latency_ms = usage_buckets.latency_ms + excluded.latency_ms`,
+        [r.span, r.bucket, r.key_id, r.account, r.provider, r.model, r.requests, r.errors, r.input_tokens, r.output_tokens, Math.round(r.latency_ms)],
       );
-    this.running = run;
-    try {
-      await run;
-    } finally {
-      if (this.running === run) this.running = undefined;
     }
+    const t = this.now();
+    if (t - this.lastPrune < PRUNE_EVERY_MS) return;
+    for (const span of SPANS) await tx.run("DELETE FROM usage_buckets WHERE span = ? AND bucket < ?", [span, t - RETENTION_MS[span]]);
+    this.lastPrune = t;
   }
 
   /**
@@ -174,29 +143,17 @@ export class UsageHistoryRepo {
     return (await this.x.all<{ provider: string }>("SELECT DISTINCT provider FROM usage_buckets WHERE span = ? ORDER BY provider", [HOURLY_SPAN])).map((r) => r.provider);
   }
 
-  /** Flush and stop (the store is closing). */
-  async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    try {
-      await this.flush();
-    } finally {
-      this.closed = true;
-    }
+  /** Flush and stop (the store is closing); a failed last write is reported, not thrown. */
+  close(): Promise<void> {
+    return this.buffer.close();
   }
 }
 
-/** Add `row` to its bucket in `into` (a fresh entry when there is none). */
-function merge(into: Map<string, Pending>, row: Pending): void {
-  const id = `${row.span}\u0001${row.bucket}\u0001${row.key_id}\u0001${row.account}\u0001${row.provider}\u0001${row.model}`;
-  const existing = into.get(id);
-  if (!existing) {
-    into.set(id, { ...row });
-    return;
-  }
-  existing.requests += row.requests;
-  existing.errors += row.errors;
-  existing.input_tokens += row.input_tokens;
-  existing.output_tokens += row.output_tokens;
-  existing.latency_ms += row.latency_ms;
+/** Add the counts of `more` to `into`. */
+function addCounts(into: Pending, more: Pending): void {
+  into.requests += more.requests;
+  into.errors += more.errors;
+  into.input_tokens += more.input_tokens;
+  into.output_tokens += more.output_tokens;
+  into.latency_ms += more.latency_ms;
 }
