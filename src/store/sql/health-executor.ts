@@ -4,23 +4,12 @@
  * for a connection timeout; a connection failure marks it down; the first call that works (or the health's probe)
  * marks it up again.
  */
+import { throughHealth } from "../../core/cluster/dependency-health.ts";
 import type { DependencyHealth } from "../../core/cluster/ports.ts";
 import type { SqlExecutor, SqlValue } from "./executor.ts";
 
-const D = "database" as const;
-
 export function withHealth(x: SqlExecutor, health: DependencyHealth): SqlExecutor {
-  const through = async <T>(call: () => Promise<T>): Promise<T> => {
-    health.assertUp(D);
-    try {
-      const out = await call();
-      health.ok(D);
-      return out;
-    } catch (e) {
-      health.report(D, e);
-      throw e;
-    }
-  };
+  const through = <T>(call: () => Promise<T>): Promise<T> => throughHealth(health, "database", call);
   const scope = (inner: SqlExecutor): SqlExecutor => ({
     dialect: inner.dialect,
     all: <T>(sql: string, p?: readonly SqlValue[]) => through(() => inner.all<T>(sql, p)),
