@@ -3,56 +3,24 @@
  * clusters (one `openCluster` per simulated instance, each with its own two connections) under a fresh key prefix.
  * No timing assertions: every wait is on a condition with a generous bound.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RedisClient } from "bun";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { openCluster, type RedisCluster } from "../src/cluster/open.ts";
-import { DependencyUnavailableError, type Dependency, type DependencyHealth, type DependencyState, type LeaseLimits } from "../src/core/cluster/ports.ts";
+import { DependencyHealthMonitor } from "../src/core/cluster/dependency-health.ts";
+import { DependencyUnavailableError, type LeaseLimits } from "../src/core/cluster/ports.ts";
 import type { ChangeEvent } from "../src/core/changes/change-bus.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { SecretBox } from "../src/store/secret-box.ts";
 import { trackStop } from "./support/processes.ts";
-import { redisForTests, type TestRedis } from "./support/redis.ts";
+import { redisForSuite, redisForTests } from "./support/redis.ts";
 import { waitUntil } from "./support/wait.ts";
 
-/** A minimal DependencyHealth (ops owns the real one): a connection error marks the dependency down. */
-class TestHealth implements DependencyHealth {
-  readonly states: Partial<Record<Dependency, DependencyState>> = {};
-  up(d: Dependency): boolean {
-    return this.states[d]?.up ?? true;
-  }
-  assertUp(d: Dependency): void {
-    if (!this.up(d)) throw new DependencyUnavailableError(d, `${d} is down`);
-  }
-  report(d: Dependency, error: unknown): void {
-    this.states[d] = { up: false, since: Date.now(), error: error instanceof Error ? error.message : String(error) };
-  }
-  ok(d: Dependency): void {
-    if (!this.up(d) || !this.states[d]) this.states[d] = { up: true, since: Date.now() };
-  }
-  view(): Partial<Record<Dependency, DependencyState>> {
-    return { ...this.states };
-  }
-}
-
-let redis: TestRedis;
-let raw: RedisClient;
+const suite = redisForSuite("t");
 const box = new SecretBox(randomBytes(32));
-let prefixSeq = 0;
-
-beforeAll(async () => {
-  redis = await redisForTests(); // not installed → fails here, naming the Debian package
-  raw = new RedisClient(redis.url);
-  await raw.connect();
-});
-afterAll(async () => {
-  raw?.close();
-  await redis?.stop();
-});
 
 interface Instance {
   cluster: RedisCluster;
-  health: TestHealth;
+  health: DependencyHealthMonitor;
   logs: string[];
   close(): Promise<void>;
 }
@@ -62,10 +30,10 @@ async function instance(
   prefix: string,
   o: { url?: string; leaseTtlMs?: number; responsesTtlMs?: () => number; startTimeoutMs?: number; stallTimeoutMs?: number } = {},
 ): Promise<Instance> {
-  const health = new TestHealth();
+  const health = new DependencyHealthMonitor(["redis"]);
   const logs: string[] = [];
   const cluster = await openCluster({
-    redisUrl: o.url ?? redis.url,
+    redisUrl: o.url ?? suite.redis.url,
     prefix,
     instanceId: id,
     box,
@@ -86,7 +54,7 @@ async function instance(
 
 /** Three instances (a, b, c) under a fresh prefix; closed by `using`-style finally in each test. */
 async function three(o: Parameters<typeof instance>[2] = {}): Promise<{ prefix: string; a: Instance; b: Instance; c: Instance; closeAll(): Promise<void> }> {
-  const prefix = `t${++prefixSeq}:`;
+  const prefix = suite.prefix();
   const [a, b, c] = await Promise.all([instance("a", prefix, o), instance("b", prefix, o), instance("c", prefix, o)]);
   return { prefix, a: a!, b: b!, c: c!, closeAll: async () => void (await Promise.all([a!.close(), b!.close(), c!.close()])) };
 }
@@ -104,8 +72,8 @@ describe("leases", () => {
       const granted = results.filter((r) => r.ok);
       expect(granted.length).toBe(4);
       expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === "busy")).toBe(true);
-      expect(await raw.send("ZCARD", [`${prefix}lease:acct-1`])).toBe(2);
-      expect(await raw.send("ZCARD", [`${prefix}lease:acct-2`])).toBe(2);
+      expect(await suite.raw.send("ZCARD", [`${prefix}lease:acct-1`])).toBe(2);
+      expect(await suite.raw.send("ZCARD", [`${prefix}lease:acct-2`])).toBe(2);
     } finally {
       await closeAll();
     }
@@ -129,7 +97,7 @@ describe("leases", () => {
           grants++;
           held[account]!++;
           maxHeld = Math.max(maxHeld, held[account]!);
-          maxZcard = Math.max(maxZcard, Number(await raw.send("ZCARD", [`${prefix}lease:${account}`])));
+          maxZcard = Math.max(maxZcard, Number(await suite.raw.send("ZCARD", [`${prefix}lease:${account}`])));
           await Bun.sleep(2);
           held[account]!--; // counted down before Redis frees it: our count can only be lower than the truth
           node.cluster.leases.release(account, r.leaseId);
@@ -199,7 +167,7 @@ describe("leases", () => {
   });
 
   test("a lease nobody renews expires after its TTL; a renewed one outlives it; renew re-adds a lost lease", async () => {
-    const prefix = `t${++prefixSeq}:`;
+    const prefix = suite.prefix();
     const a = await instance("a", prefix, { leaseTtlMs: 600 });
     const b = await instance("b", prefix, { leaseTtlMs: 600 });
     const dead = await instance("dead", prefix, { leaseTtlMs: 600 });
@@ -208,13 +176,13 @@ describe("leases", () => {
       const kept = await a.cluster.leases.tryAcquire("long", limits({ maxInflight: 1 }));
       expect(kept.ok).toBe(true);
       await Bun.sleep(2000);
-      expect(await raw.send("ZSCORE", [`${prefix}lease:long`, kept.ok ? kept.leaseId : ""])).not.toBeNull();
+      expect(await suite.raw.send("ZSCORE", [`${prefix}lease:long`, kept.ok ? kept.leaseId : ""])).not.toBeNull();
       expect((await b.cluster.leases.tryAcquire("long", limits({ maxInflight: 1 }))).ok).toBe(false);
 
       // Lost (as by a Redis restart): the next renew puts it back.
-      await raw.send("DEL", [`${prefix}lease:long`]);
+      await suite.raw.send("DEL", [`${prefix}lease:long`]);
       await a.cluster.leases.renew();
-      expect(await raw.send("ZCARD", [`${prefix}lease:long`])).toBe(1);
+      expect(await suite.raw.send("ZCARD", [`${prefix}lease:long`])).toBe(1);
 
       // Not renewed (the instance lost its connection, as if killed): the account frees itself.
       const orphan = await dead.cluster.leases.tryAcquire("orphan", limits({ maxInflight: 1 }));
@@ -240,9 +208,9 @@ describe("leases", () => {
 
       const held = await c.cluster.leases.tryAcquire("held-by-c", limits());
       expect(held.ok).toBe(true);
-      expect(await raw.send("ZCARD", [`${prefix}lease:held-by-c`])).toBe(1);
+      expect(await suite.raw.send("ZCARD", [`${prefix}lease:held-by-c`])).toBe(1);
       await c.close();
-      expect(await raw.send("ZCARD", [`${prefix}lease:held-by-c`])).toBe(0);
+      expect(await suite.raw.send("ZCARD", [`${prefix}lease:held-by-c`])).toBe(0);
       await waitUntil(() => freedB.includes("held-by-c"), "freed by close()");
     } finally {
       await closeAll();
@@ -272,7 +240,7 @@ describe("leases", () => {
     const { a, closeAll } = await three();
     try {
       expect((await a.cluster.leases.tryAcquire("flush", limits())).ok).toBe(true);
-      await raw.send("SCRIPT", ["FLUSH"]);
+      await suite.raw.send("SCRIPT", ["FLUSH"]);
       expect((await a.cluster.leases.tryAcquire("flush", limits())).ok).toBe(true);
       expect((await a.cluster.quotas.admitRpm("flush-key", 10)).ok).toBe(true);
     } finally {
@@ -301,14 +269,14 @@ describe("tokens", () => {
       expect((await c.cluster.tokens.get("acc-1"))?.token).toBe("secret-token-1");
 
       // Nothing in Redis (keys or values) holds the clear token.
-      const keys = (await raw.send("KEYS", [`${prefix}*`])) as string[];
+      const keys = (await suite.raw.send("KEYS", [`${prefix}*`])) as string[];
       expect(keys).toContain(`${prefix}token:acc-1`);
       for (const k of keys) {
-        const type = await raw.send("TYPE", [k]);
-        if (type === "string") expect(String(await raw.get(k))).not.toContain("secret-token");
+        const type = await suite.raw.send("TYPE", [k]);
+        if (type === "string") expect(String(await suite.raw.get(k))).not.toContain("secret-token");
       }
       // The lock is gone once the login is done.
-      expect(await raw.exists(`${prefix}login:acc-1`)).toBe(false);
+      expect(await suite.raw.exists(`${prefix}login:acc-1`)).toBe(false);
 
       // A stale token: relogin once; an instance that still holds the old one gets the new one without logging in.
       const again = await Promise.all([a, b, c].map((n) => n.cluster.tokens.loginOnce("acc-1", loginOn(n), { stale: "secret-token-1" })));
@@ -319,7 +287,7 @@ describe("tokens", () => {
 
       // A login that fails: the error reaches the caller, the lock is dropped, the next one logs in.
       await expect(b.cluster.tokens.loginOnce("acc-2", async () => Promise.reject(new Error("bad password")), {})).rejects.toThrow("bad password");
-      expect(await raw.exists(`${prefix}login:acc-2`)).toBe(false);
+      expect(await suite.raw.exists(`${prefix}login:acc-2`)).toBe(false);
       expect(await c.cluster.tokens.loginOnce("acc-2", async () => "secret-token-x", {})).toBe("secret-token-x");
 
       // Every instance but the one that stored it is told (its own news is not echoed back).
@@ -423,7 +391,7 @@ describe("outage", () => {
     const gone = await redisForTests();
     const port = gone.port;
     await gone.stop();
-    const health = new TestHealth();
+    const health = new DependencyHealthMonitor(["redis"]);
     const err = await openCluster({
       redisUrl: `redis://:hunter2@127.0.0.1:${port}`,
       prefix: "none:",
@@ -450,7 +418,7 @@ describe("outage", () => {
       const onB: (readonly ChangeEvent[])[] = [];
       b.cluster.bus.subscribe(["keys.changed", "settings.changed"], (e) => void onB.push(e));
       const id = await a.cluster.connection.cmd.send("CLIENT", ["ID"]);
-      await raw.send("CLIENT", ["KILL", "ID", String(id)]);
+      await suite.raw.send("CLIENT", ["KILL", "ID", String(id)]);
       await waitUntil(() => !a.cluster.connection.connected, "a's command link down");
       a.cluster.bus.publish({ topic: "keys.changed", ids: ["lost"] }, { topic: "settings.changed", ids: ["lost-too"] });
       await a.cluster.bus.settled();
@@ -473,7 +441,7 @@ describe("outage", () => {
       logger: createLogger("error", () => {}),
       leaseTtlMs: 3000,
       responsesTtlMs: () => 1000,
-      health: new TestHealth(),
+      health: new DependencyHealthMonitor(["redis"]),
       startTimeoutMs: 60_000,
     }).then(
       () => undefined,

@@ -3,8 +3,7 @@
  * connections, as two servers would have) and one shared sqlite store (the cluster's database), against a real
  * redis-server. Each test uses a fresh key prefix. No timing assertions: every wait is on a condition.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RedisClient } from "bun";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -20,24 +19,12 @@ import { openStore } from "../src/store/open-store.ts";
 import { SecretBox } from "../src/store/secret-box.ts";
 import type { Store } from "../src/store/store.ts";
 import { trackStop } from "./support/processes.ts";
-import { redisForTests, type TestRedis } from "./support/redis.ts";
+import { redisForSuite, redisForTests } from "./support/redis.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 
-let redis: TestRedis;
-let raw: RedisClient;
+const suite = redisForSuite("kq");
 const box = new SecretBox(randomBytes(32));
-let prefixSeq = 0;
-
-beforeAll(async () => {
-  redis = await redisForTests(); // not installed → fails here, naming the Debian package
-  raw = new RedisClient(redis.url);
-  await raw.connect();
-});
-afterAll(async () => {
-  raw?.close();
-  await redis?.stop();
-});
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -58,7 +45,7 @@ interface Instance {
 
 /** Two instances (a, b) over one store and one Redis under a fresh prefix; everything is closed by `close()`. */
 async function twoInstances(o: { url?: string } = {}): Promise<{ prefix: string; store: Store; a: Instance; b: Instance; close(): Promise<void> }> {
-  const prefix = `kq${++prefixSeq}:`;
+  const prefix = suite.prefix();
   const dir = tempDir("ds2api-key-quotas-");
   const store = await openStore({ sqlitePath: join(dir, "db.sqlite") });
   const made: Instance[] = [];
@@ -78,7 +65,7 @@ async function twoInstances(o: { url?: string } = {}): Promise<{ prefix: string;
         if (l.includes("key usage:")) warnings.push(l);
       });
       const cluster = await openCluster({
-        redisUrl: o.url ?? redis.url,
+        redisUrl: o.url ?? suite.redis.url,
         prefix,
         instanceId: id,
         box,
@@ -163,7 +150,7 @@ describe("per-key quotas over Redis", () => {
       // A refuses too, and the store (durable counters) got the turn once.
       expect((await a.tracker.admit("k-day"))?.message).toContain("daily token quota");
       await waitUntil(async () => (await store.keyUsage.tokensOn("k-day", day)) === 1050, "the turn in the store");
-      expect(Number(await raw.send("GET", [`${prefix}tok:k-day:${day}`]))).toBe(1050);
+      expect(Number(await suite.raw.send("GET", [`${prefix}tok:k-day:${day}`]))).toBe(1050);
       expect(await a.tracker.dailyTokens("k-day")).toBe(1050);
       // The admin view (sync) shows the cluster's value once refreshed.
       b.tracker.tokensToday("k-day");
@@ -185,7 +172,7 @@ describe("per-key quotas over Redis", () => {
       await Promise.all([a.tracker.init(), b.tracker.init()]);
       for (let i = 0; i < 5; i++) (i % 2 ? a : b).tracker.turnEnded(keyTurn("k-sum", 10, 5));
       await waitUntil(async () => (await store.keyUsage.tokensOn("k-sum", day)) === 275, "every turn in the store");
-      await waitUntil(async () => Number(await raw.send("GET", [`${prefix}tok:k-sum:${day}`])) === 275, "every turn in the Redis tally");
+      await waitUntil(async () => Number(await suite.raw.send("GET", [`${prefix}tok:k-sum:${day}`])) === 275, "every turn in the Redis tally");
       expect(await a.tracker.dailyTokens("k-sum")).toBe(275);
       expect(await b.tracker.dailyTokens("k-sum")).toBe(275);
       expect([...a.warnings, ...b.warnings]).toEqual([]);

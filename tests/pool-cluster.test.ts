@@ -3,8 +3,7 @@
  * instance is an `openCluster` client (its own connections, same key prefix) with its own AccountView, TokenManager
  * and AccountPool over one shared sqlite store. No timing assertions: every wait is on a condition.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RedisClient } from "bun";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { openCluster, type RedisCluster } from "../src/cluster/open.ts";
@@ -26,24 +25,12 @@ import { ReferencePowSolver } from "../src/sim/index.ts";
 import { DeepSeekProvider } from "../src/upstream/deepseek/provider.ts";
 import { startSim } from "./support/sim.ts";
 import { trackStop } from "./support/processes.ts";
-import { redisForTests, type TestRedis } from "./support/redis.ts";
+import { redisForSuite } from "./support/redis.ts";
 import { tempDir } from "./support/test-server.ts";
 import { waitUntil } from "./support/wait.ts";
 
-let redis: TestRedis;
-let raw: RedisClient;
+const suite = redisForSuite("pc");
 const box = new SecretBox(randomBytes(32));
-let prefixSeq = 0;
-
-beforeAll(async () => {
-  redis = await redisForTests(); // not installed → fails here, naming the Debian package
-  raw = new RedisClient(redis.url);
-  await raw.connect();
-});
-afterAll(async () => {
-  raw?.close();
-  await redis?.stop();
-});
 
 interface Node {
   cluster: RedisCluster;
@@ -72,7 +59,7 @@ interface FleetOptions {
 
 /** `instances` pools over `accounts` accounts in one store, each with its own cluster client under a fresh prefix. */
 async function fleet(o: FleetOptions = {}): Promise<Fleet> {
-  const prefix = `pc${++prefixSeq}:`;
+  const prefix = suite.prefix();
   const accounts = o.accounts ?? 3;
   const store = await openStore({ sqlitePath: join(tempDir("ds2api-pool-cluster-"), "db.sqlite") });
   for (let i = 0; i < accounts; i++) await store.accounts.upsert({ identifier: `a${i}@x.io`, email: `a${i}@x.io`, password: "pw" });
@@ -92,7 +79,7 @@ async function fleet(o: FleetOptions = {}): Promise<Fleet> {
       const id = String.fromCharCode(97 + i);
       const logs: string[] = [];
       const cluster = await openCluster({
-        redisUrl: redis.url,
+        redisUrl: suite.redis.url,
         prefix,
         instanceId: id,
         box,
@@ -127,7 +114,7 @@ function liveCounter(prefix: string) {
       const n = (live.get(l.identifier) ?? 0) + 1;
       live.set(l.identifier, n);
       maxLive = Math.max(maxLive, n);
-      maxZcard = Math.max(maxZcard, Number(await raw.send("ZCARD", [`${prefix}lease:${l.identifier}`])));
+      maxZcard = Math.max(maxZcard, Number(await suite.raw.send("ZCARD", [`${prefix}lease:${l.identifier}`])));
     },
     /** Counted down before the release reaches Redis: this count can only be lower than the truth. */
     release(l: Lease): void {
@@ -169,7 +156,7 @@ describe("account pool over cluster leases", () => {
         expect(n.pool.status().inUse).toBe(0);
         expect(n.pool.status().waiting).toBe(0);
       }
-      await waitUntil(async () => Number(await raw.send("ZCARD", [`${f.prefix}lease:a0@x.io`])) === 0, "the last releases to reach Redis");
+      await waitUntil(async () => Number(await suite.raw.send("ZCARD", [`${f.prefix}lease:a0@x.io`])) === 0, "the last releases to reach Redis");
     } finally {
       await f.close();
     }
@@ -254,7 +241,7 @@ describe("account pool over cluster leases", () => {
     try {
       const [a, b] = f.nodes as [Node, Node];
       await a.pool.markFailing("a0@x.io", "upstream", "empty output");
-      await waitUntil(async () => (await raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "cooldownUntil"])) !== null, "the cool-down to reach Redis");
+      await waitUntil(async () => (await suite.raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "cooldownUntil"])) !== null, "the cool-down to reach Redis");
       // Pool b's view has not re-read the store (no change bus here): the cluster refuses the account for it.
       expect(b.view.get("a0@x.io")!.status).toBe("ok");
       const err = await b.pool.acquire({ pinned: "a0@x.io" }).catch((e: unknown) => e);
@@ -264,7 +251,7 @@ describe("account pool over cluster leases", () => {
       other.release();
       // Healthy again: the cool-down is lifted cluster-wide.
       await a.pool.markHealthy("a0@x.io");
-      await waitUntil(async () => (await raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "cooldownUntil"])) === null, "the cool-down to be lifted in Redis");
+      await waitUntil(async () => (await suite.raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "cooldownUntil"])) === null, "the cool-down to be lifted in Redis");
     } finally {
       await f.close();
     }
@@ -277,7 +264,7 @@ describe("account pool over cluster leases", () => {
       const starts: number[] = [];
       for (const n of [a, b, a]) {
         const l = await n.pool.acquire();
-        starts.push(Number(await raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "lastStart"])));
+        starts.push(Number(await suite.raw.send("HGET", [`${f.prefix}acct:a0@x.io`, "lastStart"])));
         l.release();
       }
       // Redis's own clock: each start waited out the gap the previous one (on the other instance) left.

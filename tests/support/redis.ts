@@ -9,7 +9,8 @@
  *
  * Not installed → throws, naming the Debian package, so the test fails instead of skipping.
  */
-import type { Subprocess } from "bun";
+import { afterAll, beforeAll } from "bun:test";
+import { RedisClient, type Subprocess } from "bun";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,5 +125,46 @@ export async function redisForTests(): Promise<TestRedis> {
       }
       throw new Error(`redis-server could not restart on port ${port}`);
     },
+  };
+}
+
+export interface RedisSuite {
+  /** The file's redis-server (after its beforeAll). */
+  readonly redis: TestRedis;
+  /** A plain client on it, for reading the keys the code under test wrote. */
+  readonly raw: RedisClient;
+  /** A key prefix no other test of the file uses (`<label><n>:`). */
+  prefix(): string;
+}
+
+/**
+ * One redis-server for a test file: started before its tests (a missing install fails there, naming the package),
+ * with a plain client to inspect keys; both stopped after the file.
+ */
+export function redisForSuite(label: string): RedisSuite {
+  let redis: TestRedis | undefined;
+  let raw: RedisClient | undefined;
+  let seq = 0;
+  beforeAll(async () => {
+    redis = await redisForTests();
+    raw = new RedisClient(redis.url);
+    await raw.connect();
+  });
+  afterAll(async () => {
+    raw?.close();
+    await redis?.stop();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("redisForSuite: used before its beforeAll ran");
+    return v;
+  };
+  return {
+    get redis() {
+      return started(redis);
+    },
+    get raw() {
+      return started(raw);
+    },
+    prefix: () => `${label}${++seq}:`,
   };
 }
