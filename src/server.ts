@@ -128,24 +128,21 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
   await settings.load();
   const metrics = new Metrics();
   const responsesTtlMs = () => (Number(settings.section<{ store_ttl_seconds?: number }>("responses").store_ttl_seconds) || 900) * 1000;
-  let cluster: Cluster & { health: DependencyHealthMonitor };
+  let cluster: Cluster;
   try {
     // The Redis side loads only when it is used (one instance never pays for it at start).
     cluster = options.redisUrl
-      ? {
-          ...(await (await import("./cluster/open.ts")).openCluster({
-            redisUrl: options.redisUrl,
-            prefix: options.redisPrefix,
-            instanceId: options.instanceId,
-            box: store.box,
-            logger,
-            leaseTtlMs: options.leaseTtlSeconds * 1000,
-            responsesTtlMs,
-            health,
-            startTimeoutMs: options.dependencyStartTimeoutSeconds * 1000,
-          })),
+      ? await (await import("./cluster/open.ts")).openCluster({
+          redisUrl: options.redisUrl,
+          prefix: options.redisPrefix,
+          instanceId: options.instanceId,
+          box: store.box,
+          logger,
+          leaseTtlMs: options.leaseTtlSeconds * 1000,
+          responsesTtlMs,
           health,
-        }
+          startTimeoutMs: options.dependencyStartTimeoutSeconds * 1000,
+        })
       : singleCluster({
           instanceId: options.instanceId,
           responsesTtlMs,
@@ -156,17 +153,17 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     await store.close();
     throw e;
   }
-  cluster.health.onChange((dependency, s) =>
+  health.onChange((dependency, s) =>
     s.up ? logger.info("dependency back up", { dependency }) : logger.error("dependency down", { dependency, error: s.error ?? "" }),
   );
   // Lease refusals are counted on /metrics (several instances: the pool asks Redis for every lease).
   if (cluster.leases) cluster.leases = metrics.watchLeases(cluster.leases);
   const { extraProviders = [], ...engineOverrides } = overrides;
-  const deepseek = new DeepSeekProvider({ options, store: store, settings, logger, cluster: { leases: cluster.leases, tokens: cluster.tokens }, ...engineOverrides });
+  const deepseek = new DeepSeekProvider({ options, store, settings, logger, cluster: { leases: cluster.leases, tokens: cluster.tokens }, ...engineOverrides });
   // The first provider registered is the primary one: its ids and the built-in aliases own the unprefixed model names.
   const providers = new ProviderRegistry().register(deepseek);
-  const volcengine = new VolcengineProvider({ options, store: store, settings, logger, clientOptions: overrides.volcengineClient });
-  const ondemand = new OnDemandProvider({ options, store: store, settings, logger });
+  const volcengine = new VolcengineProvider({ options, store, settings, logger, clientOptions: overrides.volcengineClient });
+  const ondemand = new OnDemandProvider({ options, store, settings, logger });
   await Promise.all([volcengine.init(), ondemand.init()]);
   providers.register(volcengine);
   providers.register(ondemand);
@@ -246,7 +243,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
       request = routableRequest(incoming, target!);
       if (address) ctx.clientAddress.set(request, address);
       try {
-        response = dependencyRefusal(cluster.health, surface) ?? probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
+        response = dependencyRefusal(health, surface) ?? probeResponse(ctx, incoming.method, pathname, target!) ?? (await app.handle(request));
       } catch (e) {
         if (e instanceof DependencyUnavailableError) {
           response = dependencyErrorResponse(surface, e);
@@ -333,7 +330,7 @@ export async function startServer(options: ServerOptions, logger: Logger = creat
     while (providers.accountStatus().inUse > 0 && performance.now() < leaseDeadline) await Bun.sleep(10);
     await providers.close();
     await cluster.close();
-    cluster.health.close();
+    health.close();
     await store.close();
   };
   return {
