@@ -14,7 +14,6 @@ import { AdminJwt } from "../src/security/admin-jwt.ts";
 import { AdminKey } from "../src/security/admin-key.ts";
 import type { StoreApi } from "../src/store/store-api.ts";
 import { openStore } from "../src/store/open-store.ts";
-import { configDocuments } from "../src/admin/config-documents.ts";
 import { Database } from "bun:sqlite";
 import { AdminClient } from "./support/admin-client.ts";
 import { DEEPSEEK_CATALOG } from "./support/deepseek-catalog.ts";
@@ -47,7 +46,6 @@ describe("each admin write commits with its audit row, or neither does", () => {
       changes: bus,
       catalog: () => DEEPSEEK_CATALOG,
       credentials: { setPasswordHash: (h, tx) => adminKey.setPasswordHash(h, tx), revokeAll: (tx) => adminJwt.revokeAll(tx) },
-      documents: configDocuments(),
     });
     // Something to change, update and delete.
     await services.accounts.add(WHO, { email: "seed@example.com", password: "pw-seed" });

@@ -7,7 +7,7 @@ import type { ModelCatalog } from "../core/models/index.ts";
 import type { StoreApi } from "../store/store-api.ts";
 import { accountsAdmin, type AccountsAdmin } from "./accounts-service.ts";
 import { auditLog, type AuditLog } from "./audit-entry.ts";
-import { configAdmin, type ConfigAdmin, type ConfigDocuments } from "./config-service.ts";
+import { configAdmin, type ConfigAdmin } from "./config-service.ts";
 import { credentialsAdmin, type CredentialsAdmin } from "./credentials-service.ts";
 import { keysAdmin, type KeysAdmin } from "./keys-service.ts";
 import { proxiesAdmin, type ProxiesAdmin } from "./proxies-service.ts";
@@ -30,8 +30,6 @@ export interface AdminServicesDeps {
   /** The model catalog aliases are checked against. */
   catalog: () => ModelCatalog;
   credentials: AdminCredentialWriter;
-  /** Whole config documents in and out of the store (config-sync). */
-  documents: ConfigDocuments;
 }
 
 export function adminServices(deps: AdminServicesDeps): AdminServices {
@@ -41,7 +39,7 @@ export function adminServices(deps: AdminServicesDeps): AdminServices {
     keys: keysAdmin(store, changes),
     proxies: proxiesAdmin(store, changes),
     settings: settingsAdmin(deps),
-    config: configAdmin(store, changes, catalog, deps.documents),
+    config: configAdmin(store, changes, catalog),
     credentials: credentialsAdmin(store, changes),
     audit: auditLog(store),
   };

@@ -5,7 +5,7 @@
  */
 import type { ChangeEvent, ChangePublisher } from "../core/changes/change-bus.ts";
 import type { ModelCatalog } from "../core/models/index.ts";
-import type { ImportMode, ImportResult } from "../config/config-sync.ts";
+import { importConfigInto, readConfig, type ImportMode } from "../config/config-sync.ts";
 import { ConfigError, parseDs2ApiConfig, type ConfigAccount, type Ds2ApiConfig } from "../config/ds2api-config.ts";
 import { SETTING_KEYS } from "../store/setting-keys.ts";
 import type { StoreApi, StoreRepos } from "../store/store-api.ts";
@@ -49,14 +49,6 @@ export interface ConfigAdmin {
   mergeImport(who: AdminActor, body: Record<string, unknown>): Promise<MergeImportResult>;
 }
 
-/** Moving whole config documents into and out of the store (src/config/config-sync.ts). */
-export interface ConfigDocuments {
-  /** Import `doc` through `tx`: the caller's transaction, which also holds its audit row. */
-  importInto(tx: StoreRepos, doc: Ds2ApiConfig, opts: { mode: ImportMode; acceptTokens: boolean }): Promise<ImportResult>;
-  /** The stored configuration as a document, read through `repos`. */
-  read(repos: StoreRepos): Promise<Ds2ApiConfig>;
-}
-
 const EVERYTHING: ChangeEvent[] = [{ topic: "settings.changed" }, { topic: "keys.changed" }, { topic: "accounts.changed" }, { topic: "proxies.changed" }];
 
 function parse(input: unknown) {
@@ -68,7 +60,7 @@ function parse(input: unknown) {
   }
 }
 
-export function configAdmin(store: StoreApi, changes: ChangePublisher, catalog: () => ModelCatalog, documents: ConfigDocuments): ConfigAdmin {
+export function configAdmin(store: StoreApi, changes: ChangePublisher, catalog: () => ModelCatalog): ConfigAdmin {
   /** Resolve a posted key entry against the stored keys: key_id or a masked preview names an existing key. */
   const resolveKey = async (repos: Pick<StoreRepos, "apiKeys">, entry: ConfigKeyEntry): Promise<{ hash: string; key?: string; name?: string; remark?: string }> => {
     const e = typeof entry === "string" ? { key: entry } : entry;
@@ -95,7 +87,7 @@ export function configAdmin(store: StoreApi, changes: ChangePublisher, catalog: 
   };
 
   return {
-    read: () => documents.read(store),
+    read: () => readConfig(store),
     parse,
 
     async replace(who, body) {
@@ -147,7 +139,7 @@ export function configAdmin(store: StoreApi, changes: ChangePublisher, catalog: 
       const result = await store.transaction(async (tx) => {
         // The admin password is not something a replace should silently drop.
         const adminBefore = await tx.settings.get<Record<string, unknown>>(SETTING_KEYS.admin);
-        const r = await documents.importInto(tx, config, { mode, acceptTokens: false });
+        const r = await importConfigInto(tx, config, { mode, acceptTokens: false });
         if (mode === "replace" && !config.admin && adminBefore) await tx.settings.set(SETTING_KEYS.admin, adminBefore);
         await writeAudit(tx, who, "config.import", undefined, { mode, imported_keys: r.importedKeys, imported_accounts: r.importedAccounts, updated_accounts: r.updatedAccounts });
         return r;
@@ -177,7 +169,7 @@ export function configAdmin(store: StoreApi, changes: ChangePublisher, catalog: 
         }
         const accounts: ConfigAccount[] = [];
         for (const a of parsed.accounts) if (!(await tx.accounts.conflictOf(a.identifier, a.mobile))) accounts.push(a);
-        const r = await documents.importInto(tx, { apiKeys: keys, accounts, sections: {}, extra: {} }, { mode: "merge", acceptTokens: false });
+        const r = await importConfigInto(tx, { apiKeys: keys, accounts, sections: {}, extra: {} }, { mode: "merge", acceptTokens: false });
         const out = { importedKeys: r.importedKeys, importedAccounts: r.importedAccounts, skippedKeys: parsed.keys.length - keys.length, skippedAccounts: parsed.accounts.length - accounts.length, warnings: parsed.warnings };
         await writeAudit(tx, who, "import", undefined, {
           imported_keys: out.importedKeys,

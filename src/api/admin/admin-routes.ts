@@ -4,7 +4,6 @@
  */
 import { Elysia } from "elysia";
 import { adminServices } from "../../admin/admin-services.ts";
-import { configDocuments } from "../../admin/config-documents.ts";
 import type { AppContext } from "../../context.ts";
 import { keyUsageTracker } from "../../security/key-usage.ts";
 import { accountTestRoutes } from "./account-test.ts";
@@ -41,7 +40,6 @@ export function adminRoutes(ctx: AppContext) {
     // password change's open transaction on the same sqlite connection; once they take the transaction's
     // repositories these pass `tx` on.
     credentials: { setPasswordHash: (hash, tx) => ctx.adminKey.setPasswordHash(hash, tx), revokeAll: (tx) => ctx.adminJwt.revokeAll(tx) },
-    documents: configDocuments(),
   });
   const actors = new WeakMap<Request, AdminActorKind>();
   const d: AdminDeps = {
