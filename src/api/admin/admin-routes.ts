@@ -36,9 +36,7 @@ export function adminRoutes(ctx: AppContext) {
     store: ctx.store,
     changes: ctx.changes,
     catalog: () => ctx.providers.catalog(),
-    // Transitional (issue 16): AdminKey / AdminJwt still write through the synchronous store, which joins the
-    // password change's open transaction on the same sqlite connection; once they take the transaction's
-    // repositories these pass `tx` on.
+    // A password change writes the hash and revokes sessions inside its own transaction (`tx`).
     credentials: { setPasswordHash: (hash, tx) => ctx.adminKey.setPasswordHash(hash, tx), revokeAll: (tx) => ctx.adminJwt.revokeAll(tx) },
   });
   const actors = new WeakMap<Request, AdminActorKind>();

@@ -34,10 +34,6 @@ import { OnDemandTurnRunner, redact } from "./turn-runner.ts";
 export interface OnDemandDeps {
   options: Pick<ServerOptions, "turnLimits" | "ondemandApiBase" | "ondemandApiKeys">;
   store: StoreApi;
-  /**
-   * TRANSITIONAL: the synchronous store, only for the key admin (src/upstream/ondemand/credentials/admin.ts, helper
-   * cconf) until it takes the async one; nothing on the request path uses it.
-   */
   settings: LiveSettings;
   logger: Logger;
   /** Test hook. */

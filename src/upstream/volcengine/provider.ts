@@ -22,10 +22,6 @@ import { VolcengineTurnRunner } from "./turn.ts";
 export interface VolcengineDeps {
   options: ServerOptions;
   store: StoreApi;
-  /**
-   * TRANSITIONAL: the synchronous store, only for the credential admin (src/upstream/volcengine/credentials/admin.ts,
-   * helper cconf) until it takes the async one; nothing on the request path uses it.
-   */
   settings: LiveSettings;
   logger: Logger;
   /** Test hooks: retry timings, a fetch. */
