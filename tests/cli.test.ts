@@ -97,3 +97,28 @@ describe("first start", () => {
     expect(srv.stderr()).not.toContain("mine");
   });
 });
+
+describe("options of several instances", () => {
+  test("defaults, and bad values rejected naming the variable without repeating a URL's password", () => {
+    const d = resolveOptions([], {});
+    expect([d.databaseUrl, d.redisUrl, d.redisPrefix, d.leaseTtlSeconds, d.dependencyStartTimeoutSeconds]).toEqual([undefined, undefined, "ds2api:", 30, 60]);
+    expect(d.instanceId).toMatch(/.+:\d+$/);
+    const set = resolveOptions([], { DS2API_DATABASE_URL: "postgres://u:pw@db:5432/x", DS2API_REDIS_URL: "redis://:pw@r:6379", DS2API_INSTANCE_ID: "a", DS2API_REDIS_PREFIX: "p:" });
+    expect([set.databaseUrl, set.redisUrl, set.instanceId, set.redisPrefix]).toEqual(["postgres://u:pw@db:5432/x", "redis://:pw@r:6379", "a", "p:"]);
+    const refused = (env: Record<string, string>, message: RegExp) => {
+      let error: Error | undefined;
+      try {
+        resolveOptions([], env);
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).toMatch(message);
+      expect(error?.message).not.toContain("secret-pw");
+    };
+    refused({ DS2API_DATABASE_URL: "mysql://u:secret-pw@h/db" }, /DS2API_DATABASE_URL must start with postgres:\/\//);
+    refused({ DS2API_DATABASE_URL: "not a url secret-pw" }, /DS2API_DATABASE_URL is not a URL/);
+    refused({ DS2API_REDIS_URL: "http://u:secret-pw@h" }, /DS2API_REDIS_URL must start with redis:\/\//);
+    refused({ DS2API_CLUSTER_LEASE_TTL_SECONDS: "abc" }, /DS2API_CLUSTER_LEASE_TTL_SECONDS must be an integer/);
+    refused({ DS2API_DEPENDENCY_START_TIMEOUT_SECONDS: "-1" }, /DS2API_DEPENDENCY_START_TIMEOUT_SECONDS must be an integer/);
+  });
+});
